@@ -1,0 +1,152 @@
+"""chipgate command line: parse arguments, call the library, print, set the exit code.
+
+Exit codes (contract): 0 may proceed, 3 licence required, 4 prohibited, 5 hold,
+2 bad input or usage, 1 internal error.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from controls import Decision, Engine
+from controls.errors import ChipgateError, InputError
+from controls.orders import read_orders
+from controls.report import EXIT_CODES, render
+
+
+class _Date(click.ParamType):
+    name = "date"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a date (YYYY-MM-DD)", param, ctx)
+
+
+DATE = _Date()
+RULES = click.option("--rules", "rules_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                     help="rule directory (default: the bundled rules)")
+FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+
+
+def _fail(exc: BaseException) -> None:
+    code = exc.exit_code if isinstance(exc, ChipgateError) else 1
+    prefix = "error" if code == 2 else "internal error"
+    click.echo(f"{prefix}: {exc}", err=True)
+    sys.exit(code)
+
+
+@click.group()
+@click.version_option(package_name="chipgate")
+def main() -> None:
+    """Check semiconductor orders against export-control rules."""
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@FORMAT
+@click.option("--as-of", type=DATE, default=None, help="judge by the rules in force on this date")
+@click.option("--explain", is_flag=True, help="show every derived fact and reason")
+@RULES
+def check(file: str, fmt: str, as_of, explain: bool, rules_dir: Path | None) -> None:
+    """Check an order, or a batch of orders (a YAML/JSON list), in FILE ('-' for stdin)."""
+    try:
+        text = sys.stdin.read() if file == "-" else None
+        if text is None and not Path(file).exists():
+            raise InputError(f"{file}: no such file")
+        orders = read_orders(file if file != "-" else "<stdin>", text)
+        engine = Engine.load(rules_dir)
+        results = [engine.check(order, as_of=as_of) for order in orders]
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a message and an exit code
+        _fail(exc)
+    if fmt == "json":
+        payload = [r.model_dump(mode="json") for r in results]
+        click.echo(json.dumps(payload if len(payload) > 1 else payload[0], indent=2, ensure_ascii=False))
+    else:
+        click.echo("\n\n".join(render(r, explain) for r in results))
+    sys.exit(EXIT_CODES[Decision.most_restrictive([r.decision for r in results]).value])
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--as-of", type=DATE, default=None)
+@RULES
+@click.pass_context
+def explain(ctx: click.Context, file: str, as_of, rules_dir: Path | None) -> None:
+    """Explain the decision on FILE: every rule, fact and threshold behind it."""
+    ctx.invoke(check, file=file, fmt="text", as_of=as_of, explain=True, rules_dir=rules_dir)
+
+
+@main.command()
+@click.option("--tpp", type=click.FloatRange(min=0), help="total processing performance")
+@click.option("--die-area", type=click.FloatRange(min=0, min_open=True), help="applicable die area, mm2")
+@click.option("--density", type=click.FloatRange(min=0), help="performance density, if known directly")
+@click.option("--datacenter/--not-datacenter", default=None, help="designed or marketed for datacenters")
+@click.option("--mbd", type=click.FloatRange(min=0), help="memory bandwidth density, GB/s per mm2 (HBM)")
+@click.option("--io", "io_rate", type=click.FloatRange(min=0), help="aggregate I/O bandwidth, GB/s (2022 test)")
+@click.option("--date", "on", type=DATE, default=None, help="classify by the rules of this date (default today)")
+@FORMAT
+@RULES
+def classify(tpp, die_area, density, datacenter, mbd, io_rate, on, fmt, rules_dir) -> None:
+    """Classify an IC from its parameters (ECCN 3A090.a/.b/.c or outside 3A090)."""
+    chip = {"tpp": tpp, "die_area_mm2": die_area, "performance_density": density, "datacenter": datacenter,
+            "memory_bandwidth_density": mbd, "interconnect_bandwidth": io_rate}
+    try:
+        result = Engine.load(rules_dir).classify({k: v for k, v in chip.items() if v is not None}, on=on)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+    if fmt == "json":
+        click.echo(result.model_dump_json(indent=2))
+        return
+    click.echo(f"{result.eccn or ('outside 3A090' if result.outside_3a090 else 'cannot classify')} (as of {result.as_of})")
+    for d in result.derived:
+        click.echo(f"  rule {d.rule} - {d.citation}")
+        click.echo("\n".join(f"    because {r}" for r in d.because))
+    if result.missing:
+        click.echo(f"  {result.missing}")
+
+
+@main.group()
+def rules() -> None:
+    """Author rule packs: validate them, run their test cases."""
+
+
+@rules.command("validate")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+def rules_validate(directory: Path | None) -> None:
+    """Validate every rule file in DIRECTORY (default: the bundled rules); report every problem."""
+    try:
+        engine = Engine.load(directory)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+    book = engine.rulebook
+    click.echo(f"ok: {len(book.rules)} rules, {len(book.sets)} sets, {len(book.cases)} cases; "
+               f"{book.meta.name} {book.meta.version} {book.digest}")
+
+
+@rules.command("test")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+def rules_test(directory: Path | None) -> None:
+    """Run the test cases written beside the rules; exit 1 if any fails."""
+    try:
+        engine = Engine.load(directory)
+        outcomes = engine.run_cases()
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+    failed = [o for o in outcomes if not o.passed]
+    for outcome in outcomes:
+        click.echo(f"{'PASS' if outcome.passed else 'FAIL'}  {outcome.name}" +
+                   ("" if outcome.passed else f"\n      {outcome.detail}"))
+    click.echo(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

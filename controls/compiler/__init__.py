@@ -1,0 +1,65 @@
+"""Compile a RuleBook into a durable-rules ruleset: strata, probes, date windows, limit checks."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..facts.catalog import LINE_FIELDS, PARTY_FIELDS
+from ..rulebook.loader import LoadedRule, RuleBook
+from .expressions import Probe, ProbeRegistry, to_durable
+from .limits import check_limits
+from .strata import stratify
+
+__all__ = ["CompiledBundle", "Probe", "compile_rulebook"]
+
+
+@dataclass(frozen=True)
+class CompiledBundle:
+    book: RuleBook
+    rules: dict[str, LoadedRule]
+    stratum_of: dict[str, int]
+    strata: int
+    line_probes: tuple[Probe, ...]
+    party_probes: tuple[Probe, ...]
+    probes: dict[tuple[str, object], Probe]
+    network: dict[str, dict]
+
+    @property
+    def version(self) -> str:
+        return self.book.meta.version
+
+
+def compile_rulebook(book: RuleBook) -> CompiledBundle:
+    stratum_of = stratify(book.rules)
+    probes = ProbeRegistry()
+    network = {rule.id: _compile_rule(rule, stratum_of[rule.id], probes) for rule in book.rules}
+    line_probes = tuple(p for p in probes.probes.values() if p.field in LINE_FIELDS)
+    party_probes = tuple(p for p in probes.probes.values() if p.field in PARTY_FIELDS)
+    rules = {rule.id: rule for rule in book.rules}
+    check_limits(network, rules, len(LINE_FIELDS) + len(line_probes) + 5, len(PARTY_FIELDS) + len(party_probes) + 3)
+    return CompiledBundle(
+        book=book, rules=rules, stratum_of=stratum_of,
+        strata=1 + max(stratum_of.values(), default=-1),
+        line_probes=line_probes, party_probes=party_probes,
+        probes=dict(probes.probes),
+        network=network,
+    )
+
+
+def _compile_rule(rule: LoadedRule, stratum: int, probes: ProbeRegistry) -> dict:
+    # Shared discriminators first: every rule hangs off the same few alpha nodes, which keeps
+    # durable-rules' per-node fan-out far below its limit however many rules the bundle has.
+    tests: list[dict] = [{"kind": "line"}, {"stratum": stratum}]
+    window = rule.rule.effective
+    tests.append({"$gte": {"day": window.start.toordinal()}})
+    if window.until is not None:
+        tests.append({"$lt": {"day": window.until.toordinal()}})
+    tests.extend(_flatten(to_durable(rule.when, probes)))
+    patterns = [{"line": {"$and": tests}}]
+    if rule.for_party is not None:
+        party_tests = [{"kind": "party"}, *_flatten(to_durable(rule.for_party, probes))]
+        patterns.append({"party": {"$and": party_tests}})
+    return {"all": patterns}
+
+
+def _flatten(expr: dict) -> list[dict]:
+    return list(expr["$and"]) if set(expr) == {"$and"} else [expr]

@@ -1,0 +1,62 @@
+"""Tools for rule authors and analysts: run a pack's own test cases, classify a bare chip."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from ..models import Derivation, Transaction
+from ..orders import validate_order
+
+
+@dataclass(frozen=True)
+class CaseOutcome:
+    name: str
+    passed: bool
+    detail: str = ""
+
+
+def run_cases(engine) -> list[CaseOutcome]:
+    """Check every case written beside the rules against what the bundle answers."""
+    outcomes = []
+    for file, case in engine.rulebook.cases:
+        name = f"{file}: {case.name}"
+        try:
+            txn = validate_order(case.transaction, name)
+        except ValueError as exc:
+            outcomes.append(CaseOutcome(name, False, f"invalid transaction: {exc}"))
+            continue
+        result = engine.check(txn, as_of=case.as_of)
+        fired = {f.rule for f in result.findings} | {d.rule for line in result.lines for d in line.derived}
+        problems = []
+        if result.decision != case.expect:
+            problems.append(f"decision {result.decision.value}, expected {case.expect.value}")
+        problems += [f"rule {r} did not fire" for r in case.fires if r not in fired]
+        problems += [f"rule {r} fired" for r in case.not_fires if r in fired]
+        unknown = [r for r in (*case.fires, *case.not_fires) if r not in engine.rules]
+        problems += [f"unknown rule {r}" for r in unknown]
+        outcomes.append(CaseOutcome(name, not problems, "; ".join(problems)))
+    return outcomes
+
+
+class Classification(BaseModel):
+    as_of: dt.date
+    eccn: str | None
+    outside_3a090: bool
+    derived: list[Derivation]
+    missing: str = ""
+
+
+def classify(engine, chip: dict, on: dt.date | None = None) -> Classification:
+    """Classify a U.S.-origin IC from its parameters with the bundle's own classification rules."""
+    day = on or dt.date.today()
+    txn = Transaction.model_validate({
+        "id": "classify", "date": day, "export_from": "US", "destination": "CN",
+        "items": [{"sku": "chip", "quantity": 1, "origin": "US", "chip": chip}]})
+    result = engine.check(txn)
+    line = result.lines[0]
+    classifying = [d for d in line.derived if "item.eccn" in d.facts or "item.outside_3a090" in d.facts]
+    holds = [f.message for f in result.findings if f.effect.value == "HOLD" and f.enforced]
+    return Classification(as_of=day, eccn=line.eccn, derived=classifying, missing=" ".join(holds),
+                          outside_3a090=any(d.facts.get("item.outside_3a090") for d in classifying))

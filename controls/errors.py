@@ -1,0 +1,51 @@
+"""One root error for chipgate; every subclass knows its CLI exit code.
+
+Bad input (a transaction, a rule file, a list file) is a ``ValueError`` too, so
+callers that already catch ``ValueError`` keep working.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ChipgateError(Exception):
+    """Root of every error chipgate raises on purpose."""
+
+    exit_code = 1
+
+
+class InputError(ChipgateError, ValueError):
+    """A transaction, option or data file is malformed; the message names the field."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in a source file, located as precisely as we can."""
+
+    file: str
+    line: int | None
+    message: str
+    rule: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        who = f" [{self.rule}]" if self.rule else ""
+        return f"{where}:{who} {self.message}"
+
+
+class RuleError(InputError):
+    """A rule pack is invalid; carries every problem found, each with file and line."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class ListDataError(InputError):
+    """A list file cannot be imported, or an import was refused (see message)."""
+
+
+class EngineError(ChipgateError):
+    """The rule engine failed; the determination is not trustworthy."""

@@ -1,0 +1,100 @@
+"""Turn a Transaction into the flat facts the engine matches, set membership already answered.
+
+Facts are plain ``{field: value}`` maps keyed by catalogue names (``item.chip.tpp``).  Missing
+data stays missing (never ``None``: durable-rules treats a null as present).  Performance
+density and the U.S.-content share are computed here, once, in Python arithmetic, because the
+engine's own arithmetic does C integer division.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ..compiler import CompiledBundle, Probe
+from ..facts.catalog import LINE_FIELDS, PARTY_FIELDS
+from ..models import Item, Party, Transaction
+from .sets import SetResolver
+
+Values = dict[str, Any]
+
+
+def line_values(txn: Transaction, item: Item) -> Values:
+    chip = item.chip
+    values: Values = {
+        "destination": txn.destination,
+        "export_from": txn.export_from,
+        "end_uses": list(txn.end_uses),
+        "item.eccn": item.eccn,
+        "item.origin": item.origin,
+        "item.quantity": item.quantity,
+        "item.unit_value": item.unit_value,
+        "item.us_content_value": item.us_content_value,
+        "item.direct_product_of": item.direct_product_of,
+        "item.direct_product_count": None if item.direct_product_of is None else float(len(item.direct_product_of)),
+        "item.material": item.material,
+        "item.hs_code": item.hs_code,
+        "item.cn_control_code": item.cn_control_code,
+        "item.cn_content_value": item.cn_content_value,
+    }
+    if item.us_content_value is not None and item.unit_value:
+        values["item.us_content_pct"] = 100.0 * item.us_content_value / item.unit_value
+    if chip is not None:
+        values.update({
+            "item.chip.tpp": chip.tpp,
+            "item.chip.die_area_mm2": chip.die_area_mm2,
+            "item.chip.performance_density": chip.density,
+            "item.chip.datacenter": chip.datacenter,
+            "item.chip.memory_bandwidth_density": chip.memory_bandwidth_density,
+            "item.chip.interconnect_bandwidth": chip.interconnect_bandwidth,
+        })
+    return {k: _number(v) for k, v in values.items() if v is not None}
+
+
+def party_values(party: Party) -> Values:
+    values = {"party.role": party.role, "party.name": party.name, "party.country": party.country,
+              "party.headquarters_country": party.headquarters_country}
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _number(value):
+    # one numeric type for the engine: it compares int and float operands inconsistently
+    return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class FactBuilder:
+    def __init__(self, compiled: CompiledBundle, resolver: SetResolver):
+        self._compiled = compiled
+        self._resolver = resolver
+
+    def answer(self, probe: Probe, values: Values, day: dt.date) -> bool | None:
+        """The probe's answer, or None when the fact it asks about is missing."""
+        value = values.get(probe.field)
+        if value is None:
+            return None
+        candidates = value if isinstance(value, list) else [value]
+        return any(self._contains(probe, v, day) for v in candidates)
+
+    def _contains(self, probe: Probe, value, day: dt.date) -> bool:
+        if isinstance(probe.target, str):
+            return self._resolver.contains(probe.target, value, day)
+        field_type = (LINE_FIELDS.get(probe.field) or PARTY_FIELDS[probe.field]).name
+        if field_type == "country":
+            value = self._resolver.canonical(value, day)
+        return value in probe.target
+
+    def line_fact(self, index: int, stratum: int, values: Values, day: dt.date) -> dict:
+        meta = {"kind": "line", "id": f"l{index}s{stratum}", "line": index, "stratum": stratum,
+                "day": day.toordinal()}
+        return self._fact(values, self._compiled.line_probes, day, meta)
+
+    def party_fact(self, index: int, values: Values, day: dt.date) -> dict:
+        return self._fact(values, self._compiled.party_probes, day, {"kind": "party", "id": f"p{index}", "index": index})
+
+    def _fact(self, values: Values, probes, day: dt.date, meta: dict) -> dict:
+        fact = {k: v for k, v in values.items() if not isinstance(v, list)}
+        for probe in probes:
+            answer = self.answer(probe, values, day)
+            if answer is not None:
+                fact[probe.key] = answer
+        fact.update(meta)
+        return fact

@@ -1,0 +1,70 @@
+"""The facts a rule may test: their names, their types, and which ones rules may derive.
+
+The compiler checks every field a rule names against this catalogue, so a typo in a rule file
+is an error with a suggestion, never a condition that silently never matches.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from difflib import get_close_matches
+
+
+@dataclass(frozen=True)
+class FieldType:
+    name: str
+    many: bool = False  # the fact holds a list; ``in`` means "any element is in"
+
+
+COUNTRY = FieldType("country")
+ECCN = FieldType("eccn")
+NUMBER = FieldType("number")
+BOOL = FieldType("bool")
+TEXT = FieldType("text")
+ROLE = FieldType("role")
+TAGS = FieldType("tag", many=True)
+ECCNS = FieldType("eccn", many=True)
+
+LINE_FIELDS: dict[str, FieldType] = {
+    "destination": COUNTRY,
+    "export_from": COUNTRY,
+    "end_uses": TAGS,
+    "item.eccn": ECCN,
+    "item.origin": COUNTRY,
+    "item.quantity": NUMBER,
+    "item.unit_value": NUMBER,
+    "item.us_content_value": NUMBER,
+    "item.us_content_pct": NUMBER,
+    "item.direct_product_of": ECCNS,
+    "item.direct_product_count": NUMBER,
+    "item.chip.tpp": NUMBER,
+    "item.chip.die_area_mm2": NUMBER,
+    "item.chip.performance_density": NUMBER,
+    "item.chip.datacenter": BOOL,
+    "item.chip.memory_bandwidth_density": NUMBER,
+    "item.chip.interconnect_bandwidth": NUMBER,
+    "item.outside_3a090": BOOL,
+    "item.subject_to_ear": BOOL,
+    "item.basis": TEXT,
+    "item.material": TEXT,
+    "item.hs_code": TEXT,
+    "item.cn_control_code": TEXT,
+    "item.cn_content_value": NUMBER,
+}
+
+PARTY_FIELDS: dict[str, FieldType] = {
+    "party.role": ROLE,
+    "party.name": TEXT,
+    "party.country": COUNTRY,
+    "party.headquarters_country": COUNTRY,
+}
+
+# Fields a rule's ``then.derive`` may set (forward chaining: parameters -> ECCN -> licence).
+DERIVABLE = frozenset({"item.eccn", "item.outside_3a090", "item.subject_to_ear", "item.basis"})
+
+ROLES = frozenset({"end_user", "ultimate_consignee", "intermediate_consignee", "purchaser"})
+
+
+def suggest(name: str, known) -> str:
+    """A "did you mean" hint for a misspelt name, or ''."""
+    close = get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""

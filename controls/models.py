@@ -1,0 +1,190 @@
+"""The public contract as pydantic models: what goes in (Transaction) and what comes out (Determination).
+
+See ``docs/contract.md``.  Inputs are strict: unknown fields, unknown country codes, malformed
+ECCNs and negative numbers are rejected with the field's path, so a typo never turns into a
+silently "clear" answer.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import Enum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .countries import check_country
+
+Country = Annotated[str, AfterValidator(check_country)]
+NonNegative = Annotated[float, Field(ge=0)]
+
+_ECCN = re.compile(r"^(EAR99|[0-9][A-E][0-9]{3}(\.[a-z0-9]{1,3})*)$")
+
+
+def check_eccn(value: str) -> str:
+    """ECCNs look like ``3A090.a``, ``4A003.z.1.a`` or ``EAR99``; anything else is a typo."""
+    if not isinstance(value, str) or not _ECCN.match(value.strip()):
+        raise ValueError(f"malformed ECCN {value!r} (expected e.g. '3A090.a', '4A090.b' or 'EAR99')")
+    return value.strip()
+
+
+Eccn = Annotated[str, AfterValidator(check_eccn)]
+Role = Literal["end_user", "ultimate_consignee", "intermediate_consignee", "purchaser"]
+Tag = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+
+
+class Decision(str, Enum):
+    """Decisions from most to least restrictive; ``rank`` orders them."""
+
+    PROHIBITED = "PROHIBITED"
+    LICENSE_REQUIRED = "LICENSE_REQUIRED"
+    HOLD = "HOLD"
+    LICENSE_EXCEPTION = "LICENSE_EXCEPTION"
+    NLR = "NLR"
+    NOT_SUBJECT = "NOT_SUBJECT"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+    @classmethod
+    def most_restrictive(cls, decisions) -> "Decision | None":
+        return max(decisions, key=lambda d: d.rank, default=None)
+
+
+_RANK = {d: len(Decision) - i for i, d in enumerate(Decision)}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, str_max_length=10_000)
+
+
+class Owner(_Strict):
+    name: str = Field(min_length=1)
+    country: Country
+    share: float = Field(ge=0, le=1, description="fraction owned, 0.6 = 60 %")
+
+
+class Party(_Strict):
+    role: Role
+    name: str = Field(min_length=1)
+    country: Country
+    address: str | None = None
+    headquarters_country: Country | None = None
+    owners: list[Owner] = []
+
+
+class Chip(_Strict):
+    """Technical parameters used to classify an IC (Technical Notes to ECCN 3A090)."""
+
+    tpp: NonNegative | None = None
+    die_area_mm2: Annotated[float, Field(gt=0)] | None = None
+    performance_density: NonNegative | None = Field(
+        default=None, description="TPP / applicable die area; computed when not given")
+    datacenter: bool | None = None
+    memory_bandwidth_density: NonNegative | None = Field(default=None, description="GB/s per mm2")
+    interconnect_bandwidth: NonNegative | None = Field(
+        default=None, description="aggregate bidirectional I/O transfer rate, GB/s (the 2022 3A090 test)")
+
+    @model_validator(mode="after")
+    def _density_agrees(self) -> "Chip":
+        if self.performance_density is not None and self.tpp is not None and self.die_area_mm2:
+            computed = self.tpp / self.die_area_mm2
+            if abs(computed - self.performance_density) > 0.005 * max(computed, 1e-9):
+                raise ValueError(
+                    f"performance_density {self.performance_density} disagrees with "
+                    f"tpp / die_area_mm2 = {computed:.4f}")
+        return self
+
+    @property
+    def density(self) -> float | None:
+        """Performance density as given, else TPP / die area (correctly rounded)."""
+        if self.performance_density is not None:
+            return self.performance_density
+        if self.tpp is not None and self.die_area_mm2:
+            return self.tpp / self.die_area_mm2
+        return None
+
+
+class Item(_Strict):
+    sku: str = Field(min_length=1)
+    description: str | None = None
+    quantity: NonNegative
+    unit_value: NonNegative | None = None
+    eccn: Eccn | None = None
+    origin: Country | None = None
+    chip: Chip | None = None
+    us_content_value: NonNegative | None = None
+    direct_product_of: list[Eccn] | None = None
+    material: str | None = None
+    hs_code: str | None = None
+    cn_control_code: str | None = None
+    cn_content_value: NonNegative | None = None
+
+
+class Transaction(_Strict):
+    id: str = Field(min_length=1)
+    date: dt.date = Field(default_factory=dt.date.today)
+    export_from: Country | None = None
+    destination: Country
+    parties: list[Party] = []
+    end_uses: list[Tag] = []
+    items: list[Item] = Field(min_length=1)
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_as_text(cls, value):
+        return str(value) if isinstance(value, int) else value
+
+
+class Ruleset(BaseModel):
+    version: str
+    digest: str
+
+
+class Finding(BaseModel):
+    """One rule that fired: which rule, its citation, its effect and the facts it rested on."""
+
+    rule: str
+    citation: str
+    effect: Decision
+    line: int | None = None
+    party: str | None = None
+    review_policy: str | None = None
+    license_exception: str | None = None
+    message: str = ""
+    title: str = ""
+    jurisdiction: str = "US-EAR"
+    enforced: bool = True
+    because: list[str] = []
+    sources: list[str] = []
+
+
+class Derivation(BaseModel):
+    """A fact a rule derived for a line (e.g. its ECCN from its parameters), and why."""
+
+    rule: str
+    citation: str
+    facts: dict[str, str | float | bool]
+    because: list[str] = []
+
+
+class LineResult(BaseModel):
+    line: int
+    sku: str
+    eccn: str | None
+    subject_to_ear: bool | None
+    basis: str | None
+    decision: Decision
+    license_exception: str | None = None
+    derived: list[Derivation] = []
+
+
+class Determination(BaseModel):
+    transaction_id: str
+    decision: Decision
+    as_of: dt.date
+    ruleset: Ruleset
+    lines: list[LineResult]
+    findings: list[Finding]
+    warnings: list[str] = []

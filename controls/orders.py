@@ -1,0 +1,59 @@
+"""Read orders (transactions) from YAML or JSON files, with errors that name the field and line."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .errors import InputError, Problem
+from .models import Transaction
+from .rulebook.yamlsource import YamlError, line_of, load_yaml, loads_yaml
+
+
+def read_orders(path: str | Path, text: str | None = None) -> list[Transaction]:
+    """Read one transaction or a list of them; any invalid one rejects the whole file."""
+    name = str(path)
+    try:
+        if text is None:
+            data = load_yaml(Path(path))
+        else:
+            data = loads_yaml(text, name)
+    except YamlError as exc:
+        raise InputError(str(exc.problem)) from None
+    if data is None:
+        raise InputError(f"{name}: empty file, expected a transaction or a list of transactions")
+    batch = data if isinstance(data, list) else [data]
+    problems: list[Problem] = []
+    orders = []
+    for index, raw in enumerate(batch):
+        try:
+            orders.append(Transaction.model_validate(raw))
+        except ValidationError as exc:
+            problems.extend(_problems(name, raw, exc, index if isinstance(data, list) else None))
+    if problems:
+        raise InputError("\n".join(str(p) for p in problems))
+    return orders
+
+
+def validate_order(raw: Any, name: str = "<input>") -> Transaction:
+    try:
+        return Transaction.model_validate(raw)
+    except ValidationError as exc:
+        raise InputError("\n".join(str(p) for p in _problems(name, raw, exc, None))) from None
+
+
+def _problems(name: str, raw: Any, exc: ValidationError, index: int | None) -> list[Problem]:
+    problems = []
+    txn_id = raw.get("id") if isinstance(raw, dict) else None
+    for error in exc.errors():
+        loc = tuple(error["loc"])
+        field = ".".join(str(p) for p in loc) or "transaction"
+        message = f"unknown field {loc[-1]!r}" if error["type"] == "extra_forbidden" else error["msg"]
+        message = message.removeprefix("Value error, ")
+        where = f"transaction {txn_id}" if txn_id else (f"transaction #{index}" if index is not None else None)
+        problems.append(Problem(name, line_of(raw, loc), f"{field}: {message}", where))
+    return problems
+
+

@@ -1,0 +1,47 @@
+"""Human-readable reports of determinations, for the compliance officer at the terminal."""
+from __future__ import annotations
+
+from .models import Determination, Finding
+
+EXIT_CODES = {"NOT_SUBJECT": 0, "NLR": 0, "LICENSE_EXCEPTION": 0, "LICENSE_REQUIRED": 3, "PROHIBITED": 4, "HOLD": 5}
+
+
+def render(result: Determination, explain: bool = False) -> str:
+    """A decision line, a per-line table, then the findings with their citations."""
+    out = [f"{result.transaction_id}: {result.decision.value}",
+           f"  as of {result.as_of}; rules {result.ruleset.version} {result.ruleset.digest[:19]}...", ""]
+    rows = [("line", "sku", "eccn", "subject", "basis", "decision")]
+    for line in result.lines:
+        subject = {True: "yes", False: "no", None: "unknown"}[line.subject_to_ear]
+        decision = line.decision.value + (f" ({line.license_exception})" if line.license_exception else "")
+        outside = any(d.facts.get("item.outside_3a090") for d in line.derived)
+        eccn = line.eccn or ("not 3A090" if outside else "-")
+        rows.append((str(line.line), line.sku, eccn, subject, line.basis or "-", decision))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    out += ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    if explain:
+        for line in result.lines:
+            for d in line.derived:
+                facts = ", ".join(f"{k} = {v}" for k, v in d.facts.items())
+                out += ["", f"  line {line.line}: {facts}", f"      rule {d.rule} - {d.citation}"]
+                out += [f"      because {reason}" for reason in d.because]
+    enforced = [f for f in result.findings if f.enforced]
+    if enforced:
+        out += ["", "Findings"]
+        for finding in enforced:
+            out += _finding(finding, explain)
+    if result.warnings:
+        out += ["", "Warnings"] + [f"  - {w}" for w in result.warnings]
+    return "\n".join(out)
+
+
+def _finding(f: Finding, explain: bool) -> list[str]:
+    where = f"line {f.line}" + (f", party {f.party}" if f.party else "")
+    lines = [f"  [{f.effect.value}] {where}: {f.title}",
+             f"      rule {f.rule} - {f.citation}" + (f"; review: {f.review_policy}" if f.review_policy else "")]
+    if f.message:
+        lines.append(f"      {f.message}")
+    lines += [f"      because {reason}" for reason in f.because]
+    if explain and f.sources:
+        lines.append(f"      sources: {'; '.join(f.sources)}")
+    return lines

@@ -1,0 +1,207 @@
+"""The ``when`` language: parse a rule's condition tree and check it against the fact catalogue.
+
+Grammar (YAML)::
+
+    cond  := {all: [cond, ...]} | {any: [cond, ...]} | {not: cond} | [cond, ...]   # a list is all
+           | {<field>: <scalar>}                   # equality
+           | {<field>: {<op>: <value>, ...}}       # several ops on one field are all required
+           | {<field1>: ..., <field2>: ...}        # several fields are all required
+    op    := eq | ne | lt | lte | gt | gte | in | not_in | exists
+
+``in``/``not_in`` take a named set (``D:5``) or a literal list.  A comparison on a missing fact
+never holds (``ne`` and ``not_in`` included); use ``exists`` or ``not`` to speak of missing data.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Union
+
+from ..countries import iso_alpha2
+from ..facts.catalog import BOOL, COUNTRY, ECCN, NUMBER, ROLE, ROLES, FieldType, suggest
+from ..models import check_eccn
+from .yamlsource import LineDict, LineList
+
+OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "exists")
+CONNECTORS = ("all", "any", "not")
+
+
+@dataclass(frozen=True)
+class Leaf:
+    field: str
+    op: str
+    value: Any  # for in/not_in: the set name (str) or a frozenset of literals
+    line: int | None = None
+
+    @property
+    def is_membership(self) -> bool:
+        return self.op in ("in", "not_in")
+
+    def describe(self) -> str:
+        if self.op == "exists":
+            return f"{self.field} {'given' if self.value else 'missing'}"
+        value = sorted(self.value) if isinstance(self.value, frozenset) else self.value
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return f"{self.field} {_SYMBOL[self.op]} {value}"
+
+
+@dataclass(frozen=True)
+class All:
+    parts: tuple["Cond", ...]
+
+
+@dataclass(frozen=True)
+class Any_:
+    parts: tuple["Cond", ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    part: "Cond"
+
+
+Cond = Union[Leaf, All, Any_, Not]
+
+_SYMBOL = {"eq": "=", "ne": "!=", "lt": "<", "lte": "<=", "gt": ">", "gte": ">=",
+           "in": "in", "not_in": "not in"}
+
+
+class ConditionError(ValueError):
+    def __init__(self, message: str, line: int | None):
+        self.line = line
+        super().__init__(message)
+
+
+def parse(node: Any, fields: dict[str, FieldType], set_kinds: dict[str, str], line: int | None = None) -> Cond:
+    """Parse a YAML condition; ``set_kinds`` maps known set names to the kind of their members."""
+    line = getattr(node, "line", None) or line
+    if isinstance(node, list):
+        if not node:
+            raise ConditionError("an empty condition list", line)
+        return All(tuple(parse(n, fields, set_kinds, _item_line(node, i, line)) for i, n in enumerate(node)))
+    if not isinstance(node, dict) or not node:
+        raise ConditionError(f"expected a condition (a mapping), got {node!r}", line)
+    parts = []
+    for key, value in node.items():
+        key_line = node.lines.get(key, line) if isinstance(node, LineDict) else line
+        if key in ("all", "any"):
+            if not isinstance(value, list) or not value:
+                raise ConditionError(f"'{key}' needs a non-empty list of conditions", key_line)
+            children = tuple(parse(v, fields, set_kinds, _item_line(value, i, key_line))
+                             for i, v in enumerate(value))
+            parts.append(All(children) if key == "all" else Any_(children))
+        elif key == "not":
+            parts.append(Not(parse(value, fields, set_kinds, key_line)))
+        else:
+            parts.extend(_field_conditions(key, value, fields, set_kinds, key_line))
+    return parts[0] if len(parts) == 1 else All(tuple(parts))
+
+
+def _item_line(seq, index: int, default: int | None) -> int | None:
+    return seq.lines[index] if isinstance(seq, LineList) else default
+
+
+def _field_conditions(field, spec, fields, set_kinds, line) -> list[Leaf]:
+    if field not in fields:
+        raise ConditionError(f"unknown fact {field!r}{suggest(str(field), list(fields) + list(CONNECTORS))}", line)
+    ftype = fields[field]
+    if not isinstance(spec, dict):
+        return [Leaf(field, "eq", check_value(field, ftype, spec, line), line)]
+    if not spec:
+        raise ConditionError(f"{field}: empty operator mapping", line)
+    leaves = []
+    for op, value in spec.items():
+        op_line = spec.lines.get(op, line) if isinstance(spec, LineDict) else line
+        if op not in OPS:
+            raise ConditionError(f"{field}: unknown operator {op!r}{suggest(str(op), OPS)}; "
+                                 f"operators are {', '.join(OPS)}", op_line)
+        leaves.append(Leaf(field, op, _operand(field, ftype, op, value, set_kinds, op_line), op_line))
+    return leaves
+
+
+def _operand(field, ftype: FieldType, op, value, set_kinds, line):
+    if op == "exists":
+        if not isinstance(value, bool):
+            raise ConditionError(f"{field}: 'exists' takes true or false", line)
+        return value
+    if op in ("in", "not_in"):
+        if isinstance(value, str):
+            if value not in set_kinds:
+                raise ConditionError(f"{field}: unknown set {value!r}{suggest(value, set_kinds)}", line)
+            if set_kinds[value] != ftype.name:
+                raise ConditionError(f"{field}: set {value!r} holds {set_kinds[value]} values, "
+                                     f"the fact is a {ftype.name}", line)
+            return value
+        if isinstance(value, list) and value:
+            return frozenset(check_value(field, FieldType(ftype.name), v, line) for v in value)
+        raise ConditionError(f"{field}: '{op}' takes a set name or a non-empty list", line)
+    if ftype.many:
+        raise ConditionError(f"{field} holds a list; test it with in, not_in or exists", line)
+    if op in ("lt", "lte", "gt", "gte") and ftype is not NUMBER:
+        raise ConditionError(f"{field}: '{op}' compares numbers; {field} is a {ftype.name}", line)
+    return check_value(field, ftype, value, line)
+
+
+def check_value(field, ftype: FieldType, value, line):
+    """Constants must have the fact's type: durable-rules compares mixed types as text."""
+    kind = ftype.name
+    if kind == "number":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConditionError(f"{field}: expected a number, got {value!r}", line)
+        if value < 0:
+            raise ConditionError(f"{field}: negative threshold {value!r}", line)
+        return float(value)
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ConditionError(f"{field}: expected true or false, got {value!r}", line)
+        return value
+    if not isinstance(value, str):
+        raise ConditionError(f"{field}: expected text, got {value!r}", line)
+    if kind == "country" and value not in iso_alpha2():
+        raise ConditionError(f"{field}: unknown country code {value!r}", line)
+    if kind == "eccn":
+        try:
+            check_eccn(value)
+        except ValueError as exc:
+            raise ConditionError(f"{field}: {exc}", line) from None
+    if kind == "role" and value not in ROLES:
+        raise ConditionError(f"{field}: unknown role {value!r}{suggest(value, ROLES)}", line)
+    return value
+
+
+def leaves(cond: Cond):
+    """Every leaf of a condition tree, in order."""
+    if isinstance(cond, Leaf):
+        yield cond
+    elif isinstance(cond, Not):
+        yield from leaves(cond.part)
+    else:
+        for part in cond.parts:
+            yield from leaves(part)
+
+
+def holds(cond: Cond, value_of, member) -> bool:
+    """Evaluate in Python, for explanations only (durable-rules decides what fires).
+
+    ``value_of(field)`` returns the fact or None; ``member(leaf)`` returns the set-membership
+    answer the fact builder computed, or None when the fact is missing.
+    """
+    if isinstance(cond, All):
+        return all(holds(p, value_of, member) for p in cond.parts)
+    if isinstance(cond, Any_):
+        return any(holds(p, value_of, member) for p in cond.parts)
+    if isinstance(cond, Not):
+        return not holds(cond.part, value_of, member)
+    value = value_of(cond.field)
+    if cond.op == "exists":
+        return (value is not None) == cond.value
+    if value is None:
+        return False
+    if cond.is_membership:
+        answer = member(cond)
+        return answer is not None and answer == (cond.op == "in")
+    return {"eq": value == cond.value, "ne": value != cond.value, "lt": value < cond.value,
+            "lte": value <= cond.value, "gt": value > cond.value, "gte": value >= cond.value}[cond.op]
+
+

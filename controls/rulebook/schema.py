@@ -1,0 +1,124 @@
+"""The shape of a rule-pack file, checked with pydantic before anything is compiled."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ..models import Decision
+
+RuleId = Field(pattern=r"^[a-z0-9][a-z0-9._-]*[a-z0-9]$")
+SetKind = Literal["country", "eccn", "tag"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class Window(_Strict):
+    """A half-open date range: in force from ``from`` up to, not including, ``until``.
+
+    ``until`` is the effective date of the change that ended it, as the Federal Register gives it.
+    """
+
+    start: dt.date = Field(alias="from")
+    until: dt.date | None = None
+    reason: str | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Window":
+        if self.until is not None and self.until <= self.start:
+            raise ValueError(f"'until' {self.until} is not after 'from' {self.start}")
+        return self
+
+    def covers(self, day: dt.date) -> bool:
+        return self.start <= day and (self.until is None or day < self.until)
+
+
+class Member(_Strict):
+    """A set member that belongs only for a window (e.g. Cambodia in D:5, 2021-12-09 to 2026-02-03)."""
+
+    code: str
+    start: dt.date = Field(default=dt.date.min, alias="from")
+    until: dt.date | None = None
+    source: str | None = None
+
+
+class NamedSet(_Strict):
+    """A named set (country group, ECCN family); members may be dated, or built from other sets."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9:._-]*$")
+    title: str
+    kind: SetKind = "country"
+    citation: str | None = None
+    members: list[str | Member] = []
+    union: list[str] = []
+    minus: list[str] = []
+
+    @model_validator(mode="after")
+    def _has_content(self) -> "NamedSet":
+        if not self.members and not self.union:
+            raise ValueError("a set needs 'members' or 'union'")
+        return self
+
+
+class Alias(_Strict):
+    """A destination treated as another for set membership, e.g. Hong Kong as China since 2020-12-23."""
+
+    code: str
+    as_: str = Field(alias="as")
+    start: dt.date = Field(alias="from")
+    citation: str
+
+
+class Then(_Strict):
+    decision: Decision | None = None
+    review_policy: str | None = None
+    license_exception: str | None = None
+    message: str = ""
+    derive: dict[str, Any] = {}
+
+    @model_validator(mode="after")
+    def _does_something(self) -> "Then":
+        if self.decision is None and not self.derive:
+            raise ValueError("'then' needs a 'decision' or facts to 'derive'")
+        return self
+
+
+class Rule(_Strict):
+    id: str = RuleId
+    title: str = Field(min_length=3)
+    citation: str = Field(min_length=3)
+    sources: list[str] = []
+    effective: Window
+    not_enforced: list[Window] = []
+    verification: str | None = Field(default=None, description="what in this rule is unverified")
+    when: Any
+    for_party: Any = None
+    then: Then
+
+
+class Case(_Strict):
+    """A rule author's test case: a transaction and what the bundle must answer for it."""
+
+    name: str
+    transaction: dict[str, Any]
+    as_of: dt.date | None = None
+    expect: Decision
+    fires: list[str] = []
+    not_fires: list[str] = []
+
+
+class RuleFile(_Strict):
+    jurisdiction: Literal["US-EAR", "CN-ECL"] = "US-EAR"
+    rules: list[Rule] = []
+    sets: list[NamedSet] = []
+    aliases: list[Alias] = []
+    cases: list[Case] = []
+
+
+class BundleMeta(_Strict):
+    name: str
+    version: str = Field(pattern=r"^\d{4}\.\d{1,2}\.\d+$")
+    description: str = ""

@@ -1,0 +1,149 @@
+"""Licence requirements by destination, headquarters and date, on the real bundled rules."""
+import pytest
+
+from conftest import chip, fired, on, order
+from controls import Decision
+
+H100 = chip(tpp=15832, die_area_mm2=814, datacenter=True)
+
+
+def test_h100_to_china_needs_a_licence_citing_742_6(engine):
+    result = engine.check(order("CN", **H100))
+    assert result.decision == Decision.LICENSE_REQUIRED
+    finding = next(f for f in result.findings if f.rule == "ear.742.6.a6.iii.a.macau-d5")
+    assert finding.citation.startswith("15 CFR 742.6(a)(6)")
+    assert finding.review_policy == "presumption of denial"
+    assert "destination = CN (in macau-or-d5)" in finding.because
+    assert result.lines[0].eccn == "3A090.a"
+
+
+def test_h100_to_germany_is_nlr(engine):
+    result = engine.check(order("DE", **H100))
+    assert result.decision == Decision.NLR
+    assert fired(result) == set()
+
+
+def test_hong_kong_is_china(engine):
+    assert engine.check(order("HK", **H100)).decision == Decision.LICENSE_REQUIRED
+
+
+@pytest.mark.parametrize("destination, expected", [("VN", Decision.LICENSE_REQUIRED), ("SG", Decision.NLR),
+                                                   ("IL", Decision.NLR), ("MY", Decision.NLR)])
+def test_a_items_to_d1_d4_outside_a5_a6(engine, destination, expected):
+    # Vietnam is D:1 only; Singapore (A:6) and Israel (A:6, D:4) are carved out; Malaysia is in no group
+    assert engine.check(order(destination, eccn="3A090.a")).decision == expected
+
+
+def test_headquarters_test_reaches_a_subsidiary_abroad(engine):
+    parties = [{"role": "end_user", "name": "Example DC Sdn Bhd", "country": "MY", "headquarters_country": "CN"}]
+    result = engine.check(order("MY", parties=parties, eccn="3A090.a", date="2026-06-15"))
+    assert result.decision == Decision.LICENSE_REQUIRED
+    finding = next(f for f in result.findings if f.rule == "ear.742.6.a6.iii.a.hq")
+    assert finding.party == "end_user"
+    # before 2025-01-13 the same requirement sat in § 744.23(a)(3)
+    earlier = engine.check(order("MY", parties=parties, eccn="3A090.a", date="2024-06-15"))
+    assert "ear.744.23.a3.hq.2023" in fired(earlier)
+
+
+def test_ai_diffusion_worldwide_scope_is_a_warning_not_a_requirement(engine):
+    result = engine.check(order("MY", eccn="3A090.a", date="2026-06-15"))
+    assert result.decision == Decision.NLR
+    assert any(f.rule == "ear.742.6.a6.iii.a.worldwide" and not f.enforced for f in result.findings)
+    assert any("not enforced" in w for w in result.warnings)
+    # before the AI Diffusion rule the worldwide text did not exist at all
+    assert not any(f.rule == "ear.742.6.a6.iii.a.worldwide"
+                   for f in engine.check(order("MY", eccn="3A090.a", date="2024-06-15")).findings)
+
+
+@pytest.mark.parametrize("day, expected", [("2026-07-09", Decision.LICENSE_REQUIRED),
+                                           ("2026-07-10", Decision.LICENSE_REQUIRED)])
+def test_uae_b_items_before_and_after_the_uae_rule(engine, day, expected):
+    # before: AE was in D:4 and not in A:5/A:6; after: named expressly
+    result = engine.check(order("AE", eccn="3A090.b", date=day))
+    assert result.decision == expected
+    assert "ear.742.6.a6.iii.b" in fired(result)
+
+
+def test_uae_a_items_move_from_group_formula_to_named_rule(engine):
+    assert "ear.742.6.a6.iii.a.d1-d4" in fired(engine.check(order("AE", eccn="3A090.a", date="2026-07-09")))
+    after = engine.check(order("AE", eccn="3A090.a", date="2026-07-10"))
+    assert fired(after) == {"ear.742.6.a6.iii.a.uae"}
+
+
+@pytest.mark.parametrize("day, expected", [("2023-01-16", Decision.NLR), ("2023-01-17", Decision.LICENSE_REQUIRED)])
+def test_macau_joined_the_2022_controls_on_2023_01_17(engine, day, expected):
+    assert engine.check(order("MO", eccn="3A090", date=day)).decision == expected
+
+
+def test_no_advanced_computing_requirement_before_october_2022(engine):
+    assert engine.check(order("CN", eccn="3A090.a", date="2022-10-20")).decision == Decision.NLR
+    assert engine.check(order("CN", eccn="3A090.a", date="2022-10-21")).decision == Decision.LICENSE_REQUIRED
+
+
+@pytest.mark.parametrize("mbd, day, expected", [
+    (2.5, "2024-12-02", Decision.LICENSE_REQUIRED), (1.9, "2024-12-02", Decision.NLR),
+    (2.5, "2024-12-01", Decision.NLR), (1.9, "2024-12-01", Decision.NLR),
+])
+def test_hbm_to_china_before_and_after_2024_12_02(engine, mbd, day, expected):
+    result = engine.check(order("CN", date=day, **chip(memory_bandwidth_density=mbd)))
+    assert result.decision == expected
+    if expected == Decision.LICENSE_REQUIRED:
+        assert "ear.742.6.a6.i.b.hbm" in fired(result)
+
+
+@pytest.mark.parametrize("day, expected", [("2025-06-01", Decision.LICENSE_REQUIRED), ("2026-03-01", Decision.NLR)])
+def test_cambodia_left_d5_on_2026_02_03(engine, day, expected):
+    # HBM is controlled to Macau/D:5 only; Cambodia stays in D:1, which does not reach 3A090.c
+    assert engine.check(order("KH", eccn="3A090.c", date=day)).decision == expected
+
+
+def test_hbm_for_a_chinese_headquartered_packager_abroad(engine):
+    parties = [{"role": "ultimate_consignee", "name": "Example Packaging Pte Ltd", "country": "SG",
+                "headquarters_country": "CN"}]
+    result = engine.check(order("SG", parties=parties, eccn="3A090.c"))
+    assert "ear.744.23.a3.i.b.hbm-hq" in fired(result)
+
+
+@pytest.mark.parametrize("destination", ["KP", "IR", "CU"])
+def test_embargoed_destination_is_prohibited(engine, destination):
+    result = engine.check(order(destination, eccn="EAR99"))
+    assert result.decision == Decision.PROHIBITED
+    assert "ear.746.embargo" in fired(result)
+
+
+def test_syria_before_and_after_the_2025_relaxation(engine):
+    assert engine.check(order("SY", eccn="EAR99", date="2025-09-01")).decision == Decision.PROHIBITED
+    assert engine.check(order("SY", eccn="EAR99", date="2025-09-02")).decision == Decision.LICENSE_REQUIRED
+
+
+def test_item_without_eccn_or_parameters_is_held_where_it_matters(engine):
+    held = engine.check(order("CN"))
+    assert held.decision == Decision.HOLD
+    assert fired(held) == {"chipgate.unclassified-advanced-computing"}
+    assert engine.check(order("DE")).decision == Decision.NLR
+
+
+def test_unknown_jurisdiction_is_held_not_cleared(engine):
+    txn = order("DE")
+    txn["export_from"] = "KR"
+    txn["items"][0].update(origin="KR")  # foreign-made, U.S. content unknown
+    result = engine.check(txn)
+    assert result.decision == Decision.HOLD
+    assert result.lines[0].subject_to_ear is None
+
+
+def test_foreign_made_under_de_minimis_is_not_subject(engine):
+    txn = order("VN", eccn="4A090.a", unit_value=100000, us_content_value=25000, direct_product_of=[])
+    txn.update(export_from="TW")
+    txn["items"][0]["origin"] = "TW"
+    result = engine.check(txn)
+    assert result.decision == Decision.NOT_SUBJECT
+    assert result.lines[0].basis == "foreign-made-under-de-minimis"
+    txn["items"][0]["us_content_value"] = 25001
+    assert engine.check(txn).decision == Decision.LICENSE_REQUIRED
+
+
+def test_as_of_overrides_the_transaction_date(engine):
+    txn = order("CN", eccn="3A090.c", date="2026-11-28")
+    assert engine.check(txn, as_of=on("2024-01-01")).decision == Decision.NLR
+    assert engine.check(txn).decision == Decision.LICENSE_REQUIRED
