@@ -1,0 +1,127 @@
+"""The chipgate command line, through click's runner: output, exit codes, bad input."""
+import json
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from cli import main
+from conftest import REPO, order
+
+EXAMPLE = str(REPO / "examples" / "order.yaml")
+
+
+def run(*args, input=None):
+    return CliRunner().invoke(main, list(args), input=input)
+
+
+def write(tmp_path, data, name="order.yaml"):
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else yaml.safe_dump(data, sort_keys=False))
+    return str(path)
+
+
+def test_check_example_text_report(tmp_path):
+    result = run("check", EXAMPLE)
+    assert result.exit_code == 3
+    assert "SO-1001: LICENSE_REQUIRED" in result.output
+    assert "15 CFR 742.6(a)(6)(iii)(A)" in result.output and "3A090.a" in result.output
+
+
+def test_check_json_follows_the_contract():
+    result = run("check", EXAMPLE, "--format", "json")
+    data = json.loads(result.output)
+    assert {"transaction_id", "decision", "as_of", "ruleset", "lines", "findings"} <= set(data)
+    assert data["ruleset"]["digest"].startswith("sha256:")
+    assert {"line", "sku", "eccn", "subject_to_ear", "basis", "decision", "license_exception"} <= set(data["lines"][0])
+    assert {"rule", "citation", "effect", "line", "party", "review_policy", "message"} <= set(data["findings"][0])
+
+
+@pytest.mark.parametrize("destination, code", [("DE", 0), ("CN", 3), ("KP", 4)])
+def test_exit_codes(tmp_path, destination, code):
+    assert run("check", write(tmp_path, order(destination, eccn="3A090.a"))).exit_code == code
+
+
+def test_hold_exit_code(tmp_path):
+    assert run("check", write(tmp_path, order("CN"))).exit_code == 5
+
+
+def test_as_of(tmp_path):
+    path = write(tmp_path, order("CN", eccn="3A090.c", date="2026-11-28"))
+    assert run("check", path, "--as-of", "2024-06-01").exit_code == 0
+
+
+def test_unknown_country_code_is_exit_2_naming_the_field(tmp_path):
+    result = run("check", write(tmp_path, order("XX", eccn="3A090.a")))
+    assert result.exit_code == 2
+    assert "destination" in result.output and "'XX'" in result.output
+    assert "order.yaml:" in result.output
+
+
+def test_negative_quantity_is_exit_2_naming_field_and_line(tmp_path):
+    result = run("check", write(tmp_path, order("CN", eccn="3A090.a", quantity=-5)))
+    assert result.exit_code == 2
+    assert "items.0.quantity" in result.output and "greater than or equal to 0" in result.output
+    assert "LICENSE_REQUIRED" not in result.output  # nothing partial reported
+
+
+def test_unknown_field_and_malformed_eccn(tmp_path):
+    data = order("CN", eccn="3A09.a")
+    data["destinaton"] = "CN"
+    result = run("check", write(tmp_path, data))
+    assert result.exit_code == 2
+    assert "unknown field 'destinaton'" in result.output and "malformed ECCN" in result.output
+
+
+def test_malformed_yaml_order_is_exit_2(tmp_path):
+    result = run("check", write(tmp_path, "id: SO-1\nitems: [\n"))
+    assert result.exit_code == 2 and "malformed YAML" in result.output
+
+
+def test_missing_file_is_exit_2():
+    assert run("check", "/nonexistent/order.yaml").exit_code == 2
+
+
+def test_batch_exit_code_is_the_most_restrictive(tmp_path):
+    path = write(tmp_path, [order("DE", eccn="3A090.a") | {"id": "A"}, order("KP", eccn="EAR99") | {"id": "B"}])
+    result = run("check", path, "--format", "json")
+    assert result.exit_code == 4
+    assert [d["decision"] for d in json.loads(result.output)] == ["NLR", "PROHIBITED"]
+
+
+def test_one_bad_order_in_a_batch_rejects_the_batch(tmp_path):
+    path = write(tmp_path, [order("DE") | {"id": "A"}, order("XX") | {"id": "B"}])
+    result = run("check", path)
+    assert result.exit_code == 2 and "transaction B" in result.output and "A:" not in result.output
+
+
+def test_stdin(tmp_path):
+    result = run("check", "-", "--format", "json", input=json.dumps(order("DE", eccn="EAR99")))
+    assert result.exit_code == 0 and json.loads(result.output)["decision"] == "NLR"
+
+
+def test_rules_validate_reports_file_and_line(tmp_path):
+    (tmp_path / "bundle.yaml").write_text("name: t\nversion: 2026.1.0\n")
+    (tmp_path / "bad.yaml").write_text(
+        "rules:\n  - id: t.r\n    title: bad rule\n    citation: none\n    effective: {from: 2020-01-01}\n"
+        "    when: {item.chip.tpp: {greater: 1}}\n    then: {decision: HOLD}\n")
+    result = run("rules", "validate", str(tmp_path))
+    assert result.exit_code == 2
+    assert "bad.yaml:6:" in result.output and "unknown operator 'greater'" in result.output
+
+
+def test_rules_validate_and_test_on_bundled_rules():
+    assert run("rules", "validate").exit_code == 0
+    result = run("rules", "test")
+    assert result.exit_code == 0 and "0 failed" in result.output
+
+
+def test_classify():
+    result = run("classify", "--tpp", "4800", "--density", "2", "--datacenter", "--date", "2026-01-01")
+    assert result.exit_code == 0 and result.output.startswith("3A090.a")
+    assert json.loads(run("classify", "--mbd", "2.5", "--format", "json").output)["eccn"] == "3A090.c"
+
+
+def test_explain_shows_derivations():
+    result = run("explain", EXAMPLE)
+    assert "ear.3a090.a.classify" in result.output and "item.chip.tpp = 15832 (>= 4800)" in result.output

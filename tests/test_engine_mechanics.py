@@ -1,0 +1,73 @@
+"""The engine adapter's promises: no state between checks, many threads, many sessions."""
+import threading
+
+from conftest import order
+from controls import Decision, Engine, Transaction
+
+CASES = [
+    order("CN", chip={"tpp": 15832, "die_area_mm2": 814, "datacenter": True}),
+    order("DE", chip={"tpp": 15832, "die_area_mm2": 814, "datacenter": True}),
+    order("KP", eccn="EAR99"),
+    order("CN"),
+    order("MY", eccn="3A090.a", parties=[{"role": "end_user", "name": "X", "country": "MY",
+                                           "headquarters_country": "CN"}]),
+]
+
+
+def summary(result):
+    return result.decision, sorted((f.rule, f.line, f.party) for f in result.findings)
+
+
+def test_no_state_leaks_between_checks(engine):
+    first = [summary(engine.check(c)) for c in CASES]
+    again = [summary(engine.check(c)) for c in reversed(CASES)][::-1]
+    assert first == again
+    assert first[1][0] == Decision.NLR  # the China check just before did not leak into Germany
+
+
+def test_more_checks_than_the_engine_has_sessions(engine):
+    # durable-rules holds at most 1,024 live sessions; each check must delete its own
+    for _ in range(1100):
+        assert engine.check(CASES[0]).decision == Decision.LICENSE_REQUIRED
+
+
+def test_concurrent_checks_from_many_threads(engine):
+    expected = [summary(engine.check(c)) for c in CASES]
+    failures = []
+
+    def worker(offset):
+        for i in range(100):
+            index = (i + offset) % len(CASES)
+            if summary(engine.check(CASES[index])) != expected[index]:
+                failures.append(index)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+
+
+def test_a_transaction_matching_no_rule_is_a_normal_result(engine):
+    result = engine.check(order("FR", eccn="EAR99"))
+    assert result.decision == Decision.NLR and result.findings == []
+
+
+def test_every_finding_names_its_rule_and_citation(engine):
+    for case in CASES:
+        for finding in engine.check(case).findings:
+            assert finding.rule in engine.rules or finding.rule.startswith("chipgate.")
+            assert finding.citation
+
+
+def test_two_engines_in_one_process_are_independent(tmp_path):
+    other = Engine.load()
+    assert summary(other.check(CASES[0])) == summary(Engine.load().check(CASES[0]))
+
+
+def test_library_round_trip_through_json(engine):
+    txn = Transaction.model_validate(CASES[0])
+    result = engine.check(txn)
+    again = type(result).model_validate_json(result.model_dump_json())
+    assert again == result

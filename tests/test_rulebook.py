@@ -1,0 +1,164 @@
+"""Rule-pack loading and compiling: every problem reported with its file and line."""
+import shutil
+import textwrap
+
+import pytest
+
+from conftest import REPO, order
+from controls import Decision, Engine, RuleError
+
+BUNDLE = "name: test-bundle\nversion: 2026.1.0\n"
+
+
+def pack(tmp_path, rules_yaml: str, with_sets: bool = True):
+    """A rule directory holding the real country groups plus one file of test rules."""
+    (tmp_path / "bundle.yaml").write_text(BUNDLE)
+    if with_sets:
+        shutil.copytree(REPO / "rules" / "sets", tmp_path / "sets")
+    (tmp_path / "rules.yaml").write_text(textwrap.dedent(rules_yaml))
+    return tmp_path
+
+
+def problems(tmp_path, rules_yaml):
+    with pytest.raises(RuleError) as info:
+        Engine.load(pack(tmp_path, rules_yaml))
+    return info.value.problems
+
+
+RULE = """\
+rules:
+  - id: test.rule
+    title: a test rule
+    citation: 15 CFR 742.6
+    effective: {from: 2020-01-01}
+    when:
+      {when}
+    then: {decision: HOLD}
+"""
+
+
+def rule(when: str) -> str:
+    return RULE.replace("{when}", when)
+
+
+def test_unknown_operator_names_file_line_and_suggests(tmp_path):
+    [p] = problems(tmp_path, rule("item.chip.tpp: {gte: 4800, gtee: 1}"))
+    assert p.file.endswith("rules.yaml") and p.line == 7 and p.rule == "test.rule"
+    assert "unknown operator 'gtee'" in p.message and "did you mean 'gte'" in p.message
+
+
+def test_unknown_fact_suggests_the_right_name(tmp_path):
+    [p] = problems(tmp_path, rule("item.chip.tp: {gte: 4800}"))
+    assert "unknown fact 'item.chip.tp'" in p.message and "item.chip.tpp" in p.message and p.line == 7
+
+
+def test_malformed_yaml_names_file_and_line(tmp_path):
+    [p] = problems(tmp_path, rule("destination: [CN, DE"))
+    assert p.file.endswith("rules.yaml") and p.line is not None and "malformed YAML" in p.message
+
+
+def test_typo_in_a_rule_key(tmp_path):
+    text = rule("destination: CN").replace("    then:", "    thne:")
+    found = problems(tmp_path, text)
+    assert any("unknown key 'thne'" in p.message and p.line == 8 for p in found)
+
+
+@pytest.mark.parametrize("when, message", [
+    ("destination: XX", "unknown country code 'XX'"),
+    ("destination: {in: D:9}", "unknown set 'D:9'"),
+    ("item.eccn: {in: D:5}", "holds country values"),
+    ("item.chip.tpp: {gte: -1}", "negative threshold"),
+    ("item.chip.tpp: {gte: '4800'}", "expected a number"),
+    ("destination: {gte: 5}", "compares numbers"),
+    ("item.eccn: 3A90.a", "malformed ECCN"),
+])
+def test_bad_values_are_rejected(tmp_path, when, message):
+    [p] = problems(tmp_path, rule(when))
+    assert message in p.message
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    text = rule("destination: XX") + rule("item.chip.tp: 1")[len("rules:\n"):].replace("test.rule", "test.other")
+    assert len(problems(tmp_path, text)) == 2
+
+
+def test_duplicate_rule_ids(tmp_path):
+    text = rule("destination: CN") + rule("destination: DE")[len("rules:\n"):]
+    assert any("rule id also used" in p.message for p in problems(tmp_path, text))
+
+
+def test_derivation_cycle_is_refused(tmp_path):
+    text = """\
+    rules:
+      - id: test.one
+        title: one
+        citation: none
+        effective: {from: 2020-01-01}
+        when: {item.basis: x}
+        then: {derive: {item.eccn: EAR99}}
+      - id: test.two
+        title: two
+        citation: none
+        effective: {from: 2020-01-01}
+        when: {item.eccn: EAR99}
+        then: {derive: {item.basis: x}}
+    """
+    assert any("derivation cycle" in p.message for p in problems(tmp_path, text))
+
+
+def test_too_many_tests_under_one_engine_node_is_refused_not_hung(tmp_path):
+    # 300 rules testing different values of one fact would hang durable-rules at 512; we stop at 256
+    rules = "rules:\n" + "".join(rule(f"item.hs_code: 'H{i}'")[len("rules:\n"):].replace("test.rule", f"test.r{i}")
+                                 for i in range(300))
+    assert any("distinct tests share one engine node" in p.message for p in problems(tmp_path, rules))
+
+
+def test_not_pushes_down_with_missing_data_meaning(tmp_path):
+    text = rule("not: {item.chip.tpp: {gte: 4800}}").replace("HOLD", "PROHIBITED")
+    engine = Engine.load(pack(tmp_path, text))
+    assert engine.check(order("DE")).decision == Decision.PROHIBITED                     # unknown TPP
+    assert engine.check(order("DE", chip={"tpp": 100})).decision == Decision.PROHIBITED   # below
+    assert not engine.check(order("DE", chip={"tpp": 5000})).findings                    # at or above
+
+
+def test_conflicting_derivations_hold_the_line(tmp_path):
+    text = """\
+    rules:
+      - id: test.a
+        title: says a
+        citation: none
+        effective: {from: 2020-01-01}
+        when: {destination: DE}
+        then: {derive: {item.eccn: 3A090.a}}
+      - id: test.b
+        title: says b
+        citation: none
+        effective: {from: 2020-01-01}
+        when: {destination: DE}
+        then: {derive: {item.eccn: 3A090.b}}
+    """
+    result = Engine.load(pack(tmp_path, text)).check(order("DE"))
+    assert any(f.rule == "chipgate.conflicting-derivation" and f.effect == Decision.HOLD for f in result.findings)
+
+
+def test_digest_depends_on_content_not_layout(tmp_path):
+    base = Engine.load(REPO / "rules").ruleset.digest
+    copy = tmp_path / "copy"
+    shutil.copytree(REPO / "rules", copy)
+    path = copy / "ear" / "classification.yaml"
+    path.write_text("# a comment changes nothing\n" + path.read_text())
+    assert Engine.load(copy).ruleset.digest == base
+    path.write_text(path.read_text().replace("{gte: 4800}", "{gte: 4801}", 1))
+    assert Engine.load(copy).ruleset.digest != base
+
+
+def test_yaml_norway_stays_a_country(tmp_path):
+    engine = Engine.load(pack(tmp_path, rule("destination: {in: [NO, SE]}")))
+    assert engine.check(order("NO")).findings[0].rule == "test.rule"
+
+
+def test_bundled_rules_carry_citations_dates_and_pass_their_cases(engine):
+    for rule in engine.rules.values():
+        assert rule.rule.citation and rule.rule.effective.start
+    outcomes = engine.run_cases()
+    assert outcomes and all(o.passed for o in outcomes), [o for o in outcomes if not o.passed]
