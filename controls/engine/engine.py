@@ -79,10 +79,13 @@ class Engine:
         with self._network.session() as session:
             for j, values in enumerate(parties):
                 session.assert_fact(self._facts.party_fact(j, values, day))
+            probes = self._compiled.line_probes
+            answers = [self._facts.answers(probes, values, day) for values in lines]
             for stratum in range(self._compiled.strata):
                 derived: dict[int, dict[str, tuple[Any, str]]] = defaultdict(dict)
                 for i, values in enumerate(lines):
-                    for rule_id, matched in session.assert_fact(self._facts.line_fact(i, stratum, values, day)):
+                    fact = self._facts.line_fact(i, stratum, values, answers[i], day)
+                    for rule_id, matched in session.assert_fact(fact):
                         party = matched["party"]["index"] if "party" in matched else None
                         if (rule_id, i, party) in fired:
                             continue  # durable-rules fires a rule once per satisfied branch of an "any"
@@ -97,6 +100,7 @@ class Engine:
                             derivations[i].append(self._derivation(rule, lines[i], day))
                 for i, fields in derived.items():
                     lines[i].update({field: value for field, (value, _) in fields.items()})
+                    answers[i].update(self._facts.answers(probes, lines[i], day, fields))
         return fired, derivations, conflicts
 
     def _value_fns(self, values: Values, day: dt.date):

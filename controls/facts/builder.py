@@ -82,19 +82,28 @@ class FactBuilder:
             value = self._resolver.canonical(value, day)
         return value in probe.target
 
-    def line_fact(self, index: int, stratum: int, values: Values, day: dt.date) -> dict:
-        meta = {"kind": "line", "id": f"l{index}s{stratum}", "line": index, "stratum": stratum,
-                "day": day.toordinal()}
-        return self._fact(values, self._compiled.line_probes, day, meta)
+    def answers(self, probes, values: Values, day: dt.date, fields=None) -> dict[str, bool]:
+        """Answers of ``probes`` (only those about ``fields``, if given); missing facts get none."""
+        found = {}
+        for probe in probes:
+            if fields is None or probe.field in fields:
+                answer = self.answer(probe, values, day)
+                if answer is not None:
+                    found[probe.key] = answer
+        return found
+
+    def line_fact(self, index: int, stratum: int, values: Values, answers: dict[str, bool], day: dt.date) -> dict:
+        fact = _scalars(values)
+        fact.update(answers)
+        fact.update(kind="line", id=f"l{index}s{stratum}", line=index, stratum=stratum, day=day.toordinal())
+        return fact
 
     def party_fact(self, index: int, values: Values, day: dt.date) -> dict:
-        return self._fact(values, self._compiled.party_probes, day, {"kind": "party", "id": f"p{index}", "index": index})
-
-    def _fact(self, values: Values, probes, day: dt.date, meta: dict) -> dict:
-        fact = {k: v for k, v in values.items() if not isinstance(v, list)}
-        for probe in probes:
-            answer = self.answer(probe, values, day)
-            if answer is not None:
-                fact[probe.key] = answer
-        fact.update(meta)
+        fact = _scalars(values)
+        fact.update(self.answers(self._compiled.party_probes, values, day))
+        fact.update(kind="party", id=f"p{index}", index=index)
         return fact
+
+
+def _scalars(values: Values) -> dict:
+    return {k: v for k, v in values.items() if not isinstance(v, list)}

@@ -1,6 +1,7 @@
 """Named sets on a date: country groups change, and a transaction is judged by the groups of its day."""
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from functools import lru_cache
 
@@ -8,12 +9,26 @@ from ..rulebook.schema import Alias, NamedSet
 
 
 class SetResolver:
+    """Answers "is X in set S on day D?", with Hong Kong-style aliases applied to countries.
+
+    Membership only changes on the dates some member joins or leaves, so it is computed once per
+    period between such dates (an *epoch*), not once per transaction date.
+    """
+
     def __init__(self, sets: dict[str, NamedSet], aliases: list[Alias]):
         self._sets = sets
-        self._aliases = aliases
-        self.members = lru_cache(maxsize=4096)(self._members)
+        self._aliases = sorted(aliases, key=lambda a: a.start)
+        changes = {m.start for s in sets.values() for m in s.members if not isinstance(m, str)}
+        changes |= {m.until for s in sets.values() for m in s.members if not isinstance(m, str) and m.until}
+        self._changes = sorted(changes - {dt.date.min})
+        self._members = lru_cache(maxsize=None)(self._members_in_epoch)
 
-    def _members(self, set_id: str, day: dt.date) -> frozenset[str]:
+    def members(self, set_id: str, day: dt.date) -> frozenset[str]:
+        epoch = bisect.bisect_right(self._changes, day)
+        first_day = self._changes[epoch - 1] if epoch else dt.date.min
+        return self._members(set_id, first_day)
+
+    def _members_in_epoch(self, set_id: str, day: dt.date) -> frozenset[str]:
         named = self._sets[set_id]
         found: set[str] = set()
         for member in named.members:
@@ -22,13 +37,10 @@ class SetResolver:
             elif member.start <= day and (member.until is None or day < member.until):
                 found.add(member.code)
         for ref in named.union:
-            found |= self.members(ref, day)
+            found |= self._members(ref, day)
         for ref in named.minus:
-            found -= self.members(ref, day)
+            found -= self._members(ref, day)
         return frozenset(found)
-
-    def kind(self, set_id: str) -> str:
-        return self._sets[set_id].kind
 
     def canonical(self, code: str, day: dt.date) -> str:
         """The destination a country code stands for on ``day`` (Hong Kong is China from 2020-12-23)."""

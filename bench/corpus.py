@@ -1,0 +1,47 @@
+"""A deterministic mixed corpus of orders for benchmarks (same seed, same orders)."""
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+DESTINATIONS = ["CN", "DE", "MY", "VN", "AE", "SG", "JP", "KR", "IN", "MO", "HK", "RU", "KP", "BR", "US", "TW", "KH"]
+CHIPS = [
+    {"tpp": 15832, "die_area_mm2": 814, "datacenter": True},     # H100 class
+    {"tpp": 4992, "die_area_mm2": 826, "datacenter": True},      # A100 class
+    {"tpp": 3000, "performance_density": 4.0, "datacenter": True},
+    {"tpp": 1300, "die_area_mm2": 380, "datacenter": False},     # consumer GPU
+    {"tpp": 5000, "die_area_mm2": 600, "datacenter": False},
+    {"memory_bandwidth_density": 3.5},                            # HBM3E stack
+    {"memory_bandwidth_density": 1.5},
+]
+ECCNS = ["3A090.a", "3A090.b", "4A090.a", "EAR99", "3A090.c", "5A992.z.1"]
+
+
+def corpus(n: int = 10_000, seed: int = 20261129) -> list[dict]:
+    rng = random.Random(seed)
+    start = dt.date(2022, 6, 1)
+    orders = []
+    for i in range(n):
+        lines = []
+        for j in range(rng.choice([1, 1, 1, 2, 3])):
+            item = {"sku": f"SKU-{j}", "quantity": rng.randint(1, 64), "unit_value": rng.choice([900, 25000]),
+                    "origin": rng.choice(["US", "US", "US", "TW"])}
+            kind = rng.random()
+            if kind < 0.5:
+                item["chip"] = dict(rng.choice(CHIPS))
+            elif kind < 0.9:
+                item["eccn"] = rng.choice(ECCNS)
+            if item["origin"] != "US":
+                item["us_content_value"] = rng.choice([0, 100, 20000])
+                item["direct_product_of"] = rng.choice([[], [], ["3E001"]])
+            lines.append(item)
+        parties = []
+        if rng.random() < 0.4:
+            parties.append({"role": "end_user", "name": f"Customer {i}", "country": rng.choice(DESTINATIONS),
+                            "headquarters_country": rng.choice(["CN", "US", "MY", "DE"])})
+        orders.append({
+            "id": f"SO-{i:05d}", "date": (start + dt.timedelta(days=rng.randint(0, 1640))).isoformat(),
+            "export_from": "US" if rng.random() < 0.8 else "TW",
+            "destination": rng.choice(DESTINATIONS), "parties": parties, "items": lines,
+        })
+    return orders
