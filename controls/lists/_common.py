@@ -1,0 +1,186 @@
+"""Helpers shared by the list importers: opening files, entry ids, FR citations.
+
+Kept private so the importers' public surface stays two functions.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import hashlib
+import io
+import os
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from ..errors import ListDataError
+from .model import FrCitation
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+#: Short codes used as entry-id prefixes; one per list name.
+LIST_CODES = {
+    "Entity List": "EL",
+    "Unverified List": "UVL",
+    "Military End-User List": "MEU",
+    "Denied Persons List": "DPL",
+    "Specially Designated Nationals": "SDN",
+    "Sectoral Sanctions Identifications": "SSI",
+    "Nonproliferation Sanctions": "ISN",
+    "ITAR Debarred": "DTC",
+    "Palestinian Legislative Council List": "PLC",
+    "Non-SDN Chinese Military-Industrial Complex Companies": "CMIC",
+    "Capta List": "CAP",
+    "Non-SDN Menu-Based Sanctions": "MBS",
+    "Foreign Sanctions Evaders": "FSE",
+}
+
+
+def read_bytes(path: str | os.PathLike[str]) -> bytes:
+    """Whole file, gunzipped when it starts with the gzip magic (the name is not trusted)."""
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError as exc:
+        raise ListDataError(f"{path}: cannot read list file: {exc.strerror or exc}") from exc
+    if raw[:2] == GZIP_MAGIC:
+        try:
+            return gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise ListDataError(f"{path}: corrupt gzip data: {exc}") from exc
+    return raw
+
+
+def read_text(path: str | os.PathLike[str]) -> io.StringIO:
+    """Whole file as UTF-8 text; the published lists are UTF-8 and anything else is an error."""
+    try:
+        return io.StringIO(read_bytes(path).decode("utf-8"), newline=None)
+    except UnicodeDecodeError as exc:
+        raise ListDataError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+
+
+def slug(text: str) -> str:
+    """ASCII, lower-case, dash-separated form of a name, so ids survive accents and punctuation."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    ascii_text = ascii_text.lower().replace("&", " and ")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
+
+
+def short_hash(text: str, length: int = 6) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
+
+
+def base_entry_id(list_name: str, country: str | None, name: str) -> str:
+    """``EL-CN-huawei-technologies-co-ltd``: list code, destination, normalized primary name.
+
+    Long names are cut and suffixed with a hash of the full slug, so ids stay readable and unique.
+    """
+    code = LIST_CODES.get(list_name) or slug(list_name).upper()[:8]
+    name_slug = slug(name) or "unnamed"
+    if len(name_slug) > 60:
+        name_slug = f"{name_slug[:53].rstrip('-')}-{short_hash(name_slug)}"
+    return f"{code}-{country or 'XX'}-{name_slug}"
+
+
+def assign_unique_ids(candidates: list[tuple[str, str]]) -> list[str]:
+    """Make ``(base_id, tiebreak_text)`` pairs unique, deterministically.
+
+    Duplicates of a base id get a hash of their tiebreak text (e.g. the first address), so
+    the same entry keeps its id when another duplicate is added or removed; if even that collides,
+    an ordinal in document order is appended.
+    """
+    counts: dict[str, int] = {}
+    for base, _ in candidates:
+        counts[base] = counts.get(base, 0) + 1
+    ids: list[str] = []
+    seen: set[str] = set()
+    for base, tiebreak in candidates:
+        entry_id = base if counts[base] == 1 else f"{base}-{short_hash(slug(tiebreak) or tiebreak)}"
+        ordinal = 2
+        unique = entry_id
+        while unique in seen:
+            unique = f"{entry_id}-{ordinal}"
+            ordinal += 1
+        seen.add(unique)
+        ids.append(unique)
+    return ids
+
+
+_MONTHS = {m: i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
+
+# "84 FR 22963", "88 FR FR 12158" (typo kept by the source), "68 F.R. 38290", "80 FR  4779"
+_FR_CITE = re.compile(r"(\d{1,3})\s*F\.?\s?R\.?\s+(?:F\.?R\.?\s+)?(\d[\d,]*\d|\d)")
+# "Vol. 86, No. 71, 04/15/2021" (State's ISN notices)
+_VOL_CITE = re.compile(r"Vol\.\s*(\d{1,3}),\s*No\.\s*(\d+)")
+_NUMERIC_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})\b")
+_WORDY_DATE = re.compile(r"\b([A-Z][a-z]{2,8})\.?\s+(\d{1,2}),?\s*(\d{4})\b")
+
+
+def fr_volume_year(volume: int) -> int:
+    """Volume 1 of the Federal Register is 1936, so a citation's volume fixes its year."""
+    return 1935 + volume
+
+
+def _date_in(segment: str, volume_year: int | None) -> dt.date | None:
+    numeric = _NUMERIC_DATE.search(segment)
+    wordy = _WORDY_DATE.search(segment)
+    try:
+        if numeric and (not wordy or numeric.start() < wordy.start()):
+            month, day, year_text = (int(numeric.group(1)), int(numeric.group(2)), numeric.group(3))
+            year = int(year_text)
+            if len(year_text) == 2:
+                pivot = volume_year or 2000
+                year = min((c + year for c in (1900, 2000, 2100)), key=lambda y: abs(y - pivot))
+            return dt.date(year, month, day)
+        if wordy:
+            month_no = _MONTHS.get(wordy.group(1)[:3].lower())
+            if month_no:
+                return dt.date(int(wordy.group(3)), month_no, int(wordy.group(2)))
+    except ValueError:
+        return None
+    return None
+
+
+def parse_fr_citations(text: str) -> tuple[FrCitation, ...]:
+    """Every ``<vol> FR <page>[, date]`` item in a citation cell, in printed order.
+
+    The date of an item is the first date printed between it and the next item; two-digit years
+    are resolved with the citation's volume (vol. 76 -> 2011).
+    """
+    matches = [(m.start(), m.end(), f"{m.group(1)} FR {m.group(2).replace(',', '')}", int(m.group(1)))
+               for m in _FR_CITE.finditer(text)]
+    matches += [(m.start(), m.end(), f"Vol. {m.group(1)}, No. {m.group(2)}", int(m.group(1)))
+                for m in _VOL_CITE.finditer(text)]
+    matches.sort()
+    citations = []
+    for index, (_, end, cite, volume) in enumerate(matches):
+        stop = matches[index + 1][0] if index + 1 < len(matches) else len(text)
+        citations.append(FrCitation(cite=cite, date=_date_in(text[end:stop], fr_volume_year(volume))))
+    return tuple(citations)
+
+
+def earliest(dates: Iterable[dt.date | None]) -> dt.date | None:
+    known = [d for d in dates if d is not None]
+    return min(known) if known else None
+
+
+def parse_iso_date(text: str) -> dt.date | None:
+    """``2022-04-07`` -> date; blanks and malformed values (``0017-05-26``) -> None."""
+    text = text.strip()
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return None
+    try:
+        value = dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if value.year >= 1900 else None
+
+
+def dedupe(items: Iterable[str]) -> tuple[str, ...]:
+    """Drop empties and repeats, keeping first-seen order."""
+    seen: dict[str, None] = {}
+    for item in items:
+        if item and item not in seen:
+            seen[item] = None
+    return tuple(seen)
