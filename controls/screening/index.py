@@ -1,0 +1,248 @@
+"""An inverted index over every listed name, so a query is scored against a few names, not all.
+
+Each distinct token key (the ``key_tokens`` of a name) is stored once, with the list spellings
+that produce it. Candidates come from postings of the query's *informative* tokens: a token
+found in many names ("technology", "china") is too common to block on, and its weight (IDF)
+is small anyway. Query tokens that no listed name uses are looked up fuzzily in the
+vocabulary, so a typo still reaches the right postings.
+"""
+from __future__ import annotations
+
+import gc
+import math
+import re
+from collections import defaultdict
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Iterable, NamedTuple
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from controls.screening.normalize import PLACES, key_tokens, normalize
+
+__all__ = ["NameIndex", "NameRef", "name_variants", "token_similarity"]
+
+# A token in more than this share of keys does not select candidates on its own.
+BLOCKING_MAX_SHARE = 0.01
+# Word weight is IDF minus this shift (floored at MIN_WEIGHT): words found in a few percent of
+# names ("technology", "research", "trading") then weigh next to nothing, rare words a lot.
+IDF_SHIFT = 2.5
+MIN_WEIGHT = 0.05
+# Place words qualify a name ("Zhejiang" Dahua Technology) more than they identify it.
+PLACE_WEIGHT = 0.5
+# Two words are spelling variants when their normalized edit similarity (optimal string
+# alignment: a swap of two neighbours is one edit) reaches this: one edit in five letters,
+# two in ten. Only words this long are compared.
+FUZZY_MIN_SIMILARITY = 0.8
+FUZZY_MIN_LEN = 5
+
+_PARENS = re.compile(r"\s*\(([^()]*)\)")
+_ACRONYM = re.compile(r"^[A-Z][A-Z0-9&\-]{1,9}(?: [0-9]{1,3})?$")
+
+
+def token_similarity(a: str, b: str) -> float:
+    """How alike two words are, 0.0 below FUZZY_MIN_SIMILARITY (a typo, not another word)."""
+    if len(a) < FUZZY_MIN_LEN or len(b) < FUZZY_MIN_LEN - 1:
+        return 0.0
+    return OSA.normalized_similarity(a, b, score_cutoff=FUZZY_MIN_SIMILARITY)
+
+
+class NameRef(NamedTuple):
+    """One listed spelling: which entry, the text as printed, its role ("name", "alias"...) and
+    which form of it was indexed ("full", "bare" without parentheses, "acronym")."""
+
+    entry: int
+    text: str
+    kind: str
+    form: str = "full"
+
+
+def name_variants(text: str) -> list[tuple[str, str]]:
+    """Strings to index for one listed name, each with its form ("full", "bare", "acronym").
+
+    Lists put acronyms and places in parentheses ("... Institute (NUDT)", "... (Shanghai) Co.");
+    a customer usually writes the name without them, or only the acronym.
+    """
+    out = [(text, "full")]
+    if "(" in text:  # most names have none
+        bare = _PARENS.sub(" ", text).strip(" ,;")
+        if bare and bare != text:
+            out.append((bare, "bare"))
+        for inner in _PARENS.findall(text):
+            inner = inner.strip()
+            if _ACRONYM.match(inner):
+                out.append((inner, "acronym"))
+    return out
+
+
+@contextmanager
+def _gc_paused():
+    """Building allocates ~10^5 acyclic objects; collector passes over them double the build time."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+class NameIndex:
+    """Token keys of listed names with postings, IDF weights and exact-spelling tables."""
+
+    def __init__(self, refs: Iterable[NameRef]):
+        with _gc_paused():
+            self._build(refs)
+        self.similar_tokens = lru_cache(maxsize=32768)(self._similar_tokens)
+
+    def _build(self, refs: Iterable[NameRef]) -> None:
+        key_ids: dict[tuple[str, ...], int] = {}
+        self.keys: list[tuple[str, ...]] = []
+        self.owners: list[list[NameRef]] = []
+        self.acronym: list[bool] = []
+        self.by_norm: dict[str, set[int]] = defaultdict(set)
+        seen: set[tuple[int, tuple[str, ...]]] = set()
+        for ref in refs:
+            for text, form in name_variants(ref.text):
+                key = key_tokens(text)
+                if not key or (ref.entry, key) in seen:
+                    continue
+                seen.add((ref.entry, key))
+                kid = key_ids.get(key)
+                if kid is None:
+                    kid = key_ids[key] = len(self.keys)
+                    self.keys.append(key)
+                    self.owners.append([])
+                    self.acronym.append(True)
+                self.owners[kid].append(NameRef(ref.entry, ref.text, ref.kind, form))
+                self.acronym[kid] = self.acronym[kid] and form == "acronym"
+                self.by_norm[normalize(text)].add(kid)
+
+        postings: dict[str, list[int]] = defaultdict(list)
+        self.by_sorted: dict[tuple[str, ...], list[int]] = defaultdict(list)
+        self.by_compact: dict[str, list[int]] = defaultdict(list)
+        for kid, key in enumerate(self.keys):
+            self.by_sorted[tuple(sorted(key))].append(kid)
+            if self.acronym[kid]:
+                continue  # acronyms match only exactly: fuzzy 3-letter strings are noise
+            self.by_compact["".join(key)].append(kid)
+            for tok in set(key):
+                postings[tok].append(kid)
+        self.postings = dict(postings)
+
+        n = max(len(self.keys), 1)
+        self.weights = {
+            t: self._weigh(t, math.log((n + 1) / (len(p) + 0.5))) for t, p in self.postings.items()
+        }
+        self.unknown_weight = self._weigh("", math.log((n + 1) / 0.5))
+        self.block_max_df = max(20, int(n * BLOCKING_MAX_SHARE))
+        self.weight_sum = [sum(self.weight(t) for t in key) for key in self.keys]
+
+        # fuzzy look-up pools: words by (first letter, length) and (last letter, length); a typo
+        # keeps one end of a word, and a similar word has a similar length
+        by_end: dict[tuple[str, str, int], list[str]] = defaultdict(list)
+        for tok in self.postings:
+            if len(tok) >= FUZZY_MIN_LEN - 1:
+                by_end["^", tok[0], len(tok)].append(tok)
+                by_end["$", tok[-1], len(tok)].append(tok)
+        self._by_end = dict(by_end)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    @staticmethod
+    def _weigh(token: str, idf: float) -> float:
+        w = max(idf - IDF_SHIFT, MIN_WEIGHT)
+        return w * PLACE_WEIGHT if token in PLACES else w
+
+    def weight(self, token: str) -> float:
+        """Weight of a listed word: IDF less IDF_SHIFT, halved for places; rare words identify
+        a party, common ones barely do, unknown ones weigh most."""
+        return self.weights.get(token, self.unknown_weight)
+
+    def query_weight(self, token: str) -> float:
+        """Weight of a query word: as ``weight``, but an unlisted word weighs as its closest
+        listed spelling (a typo of a rare word is as informative as the word)."""
+        if token in self.weights:
+            return self.weights[token]
+        similar = self.similar_tokens(token)
+        return max((self.weights[t] for t, _ in similar), default=self.unknown_weight)
+
+    def _similar_tokens(self, token: str) -> tuple[tuple[str, float], ...]:
+        """Vocabulary tokens spelled like ``token`` (a word no listed name uses), with similarity."""
+        if len(token) < FUZZY_MIN_LEN:
+            return ()
+        n = len(token)
+        spread = int(n * (1 - FUZZY_MIN_SIMILARITY)) + 1
+        best: dict[str, float] = {}
+        for length in range(n - spread, n + spread + 1):
+            for end in (("^", token[0], length), ("$", token[-1], length)):
+                pool = self._by_end.get(end)
+                if not pool:
+                    continue
+                for tok, score, _ in process.extract_iter(
+                    token, pool, scorer=OSA.normalized_similarity, score_cutoff=FUZZY_MIN_SIMILARITY
+                ):
+                    best[tok] = score
+        return tuple(sorted(best.items(), key=lambda ts: -ts[1])[:3])
+
+    def exact(self, norm: str, key: tuple[str, ...]) -> tuple[set[int], set[int], set[int]]:
+        """Keys spelled exactly like the query, keys with the same words in another order,
+        and keys equal once spaces are ignored ("Hi Silicon" / "HiSilicon")."""
+        same = self.by_norm.get(norm, set())
+        reordered = set(self.by_sorted.get(tuple(sorted(key)), ())) - same
+        compact = set(self.by_compact.get("".join(key), ())) - same - reordered
+        return same, reordered, compact
+
+    def candidates(self, key: tuple[str, ...], floor: float, beta: float, cap: int) -> list[int]:
+        """Up to ``cap`` key ids that could reach ``floor``, best upper bound first.
+
+        Keys are reached through the query's informative words (or, failing any, all of its
+        words). The bound assumes each common query word not used for blocking is matched, so
+        among the keys reached it never drops one the scorer would keep; a key sharing only
+        common words with a query that has informative ones is not reached (it would score
+        low: the query's informative words would be unmatched).
+        """
+        lookups: list[tuple[str, float, float]] = []  # (vocabulary token, similarity, query weight)
+        for tok in set(key):
+            wq = self.query_weight(tok)
+            if tok in self.postings:
+                lookups.append((tok, 1.0, wq))
+            else:
+                lookups.extend((t, s, wq) for t, s in self.similar_tokens(tok))
+        for first, second in zip(key, key[1:]):  # "Sa dallah" may be listed as "Sadallah"
+            joined = first + second
+            if joined in self.postings:
+                lookups.append((joined, 1.0, self.weight(joined)))
+        informative = [lk for lk in lookups if len(self.postings[lk[0]]) <= self.block_max_df]
+        if not informative:  # only common words ("China Technology Group"): use them all
+            informative = lookups
+        blocked = {lk[0] for lk in informative}
+        optimistic_q = sum(wq for t, _, wq in lookups if t not in blocked)
+        optimistic_c = sum(self.weight(t) for t, _, _ in lookups if t not in blocked)
+        q_total = sum(self.query_weight(t) for t in key) or 1.0
+        b2 = beta * beta
+        p_max = min(1.0, sum(wq * sim for _, sim, wq in lookups) / q_total)
+        if p_max <= 0 or (1 + b2) * p_max / (b2 * p_max + 1) < floor:
+            return []  # most of the query is words no listed name has
+
+        gained_q: dict[int, float] = defaultdict(float)
+        gained_c: dict[int, float] = defaultdict(float)
+        for tok, sim, wq in informative:
+            wc = self.weight(tok) * sim
+            for kid in self.postings[tok]:
+                gained_q[kid] += wq * sim
+                gained_c[kid] += wc
+        weight_sum = self.weight_sum
+        scored: list[tuple[float, int]] = []
+        for kid, gq in gained_q.items():
+            p = (gq + optimistic_q) / q_total
+            r = (gained_c[kid] + optimistic_c) / weight_sum[kid]
+            p = 1.0 if p > 1.0 else p
+            r = 1.0 if r > 1.0 else r
+            bound = (1 + b2) * p * r / (b2 * p + r)
+            if bound >= floor:
+                scored.append((bound, kid))
+        scored.sort(reverse=True)
+        return [kid for _, kid in scored[:cap]]

@@ -1,0 +1,308 @@
+"""Score a party name against the lists: which listed parties it may be, and how sure we are.
+
+The name score is an IDF-weighted word coverage, both ways: how much of the listed name the
+query covers (recall) and how much of the query the listed name explains (precision),
+combined as an F-score. Weighting by IDF is what stops one shared generic word ("Shenzhen",
+"Technology") from looking like a match; whole-string ratios (token_set_ratio and kin) do
+not, which is why they are not used. Words are aligned exactly first, then joined/split
+("Sa dallah" / "Sadallah"), then by rapidfuzz edit similarity, so typos and transliterations
+still count, a little less. Country and address only nudge a score: lists name parties in
+many countries.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterable, Literal
+
+import pycountry
+
+from controls.countries import check_country
+from controls.lists.model import ListEntry
+from controls.screening.index import NameIndex, NameRef, token_similarity
+from controls.screening.normalize import key_tokens, normalize
+
+__all__ = ["Match", "Screener", "STRONG", "POSSIBLE"]
+
+# Thresholds, tuned on the bench (bench/screening_bench.py --sweep). STRONG: every spelling of
+# a listed name (case, punctuation, legal form, abbreviation, word order) reaches it; a name
+# with an informative word misspelt, missing or added never does (REVIEW_CAP). POSSIBLE: at
+# 0.80 about 90% of such similar names are still found while 2% of unrelated real company
+# names and 3% of recombined half-names match; at 0.75 it is 98% found but 4% and 9%.
+STRONG = 0.92
+POSSIBLE = 0.80
+
+# Scores of exact forms: same normalized spelling, same words in another order, same letters
+# with different spacing, a parenthesised acronym of a listed name.
+EXACT_SCORE = 1.0
+REORDERED_SCORE = 0.99
+COMPACT_SCORE = 0.97
+ACRONYM_SCORE = 0.95
+PARTIAL_CAP = 0.98  # a score reached by token alignment stays below the exact forms
+# A name whose informative words are not all spelled as listed (a typo, a transliteration, a
+# word changed, added or missing) is for a person to judge: it never becomes strong, whatever
+# the evidence. Informative = a word weight (index.weight) of at least INFORMATIVE_WEIGHT.
+REVIEW_CAP = 0.91
+INFORMATIVE_WEIGHT = 0.3
+# F-beta weight of recall (coverage of the listed name) over precision (coverage of the query);
+# 1.0 treats a word missing from the query like a word added to it (the bench found no better).
+BETA = 1.0
+# Supporting evidence.
+COUNTRY_AGREES = 0.03
+COUNTRY_DIFFERS = 0.05
+ADDRESS_AGREES = 0.03
+ADDRESS_MIN_TOKENS = 3
+ADDRESS_MIN_SHARE = 0.8
+# Keys scored in full per query, best upper bound first.
+CANDIDATE_CAP = 60
+
+_KIND_REASON = {
+    "name": "name match",
+    "alias": "alias match",
+    "former name": "former name match",
+    "affiliate": "listed affiliate match",
+}
+# A name indexed without its parenthesised words, or only as its parenthesised acronym, is
+# not the listed spelling: its exact match stays below the listed spelling's.
+_FORM_CAP = {"full": 1.0, "bare": 0.96, "acronym": ACRONYM_SCORE}
+_EXACT_REASONS = frozenset({"exact spelling", "token order", "spacing"})
+_FORM_REASON = {"bare": "without parenthesised words", "acronym": "acronym match"}
+_COUNTRY_NAMES = {  # how lists print countries that ISO names differently
+    "russia": "RU", "iran": "IR", "syria": "SY", "north korea": "KP", "south korea": "KR",
+    "korea": "KR", "taiwan": "TW", "turkey": "TR", "turkiye": "TR", "uae": "AE",
+    "hong kong": "HK", "macau": "MO", "macao": "MO", "vietnam": "VN", "laos": "LA",
+    "china": "CN", "prc": "CN", "bolivia": "BO", "venezuela": "VE", "moldova": "MD",
+    "crimea": "UA", "crimea region of ukraine": "UA", "burma": "MM", "czech republic": "CZ",
+}
+
+
+@dataclass(frozen=True)
+class Match:
+    """One listed party the screened name may be; ``matched_name`` is the list's own spelling."""
+
+    entry: ListEntry
+    matched_name: str
+    score: float
+    strength: Literal["strong", "possible"]
+    reasons: tuple[str, ...]
+
+
+@lru_cache(maxsize=4096)
+def _country_of(place: str) -> str | None:
+    """ISO alpha-2 of the last part of an address ("..., Beijing, China" / "..., Beijing, CN")."""
+    tail = place.rsplit(",", 1)[-1].strip().rstrip(".")
+    if len(tail) == 2 and tail.isalpha() and tail.isupper():
+        return tail
+    simple = normalize(tail)
+    if simple in _COUNTRY_NAMES:
+        return _COUNTRY_NAMES[simple]
+    try:
+        return pycountry.countries.lookup(tail).alpha_2
+    except LookupError:
+        return None
+
+
+def _entry_countries(entry: ListEntry) -> frozenset[str]:
+    found = {entry.country} if entry.country else set()
+    found.update(c for c in map(_country_of, entry.addresses) if c)
+    return frozenset(found)
+
+
+def _f_beta(p: float, r: float) -> float:
+    if p <= 0 or r <= 0:
+        return 0.0
+    b2 = BETA * BETA
+    return (1 + b2) * p * r / (b2 * p + r)
+
+
+def _align(
+    q: tuple[str, ...], wq: list[float], c: tuple[str, ...], wc: list[float]
+) -> tuple[float, float, bool, float]:
+    """Matched weight on each side (query, candidate), whether any pair was inexact, and the
+    largest weight of a word left unmatched on either side."""
+    c_left = list(c)
+    wc_left = list(wc)
+    mq = mc = 0.0
+    q_left: list[tuple[str, float]] = []
+    for tok, w in zip(q, wq):
+        try:
+            i = c_left.index(tok)
+        except ValueError:
+            q_left.append((tok, w))
+            continue
+        mq += w
+        mc += wc_left.pop(i)
+        c_left.pop(i)
+    # words written apart on one side, together on the other ("Sa dallah" / "Sadallah")
+    mq, mc = _join_split_words(q_left, c_left, wc_left, mq, mc)
+    fuzzy = False
+    used_q: set[int] = set()
+    used_c: set[int] = set()
+    if q_left and c_left:
+        pairs = []
+        for qi, (tok, _) in enumerate(q_left):
+            for ci, other in enumerate(c_left):
+                sim = token_similarity(tok, other)
+                if sim:
+                    pairs.append((sim, qi, ci))
+        pairs.sort(reverse=True)
+        for sim, qi, ci in pairs:
+            if qi in used_q or ci in used_c:
+                continue
+            used_q.add(qi)
+            used_c.add(ci)
+            mq += sim * q_left[qi][1]
+            mc += sim * wc_left[ci]
+            fuzzy = True
+    unmatched = [w for i, (_, w) in enumerate(q_left) if i not in used_q]
+    unmatched += [w for i, w in enumerate(wc_left) if i not in used_c]
+    return mq, mc, fuzzy, max(unmatched, default=0.0)
+
+
+def _join_split_words(
+    q_left: list[tuple[str, float]], c_left: list[str], wc_left: list[float], mq: float, mc: float
+) -> tuple[float, float]:
+    """Match two neighbouring words of one side to one word of the other; updates the lists."""
+    i = 0
+    while i < len(q_left) - 1 and c_left:
+        joined = q_left[i][0] + q_left[i + 1][0]
+        if joined in c_left:
+            ci = c_left.index(joined)
+            mq += q_left[i][1] + q_left[i + 1][1]
+            mc += wc_left.pop(ci)
+            c_left.pop(ci)
+            del q_left[i : i + 2]
+        else:
+            i += 1
+    i = 0
+    while i < len(c_left) - 1 and q_left:
+        joined = c_left[i] + c_left[i + 1]
+        qi = next((k for k, (t, _) in enumerate(q_left) if t == joined), None)
+        if qi is not None:
+            mq += q_left.pop(qi)[1]
+            mc += wc_left[i] + wc_left[i + 1]
+            del c_left[i : i + 2], wc_left[i : i + 2]
+        else:
+            i += 1
+    return mq, mc
+
+
+class Screener:
+    """Prepared once over a set of list entries, then screens any number of names."""
+
+    def __init__(self, entries: Iterable[ListEntry]):
+        self.entries: tuple[ListEntry, ...] = tuple(entries)
+        self.index = NameIndex(self._refs())
+        self._countries: dict[int, frozenset[str]] = {}
+
+    def _refs(self) -> Iterable[NameRef]:
+        for i, e in enumerate(self.entries):
+            named = (("name", (e.name,)), ("alias", e.aliases), ("former name", e.former_names),
+                     ("affiliate", e.affiliates))
+            for kind, names in named:
+                for text in names:
+                    if text and text.strip():
+                        yield NameRef(i, text.strip(), kind)
+
+    def screen(
+        self,
+        name: str,
+        country: str | None = None,
+        address: str | None = None,
+        limit: int = 5,
+    ) -> list[Match]:
+        """Listed parties ``name`` may be, best first; only possible or strong matches.
+
+        ``country`` (ISO alpha-2) and ``address`` are supporting evidence: they move a score a
+        little, and a different country never pushes an exact name match below STRONG.
+        """
+        cc = check_country(country) if country else None
+        key = key_tokens(name)
+        if not key or limit <= 0:
+            return []
+        idx = self.index
+        bonus = (COUNTRY_AGREES if cc else 0.0) + (ADDRESS_AGREES if address else 0.0)
+
+        scored: dict[int, tuple[float, tuple[str, ...]]] = {}  # key id -> name score, reasons
+        same, reordered, compact = idx.exact(normalize(name), key)
+        for kids, score, why in (
+            (same, EXACT_SCORE, "exact spelling"),
+            (reordered, REORDERED_SCORE, "token order"),
+            (compact, COMPACT_SCORE, "spacing"),
+        ):
+            for kid in kids:
+                scored.setdefault(kid, (score, (why,)))
+
+        wq = [idx.query_weight(t) for t in key]
+        q_total = sum(wq)
+        best: dict[int, Match] = {}
+        for kid in idx.candidates(key, POSSIBLE - bonus, BETA, CANDIDATE_CAP):
+            if kid in scored:
+                continue
+            c = idx.keys[kid]
+            mq, mc, fuzzy, unmatched = _align(key, wq, c, [idx.weight(t) for t in c])
+            score = min(PARTIAL_CAP, _f_beta(mq / q_total, mc / idx.weight_sum[kid]))
+            if score + bonus < POSSIBLE:
+                continue
+            why = ["spelling variant"] if fuzzy else []
+            if unmatched >= INFORMATIVE_WEIGHT:
+                why.append("words differ")
+            elif unmatched:
+                why.append("minor words differ")
+            scored[kid] = (score, tuple(why or ["spacing"]))  # all words met, some joined
+
+        for kid, (score, why) in scored.items():
+            for ref in idx.owners[kid]:
+                m = self._evidence(ref, score, why, cc, address)
+                if m is not None:
+                    old = best.get(ref.entry)
+                    if old is None or m.score > old.score:
+                        best[ref.entry] = m
+        ranked = sorted(best.values(), key=lambda m: (-m.score, m.entry.list, m.entry.entry_id))
+        return ranked[:limit]
+
+    def _evidence(
+        self, ref: NameRef, score: float, why: tuple[str, ...], cc: str | None, address: str | None
+    ) -> Match | None:
+        """Apply country and address evidence to a name score; None if it ends below POSSIBLE."""
+        entry = self.entries[ref.entry]
+        exact = why[0] in _EXACT_REASONS
+        reasons = [_KIND_REASON.get(ref.kind, ref.kind), *why]
+        if ref.form in _FORM_REASON:
+            reasons.append(_FORM_REASON[ref.form])
+        score = min(score, _FORM_CAP.get(ref.form, 1.0))
+        final = score
+        if cc:
+            countries = self._countries.get(ref.entry)
+            if countries is None:
+                countries = self._countries[ref.entry] = _entry_countries(entry)
+            if cc in countries:
+                final += COUNTRY_AGREES
+                reasons.append("country agrees")
+            elif countries:
+                final -= COUNTRY_DIFFERS
+                reasons.append("country differs")
+                if exact:  # lists name parties in many countries: keep an exact name strong
+                    final = max(final, STRONG)
+        if address and _address_agrees(address, entry.addresses):
+            final += ADDRESS_AGREES
+            reasons.append("address agrees")
+        # evidence never makes a name exact: only an exact spelling scores 1.0
+        final = min(final, 1.0 if score >= EXACT_SCORE else max(score, PARTIAL_CAP))
+        if "spelling variant" in why or "words differ" in why:
+            final = min(final, REVIEW_CAP)
+        final = round(max(0.0, final), 4)
+        if final < POSSIBLE:
+            return None
+        strength: Literal["strong", "possible"] = "strong" if final >= STRONG else "possible"
+        return Match(entry, ref.text, final, strength, tuple(reasons))
+
+
+def _address_agrees(address: str, listed: Iterable[str]) -> bool:
+    """Most words of the given address appear in one listed address."""
+    words = set(key_tokens(address))
+    if len(words) < ADDRESS_MIN_TOKENS:
+        return False
+    return any(
+        len(words & set(key_tokens(a))) >= ADDRESS_MIN_SHARE * len(words) for a in listed
+    )

@@ -1,0 +1,319 @@
+"""Turn a trade name into comparable tokens, so spelling conventions do not decide a match.
+
+Lists and customers write the same party differently: case, accents, punctuation, legal
+forms ("Co., Ltd." / "Company Limited" / "OOO"), abbreviations ("Tech", "Intl") and, for
+Chinese parties, Han characters instead of the pinyin/English used on U.S. lists.
+``tokens`` removes those differences; it does not reorder tokens (the matcher ignores order).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+__all__ = ["normalize", "tokens", "key_tokens", "STOPWORDS", "PLACES"]
+
+# -- English / transliterated side ---------------------------------------------------------
+
+# One-word legal forms, after dotted abbreviations are collapsed ("S.A." -> "sa").
+_LEGAL_WORDS = frozenset(
+    """
+    co cos company corp corporation ltd limited inc incorporated llc gmbh mbh srl sarl
+    bv nv plc pte pty ooo oao ojsc cjsc pjsc jsc llp fze fzco fzc pvt private sdn bhd sti
+    ltda oyj
+    """.split()
+)
+# Legal forms that are also name syllables ("Sa'dallah", "Zao Wou-Ki", "Ao"): dropped only
+# as the first word or among the legal words that end a name.
+_LEGAL_SHORT = frozenset(
+    "sa ag as ao zao pao kk lp spa cv sab sas scs cia kg oy asa sro se ab".split()
+)
+_LEGAL_LINKS = frozenset({"de", "y"})
+
+# Multi-word legal forms, removed as a whole so their words survive elsewhere in a name.
+_LEGAL_PHRASES: tuple[tuple[str, ...], ...] = tuple(
+    sorted(
+        (
+            tuple(p.split())
+            for p in (
+                "limited liability company",
+                "limited liability partnership",
+                "limited liability",
+                "open joint stock company",
+                "closed joint stock company",
+                "public joint stock company",
+                "joint stock company",
+                "joint stock",
+                "company limited",
+                "private limited",
+                "free zone establishment",
+                "free zone company",
+                "fz llc",
+                "l l c",
+                "sp z oo",
+                "open joint stock",
+                "closed joint stock",
+                "public joint stock",
+                "federal state unitary enterprise",
+                "state unitary enterprise",
+                "unitary enterprise",
+                "autonomous noncommercial organization",
+                "autonomous non commercial organization",
+            )
+        ),
+        key=len,
+        reverse=True,
+    )
+)
+
+_PHRASES_BY_FIRST: dict[str, list[tuple[str, ...]]] = {}
+for _phrase in _LEGAL_PHRASES:
+    _PHRASES_BY_FIRST.setdefault(_phrase[0], []).append(_phrase)
+
+# Legal forms whose dots became spaces ("S A", "S A DE C V"): single letters are initials
+# anywhere else in a name, so these are removed only from its end.
+_LEGAL_TAILS: tuple[tuple[str, ...], ...] = tuple(
+    sorted(
+        (
+            tuple(p.split())
+            for p in (
+                "s a", "s a s", "s l", "s p a", "s r l", "s a r l", "b v", "n v", "l l c",
+                "a g", "s a de c v", "s de r l", "s de r l de c v", "c v", "a s", "k k",
+                "p l c", "l t d", "j s c", "s r o", "s c s", "o o o", "z a o", "o a o", "p a o",
+            )
+        ),
+        key=len,
+        reverse=True,
+    )
+)
+
+# Abbreviations and inflections that name the same thing; the right side is canonical.
+_WORD_MAP = {
+    "ltd": "limited", "co": "company", "corp": "corporation", "inc": "incorporated",
+    "tech": "technology", "techs": "technology", "technologies": "technology",
+    "technol": "technology", "techn": "technology",
+    "intl": "international", "internat": "international",
+    "elec": "electronics", "elecs": "electronics", "electronic": "electronics",
+    "mfg": "manufacturing", "mfr": "manufacturing",
+    "univ": "university",
+    "inst": "institute", "institutes": "institute", "instit": "institute",
+    "grp": "group",
+    "comms": "communications", "communication": "communications",
+    "natl": "national",
+    "sci": "science", "sciences": "science", "scientific": "science",
+    "engg": "engineering", "industries": "industry",
+    "hldg": "holdings", "hldgs": "holdings", "holding": "holdings",
+    "svc": "service", "svcs": "service", "services": "service",
+    "sys": "system", "systems": "system",
+    "equip": "equipment", "equipments": "equipment",
+    "devices": "device", "solutions": "solution", "networks": "network",
+    "materials": "material", "products": "product", "instruments": "instrument",
+    "lab": "laboratory", "labs": "laboratory", "laboratories": "laboratory",
+    "ctr": "center", "centre": "center", "centres": "center", "centers": "center",
+    "dept": "department", "assn": "association", "assoc": "association",
+    "mgmt": "management", "bros": "brothers",
+    "chinese": "china", "prc": "china", "defence": "defense",
+    "semiconductors": "semiconductor", "conductors": "conductor",
+}
+
+# Word pairs that are also written as one word ("Micro Electronics" / "Microelectronics"),
+# after _WORD_MAP ("Hi-Tech" -> "hi technology" -> "hitech").
+_COMPOUND_PAIRS = {
+    ("micro", "electronics"): "microelectronics",
+    ("opto", "electronics"): "optoelectronics",
+    ("semi", "conductor"): "semiconductor",
+    ("hi", "technology"): "hitech",
+    ("high", "technology"): "hitech",
+    ("aero", "space"): "aerospace",
+    ("photo", "electric"): "photoelectric",
+    ("super", "computing"): "supercomputing",
+    ("super", "computer"): "supercomputer",
+    ("nano", "technology"): "nanotechnology",
+    ("bio", "technology"): "biotechnology",
+}
+
+# Words that carry no identity; kept by ``tokens`` (so "&" -> "and" is visible) but not keys.
+# "al"/"el" are the Arabic article, "de"/"del"/"la" Spanish or French particles.
+STOPWORDS = frozenset({"the", "of", "and", "for", "in", "at", "on", "de", "del", "la", "al", "el"})
+
+# -- Chinese side ------------------------------------------------------------------------
+
+# Legal forms in Chinese; dropped like their English counterparts.
+_HAN_LEGAL = ("股份有限公司", "有限责任公司", "有限公司", "责任公司", "股份公司", "有限合伙", "公司")
+
+# Words of Chinese company names with the English used on U.S. lists. Kept to what listed
+# names need: the pinyin of these would never meet the English on the list.
+_HAN_GLOSSARY = {
+    "技术": "technology", "科技": "technology", "电子": "electronics", "半导体": "semiconductor",
+    "微电子": "microelectronics", "集成电路": "integrated circuit", "国际": "international",
+    "研究所": "research institute", "研究院": "research institute", "研究中心": "research center",
+    "大学": "university", "学院": "institute", "科学院": "academy sciences",
+    "通信": "communications", "通讯": "communications", "信息": "information",
+    "控股": "holdings", "贸易": "trading", "进出口": "import export", "集团": "group",
+    "工程": "engineering", "物理": "physics", "航空航天": "aeronautics astronautics",
+    "航空": "aviation", "航天": "aerospace", "科工": "science industry", "工业": "industry",
+    "产业": "industry", "设备": "equipment", "装备": "equipment", "仪器": "instrument",
+    "材料": "material", "光电": "optoelectronics", "光学": "optics", "精密": "precision",
+    "机械": "machinery", "制造": "manufacturing", "计算机": "computer", "计算": "computing",
+    "软件": "software", "网络": "network", "系统": "system", "数据": "data", "智能": "intelligent",
+    "人工智能": "artificial intelligence", "超级计算": "supercomputing", "超算": "supercomputing",
+    "中心": "center", "设计": "design", "高性能": "high performance", "存储": "memory",
+    "科学": "science", "应用": "application", "发展": "development", "投资": "investment",
+    "实业": "industrial", "物流": "logistics", "供应链": "supply chain", "能源": "energy",
+    "化工": "chemical", "雷达": "radar", "导航": "navigation", "卫星": "satellite",
+    "芯片": "chip", "激光": "laser", "红外": "infrared", "量子": "quantum", "创新": "innovation",
+    "国防": "national defense", "国家": "national", "实验室": "laboratory",
+    "重点实验室": "key laboratory", "分公司": "branch", "香港": "hong kong", "中国": "china",
+    "中华": "china", "长江": "yangtze",
+}
+
+# Places, so a run like 深圳市大疆 splits into "shenzhen" + "dajiang"; some differ from
+# plain pinyin (哈尔滨 Harbin, 陕西 Shaanxi, 西安 Xi'an).
+_HAN_PLACES = {
+    "北京": "beijing", "上海": "shanghai", "深圳": "shenzhen", "天津": "tianjin",
+    "重庆": "chongqing", "广州": "guangzhou", "杭州": "hangzhou", "南京": "nanjing",
+    "武汉": "wuhan", "成都": "chengdu", "西安": "xian", "无锡": "wuxi", "苏州": "suzhou",
+    "哈尔滨": "harbin", "长沙": "changsha", "合肥": "hefei", "珠海": "zhuhai", "东莞": "dongguan",
+    "厦门": "xiamen", "青岛": "qingdao", "大连": "dalian", "沈阳": "shenyang", "郑州": "zhengzhou",
+    "济南": "jinan", "福州": "fuzhou", "宁波": "ningbo", "绵阳": "mianyang", "澳门": "macau",
+    "台湾": "taiwan", "江苏": "jiangsu", "浙江": "zhejiang", "广东": "guangdong",
+    "四川": "sichuan", "湖北": "hubei", "湖南": "hunan", "山东": "shandong", "河南": "henan",
+    "河北": "hebei", "陕西": "shaanxi", "山西": "shanxi", "辽宁": "liaoning", "吉林": "jilin",
+    "黑龙江": "heilongjiang", "安徽": "anhui", "福建": "fujian", "江西": "jiangxi",
+    "云南": "yunnan", "贵州": "guizhou", "甘肃": "gansu", "海南": "hainan", "新疆": "xinjiang",
+    "内蒙古": "inner mongolia", "广西": "guangxi",
+}
+
+# Words naming a place of registration: they qualify a company name more than identify it.
+PLACES = frozenset(w for en in _HAN_PLACES.values() for w in en.split()) | {"china", "hong", "kong"}
+
+_HAN_TERMS: dict[str, str] = {t: "" for t in _HAN_LEGAL}
+_HAN_TERMS.update(_HAN_GLOSSARY)
+for _place, _en in _HAN_PLACES.items():
+    _HAN_TERMS[_place] = _en
+    _HAN_TERMS[_place + "市"] = _en  # city suffix
+    _HAN_TERMS[_place + "省"] = _en  # province suffix
+_HAN_MAXLEN = max(map(len, _HAN_TERMS))
+
+_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_DOTTED = re.compile(r"(?<![^\W\d_])((?:[^\W\d_]\.){2,})")  # "s.a." "l.l.c." "a.k.a."
+_APOSTROPHES = re.compile(r"['’‘`´]")
+_NON_WORD = re.compile(r"[\W_]+")
+# Latin letters NFKD does not decompose.
+_UNDECOMPOSABLE = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D",
+                                 "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ı": "i", "þ": "th"})
+
+
+def _pinyin_word(run: str) -> list[str]:
+    """Pinyin of a run of Han characters with no glossary term: one word per 2-4 characters."""
+    from pypinyin import lazy_pinyin  # imported on first Han input only
+
+    syllables = lazy_pinyin(run)
+    if len(syllables) <= 4:
+        return ["".join(syllables)]
+    return ["".join(syllables[i : i + 2]) for i in range(0, len(syllables), 2)]
+
+
+def _han_to_words(run: str) -> str:
+    """Longest-match glossary terms; what is left between them becomes pinyin words."""
+    out: list[str] = []
+    pending: list[str] = []
+    i = 0
+    while i < len(run):
+        for size in range(min(_HAN_MAXLEN, len(run) - i), 0, -1):
+            term = _HAN_TERMS.get(run[i : i + size])
+            if term is not None:
+                break
+        else:
+            pending.append(run[i])
+            i += 1
+            continue
+        if pending:
+            out.extend(_pinyin_word("".join(pending)))
+            pending.clear()
+        if term:
+            out.append(term)
+        i += size
+    if pending:
+        out.extend(_pinyin_word("".join(pending)))
+    return " " + " ".join(out) + " "
+
+
+def _plain(text: str) -> str:
+    """Casefolded text without diacritics, Han converted, every punctuation mark a space."""
+    if not text.isascii():
+        text = _HAN_RUN.sub(lambda m: _han_to_words(m.group()), text)
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c)).translate(_UNDECOMPOSABLE)
+    text = text.casefold().replace("&", " and ")
+    text = _APOSTROPHES.sub("", text)
+    text = _DOTTED.sub(lambda m: m.group().replace(".", "") + " ", text)
+    return _NON_WORD.sub(" ", text)
+
+
+def _drop_legal(words: list[str]) -> list[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        for phrase in _PHRASES_BY_FIRST.get(words[i], ()):
+            if tuple(words[i : i + len(phrase)]) == phrase:
+                i += len(phrase)
+                break
+        else:
+            if words[i] not in _LEGAL_WORDS:
+                out.append(words[i])
+            i += 1
+    # legal words that are also syllables, only at the start or in the legal run at the end;
+    # "de" / "y" join them ("S.A. de C.V.", "y Cia.")
+    dropped = False
+    while len(out) > 1 and (out[0] in _LEGAL_SHORT or (dropped and out[0] in _LEGAL_LINKS)):
+        out.pop(0)
+        dropped = True
+    dropped = False
+    while len(out) > 1:
+        last = out[-1]
+        if last in _LEGAL_SHORT or (dropped and last in _LEGAL_LINKS):
+            out.pop()
+            dropped = True
+            continue
+        tail = None
+        if len(last) == 1:  # spelt out with spaces: "S A", "S A DE C V"
+            tail = next(
+                (t for t in _LEGAL_TAILS if len(out) > len(t) and tuple(out[-len(t) :]) == t), None
+            )
+        if tail is None:
+            break
+        del out[-len(tail) :]
+        dropped = True
+    return out
+
+
+def _merge_compounds(words: list[str]) -> list[str]:
+    out: list[str] = []
+    for w in words:
+        if out and (out[-1], w) in _COMPOUND_PAIRS:
+            out[-1] = _COMPOUND_PAIRS[(out[-1], w)]
+        else:
+            out.append(w)
+    return out
+
+
+@lru_cache(maxsize=65536)
+def tokens(name: str) -> tuple[str, ...]:
+    """Canonical words of ``name``, legal forms dropped; a name that is only a legal form keeps it."""
+    words = [_WORD_MAP.get(w, w) for w in _plain(name).split()]
+    words = _merge_compounds(words)
+    kept = _drop_legal(words)
+    return tuple(kept or words)
+
+
+def key_tokens(name: str) -> tuple[str, ...]:
+    """``tokens`` without stopwords: the words that identify a party."""
+    toks = tokens(name)
+    key = tuple(t for t in toks if t not in STOPWORDS)
+    return key or toks
+
+
+def normalize(name: str) -> str:
+    """``name`` as one canonical string; equal strings mean the same spelling of a name."""
+    return " ".join(tokens(name))

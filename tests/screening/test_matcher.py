@@ -1,0 +1,250 @@
+"""Screening against the real eCFR lists (Entity, Unverified, MEU): nothing here is invented.
+
+Queries are real listed names and aliases, spellings of them, Chinese renderings of listed
+Chinese parties, and real companies that are on none of the lists.
+"""
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import pytest
+
+from controls.screening import POSSIBLE, STRONG, Match, Screener
+from controls.screening.normalize import key_tokens
+
+DATA = Path(os.environ.get("CHIPGATE_SHARED_DATA", Path(__file__).parents[3] / "shared" / "data"))
+ECFR = DATA / "bis_entity_list" / "ecfr_title15_part744_2026-07-23.xml.gz"
+
+
+@pytest.fixture(scope="module")
+def lists():
+    if not ECFR.exists():
+        pytest.skip(f"real list data not found at {ECFR} (set CHIPGATE_SHARED_DATA)")
+    from controls.lists.ecfr import parse_part744
+
+    return parse_part744(ECFR)
+
+
+@pytest.fixture(scope="module")
+def entity_list(lists):
+    return lists["Entity List"]
+
+
+@pytest.fixture(scope="module")
+def screener(lists):
+    return Screener(e for entries in lists.values() for e in entries)
+
+
+def _top(matches: list[Match]) -> list[Match]:
+    """The matches that share the best score (several entries can carry the same name)."""
+    return [m for m in matches if matches and m.score == matches[0].score]
+
+
+def _found(matches: list[Match], entry) -> Match | None:
+    return next((m for m in _top(matches) if m.entry == entry), None)
+
+
+def _sample(entries, n, seed, pred=lambda e: True):
+    pool = sorted((e for e in entries if pred(e)), key=lambda e: e.entry_id)
+    return random.Random(seed).sample(pool, min(n, len(pool)))
+
+
+def test_every_alias_of_sampled_entries_finds_its_entry(screener, entity_list):
+    entries = _sample(entity_list, 150, seed=7, pred=lambda e: e.aliases)
+    missed = []
+    for entry in entries:
+        for alias in entry.aliases:
+            m = _found(screener.screen(alias, limit=50), entry)
+            if m is None or m.score < STRONG:
+                missed.append((entry.entry_id, alias))
+    assert not missed, missed
+
+
+def test_primary_names_score_one(screener, entity_list):
+    for entry in _sample(entity_list, 300, seed=11):
+        m = _found(screener.screen(entry.name, limit=50), entry)
+        assert m is not None and m.score == 1.0 and m.strength == "strong", entry.name
+        assert m.matched_name == entry.name and "name match" in m.reasons
+
+
+def _variants(name: str) -> list[str]:
+    """Spellings a customer might use for a listed name."""
+    out = [name.upper(), name.lower(), name.replace(",", "").replace(".", "")]
+    for listed, other in (
+        ("Co., Ltd.", ""), ("Co., Ltd", "Company Limited"), ("Technologies", "Tech"),
+        ("Technology", "Tech."), ("International", "Intl"), ("Limited", "Ltd"),
+        ("Corporation", "Corp"), ("LLC", "L.L.C."), ("University", "Univ."),
+    ):
+        if listed in name:
+            out.append(name.replace(listed, other))
+    words = key_tokens(name)
+    if len(words) > 1:
+        out.append(" ".join(reversed(words)).title())
+    return out
+
+
+def test_spelling_variants_of_real_names_match_strongly(screener, entity_list):
+    entries = _sample(entity_list, 150, seed=13, pred=lambda e: not e.name.startswith("Address"))
+    weak = []
+    for entry in entries:
+        for variant in _variants(entry.name):
+            m = _found(screener.screen(variant, limit=50), entry)
+            if m is None or m.strength != "strong":
+                weak.append((entry.name, variant, m and m.score))
+    assert not weak, "\n".join(map(str, weak))
+
+
+@pytest.mark.parametrize(
+    "han, listed",
+    [
+        ("华为技术有限公司", "Huawei Technologies Co., Ltd."),
+        ("四川大学", "Sichuan University"),
+        ("哈尔滨工程大学", "Harbin Engineering University"),
+        ("北京航空航天大学", "Beijing University of Aeronautics and Astronautics"),
+        ("国防科技大学", "National University of Defense Technology"),
+        ("上海微电子装备(集团)股份有限公司", "Shanghai Micro Electronics Equipment"),
+        ("长江存储科技有限责任公司", "Yangtze Memory Technologies Co., Ltd"),
+        ("上海高性能集成电路设计中心", "Shanghai High-Performance Integrated Circuit Design Center"),
+        ("无锡江南计算技术研究所", "Wuxi Jiangnan Institute of Computing Technology"),
+    ],
+)
+def test_chinese_rendering_of_a_listed_name_matches(screener, entity_list, han, listed):
+    entries = [e for e in entity_list if e.name.startswith(listed)]
+    assert entries, f"{listed!r} is not on the Entity List"
+    matches = screener.screen(han, country="CN", limit=10)
+    assert matches and matches[0].strength == "strong", matches[:1]
+    assert any(m.entry in entries for m in _top(matches)), [m.matched_name for m in matches]
+
+
+@pytest.mark.parametrize(
+    "company",
+    [
+        "Siemens AG",
+        "Toyota Motor Corporation",
+        "Nestle S.A.",
+        "Samsung Electronics Co., Ltd.",
+        "Robert Bosch GmbH",
+        "Taiwan Semiconductor Manufacturing Company Limited",
+        "Tokyo Electron Limited",
+        "ASML Holding N.V.",
+        "Infineon Technologies AG",
+        "Lenovo Group Limited",
+        "Telefonaktiebolaget LM Ericsson",
+    ],
+)
+def test_unrelated_real_companies_do_not_match(screener, lists, company):
+    words = set(key_tokens(company))
+    listed = [e.name for es in lists.values() for e in es if set(key_tokens(e.name)) == words]
+    assert not listed, f"{company} is listed after all: {listed}"
+    assert screener.screen(company) == []
+
+
+def _typo(word: str) -> str:
+    """Swap two letters in the middle of a word: a real-looking misspelling."""
+    i = len(word) // 2
+    return word[: i - 1] + word[i] + word[i - 1] + word[i + 1 :]
+
+
+def test_a_misspelt_name_is_possible_not_strong(screener, entity_list):
+    def eligible(e):
+        key = key_tokens(e.name)
+        return len(key) >= 2 and max(map(len, key)) >= 7 and not e.name.startswith("Address")
+
+    for entry in _sample(entity_list, 60, seed=17, pred=eligible):
+        key = key_tokens(entry.name)
+        rare = max(key, key=lambda t: screener.index.weight(t))
+        if len(rare) < 7 or _typo(rare) == rare:
+            continue
+        query = " ".join(_typo(t) if t == rare else t for t in key)
+        matches = screener.screen(query, limit=50)
+        assert not any(m.strength == "strong" for m in matches if m.entry == entry), query
+        m = next((m for m in matches if m.entry == entry), None)
+        assert m is None or m.strength == "possible"
+
+
+def test_one_word_replaced_is_never_strong(screener, entity_list):
+    words = sorted({t for e in entity_list for t in key_tokens(e.name) if len(t) > 5})
+    rng = random.Random(19)
+    for entry in _sample(entity_list, 80, seed=19, pred=lambda e: len(key_tokens(e.name)) >= 3):
+        key = list(key_tokens(entry.name))
+        key[rng.randrange(len(key))] = rng.choice(words)
+        for m in screener.screen(" ".join(key), limit=50):
+            if m.entry == entry:
+                assert m.strength == "possible", (entry.name, key, m.score)
+
+
+def test_typo_of_huawei_is_possible(screener):
+    matches = screener.screen("Huawey Technologies Co., Ltd.")
+    assert matches and all(m.strength == "possible" for m in matches)
+    assert matches[0].entry.name.startswith("Huawei Technologies")
+    assert "spelling variant" in matches[0].reasons
+
+
+def test_one_shared_generic_word_is_not_a_match(screener):
+    assert screener.screen("Shenzhen Technology Co., Ltd.") == []
+    assert screener.screen("Beijing International Trading Co") == []
+
+
+def test_country_is_supporting_evidence_only(screener):
+    name = "Huawei Technologies Co., Ltd."
+    same = screener.screen(name, country="CN")[0]
+    other = screener.screen(name, country="DE")
+    assert "country agrees" in same.reasons and same.score == 1.0
+    hit = next(m for m in other if m.entry.name == name)
+    assert "country differs" in hit.reasons and hit.strength == "strong"
+
+
+def test_country_nudges_a_possible_match(screener):
+    plain = screener.screen("Huawey Technologies")[0]
+    china = screener.screen("Huawey Technologies", country="CN")[0]
+    assert china.score > plain.score and china.strength == "possible"
+
+
+def test_scores_are_bounded_and_sorted(screener):
+    matches = screener.screen("Huawei", limit=20)
+    assert matches
+    assert all(0.0 <= m.score <= 1.0 for m in matches)
+    assert [m.score for m in matches] == sorted((m.score for m in matches), reverse=True)
+    assert all(m.score >= POSSIBLE for m in matches)
+
+
+def test_bad_country_code_is_refused(screener):
+    with pytest.raises(ValueError):
+        screener.screen("Huawei", country="China")
+
+
+def test_parenthesised_acronym_and_bare_name_match(screener, entity_list):
+    nudt = next(e for e in entity_list if e.name == "National University of Defense Technology (NUDT)")
+    acronym = screener.screen("NUDT")
+    assert acronym[0].entry == nudt and "acronym match" in acronym[0].reasons
+    bare = screener.screen("National University of Defense Technology")
+    assert bare[0].entry == nudt and bare[0].strength == "strong"
+    assert bare[0].matched_name == nudt.name
+
+
+def test_address_is_supporting_evidence(screener, entity_list):
+    huawei = next(e for e in entity_list if e.name == "Huawei Technologies Co., Ltd.")
+    plain = next(m for m in screener.screen("Huawey Technologies", limit=50) if m.entry == huawei)
+    near = next(
+        m
+        for m in screener.screen("Huawey Technologies", address=huawei.addresses[0], limit=50)
+        if m.entry == huawei
+    )
+    assert "address agrees" in near.reasons and near.score > plain.score
+    assert near.strength == "possible"  # a misspelt name stays for a person to judge
+
+
+def test_matched_name_is_the_lists_own_spelling(screener):
+    for query in ("Huawei Tech", "Sichuan Univ", "NUDT", "Kronshtadt"):
+        for m in screener.screen(query, limit=20):
+            assert m.matched_name in (m.entry.name, *m.entry.aliases, *m.entry.former_names)
+
+
+def test_public_names_are_pinned():
+    import controls.screening as screening
+
+    assert sorted(screening.__all__) == [
+        "Match", "POSSIBLE", "STRONG", "Screener", "normalize", "tokens",
+    ]

@@ -1,0 +1,93 @@
+"""Name normalisation: spelling conventions must not decide a match. Names are real list names."""
+from __future__ import annotations
+
+import pytest
+
+from controls.screening.normalize import key_tokens, normalize, tokens
+
+
+def test_case_punctuation_and_diacritics_disappear():
+    assert normalize("HUAWEI TECHNOLOGIES CO., LTD.") == normalize("huawei technologies co ltd")
+    assert normalize("Société Générale S.A.") == "societe generale"
+    assert normalize("Łódź Sp. z o.o.") == "lodz"
+    assert normalize("Xi'an  Hi-Tech,  Co.") == "xian hitech"
+
+
+def test_ampersand_becomes_and():
+    assert normalize("Beijing Kvs Science & Tech. Development Co., Ltd") == (
+        "beijing kvs science and technology development"
+    )
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        "Co.", "Co., Ltd.", "Co Ltd", "Company", "Company Limited", "Corp.", "Corporation",
+        "Ltd.", "Limited", "Inc.", "Incorporated", "LLC", "L.L.C.", "GmbH", "AG", "S.A.", "SA",
+        "S.R.L.", "B.V.", "N.V.", "PLC", "Pte. Ltd.", "Pty Ltd", "OOO", "OAO", "ZAO", "PAO", "AO",
+        "JSC", "OJSC", "CJSC", "LLP", "LP", "KK", "Limited Liability Company",
+        "Joint Stock Company", "FZE", "Sdn Bhd",
+    ],
+)
+def test_legal_forms_are_dropped_after_or_before_the_name(form):
+    assert normalize(f"Kronshtadt {form}") == "kronshtadt"
+    assert normalize(f"{form} Kronshtadt") == "kronshtadt"
+
+
+def test_chinese_legal_forms_are_dropped():
+    for form in ("有限公司", "股份有限公司", "有限责任公司"):
+        assert normalize("华为技术" + form) == "huawei technology"
+
+
+def test_a_name_that_is_only_a_legal_form_is_kept():
+    assert tokens("Limited") == ("limited",)
+
+
+@pytest.mark.parametrize(
+    "short, long",
+    [
+        ("Huawei Tech", "Huawei Technologies"),
+        ("Sichuan Univ", "Sichuan University"),
+        ("Shanghai Intl Trading", "Shanghai International Trading"),
+        ("Harbin Inst of Tech", "Harbin Institute of Technology"),
+        ("Xian Elec Mfg", "Xian Electronic Manufacturing"),
+        ("Kronshtadt Grp", "Kronshtadt Group"),
+        ("Shanghai Micro Electronics", "Shanghai Microelectronics"),
+    ],
+)
+def test_abbreviations_and_compounds_share_one_spelling(short, long):
+    assert normalize(short) == normalize(long)
+
+
+@pytest.mark.parametrize(
+    "han, listed",
+    [
+        ("华为技术有限公司", "Huawei Technologies Co., Ltd."),
+        ("四川大学", "Sichuan University"),
+        ("哈尔滨工程大学", "Harbin Engineering University"),
+        ("上海微电子装备(集团)股份有限公司", "Shanghai Micro Electronics Equipment (Group) Co., Ltd."),
+        ("长江存储科技有限责任公司", "Yangtze Memory Technologies Co., Ltd."),
+        ("上海高性能集成电路设计中心", "Shanghai High-Performance Integrated Circuit Design Center"),
+    ],
+)
+def test_han_names_meet_the_listed_english(han, listed):
+    assert normalize(han) == normalize(listed)
+
+
+def test_han_words_become_pinyin_and_glossary_words():
+    assert normalize("华为") == "huawei"
+    assert tokens("深圳市大疆创新科技有限公司") == ("shenzhen", "dajiang", "innovation", "technology")
+    # same words as the English name, in another order: the matcher ignores order
+    assert sorted(key_tokens("国防科技大学")) == sorted(
+        key_tokens("National University of Defense Technology")
+    )
+
+
+def test_full_width_forms_are_folded():
+    assert normalize("ＨＵＡＷＥＩ　Ｔｅｃｈ．，Ｌｔｄ") == "huawei technology"
+
+
+def test_key_tokens_drop_stopwords_but_tokens_keep_them():
+    name = "Beijing University of Aeronautics and Astronautics"
+    assert "of" in tokens(name) and "and" in tokens(name)
+    assert key_tokens(name) == ("beijing", "university", "aeronautics", "astronautics")
