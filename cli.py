@@ -15,7 +15,11 @@ import click
 from controls import Decision, Engine
 from controls.errors import ChipgateError, InputError
 from controls.orders import read_orders
-from controls.report import EXIT_CODES, render
+from controls.engine.engine import DEFAULT_RULES
+from controls.lists.store import ListStore
+from controls.report import EXIT_CODES, render, render_screening
+
+DEFAULT_STORE = DEFAULT_RULES / "lists"
 
 
 class _Date(click.ParamType):
@@ -33,6 +37,8 @@ class _Date(click.ParamType):
 DATE = _Date()
 RULES = click.option("--rules", "rules_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
                      help="rule directory (default: the bundled rules)")
+LISTS = click.option("--lists", "lists_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                     help="list store to screen parties against (default: $CHIPGATE_LISTS or RULES/lists)")
 FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 
 
@@ -55,14 +61,15 @@ def main() -> None:
 @click.option("--as-of", type=DATE, default=None, help="judge by the rules in force on this date")
 @click.option("--explain", is_flag=True, help="show every derived fact and reason")
 @RULES
-def check(file: str, fmt: str, as_of, explain: bool, rules_dir: Path | None) -> None:
+@LISTS
+def check(file: str, fmt: str, as_of, explain: bool, rules_dir: Path | None, lists_dir: Path | None) -> None:
     """Check an order, or a batch of orders (a YAML/JSON list), in FILE ('-' for stdin)."""
     try:
         text = sys.stdin.read() if file == "-" else None
         if text is None and not Path(file).exists():
             raise InputError(f"{file}: no such file")
         orders = read_orders(file if file != "-" else "<stdin>", text)
-        engine = Engine.load(rules_dir)
+        engine = Engine.load(rules_dir, lists_dir)
         results = [engine.check(order, as_of=as_of) for order in orders]
     except Exception as exc:  # noqa: BLE001 - every failure becomes a message and an exit code
         _fail(exc)
@@ -78,10 +85,67 @@ def check(file: str, fmt: str, as_of, explain: bool, rules_dir: Path | None) -> 
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--as-of", type=DATE, default=None)
 @RULES
+@LISTS
 @click.pass_context
-def explain(ctx: click.Context, file: str, as_of, rules_dir: Path | None) -> None:
+def explain(ctx: click.Context, file: str, as_of, rules_dir: Path | None, lists_dir: Path | None) -> None:
     """Explain the decision on FILE: every rule, fact and threshold behind it."""
-    ctx.invoke(check, file=file, fmt="text", as_of=as_of, explain=True, rules_dir=rules_dir)
+    ctx.invoke(check, file=file, fmt="text", as_of=as_of, explain=True, rules_dir=rules_dir, lists_dir=lists_dir)
+
+
+@main.command()
+@click.argument("name")
+@click.option("--country", default=None, help="ISO 3166-1 alpha-2 country of the party")
+@click.option("--address", default=None, help="the party's address, as supporting evidence")
+@FORMAT
+@RULES
+@LISTS
+def screen(name: str, country, address, fmt: str, rules_dir, lists_dir) -> None:
+    """Screen NAME against the imported restricted-party lists."""
+    try:
+        result = Engine.load(rules_dir, lists_dir).screen(name, country=country, address=address)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+    if fmt == "json":
+        click.echo(result.model_dump_json(indent=2))
+    else:
+        click.echo(render_screening(result))
+    sys.exit(EXIT_CODES[result.decision.value])
+
+
+@main.group()
+def lists() -> None:
+    """Import the published restricted-party lists into a local list store."""
+
+
+@lists.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--store", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_STORE,
+              show_default=True, help="list store directory")
+@click.option("--force", is_flag=True, help="accept an import that drops a list or loses many entries")
+@click.option("--max-loss", type=click.FloatRange(0, 1), default=0.10, show_default=True,
+              help="largest share of a list's entries an import may remove without --force")
+def lists_import(file: Path, store: Path, force: bool, max_loss: float) -> None:
+    """Import FILE (eCFR XML of 15 CFR part 744, or ITA's consolidated CSV) and show what changed."""
+    try:
+        report = ListStore(store).import_file(file, force=force, max_loss=max_loss)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+    click.echo(report.render())
+
+
+@lists.command("status")
+@click.option("-o", "--store", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_STORE,
+              show_default=True)
+def lists_status(store: Path) -> None:
+    """Show which lists are imported, from which file and edition, with their digests."""
+    manifest = ListStore(store).manifest().get("lists", {})
+    if not manifest:
+        click.echo(f"no lists imported in {store}; parties will be HOLD until you run: chipgate lists import FILE")
+        sys.exit(5)
+    for key, info in sorted(manifest.items()):
+        click.echo(f"{key}: {info['entries']} entries from {info['source_file']} "
+                   f"(edition {info['edition'] or 'unknown'}, imported {info['imported_at']}) "
+                   f"sha256:{info['content_sha256']}")
 
 
 @main.command()
@@ -133,10 +197,11 @@ def rules_validate(directory: Path | None) -> None:
 
 @rules.command("test")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
-def rules_test(directory: Path | None) -> None:
+@LISTS
+def rules_test(directory: Path | None, lists_dir: Path | None) -> None:
     """Run the test cases written beside the rules; exit 1 if any fails."""
     try:
-        engine = Engine.load(directory)
+        engine = Engine.load(directory, lists_dir)
         outcomes = engine.run_cases()
     except Exception as exc:  # noqa: BLE001
         _fail(exc)

@@ -142,6 +142,35 @@ class Ruleset(BaseModel):
     digest: str
 
 
+class ListMatch(BaseModel):
+    """A listed party a screened name may be: which list, which entry, which name, how close."""
+
+    list: str
+    entry: str
+    entry_id: str
+    matched_name: str
+    score: float = Field(ge=0, le=1)
+    strength: Literal["strong", "possible"]
+    country: str | None = None
+    reasons: list[str] = []
+    license_requirement: str | None = None
+    review_policy: str | None = None
+    footnotes: list[int] = []
+    owner: str | None = Field(default=None, description="the screened owner, for the affiliates rule")
+    share: float | None = None
+    allowed: str | None = Field(default=None, description="a reviewed false positive: who, when, why")
+
+
+class ListSnapshot(BaseModel):
+    """Which edition of a list a determination was screened against."""
+
+    list: str
+    source: str | None = None
+    edition: str | None = None
+    digest: str | None = None
+    entries: int | None = None
+
+
 class Finding(BaseModel):
     """One rule that fired: which rule, its citation, its effect and the facts it rested on."""
 
@@ -158,6 +187,7 @@ class Finding(BaseModel):
     enforced: bool = True
     because: list[str] = []
     sources: list[str] = []
+    matches: list[ListMatch] = []
 
 
 class Derivation(BaseModel):
@@ -187,4 +217,31 @@ class Determination(BaseModel):
     ruleset: Ruleset
     lines: list[LineResult]
     findings: list[Finding]
+    warnings: list[str] = []
+    lists: list[ListSnapshot] = []
+
+
+class ScreenMatch(BaseModel):
+    """One match in a screening answer, with what the rules make of it."""
+
+    list: str
+    entry: str
+    entry_id: str
+    matched_name: str
+    score: float
+    strength: str
+    country: str | None
+    effect: Decision
+    citation: str
+    rule: str
+    review_policy: str | None = None
+    allowed: str | None = None
+
+
+class ScreeningResult(BaseModel):
+    query: str
+    country: str | None
+    decision: Decision
+    matches: list[ScreenMatch]
+    lists: list[ListSnapshot] = []
     warnings: list[str] = []

@@ -1,7 +1,7 @@
 """Human-readable reports of determinations, for the compliance officer at the terminal."""
 from __future__ import annotations
 
-from .models import Determination, Finding
+from .models import Determination, Finding, ScreeningResult
 
 EXIT_CODES = {"NOT_SUBJECT": 0, "NLR": 0, "LICENSE_EXCEPTION": 0, "LICENSE_REQUIRED": 3, "PROHIBITED": 4, "HOLD": 5}
 
@@ -42,6 +42,25 @@ def _finding(f: Finding, explain: bool) -> list[str]:
     if f.message:
         lines.append(f"      {f.message}")
     lines += [f"      because {reason}" for reason in f.because]
+    lines += [f"      match: {_match(m)}" for m in f.matches]
     if explain and f.sources:
         lines.append(f"      sources: {'; '.join(f.sources)}")
     return lines
+
+
+def _match(m) -> str:
+    via = f" (owner {m.owner}, {m.share:.0%})" if getattr(m, "owner", None) else ""
+    return (f"{m.list}: {m.entry!r} [{m.entry_id}] as {m.matched_name!r}, score {m.score:.2f} "
+            f"({m.strength}){via}")
+
+
+def render_screening(result: ScreeningResult) -> str:
+    where = f" ({result.country})" if result.country else ""
+    out = [f"{result.query}{where}: {result.decision.value}"]
+    for m in result.matches:
+        out.append(f"  [{m.effect.value}] {_match(m)}")
+        out.append(f"      rule {m.rule} - {m.citation}" + (f"; review: {m.review_policy}" if m.review_policy else ""))
+    if not result.matches:
+        out.append("  no match")
+    out += [f"  warning: {w}" for w in result.warnings]
+    return "\n".join(out)

@@ -1,17 +1,39 @@
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
 
 from controls import Engine
+from controls.lists.store import ListStore
 
 REPO = Path(__file__).resolve().parent.parent
+DATA = Path(os.environ.get("CHIPGATE_SHARED_DATA", REPO.parent / "shared" / "data"))
+ECFR_FILE = DATA / "bis_entity_list" / "ecfr_title15_part744_2026-07-23.xml.gz"
+CSL_FILE = DATA / "csl" / "consolidated_screening_list_2022-04_watchman.csv.gz"
 
 
 @pytest.fixture(scope="session")
-def engine() -> Engine:
-    """The real engine on the real bundled rules."""
-    return Engine.load()
+def list_store(tmp_path_factory) -> Path:
+    """The real published lists, imported with chipgate's own importer into a fresh store."""
+    path = tmp_path_factory.mktemp("lists")
+    store = ListStore(path)
+    store.import_file(ECFR_FILE)
+    store.import_file(CSL_FILE)
+    return path
+
+
+@pytest.fixture(scope="session")
+def engine(list_store) -> Engine:
+    """The real engine on the real bundled rules and the real lists."""
+    return Engine.load(lists=list_store)
+
+
+@pytest.fixture
+def cli_lists(list_store, monkeypatch):
+    """Point the command line at the imported lists."""
+    monkeypatch.setenv("CHIPGATE_LISTS", str(list_store))
+    return list_store
 
 
 def order(destination="CN", date="2026-11-28", parties=(), **item) -> dict:

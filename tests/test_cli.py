@@ -110,7 +110,7 @@ def test_rules_validate_reports_file_and_line(tmp_path):
     assert "bad.yaml:6:" in result.output and "unknown operator 'greater'" in result.output
 
 
-def test_rules_validate_and_test_on_bundled_rules():
+def test_rules_validate_and_test_on_bundled_rules(cli_lists):
     assert run("rules", "validate").exit_code == 0
     result = run("rules", "test")
     assert result.exit_code == 0 and "0 failed" in result.output

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,12 @@ from typing import Any
 from ..compiler import CompiledBundle, compile_rulebook
 from ..facts.builder import FactBuilder, Values, line_values, party_values
 from ..facts.sets import SetResolver
-from ..models import Decision, Derivation, Determination, Finding, LineResult, Ruleset, Transaction
+from ..countries import check_country
+from ..errors import InputError
+from ..models import (Decision, Derivation, Determination, Finding, LineResult, ListMatch, Ruleset, ScreeningResult,
+                      ScreenMatch, Transaction)
+from ..rulebook.conditions import leaves
+from ..screening.parties import PartyScreen, PartyScreener, list_tag
 from ..rulebook.loader import LoadedRule, RuleBook, in_force, load_rulebook
 from . import authoring
 from .authoring import Classification
@@ -21,20 +27,35 @@ DEFAULT_RULES = Path(__file__).resolve().parent.parent.parent / "rules"
 CONFLICT_RULE = "chipgate.conflicting-derivation"
 
 
+_MATCH_POOLS = {
+    "party.lists": lambda s: [m for m in s.matches if m.strength == "strong" and not m.allowed],
+    "party.possible_lists": lambda s: [m for m in s.matches if m.strength == "possible" and not m.allowed],
+    "party.affiliate_of": lambda s: s.owners,
+}
+
+
 class Engine:
     """A compiled rule bundle, ready to check transactions; safe to share between threads."""
 
-    def __init__(self, compiled: CompiledBundle):
+    def __init__(self, compiled: CompiledBundle, screener: PartyScreener | None = None):
         self._compiled = compiled
         self._resolver = SetResolver(compiled.book.sets, compiled.book.aliases)
         self._facts = FactBuilder(compiled, self._resolver)
         self._network = RuleNetwork(compiled.network)
+        self._screener = screener
         self.ruleset = Ruleset(version=compiled.version, digest=compiled.book.digest)
+        self.lists = screener.snapshots if screener else []
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "Engine":
-        """Load, validate and compile a rule directory (the bundled rules by default)."""
-        return cls(compile_rulebook(load_rulebook(Path(path) if path else DEFAULT_RULES)))
+    def load(cls, path: str | Path | None = None, lists: str | Path | None = None) -> "Engine":
+        """Load, validate and compile a rule directory (the bundled rules by default).
+
+        ``lists`` is the list store to screen parties against; by default ``$CHIPGATE_LISTS``, else
+        the ``lists`` folder of the rule directory.  Without imported lists, parties are HOLD.
+        """
+        rules_dir = Path(path) if path else DEFAULT_RULES
+        store = lists or os.environ.get("CHIPGATE_LISTS") or rules_dir / "lists"
+        return cls(compile_rulebook(load_rulebook(rules_dir)), PartyScreener.open(store))
 
     @property
     def rules(self) -> dict[str, LoadedRule]:
@@ -57,19 +78,61 @@ class Engine:
         if not isinstance(txn, Transaction):
             txn = Transaction.model_validate(txn)
         day = as_of or txn.date
+        screens = [self._screen(p) for p in txn.parties]
         lines = [line_values(txn, item) for item in txn.items]
-        parties = [party_values(p) for p in txn.parties]
-        firings, derivations, conflicts = self._run(lines, parties, day)
-
-        findings = [self._finding(rule_id, line, party, lines, parties, day) for rule_id, line, party in firings
-                    if self._compiled.rules[rule_id].rule.then.decision is not None]
-        findings.extend(conflicts)
-        warnings = [f"{f.rule} ({f.citation}) is codified but not enforced on {day}: {f.message}".rstrip(": ")
-                    for f in findings if not f.enforced]
+        parties = [party_values(p, s.facts()) for p, s in zip(txn.parties, screens)]
+        findings, derivations = self._evaluate(lines, parties, screens, day)
+        warnings = self._warnings(findings, day, bool(txn.parties))
+        warnings += [f"{p.role} {p.name!r} resembles {m.list} entry {m.entry!r} (score {m.score:.2f}); {m.allowed}"
+                     for p, s in zip(txn.parties, screens) for m in s.matches if m.allowed]
         results = [self._line_result(i, txn, lines[i], findings, derivations[i], warnings) for i in range(len(lines))]
         decision = Decision.most_restrictive([r.decision for r in results])
         return Determination(transaction_id=txn.id, decision=decision, as_of=day, ruleset=self.ruleset,
-                             lines=results, findings=findings, warnings=warnings)
+                             lines=results, findings=findings, warnings=warnings, lists=self.lists)
+
+    def screen(self, name: str, country: str | None = None, address: str | None = None,
+               as_of: dt.date | None = None) -> ScreeningResult:
+        """Screen one name against the imported lists; the rule packs decide what a match means."""
+        if not name or not name.strip():
+            raise InputError("name: empty")
+        try:
+            country = check_country(country) if country else None
+        except ValueError as exc:
+            raise InputError(f"country: {exc}") from None
+        day = as_of or dt.date.today()
+        screen = PartyScreen(self._screener.screen_name(name, country, address)) if self._screener \
+            else PartyScreen(screened=False)
+        party = {"party.role": "end_user", "party.name": name, "party.country": country, **screen.facts()}
+        party = {k: v for k, v in party.items() if v is not None and v != []}
+        # an EAR99 U.S.-origin line and no destination: only party rules can fire
+        line = {"export_from": "US", "item.origin": "US", "item.eccn": "EAR99"}
+        findings, _ = self._evaluate([line], [party], [screen], day)
+        findings = [f for f in findings if f.party is not None and f.enforced]
+        matches = [ScreenMatch(list=m.list, entry=m.entry, entry_id=m.entry_id, matched_name=m.matched_name,
+                               score=m.score, strength=m.strength, country=m.country, effect=f.effect,
+                               citation=f.citation, rule=f.rule, review_policy=m.review_policy, allowed=m.allowed)
+                   for f in findings for m in f.matches]
+        matches.sort(key=lambda m: (-m.score, -m.effect.rank))
+        decision = Decision.most_restrictive([f.effect for f in findings]) or Decision.NLR
+        return ScreeningResult(query=name, country=country, decision=decision, matches=matches, lists=self.lists,
+                               warnings=self._warnings(findings, day, True))
+
+    def _screen(self, party) -> PartyScreen:
+        return self._screener.screen_party(party) if self._screener else PartyScreen(screened=False)
+
+    def _evaluate(self, lines, parties, screens, day):
+        firings, derivations, conflicts = self._run(lines, parties, day)
+        findings = [self._finding(rule_id, line, party, lines, parties, screens, day)
+                    for rule_id, line, party in firings if self._compiled.rules[rule_id].rule.then.decision is not None]
+        return findings + conflicts, derivations
+
+    def _warnings(self, findings: list[Finding], day: dt.date, has_parties: bool) -> list[str]:
+        warnings = [f"{f.rule} ({f.citation}) is codified but not enforced on {day}: {f.message}".rstrip(": ")
+                    for f in findings if not f.enforced]
+        if has_parties and self._screener is None:
+            warnings.append("no restricted-party lists are imported, so parties cannot be screened "
+                            "(run: chipgate lists import FILE)")
+        return warnings
 
     def _run(self, lines: list[Values], parties: list[Values], day: dt.date):
         """Assert the facts stratum by stratum; derived facts feed the next stratum."""
@@ -111,19 +174,35 @@ class Engine:
         return Derivation(rule=rule.id, citation=rule.rule.citation, facts=dict(rule.derive),
                           because=because(rule.when, *self._value_fns(values, day)))
 
-    def _finding(self, rule_id: str, line: int, party: int | None, lines, parties, day: dt.date) -> Finding:
+    def _finding(self, rule_id: str, line: int, party: int | None, lines, parties, screens, day: dt.date) -> Finding:
         rule = self._compiled.rules[rule_id]
         then = rule.rule.then
         reasons = because(rule.when, *self._value_fns(lines[line], day))
-        role = None
+        role, matches = None, []
         if party is not None:
             reasons += because(rule.for_party, *self._value_fns(parties[party], day))
             role = parties[party]["party.role"]
+            matches = self._matches_behind(rule, screens[party], day)
         _, enforced = in_force(rule.rule, day)
+        policy = then.review_policy or next((m.review_policy for m in matches if m.review_policy), None)
         return Finding(rule=rule_id, citation=rule.rule.citation, effect=then.decision, line=line, party=role,
-                       review_policy=then.review_policy, license_exception=then.license_exception,
+                       review_policy=policy, license_exception=then.license_exception,
                        message=then.message.strip(), title=rule.rule.title, jurisdiction=rule.jurisdiction,
-                       enforced=enforced, because=reasons, sources=list(rule.rule.sources))
+                       enforced=enforced, because=reasons, sources=list(rule.rule.sources), matches=matches)
+
+    def _matches_behind(self, rule: LoadedRule, screen: PartyScreen, day: dt.date) -> list[ListMatch]:
+        """The list matches a party rule rested on: those on the lists its conditions name."""
+        found: list[ListMatch] = []
+        for leaf in leaves(rule.for_party):
+            pool = _MATCH_POOLS.get(leaf.field)
+            if pool is None or leaf.op not in ("in", "exists") or leaf.value is False:
+                continue
+            if leaf.op == "exists":
+                found += [m for m in pool(screen) if m not in found]
+                continue
+            named = self._resolver.members(leaf.value, day) if isinstance(leaf.value, str) else leaf.value
+            found += [m for m in pool(screen) if list_tag(m.list) in named and m not in found]
+        return found
 
     def _conflict(self, line: int, field: str, first, second) -> Finding:
         return Finding(rule=CONFLICT_RULE, citation="chipgate rule bundle", effect=Decision.HOLD, line=line,

@@ -1,7 +1,8 @@
 """Turn a Transaction into the flat facts the engine matches, set membership already answered.
 
 Facts are plain ``{field: value}`` maps keyed by catalogue names (``item.chip.tpp``).  Missing
-data stays missing (never ``None``: durable-rules treats a null as present).  Performance
+data stays missing (never ``None``: durable-rules treats a null as present); an empty list is
+missing too.  Performance
 density and the U.S.-content share are computed here, once, in Python arithmetic, because the
 engine's own arithmetic does C integer division.
 """
@@ -47,13 +48,14 @@ def line_values(txn: Transaction, item: Item) -> Values:
             "item.chip.memory_bandwidth_density": chip.memory_bandwidth_density,
             "item.chip.interconnect_bandwidth": chip.interconnect_bandwidth,
         })
-    return {k: _number(v) for k, v in values.items() if v is not None}
+    return {k: _number(v) for k, v in values.items() if v is not None and v != []}
 
 
-def party_values(party: Party) -> Values:
+def party_values(party: Party, screening: Values) -> Values:
+    """A party's own facts plus what screening concluded about it (see controls.screening.parties)."""
     values = {"party.role": party.role, "party.name": party.name, "party.country": party.country,
-              "party.headquarters_country": party.headquarters_country}
-    return {k: v for k, v in values.items() if v is not None}
+              "party.headquarters_country": party.headquarters_country, **screening}
+    return {k: v for k, v in values.items() if v is not None and v != []}
 
 
 def _number(value):
@@ -106,4 +108,5 @@ class FactBuilder:
 
 
 def _scalars(values: Values) -> dict:
-    return {k: v for k, v in values.items() if not isinstance(v, list)}
+    # a list fact reaches the engine only as "present" (it is non-empty); ``in`` tests use probes
+    return {k: (True if isinstance(v, list) else v) for k, v in values.items()}

@@ -56,6 +56,11 @@ PARTY_FIELDS: dict[str, FieldType] = {
     "party.name": TEXT,
     "party.country": COUNTRY,
     "party.headquarters_country": COUNTRY,
+    # screening results, computed before the engine (controls.screening.parties)
+    "party.screened": BOOL,
+    "party.lists": TAGS,
+    "party.possible_lists": TAGS,
+    "party.affiliate_of": TAGS,
 }
 
 # Fields a rule's ``then.derive`` may set (forward chaining: parameters -> ECCN -> licence).

@@ -1,0 +1,127 @@
+"""Screen an order's parties, and their owners, against the imported lists before the engine runs.
+
+The engine never sees names: it sees what screening concluded, as party facts that rules test
+(``party.lists``, ``party.possible_lists``, ``party.affiliate_of``, ``party.screened``).  What
+each list *means* (licence required, prohibited, hold) is written in the rule packs.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..errors import InputError
+from ..lists._common import slug
+from ..lists.store import ListStore
+from ..models import ListMatch, ListSnapshot, Party
+from ..rulebook.yamlsource import YamlError, load_yaml
+from .matcher import Match, Screener
+from .normalize import normalize
+
+# Lists whose entries' 50 %-owned affiliates share their restrictions (90 FR 47201).
+AFFILIATE_LISTS = frozenset({"entity-list", "military-end-user-list", "specially-designated-nationals"})
+ALLOW_FILE = "allow-list.yaml"
+
+
+def list_tag(list_name: str) -> str:
+    """How rules name a list: ``Entity List`` -> ``entity-list``."""
+    return slug(list_name)
+
+
+class Allowance(BaseModel):
+    """A reviewed false positive: this screened name is not this listed entry."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    list: str
+    entry: str = Field(description="entry id in the list store")
+    name: str = Field(description="the screened name, as it appears in orders")
+    by: str
+    on: dt.date
+    why: str = Field(min_length=10)
+
+
+def load_allowances(path: Path) -> list[Allowance]:
+    if not path.exists():
+        return []
+    try:
+        raw = load_yaml(path) or []
+        return [Allowance.model_validate(item) for item in raw]
+    except YamlError as exc:
+        raise InputError(str(exc.problem)) from None
+    except (ValidationError, TypeError) as exc:
+        raise InputError(f"{path}: invalid allow-list: {exc}") from None
+
+
+@dataclass
+class PartyScreen:
+    """What screening found for one party: its own matches and those of its listed owners."""
+
+    matches: list[ListMatch] = field(default_factory=list)
+    owners: list[ListMatch] = field(default_factory=list)
+    screened: bool = True
+
+    def facts(self) -> dict:
+        active = [m for m in self.matches if not m.allowed]
+        owned: dict[str, float] = {}
+        for m in self.owners:
+            tag = list_tag(m.list)
+            if tag in AFFILIATE_LISTS:
+                owned[m.owner] = max(owned.get(m.owner, 0.0), m.share or 0.0)
+        affiliate = sum(owned.values()) >= 0.5
+        return {
+            "party.screened": self.screened,
+            "party.lists": sorted({list_tag(m.list) for m in active if m.strength == "strong"}),
+            "party.possible_lists": sorted({list_tag(m.list) for m in active if m.strength == "possible"}),
+            "party.affiliate_of": sorted({list_tag(m.list) for m in self.owners
+                                          if list_tag(m.list) in AFFILIATE_LISTS}) if affiliate else [],
+        }
+
+
+class PartyScreener:
+    """The imported lists, indexed once, and the reviewed allow-list."""
+
+    def __init__(self, store: ListStore):
+        lists = store.screening_lists()
+        manifest = store.manifest().get("lists", {})
+        keys = store.screening_keys()
+        self.snapshots = [_snapshot(name, manifest.get(keys[name], {})) for name in sorted(lists)]
+        self._screener = Screener(e for entries in lists.values() for e in entries)
+        self._allowed = {(a.list, a.entry, normalize(a.name)): a for a in load_allowances(store.path / ALLOW_FILE)}
+
+    @classmethod
+    def open(cls, path: str | os.PathLike | None) -> "PartyScreener | None":
+        """The screener over the store at ``path``, or None when no list has been imported there."""
+        if path is None or not Path(path).is_dir():
+            return None
+        store = ListStore(path)
+        return cls(store) if store.manifest().get("lists") else None
+
+    def screen_name(self, name: str, country: str | None = None, address: str | None = None) -> list[ListMatch]:
+        return [self._match(m, name) for m in self._screener.screen(name, country, address)]
+
+    def screen_party(self, party: Party) -> PartyScreen:
+        result = PartyScreen(matches=self.screen_name(party.name, party.country, party.address))
+        for owner in party.owners:
+            for m in self.screen_name(owner.name, owner.country):
+                if m.strength == "strong" and not m.allowed:
+                    result.owners.append(m.model_copy(update={"owner": owner.name, "share": owner.share}))
+        return result
+
+    def _match(self, m: Match, query: str) -> ListMatch:
+        allowance = self._allowed.get((m.entry.list, m.entry.entry_id, normalize(query)))
+        return ListMatch(
+            list=m.entry.list, entry=m.entry.name, entry_id=m.entry.entry_id, matched_name=m.matched_name,
+            score=round(m.score, 3), strength=m.strength, country=m.entry.country, reasons=list(m.reasons),
+            license_requirement=m.entry.license_requirement, review_policy=m.entry.license_review_policy,
+            footnotes=list(m.entry.footnotes),
+            allowed=(f"allowed by {allowance.by} on {allowance.on}: {allowance.why}" if allowance else None))
+
+
+def _snapshot(name: str, record: dict) -> ListSnapshot:
+    digest = record.get("content_sha256")
+    return ListSnapshot(list=name, source=record.get("source_format"), edition=record.get("edition"),
+                        digest=f"sha256:{digest}" if digest else None, entries=record.get("entries"))

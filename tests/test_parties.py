@@ -1,0 +1,147 @@
+"""Restricted-party screening inside checks, on the real imported lists and the bundled rules."""
+import json
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from cli import main
+from conftest import CSL_FILE, fired, order
+from controls import Decision, Engine
+from controls.lists.store import ListStore
+
+HUAWEI = "Huawei Technologies Co., Ltd."
+
+
+def party(name, country="CN", role="end_user", **more):
+    return {"role": role, "name": name, "country": country, **more}
+
+
+def first_entry(list_store, list_name, **where):
+    entries = ListStore(list_store).screening_lists()[list_name]
+    return next(e for e in entries if all(getattr(e, k) == v for k, v in where.items()))
+
+
+def test_entity_list_party_needs_a_licence_for_ear99(engine):
+    result = engine.check(order("CN", eccn="EAR99", parties=[party("Huawei Tech Co Ltd")]))
+    assert result.decision == Decision.LICENSE_REQUIRED
+    finding = next(f for f in result.findings if f.rule == "ear.744.11.entity-list")
+    assert finding.party == "end_user" and finding.citation.startswith("15 CFR 744.11")
+    top = finding.matches[0]
+    assert (top.list, top.entry, top.score) == ("Entity List", HUAWEI, 1.0)
+    assert finding.review_policy == top.review_policy and "denial" in top.review_policy.lower()
+    assert result.lists and all(s.digest for s in result.lists)
+
+
+def test_a_name_in_han_characters_is_screened(engine):
+    result = engine.check(order("CN", eccn="EAR99", parties=[party("华为技术有限公司")]))
+    assert "ear.744.11.entity-list" in fired(result)
+
+
+def test_only_similar_name_is_hold_not_licence(engine):
+    result = engine.check(order("CN", eccn="EAR99", parties=[party("Huawey Technologys")]))
+    assert result.decision == Decision.HOLD
+    finding = next(f for f in result.findings if f.rule == "screening.possible-match")
+    assert finding.matches and finding.matches[0].entry == HUAWEI and finding.matches[0].strength == "possible"
+    assert "ear.744.11.entity-list" not in fired(result)
+
+
+@pytest.mark.parametrize("name", ["Siemens AG", "Toyota Motor Corporation", "Nestle S.A."])
+def test_unrelated_companies_are_clear(engine, name):
+    assert engine.check(order("DE", eccn="EAR99", parties=[party(name, "DE")])).decision == Decision.NLR
+
+
+def test_denied_person_is_prohibited(engine, list_store):
+    entry = first_entry(list_store, "Denied Persons List")
+    result = engine.check(order("DE", eccn="EAR99", parties=[party(entry.name, "DE")]))
+    assert result.decision == Decision.PROHIBITED
+    finding = next(f for f in result.findings if f.rule == "ear.736.2.b4.denied-persons")
+    assert any(m.entry_id == entry.entry_id for m in finding.matches)
+
+
+def test_unverified_list_party_is_hold(engine, list_store):
+    entry = first_entry(list_store, "Unverified List", country="CN")
+    result = engine.check(order("CN", eccn="EAR99", parties=[party(entry.name)]))
+    assert "ear.744.15.unverified-list" in fired(result)
+    assert result.decision in (Decision.HOLD, Decision.LICENSE_REQUIRED)  # some UVL names are also listed elsewhere
+
+
+def test_without_lists_parties_are_hold_with_a_warning(tmp_path):
+    engine = Engine.load(lists=tmp_path / "empty")
+    result = engine.check(order("DE", eccn="EAR99", parties=[party("Siemens AG", "DE")]))
+    assert result.decision == Decision.HOLD
+    assert "screening.lists-not-imported" in fired(result)
+    assert any("no restricted-party lists" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize("day, expected", [
+    ("2025-09-28", Decision.NLR),               # before the affiliates rule
+    ("2025-10-15", Decision.LICENSE_REQUIRED),  # in force
+    ("2026-01-15", Decision.NLR),               # stayed by 90 FR 50857
+    ("2026-11-09", Decision.NLR),               # last day of the stay
+    ("2026-11-15", Decision.LICENSE_REQUIRED),  # reinstated
+])
+def test_affiliates_rule_and_its_suspension(engine, day, expected):
+    subsidiary = party("Example Regional Holdings Pte Ltd", "SG",
+                       owners=[{"name": HUAWEI, "country": "CN", "share": 0.6}])
+    result = engine.check(order("SG", eccn="EAR99", date=day, parties=[subsidiary]))
+    assert result.decision == expected
+    affiliate = [f for f in result.findings if f.rule == "ear.744.11.affiliates"]
+    if day >= "2025-09-29":
+        assert affiliate and affiliate[0].matches[0].owner == HUAWEI
+        assert affiliate[0].enforced == (expected == Decision.LICENSE_REQUIRED)
+
+
+def test_owners_under_fifty_percent_together_do_not_make_an_affiliate(engine):
+    subsidiary = party("Example Regional Holdings Pte Ltd", "SG",
+                       owners=[{"name": HUAWEI, "country": "CN", "share": 0.3},
+                               {"name": "Siemens AG", "country": "DE", "share": 0.7}])
+    result = engine.check(order("SG", eccn="EAR99", date="2025-10-15", parties=[subsidiary]))
+    assert result.decision == Decision.NLR
+
+
+def test_allow_list_clears_a_reviewed_false_positive(tmp_path, list_store):
+    store = tmp_path / "store"
+    store.mkdir()
+    for path in list_store.iterdir():
+        (store / path.name).write_bytes(path.read_bytes())
+    probe = Engine.load(lists=store).screen("Huawey Technologys", country="CN")
+    entry = probe.matches[0]
+    (store / "allow-list.yaml").write_text(yaml.safe_dump([{
+        "list": entry.list, "entry": entry.entry_id, "name": "Huawey Technologys", "by": "J. Analyst",
+        "on": "2026-11-20", "why": "A Shenzhen cable retailer, registry no. checked against the entry"}]))
+    engine = Engine.load(lists=store)
+    result = engine.check(order("CN", eccn="EAR99", parties=[party("Huawey Technologys")]))
+    assert not any(m.entry_id == entry.entry_id for f in result.findings for m in f.matches)
+    assert any("allowed by J. Analyst" in w and entry.entry in w for w in result.warnings)
+
+
+def test_screen_matches_the_contract_shape(engine):
+    result = json.loads(engine.screen("Huawei Tech Co Ltd", country="CN").model_dump_json())
+    assert result["query"] == "Huawei Tech Co Ltd" and result["country"] == "CN"
+    assert result["decision"] == "LICENSE_REQUIRED"
+    top = result["matches"][0]
+    assert {"list", "entry", "matched_name", "score", "country", "effect", "citation"} <= set(top)
+    assert top["entry"] == HUAWEI and 0 <= top["score"] <= 1 and top["citation"].startswith("15 CFR 744.11")
+
+
+def test_screen_cli(cli_lists):
+    runner = CliRunner()
+    result = runner.invoke(main, ["screen", "Huawei Tech Co Ltd", "--country", "CN", "--format", "json"])
+    assert result.exit_code == 3 and json.loads(result.output)["matches"][0]["entry"] == HUAWEI
+    assert runner.invoke(main, ["screen", "Siemens AG", "--country", "DE"]).exit_code == 0
+    bad = runner.invoke(main, ["screen", "Siemens AG", "--country", "XX"])
+    assert bad.exit_code == 2 and "country" in bad.output
+
+
+def test_lists_import_cli_refuses_a_shrunken_list(tmp_path):
+    runner = CliRunner()
+    store = tmp_path / "store"
+    assert runner.invoke(main, ["lists", "import", str(CSL_FILE), "-o", str(store)]).exit_code == 0
+    import gzip
+    rows = gzip.open(CSL_FILE, "rt", encoding="utf-8").read().splitlines(keepends=True)
+    shrunk = tmp_path / "shrunk.csv"
+    shrunk.write_text("".join(r for r in rows if "Denied Persons List" not in r))
+    result = runner.invoke(main, ["lists", "import", str(shrunk), "-o", str(store)])
+    assert result.exit_code == 2 and "Denied Persons List" in result.output
+    assert runner.invoke(main, ["lists", "import", str(shrunk), "-o", str(store), "--force"]).exit_code == 0
