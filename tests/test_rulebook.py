@@ -162,3 +162,27 @@ def test_bundled_rules_carry_citations_dates_and_pass_their_cases(engine):
         assert rule.rule.citation and rule.rule.effective.start
     outcomes = engine.run_cases()
     assert outcomes and all(o.passed for o in outcomes), [o for o in outcomes if not o.passed]
+
+
+def test_alternative_classifications_that_both_fire_hold_the_line(tmp_path):
+    # peers guarded on the same missing fact run in one stratum; if both fire the pack is wrong
+    text = """\
+    rules:
+      - id: test.classify
+        title: classifies
+        citation: none
+        effective: {from: 2020-01-01}
+        when: {item.eccn: {exists: false}, item.chip.tpp: {gte: 100}}
+        then: {derive: {item.eccn: 3A090.a}}
+      - id: test.outside
+        title: says outside
+        citation: none
+        effective: {from: 2020-01-01}
+        when: {item.eccn: {exists: false}, item.chip.tpp: {lt: 5000}}
+        then: {derive: {item.outside_3a090: true}}
+    """
+    engine = Engine.load(pack(tmp_path, text))
+    assert engine._compiled.strata == 1
+    clash = engine.check(order("DE", chip={"tpp": 1000}))
+    assert any(f.rule == "chipgate.conflicting-derivation" for f in clash.findings)
+    assert not any(f.rule == "chipgate.conflicting-derivation" for f in engine.check(order("DE", chip={"tpp": 6000})).findings)

@@ -22,6 +22,7 @@ class CompiledBundle:
     party_probes: tuple[Probe, ...]
     probes: dict[tuple[str, object], Probe]
     network: dict[str, dict]
+    fields_read: frozenset[str]  # only these facts (and probe answers) need to reach the engine
 
     @property
     def version(self) -> str:
@@ -42,6 +43,7 @@ def compile_rulebook(book: RuleBook) -> CompiledBundle:
         line_probes=line_probes, party_probes=party_probes,
         probes=dict(probes.probes),
         network=network,
+        fields_read=frozenset(field for rule in book.rules for field in rule.reads()),
     )
 
 

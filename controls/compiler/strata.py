@@ -1,10 +1,13 @@
 """Order rules into strata so that forward chaining is deterministic.
 
 A rule that reads a fact another rule derives runs in a later stratum; within a stratum every
-rule sees the facts as they stood when the stratum began.  Rules that derive a field and guard on
-that same field (``item.eccn: {exists: false}`` then ``derive: {item.eccn: ...}``) are peers, not
-dependants.  The engine asserts one stratum at a time, so a rule testing that a fact is missing
-sees the final answer of every rule that could have derived it.
+rule sees the facts as they stood when the stratum began.  The engine asserts one stratum at a
+time, so a rule testing that a fact is missing sees the final answer of every rule that could
+have derived it.
+
+Alternatives are peers, not dependants: rules that guard on the same missing fact
+(``item.eccn: {exists: false}``) and derive it, or derive something else in its place (the
+classifications of one item), run side by side.  The engine holds a line if two of them fire.
 """
 from __future__ import annotations
 
@@ -18,8 +21,11 @@ def stratify(rules: list[LoadedRule]) -> dict[str, int]:
         for name in rule.derive:
             derivers.setdefault(name, []).append(rule)
 
+    def peers(rule: LoadedRule, other: LoadedRule, field: str) -> bool:
+        return field in rule.derive or (field in rule.guards() and field in other.guards())
+
     depends = {
-        rule.id: {d.id for f in rule.reads() if f not in rule.derive for d in derivers.get(f, ()) if d.id != rule.id}
+        rule.id: {d.id for f in rule.reads() for d in derivers.get(f, ()) if d.id != rule.id and not peers(rule, d, f)}
         for rule in rules
     }
     by_id = {r.id: r for r in rules}

@@ -27,6 +27,13 @@ DEFAULT_RULES = Path(__file__).resolve().parent.parent.parent / "rules"
 CONFLICT_RULE = "chipgate.conflicting-derivation"
 
 
+def _disagree(first: LoadedRule, second: LoadedRule) -> bool:
+    """Two derivations on one line conflict if they set a fact differently or are alternatives."""
+    if first.guards() & second.guards():
+        return first.derive != second.derive
+    return any(first.derive[f] != second.derive[f] for f in first.derive.keys() & second.derive.keys())
+
+
 _MATCH_POOLS = {
     "party.lists": lambda s: [m for m in s.matches if m.strength == "strong" and not m.allowed],
     "party.possible_lists": lambda s: [m for m in s.matches if m.strength == "possible" and not m.allowed],
@@ -145,7 +152,7 @@ class Engine:
             probes = self._compiled.line_probes
             answers = [self._facts.answers(probes, values, day) for values in lines]
             for stratum in range(self._compiled.strata):
-                derived: dict[int, dict[str, tuple[Any, str]]] = defaultdict(dict)
+                derivers: dict[int, list[LoadedRule]] = defaultdict(list)
                 for i, values in enumerate(lines):
                     fact = self._facts.line_fact(i, stratum, values, answers[i], day)
                     for rule_id, matched in session.assert_fact(fact):
@@ -154,15 +161,14 @@ class Engine:
                             continue  # durable-rules fires a rule once per satisfied branch of an "any"
                         fired.append((rule_id, i, party))
                         rule = self._compiled.rules[rule_id]
-                        for field, value in rule.derive.items():
-                            earlier = derived[i].get(field)
-                            if earlier and earlier[0] != value:
-                                conflicts.append(self._conflict(i, field, earlier, (value, rule_id)))
-                            derived[i].setdefault(field, (value, rule_id))
                         if rule.derive:
+                            conflicts += [self._conflict(i, earlier, rule) for earlier in derivers[i]
+                                          if _disagree(earlier, rule)]
+                            derivers[i].append(rule)
                             derivations[i].append(self._derivation(rule, lines[i], day))
-                for i, fields in derived.items():
-                    lines[i].update({field: value for field, (value, _) in fields.items()})
+                for i, rules in derivers.items():
+                    fields = {field: value for rule in rules for field, value in rule.derive.items()}
+                    lines[i].update(fields)
                     answers[i].update(self._facts.answers(probes, lines[i], day, fields))
         return fired, derivations, conflicts
 
@@ -204,10 +210,10 @@ class Engine:
             found += [m for m in pool(screen) if list_tag(m.list) in named and m not in found]
         return found
 
-    def _conflict(self, line: int, field: str, first, second) -> Finding:
+    def _conflict(self, line: int, first: LoadedRule, second: LoadedRule) -> Finding:
         return Finding(rule=CONFLICT_RULE, citation="chipgate rule bundle", effect=Decision.HOLD, line=line,
-                       message=f"rules disagree on {field}: {first[1]} says {first[0]!r}, "
-                               f"{second[1]} says {second[0]!r}; resolve before shipping",
+                       message=f"rules disagree: {first.id} derives {first.derive}, {second.id} derives "
+                               f"{second.derive}; fix the rule pack before relying on this line",
                        title="Conflicting derived facts")
 
     def _line_result(self, index: int, txn: Transaction, values: Values, findings: list[Finding],

@@ -12,7 +12,6 @@ import datetime as dt
 from typing import Any
 
 from ..compiler import CompiledBundle, Probe
-from ..facts.catalog import LINE_FIELDS, PARTY_FIELDS
 from ..models import Item, Party, Transaction
 from .sets import SetResolver
 
@@ -73,16 +72,10 @@ class FactBuilder:
         value = values.get(probe.field)
         if value is None:
             return None
-        candidates = value if isinstance(value, list) else [value]
-        return any(self._contains(probe, v, day) for v in candidates)
-
-    def _contains(self, probe: Probe, value, day: dt.date) -> bool:
-        if isinstance(probe.target, str):
-            return self._resolver.contains(probe.target, value, day)
-        field_type = (LINE_FIELDS.get(probe.field) or PARTY_FIELDS[probe.field]).name
-        if field_type == "country":
-            value = self._resolver.canonical(value, day)
-        return value in probe.target
+        contains = self._resolver.contains
+        if isinstance(value, list):
+            return any(contains(probe.target, v, day) for v in value)
+        return contains(probe.target, value, day)
 
     def answers(self, probes, values: Values, day: dt.date, fields=None) -> dict[str, bool]:
         """Answers of ``probes`` (only those about ``fields``, if given); missing facts get none."""
@@ -95,18 +88,19 @@ class FactBuilder:
         return found
 
     def line_fact(self, index: int, stratum: int, values: Values, answers: dict[str, bool], day: dt.date) -> dict:
-        fact = _scalars(values)
+        fact = self._engine_facts(values)
         fact.update(answers)
         fact.update(kind="line", id=f"l{index}s{stratum}", line=index, stratum=stratum, day=day.toordinal())
         return fact
 
     def party_fact(self, index: int, values: Values, day: dt.date) -> dict:
-        fact = _scalars(values)
+        fact = self._engine_facts(values)
         fact.update(self.answers(self._compiled.party_probes, values, day))
         fact.update(kind="party", id=f"p{index}", index=index)
         return fact
 
 
-def _scalars(values: Values) -> dict:
-    # a list fact reaches the engine only as "present" (it is non-empty); ``in`` tests use probes
-    return {k: (True if isinstance(v, list) else v) for k, v in values.items()}
+    def _engine_facts(self, values: Values) -> dict:
+        """The facts some rule reads; a list reaches the engine only as "present" (``in`` uses probes)."""
+        read = self._compiled.fields_read
+        return {k: (True if isinstance(v, list) else v) for k, v in values.items() if k in read}

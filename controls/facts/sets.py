@@ -20,13 +20,18 @@ class SetResolver:
         self._aliases = sorted(aliases, key=lambda a: a.start)
         changes = {m.start for s in sets.values() for m in s.members if not isinstance(m, str)}
         changes |= {m.until for s in sets.values() for m in s.members if not isinstance(m, str) and m.until}
+        changes |= {a.start for a in aliases}
         self._changes = sorted(changes - {dt.date.min})
         self._members = lru_cache(maxsize=None)(self._members_in_epoch)
+        self._contains = lru_cache(maxsize=65536)(self._contains_in_epoch)
+
+    def _first_day(self, day: dt.date) -> dt.date:
+        """The first day of the epoch ``day`` falls in: every day of an epoch has the same answers."""
+        epoch = bisect.bisect_right(self._changes, day)
+        return self._changes[epoch - 1] if epoch else dt.date.min
 
     def members(self, set_id: str, day: dt.date) -> frozenset[str]:
-        epoch = bisect.bisect_right(self._changes, day)
-        first_day = self._changes[epoch - 1] if epoch else dt.date.min
-        return self._members(set_id, first_day)
+        return self._members(set_id, self._first_day(day))
 
     def _members_in_epoch(self, set_id: str, day: dt.date) -> frozenset[str]:
         named = self._sets[set_id]
@@ -49,7 +54,14 @@ class SetResolver:
                 return alias.as_
         return code
 
-    def contains(self, set_id: str, value: str, day: dt.date) -> bool:
-        if self._sets[set_id].kind == "country":
+    def contains(self, target: str | frozenset, value: str, day: dt.date) -> bool:
+        """Is ``value`` in the named set ``target``, or in the literal set ``target``, on ``day``?"""
+        return self._contains(target, value, self._first_day(day))
+
+    def _contains_in_epoch(self, target: str | frozenset, value: str, day: dt.date) -> bool:
+        if isinstance(target, frozenset):
+            # a literal list: country codes in it are compared as the destinations they stand for
+            return value in target or self.canonical(value, day) in target
+        if self._sets[target].kind == "country":
             value = self.canonical(value, day)
-        return value in self.members(set_id, day)
+        return value in self._members(target, day)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Union
 
 from ..countries import iso_alpha2
@@ -37,7 +38,9 @@ class Leaf:
     def is_membership(self) -> bool:
         return self.op in ("in", "not_in")
 
-    def describe(self) -> str:
+    @cached_property
+    def text(self) -> str:
+        """The condition in words, e.g. ``item.chip.tpp >= 4800``."""
         if self.op == "exists":
             return f"{self.field} {'given' if self.value else 'missing'}"
         value = sorted(self.value) if isinstance(self.value, frozenset) else self.value

@@ -37,6 +37,12 @@ class LoadedRule:
     def id(self) -> str:
         return self.rule.id
 
+    def guards(self) -> set[str]:
+        """Facts this rule requires to be missing, at the top level: ``item.eccn: {exists: false}``."""
+        conjuncts = self.when.parts if isinstance(self.when, conditions.All) else (self.when,)
+        return {c.field for c in conjuncts
+                if isinstance(c, conditions.Leaf) and c.op == "exists" and c.value is False}
+
     def reads(self) -> set[str]:
         found = {leaf.field for leaf in conditions.leaves(self.when)}
         if self.for_party is not None:
