@@ -83,6 +83,8 @@ class Chip(_Strict):
         default=None, description="TPP / applicable die area; computed when not given")
     datacenter: bool | None = None
     memory_bandwidth_density: NonNegative | None = Field(default=None, description="GB/s per mm2")
+    dram_bandwidth: NonNegative | None = Field(
+        default=None, description="total DRAM bandwidth, GB/s (the 2026-01-15 review-policy test)")
     interconnect_bandwidth: NonNegative | None = Field(
         default=None, description="aggregate bidirectional I/O transfer rate, GB/s (the 2022 3A090 test)")
 

@@ -147,3 +147,37 @@ def test_as_of_overrides_the_transaction_date(engine):
     txn = order("CN", eccn="3A090.c", date="2026-11-28")
     assert engine.check(txn, as_of=on("2024-01-01")).decision == Decision.NLR
     assert engine.check(txn).decision == Decision.LICENSE_REQUIRED
+
+
+def review_policies(result):
+    return {f.rule: f.review_policy for f in result.findings if f.enforced}
+
+
+@pytest.mark.parametrize("tpp, dram, day, case_by_case", [
+    (20999.9, 6499.9, "2026-01-15", True),
+    (21000, 6499.9, "2026-01-15", False),
+    (20999.9, 6500, "2026-01-15", False),
+    (20999.9, 6499.9, "2026-01-14", False),
+])
+def test_2026_review_policy_thresholds_for_china(engine, tpp, dram, day, case_by_case):
+    item = chip(tpp=tpp, die_area_mm2=814, datacenter=True, dram_bandwidth=dram)
+    policies = review_policies(engine.check(order("CN", date=day, **item)))
+    assert ("ear.742.6.b10.h200-class" in policies) == case_by_case
+    if case_by_case:
+        assert policies["ear.742.6.b10.h200-class"].startswith("case-by-case")
+    else:
+        assert set(policies.values()) == {"presumption of denial"}
+
+
+def test_2026_review_policy_needs_the_dram_bandwidth(engine):
+    # without the bandwidth the case-by-case test cannot be made: presumption of denial stands
+    policies = review_policies(engine.check(order("CN", date="2026-03-01", eccn="3A090.a", chip={"tpp": 15832})))
+    assert policies == {"ear.742.6.a6.iii.a.macau-d5": "presumption of denial"}
+
+
+@pytest.mark.parametrize("day, policy", [("2026-01-14", "presumption of denial"), ("2026-03-01", "case-by-case")])
+def test_b_items_to_china_follow_the_same_review_policy(engine, day, policy):
+    item = chip(tpp=3000, performance_density=4.0, datacenter=True, dram_bandwidth=1000)
+    result = engine.check(order("CN", date=day, **item))
+    assert result.lines[0].eccn == "3A090.b"
+    assert any(p.startswith(policy) for p in review_policies(result).values())

@@ -46,6 +46,7 @@ def line_values(txn: Transaction, item: Item) -> Values:
             "item.chip.datacenter": chip.datacenter,
             "item.chip.memory_bandwidth_density": chip.memory_bandwidth_density,
             "item.chip.interconnect_bandwidth": chip.interconnect_bandwidth,
+            "item.chip.dram_bandwidth": chip.dram_bandwidth,
         })
     return {k: _number(v) for k, v in values.items() if v is not None and v != []}
 

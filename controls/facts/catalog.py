@@ -42,6 +42,7 @@ LINE_FIELDS: dict[str, FieldType] = {
     "item.chip.datacenter": BOOL,
     "item.chip.memory_bandwidth_density": NUMBER,
     "item.chip.interconnect_bandwidth": NUMBER,
+    "item.chip.dram_bandwidth": NUMBER,
     "item.outside_3a090": BOOL,
     "item.subject_to_ear": BOOL,
     "item.basis": TEXT,
