@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import tempfile
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -174,7 +173,7 @@ class ListStore:
         source_path = Path(source_path)
         source_format = detect_format(source_path)
         source_sha256 = hashlib.sha256(source_path.read_bytes()).hexdigest()
-        parsed = _parse(source_format, source_sha256, source_path)
+        parsed = ecfr.parse_part744(source_path) if source_format == ECFR else csl.parse_csl(source_path)
         edition = ecfr.edition_date(source_path) if source_format == ECFR else None
 
         manifest = self.manifest()
@@ -284,25 +283,6 @@ class ListStore:
             shutil.rmtree(staging, ignore_errors=True)
             if created and not any(self.path.iterdir()):
                 self.path.rmdir()  # a failed first import leaves no empty store behind
-
-
-_PARSED: OrderedDict[tuple[str, str], dict[str, list[ListEntry]]] = OrderedDict()
-_PARSED_KEEP = 2
-
-
-def _parse(source_format: str, source_sha256: str, path: Path) -> dict[str, list[ListEntry]]:
-    """Parse a source file, remembering the last two by content digest.
-
-    Re-importing an unchanged edition (a routine refresh) then costs no second parse; entries
-    are frozen, so sharing them is safe.
-    """
-    key = (source_format, source_sha256)
-    if key not in _PARSED:
-        _PARSED[key] = ecfr.parse_part744(path) if source_format == ECFR else csl.parse_csl(path)
-        while len(_PARSED) > _PARSED_KEEP:
-            _PARSED.popitem(last=False)
-    _PARSED.move_to_end(key)
-    return {name: list(entries) for name, entries in _PARSED[key].items()}
 
 
 def _keep(target: Path, backup: Path) -> None:

@@ -5,26 +5,19 @@ Chinese parties, and real companies that are on none of the lists.
 """
 from __future__ import annotations
 
-import os
 import random
-from pathlib import Path
 
 import pytest
 
+from conftest import ECFR_FILE
+from controls.lists.ecfr import parse_part744
 from controls.screening import POSSIBLE, STRONG, Match, Screener
 from controls.screening.normalize import key_tokens
-
-DATA = Path(os.environ.get("CHIPGATE_SHARED_DATA", Path(__file__).parents[3] / "shared" / "data"))
-ECFR = DATA / "bis_entity_list" / "ecfr_title15_part744_2026-07-23.xml.gz"
 
 
 @pytest.fixture(scope="module")
 def lists():
-    if not ECFR.exists():
-        pytest.skip(f"real list data not found at {ECFR} (set CHIPGATE_SHARED_DATA)")
-    from controls.lists.ecfr import parse_part744
-
-    return parse_part744(ECFR)
+    return parse_part744(ECFR_FILE)
 
 
 @pytest.fixture(scope="module")
