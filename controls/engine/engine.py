@@ -8,15 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from ..compiler import CompiledBundle, compile_rulebook
-from ..facts.builder import FactBuilder, Values, line_values, party_values
-from ..facts.sets import SetResolver
 from ..countries import check_country
 from ..errors import InputError
+from ..facts.builder import FactBuilder, Values, line_values, party_values, present
+from ..facts.sets import SetResolver
 from ..models import (Decision, Derivation, Determination, Finding, LineResult, ListMatch, Ruleset, ScreeningResult,
                       ScreenMatch, Transaction)
 from ..rulebook.conditions import leaves
-from ..screening.parties import PartyScreen, PartyScreener, list_tag
 from ..rulebook.loader import LoadedRule, RuleBook, in_force, load_rulebook
+from ..screening.parties import PartyScreen, PartyScreener, list_tag
 from . import authoring
 from .authoring import Classification
 from .durable_adapter import RuleNetwork
@@ -92,7 +92,9 @@ class Engine:
         warnings = self._warnings(findings, day, bool(txn.parties))
         warnings += [f"{p.role} {p.name!r} resembles {m.list} entry {m.entry!r} (score {m.score:.2f}); {m.allowed}"
                      for p, s in zip(txn.parties, screens) for m in s.matches if m.allowed]
-        results = [self._line_result(i, txn, lines[i], findings, derivations[i], warnings) for i in range(len(lines))]
+        warnings += [f"line {i}: no rule determined whether the item is subject to the EAR"
+                     for i, values in enumerate(lines) if "item.subject_to_ear" not in values]
+        results = [self._line_result(i, txn, lines[i], findings, derivations[i]) for i in range(len(lines))]
         decision = Decision.most_restrictive([r.decision for r in results])
         return Determination(transaction_id=txn.id, decision=decision, as_of=day, ruleset=self.ruleset,
                              lines=results, findings=findings, warnings=warnings, lists=self.lists)
@@ -109,18 +111,17 @@ class Engine:
         day = as_of or dt.date.today()
         screen = PartyScreen(self._screener.screen_name(name, country, address)) if self._screener \
             else PartyScreen(screened=False)
-        party = {"party.role": "end_user", "party.name": name, "party.country": country, **screen.facts()}
-        party = {k: v for k, v in party.items() if v is not None and v != []}
+        party = present({"party.role": "end_user", "party.name": name, "party.country": country, **screen.facts()})
         # an EAR99 U.S.-origin line and no destination: only party rules can fire
         line = {"export_from": "US", "item.origin": "US", "item.eccn": "EAR99"}
         findings, _ = self._evaluate([line], [party], [screen], day)
-        findings = [f for f in findings if f.party is not None and f.enforced]
+        effective = [f for f in findings if f.party is not None and f.enforced]
         matches = [ScreenMatch(list=m.list, entry=m.entry, entry_id=m.entry_id, matched_name=m.matched_name,
                                score=m.score, strength=m.strength, country=m.country, effect=f.effect,
                                citation=f.citation, rule=f.rule, review_policy=m.review_policy, allowed=m.allowed)
-                   for f in findings for m in f.matches]
+                   for f in effective for m in f.matches]
         matches.sort(key=lambda m: (-m.score, -m.effect.rank))
-        decision = Decision.most_restrictive([f.effect for f in findings]) or Decision.NLR
+        decision = Decision.most_restrictive([f.effect for f in effective]) or Decision.NLR
         return ScreeningResult(query=name, country=country, decision=decision, matches=matches, lists=self.lists,
                                warnings=self._warnings(findings, day, True))
 
@@ -143,7 +144,7 @@ class Engine:
 
     def _run(self, lines: list[Values], parties: list[Values], day: dt.date):
         """Assert the facts stratum by stratum; derived facts feed the next stratum."""
-        fired: list[tuple[str, int, int | None]] = []
+        fired: dict[tuple[str, int, int | None], None] = {}  # ordered set
         derivations: dict[int, list[Derivation]] = defaultdict(list)
         conflicts: list[Finding] = []
         with self._network.session() as session:
@@ -159,7 +160,7 @@ class Engine:
                         party = matched["party"]["index"] if "party" in matched else None
                         if (rule_id, i, party) in fired:
                             continue  # durable-rules fires a rule once per satisfied branch of an "any"
-                        fired.append((rule_id, i, party))
+                        fired[(rule_id, i, party)] = None
                         rule = self._compiled.rules[rule_id]
                         if rule.derive:
                             conflicts += [self._conflict(i, earlier, rule) for earlier in derivers[i]
@@ -217,13 +218,9 @@ class Engine:
                        title="Conflicting derived facts")
 
     def _line_result(self, index: int, txn: Transaction, values: Values, findings: list[Finding],
-                     derivations: list[Derivation], warnings: list[str]) -> LineResult:
+                     derivations: list[Derivation]) -> LineResult:
         subject = values.get("item.subject_to_ear")
-        if subject is None:
-            base = Decision.HOLD
-            warnings.append(f"line {index}: no rule determined whether the item is subject to the EAR")
-        else:
-            base = Decision.NLR if subject else Decision.NOT_SUBJECT
+        base = Decision.HOLD if subject is None else Decision.NLR if subject else Decision.NOT_SUBJECT
         own = [f for f in findings if f.line == index and f.enforced]
         decision = Decision.most_restrictive([base, *(f.effect for f in own)])
         exception = next((f.license_exception for f in own if f.effect == decision and f.license_exception), None)

@@ -48,13 +48,17 @@ def line_values(txn: Transaction, item: Item) -> Values:
             "item.chip.interconnect_bandwidth": chip.interconnect_bandwidth,
             "item.chip.dram_bandwidth": chip.dram_bandwidth,
         })
-    return {k: _number(v) for k, v in values.items() if v is not None and v != []}
+    return {k: _number(v) for k, v in present(values).items()}
 
 
 def party_values(party: Party, screening: Values) -> Values:
     """A party's own facts plus what screening concluded about it (see controls.screening.parties)."""
-    values = {"party.role": party.role, "party.name": party.name, "party.country": party.country,
-              "party.headquarters_country": party.headquarters_country, **screening}
+    return present({"party.role": party.role, "party.name": party.name, "party.country": party.country,
+                    "party.headquarters_country": party.headquarters_country, **screening})
+
+
+def present(values: Values) -> Values:
+    """The facts that are known: no None, no empty list."""
     return {k: v for k, v in values.items() if v is not None and v != []}
 
 
