@@ -190,6 +190,7 @@ class Finding(BaseModel):
     because: list[str] = []
     sources: list[str] = []
     matches: list[ListMatch] = []
+    overcome_by: str | None = Field(default=None, description="the licence-exception rule that overcomes it")
 
 
 class Derivation(BaseModel):

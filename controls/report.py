@@ -25,7 +25,8 @@ def render(result: Determination, explain: bool = False) -> str:
                 facts = ", ".join(f"{k} = {v}" for k, v in d.facts.items())
                 out += ["", f"  line {line.line}: {facts}", f"      rule {d.rule} - {d.citation}"]
                 out += [f"      because {reason}" for reason in d.because]
-    enforced = [f for f in result.findings if f.enforced]
+    used = {f.overcome_by for f in result.findings}
+    enforced = [f for f in result.findings if f.enforced and (f.effect.value != "LICENSE_EXCEPTION" or f.rule in used)]
     if enforced:
         out += ["", "Findings"]
         for finding in enforced:
@@ -37,7 +38,8 @@ def render(result: Determination, explain: bool = False) -> str:
 
 def _finding(f: Finding, explain: bool) -> list[str]:
     where = f"line {f.line}" + (f", party {f.party}" if f.party else "")
-    lines = [f"  [{f.effect.value}] {where}: {f.title}",
+    effect = f.effect.value + (f", overcome by {f.overcome_by}" if f.overcome_by else "")
+    lines = [f"  [{effect}] {where}: {f.title}",
              f"      rule {f.rule} - {f.citation}" + (f"; review: {f.review_policy}" if f.review_policy else "")]
     if f.message:
         lines.append(f"      {f.message}")

@@ -55,19 +55,48 @@ def test_ai_diffusion_worldwide_scope_is_a_warning_not_a_requirement(engine):
                    for f in engine.check(order("MY", eccn="3A090.a", date="2024-06-15")).findings)
 
 
-@pytest.mark.parametrize("day, expected", [("2026-07-09", Decision.LICENSE_REQUIRED),
-                                           ("2026-07-10", Decision.LICENSE_REQUIRED)])
-def test_uae_b_items_before_and_after_the_uae_rule(engine, day, expected):
-    # before: AE was in D:4 and not in A:5/A:6; after: named expressly
+@pytest.mark.parametrize("day", ["2026-07-09", "2026-07-10"])
+def test_uae_b_items_before_and_after_the_uae_rule(engine, day):
+    # before: AE was in D:4 and not in A:5/A:6; after: named expressly; ACA overcomes it either way
     result = engine.check(order("AE", eccn="3A090.b", date=day))
-    assert result.decision == expected
-    assert "ear.742.6.a6.iii.b" in fired(result)
+    requirement = next(f for f in result.findings if f.rule == "ear.742.6.a6.iii.b")
+    assert requirement.effect == Decision.LICENSE_REQUIRED and requirement.overcome_by == "ear.740.8.aca"
+    assert result.decision == Decision.LICENSE_EXCEPTION and result.lines[0].license_exception == "ACA"
+
+
+CONSUMER_5000 = chip(tpp=5000, die_area_mm2=600, datacenter=False)
+
+
+@pytest.mark.parametrize("day, expected", [("2024-04-03", Decision.LICENSE_REQUIRED),
+                                           ("2024-04-04", Decision.LICENSE_EXCEPTION)])
+def test_aca_for_a_consumer_chip_to_vietnam_from_2024_04_04(engine, day, expected):
+    result = engine.check(order("VN", date=day, **CONSUMER_5000))
+    assert result.lines[0].eccn == "3A090.a" and result.decision == expected
+
+
+def test_aca_is_not_for_datacenter_a_items_or_unknown_datacenter_status(engine):
+    assert engine.check(order("VN", **chip(tpp=5000, die_area_mm2=600, datacenter=True))).decision \
+        == Decision.LICENSE_REQUIRED
+    assert engine.check(order("VN", eccn="3A090.a")).decision == Decision.LICENSE_REQUIRED
+
+
+def test_aca_does_not_overcome_the_headquarters_requirement(engine):
+    parties = [{"role": "end_user", "name": "Example Systems JSC", "country": "VN", "headquarters_country": "CN"}]
+    result = engine.check(order("VN", parties=parties, **CONSUMER_5000))
+    assert result.decision == Decision.LICENSE_REQUIRED
+    hq = next(f for f in result.findings if f.rule == "ear.742.6.a6.iii.a.hq")
+    assert hq.overcome_by is None
+
+
+def test_an_exception_with_nothing_to_overcome_changes_nothing(engine):
+    result = engine.check(order("MY", date="2024-06-01", **CONSUMER_5000))  # Malaysia: no requirement
+    assert result.decision == Decision.NLR and result.lines[0].license_exception is None
 
 
 def test_uae_a_items_move_from_group_formula_to_named_rule(engine):
     assert "ear.742.6.a6.iii.a.d1-d4" in fired(engine.check(order("AE", eccn="3A090.a", date="2026-07-09")))
     after = engine.check(order("AE", eccn="3A090.a", date="2026-07-10"))
-    assert fired(after) == {"ear.742.6.a6.iii.a.uae"}
+    assert fired(after) == {"ear.742.6.a6.iii.a.uae"} and after.decision == Decision.LICENSE_REQUIRED
 
 
 @pytest.mark.parametrize("day, expected", [("2023-01-16", Decision.NLR), ("2023-01-17", Decision.LICENSE_REQUIRED)])

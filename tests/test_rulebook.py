@@ -12,6 +12,7 @@ BUNDLE = "name: test-bundle\nversion: 2026.1.0\n"
 
 def pack(tmp_path, rules_yaml: str, with_sets: bool = True):
     """A rule directory holding the real country groups plus one file of test rules."""
+    tmp_path.mkdir(exist_ok=True)
     (tmp_path / "bundle.yaml").write_text(BUNDLE)
     if with_sets:
         shutil.copytree(REPO / "rules" / "sets", tmp_path / "sets")
@@ -186,3 +187,11 @@ def test_alternative_classifications_that_both_fire_hold_the_line(tmp_path):
     clash = engine.check(order("DE", chip={"tpp": 1000}))
     assert any(f.rule == "chipgate.conflicting-derivation" for f in clash.findings)
     assert not any(f.rule == "chipgate.conflicting-derivation" for f in engine.check(order("DE", chip={"tpp": 6000})).findings)
+
+
+def test_exception_must_name_what_it_overcomes(tmp_path):
+    text = rule("destination: DE").replace("then: {decision: HOLD}",
+                                           "then: {decision: LICENSE_EXCEPTION, license_exception: ACA, overcomes: [nope]}")
+    assert any("unknown rule 'nope'" in p.message for p in problems(tmp_path / "a", text))
+    text = rule("destination: DE").replace("then: {decision: HOLD}", "then: {decision: LICENSE_EXCEPTION}")
+    assert any("overcomes" in p.message for p in problems(tmp_path / "b", text))

@@ -211,6 +211,25 @@ class Engine:
             found += [m for m in pool(screen) if list_tag(m.list) in named and m not in found]
         return found
 
+    def _effects(self, line_findings: list[Finding]) -> dict[int, Decision]:
+        """What each finding does to its line (keyed by ``id(finding)``), marking ``overcome_by``.
+
+        A requirement that a licence exception on the same line overcomes counts as that exception;
+        an exception that overcomes nothing on the line counts for nothing.
+        """
+        exceptions = [f for f in line_findings if f.effect == Decision.LICENSE_EXCEPTION]
+        effects: dict[int, Decision] = {}
+        for finding in line_findings:
+            if finding.effect == Decision.LICENSE_EXCEPTION:
+                continue
+            finding.overcome_by = next((e.rule for e in exceptions
+                                        if finding.rule in self.rules[e.rule].rule.then.overcomes), None)
+            effects[id(finding)] = Decision.LICENSE_EXCEPTION if finding.overcome_by else finding.effect
+        for exception in exceptions:
+            if any(f.overcome_by == exception.rule for f in line_findings):
+                effects[id(exception)] = exception.effect
+        return effects
+
     def _conflict(self, line: int, first: LoadedRule, second: LoadedRule) -> Finding:
         return Finding(rule=CONFLICT_RULE, citation="chipgate rule bundle", effect=Decision.HOLD, line=line,
                        message=f"rules disagree: {first.id} derives {first.derive}, {second.id} derives "
@@ -222,8 +241,10 @@ class Engine:
         subject = values.get("item.subject_to_ear")
         base = Decision.HOLD if subject is None else Decision.NLR if subject else Decision.NOT_SUBJECT
         own = [f for f in findings if f.line == index and f.enforced]
-        decision = Decision.most_restrictive([base, *(f.effect for f in own)])
-        exception = next((f.license_exception for f in own if f.effect == decision and f.license_exception), None)
+        effects = self._effects(own)
+        decision = Decision.most_restrictive([base, *effects.values()])
+        exception = next((f.license_exception for f in own if f.license_exception and effects.get(id(f)) == decision),
+                         None)
         return LineResult(line=index, sku=txn.items[index].sku, eccn=values.get("item.eccn"), subject_to_ear=subject,
                           basis=values.get("item.basis"), decision=decision, license_exception=exception,
                           derived=derivations)

@@ -119,6 +119,10 @@ def load_rulebook(root: Path) -> RuleBook:
                 rules.append(loaded)
         cases.extend((str(path), case) for case in rf.cases)
 
+    ids = {rule.id for rule in rules}
+    for rule in rules:
+        problems += [Problem(rule.file, rule.line, f"then.overcomes: unknown rule {other!r}{suggest(other, ids)}", rule.id)
+                     for other in rule.rule.then.overcomes if other not in ids]
     if problems:
         raise RuleError(problems)
     return RuleBook(meta=meta, root=root, rules=rules, sets=sets, aliases=aliases, cases=cases)

@@ -76,6 +76,7 @@ class Then(_Strict):
     decision: Decision | None = None
     review_policy: str | None = None
     license_exception: str | None = None
+    overcomes: list[str] = Field(default=[], description="ids of the requirements the exception overcomes")
     message: str = ""
     derive: dict[str, Any] = {}
 
@@ -83,6 +84,9 @@ class Then(_Strict):
     def _does_something(self) -> "Then":
         if self.decision is None and not self.derive:
             raise ValueError("'then' needs a 'decision' or facts to 'derive'")
+        if (self.decision == Decision.LICENSE_EXCEPTION) != bool(self.license_exception and self.overcomes):
+            raise ValueError("a LICENSE_EXCEPTION rule names its 'license_exception' and the rules it 'overcomes'"
+                             ", and only such a rule does")
         return self
 
 
