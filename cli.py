@@ -13,13 +13,11 @@ from pathlib import Path
 import click
 
 from controls import Decision, Engine
+from controls.engine.engine import default_list_store
 from controls.errors import ChipgateError, InputError
-from controls.orders import read_orders
-from controls.engine.engine import DEFAULT_RULES
 from controls.lists.store import ListStore
+from controls.orders import read_orders
 from controls.report import EXIT_CODES, render, render_screening
-
-DEFAULT_STORE = DEFAULT_RULES / "lists"
 
 
 class _Date(click.ParamType):
@@ -68,14 +66,14 @@ def check(file: str, fmt: str, as_of, explain: bool, rules_dir: Path | None, lis
         text = sys.stdin.read() if file == "-" else None
         if text is None and not Path(file).exists():
             raise InputError(f"{file}: no such file")
-        orders = read_orders(file if file != "-" else "<stdin>", text)
+        orders, batch = read_orders(file if file != "-" else "<stdin>", text)
         engine = Engine.load(rules_dir, lists_dir)
         results = [engine.check(order, as_of=as_of) for order in orders]
     except Exception as exc:  # noqa: BLE001 - every failure becomes a message and an exit code
         _fail(exc)
     if fmt == "json":
         payload = [r.model_dump(mode="json") for r in results]
-        click.echo(json.dumps(payload if len(payload) > 1 else payload[0], indent=2, ensure_ascii=False))
+        click.echo(json.dumps(payload if batch else payload[0], indent=2, ensure_ascii=False))
     else:
         click.echo("\n\n".join(render(r, explain) for r in results))
     sys.exit(EXIT_CODES[Decision.most_restrictive([r.decision for r in results]).value])
@@ -119,25 +117,25 @@ def lists() -> None:
 
 @lists.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-o", "--store", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_STORE,
-              show_default=True, help="list store directory")
+@click.option("-o", "--store", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="list store directory (default: $CHIPGATE_LISTS or the rules' lists folder)")
 @click.option("--force", is_flag=True, help="accept an import that drops a list or loses many entries")
 @click.option("--max-loss", type=click.FloatRange(0, 1), default=0.10, show_default=True,
               help="largest share of a list's entries an import may remove without --force")
 def lists_import(file: Path, store: Path, force: bool, max_loss: float) -> None:
     """Import FILE (eCFR XML of 15 CFR part 744, or ITA's consolidated CSV) and show what changed."""
     try:
-        report = ListStore(store).import_file(file, force=force, max_loss=max_loss)
+        report = ListStore(store or default_list_store()).import_file(file, force=force, max_loss=max_loss)
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
     click.echo(report.render())
 
 
 @lists.command("status")
-@click.option("-o", "--store", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_STORE,
-              show_default=True)
-def lists_status(store: Path) -> None:
+@click.option("-o", "--store", type=click.Path(file_okay=False, path_type=Path), default=None)
+def lists_status(store: Path | None) -> None:
     """Show which lists are imported, from which file and edition, with their digests."""
+    store = store or default_list_store()
     manifest = ListStore(store).manifest().get("lists", {})
     if not manifest:
         click.echo(f"no lists imported in {store}; parties will be HOLD until you run: chipgate lists import FILE")

@@ -29,7 +29,6 @@ import argparse
 import os
 import random
 import re
-import statistics
 import sys
 import time
 from pathlib import Path

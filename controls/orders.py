@@ -1,7 +1,6 @@
 """Read orders (transactions) from YAML or JSON files, with errors that name the field and line."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +11,8 @@ from .models import Transaction
 from .rulebook.yamlsource import YamlError, line_of, load_yaml, loads_yaml
 
 
-def read_orders(path: str | Path, text: str | None = None) -> list[Transaction]:
-    """Read one transaction or a list of them; any invalid one rejects the whole file."""
+def read_orders(path: str | Path, text: str | None = None) -> tuple[list[Transaction], bool]:
+    """Read one transaction or a list of them (a batch); any invalid one rejects the whole file."""
     name = str(path)
     try:
         if text is None:
@@ -34,7 +33,7 @@ def read_orders(path: str | Path, text: str | None = None) -> list[Transaction]:
             problems.extend(_problems(name, raw, exc, index if isinstance(data, list) else None))
     if problems:
         raise InputError("\n".join(str(p) for p in problems))
-    return orders
+    return orders, isinstance(data, list)
 
 
 def validate_order(raw: Any, name: str = "<input>") -> Transaction:

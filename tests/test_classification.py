@@ -1,6 +1,5 @@
 """3A090 classification from chip parameters, on both sides of every threshold and date."""
 import pytest
-
 from conftest import chip
 
 

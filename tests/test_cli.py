@@ -4,9 +4,9 @@ import json
 import pytest
 import yaml
 from click.testing import CliRunner
+from conftest import REPO, order
 
 from cli import main
-from conftest import REPO, order
 
 EXAMPLE = str(REPO / "examples" / "order.yaml")
 

@@ -2,6 +2,7 @@
 import threading
 
 from conftest import order
+
 from controls import Decision, Engine, Transaction
 
 CASES = [

@@ -1,7 +1,7 @@
 """Licence requirements by destination, headquarters and date, on the real bundled rules."""
 import pytest
-
 from conftest import chip, fired, on, order
+
 from controls import Decision
 
 H100 = chip(tpp=15832, die_area_mm2=814, datacenter=True)

@@ -4,9 +4,9 @@ import json
 import pytest
 import yaml
 from click.testing import CliRunner
+from conftest import CSL_FILE, fired, order
 
 from cli import main
-from conftest import CSL_FILE, fired, order
 from controls import Decision, Engine
 from controls.lists.store import ListStore
 

@@ -3,8 +3,8 @@ import shutil
 import textwrap
 
 import pytest
-
 from conftest import REPO, order
+
 from controls import Decision, Engine, RuleError
 
 BUNDLE = "name: test-bundle\nversion: 2026.1.0\n"

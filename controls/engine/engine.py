@@ -12,8 +12,18 @@ from ..countries import check_country
 from ..errors import InputError
 from ..facts.builder import FactBuilder, Values, line_values, party_values, present
 from ..facts.sets import SetResolver
-from ..models import (Decision, Derivation, Determination, Finding, LineResult, ListMatch, Ruleset, ScreeningResult,
-                      ScreenMatch, Transaction)
+from ..models import (
+    Decision,
+    Derivation,
+    Determination,
+    Finding,
+    LineResult,
+    ListMatch,
+    Ruleset,
+    ScreeningResult,
+    ScreenMatch,
+    Transaction,
+)
 from ..rulebook.conditions import leaves
 from ..rulebook.loader import LoadedRule, RuleBook, in_force, load_rulebook
 from ..screening.parties import PartyScreen, PartyScreener, list_tag
@@ -25,6 +35,11 @@ from .explain import because
 DEFAULT_RULES = Path(__file__).resolve().parent.parent.parent / "rules"
 
 CONFLICT_RULE = "chipgate.conflicting-derivation"
+
+
+def default_list_store(rules_dir: Path = DEFAULT_RULES) -> Path:
+    """Where lists are imported to and screened from: ``$CHIPGATE_LISTS``, else ``<rules>/lists``."""
+    return Path(os.environ.get("CHIPGATE_LISTS") or rules_dir / "lists")
 
 
 def _disagree(first: LoadedRule, second: LoadedRule) -> bool:
@@ -61,8 +76,7 @@ class Engine:
         the ``lists`` folder of the rule directory.  Without imported lists, parties are HOLD.
         """
         rules_dir = Path(path) if path else DEFAULT_RULES
-        store = lists or os.environ.get("CHIPGATE_LISTS") or rules_dir / "lists"
-        return cls(compile_rulebook(load_rulebook(rules_dir)), PartyScreener.open(store))
+        return cls(compile_rulebook(load_rulebook(rules_dir)), PartyScreener.open(lists or default_list_store(rules_dir)))
 
     @property
     def rules(self) -> dict[str, LoadedRule]:

@@ -13,13 +13,12 @@ never holds (``ne`` and ``not_in`` included); use ``exists`` or ``not`` to speak
 """
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Union
 
 from ..countries import iso_alpha2
-from ..facts.catalog import BOOL, COUNTRY, ECCN, NUMBER, ROLE, ROLES, FieldType, suggest
+from ..facts.catalog import NUMBER, ROLES, FieldType, suggest
 from ..models import check_eccn
 from .yamlsource import LineDict, LineList
 

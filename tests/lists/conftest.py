@@ -8,12 +8,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import CSL_FILE, ECFR_FILE
 
 from controls.lists import ListStore
 from controls.lists.csl import parse_csl
 from controls.lists.ecfr import parse_part744
-from conftest import CSL_FILE, ECFR_FILE
-
 
 
 @pytest.fixture(scope="session")

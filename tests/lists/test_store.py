@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from controls.errors import ListDataError
-from controls.lists import ListStore, detect_format, store as store_module
+from controls.lists import ListStore, detect_format
+from controls.lists import store as store_module
 from controls.lists._common import base_entry_id
 
 EL = "ecfr:Entity List"

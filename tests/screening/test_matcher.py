@@ -8,8 +8,8 @@ from __future__ import annotations
 import random
 
 import pytest
-
 from conftest import ECFR_FILE
+
 from controls.lists.ecfr import parse_part744
 from controls.screening import POSSIBLE, STRONG, Match, Screener
 from controls.screening.normalize import key_tokens
