@@ -158,6 +158,7 @@ class ListMatch(BaseModel):
     license_requirement: str | None = None
     review_policy: str | None = None
     footnotes: list[int] = []
+    footnote_texts: dict[int, str] = Field(default={}, description="what each footnote triggers, as published")
     owner: str | None = Field(default=None, description="the screened owner, for the affiliates rule")
     share: float | None = None
     allowed: str | None = Field(default=None, description="a reviewed false positive: who, when, why")

@@ -44,10 +44,16 @@ def _finding(f: Finding, explain: bool) -> list[str]:
     if f.message:
         lines.append(f"      {f.message}")
     lines += [f"      because {reason}" for reason in f.because]
-    lines += [f"      match: {_match(m)}" for m in f.matches]
+    for m in f.matches:
+        lines.append(f"      match: {_match(m)}")
+        lines += [f"        footnote {n}: {_clip(text)}" for n, text in sorted(m.footnote_texts.items())]
     if explain and f.sources:
         lines.append(f"      sources: {'; '.join(f.sources)}")
     return lines
+
+
+def _clip(text: str, width: int = 150) -> str:
+    return text if len(text) <= width else text[: width - 3].rstrip() + "..."
 
 
 def _match(m) -> str:

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 from conftest import CSL_FILE, fired, order
 
 from cli import main
-from controls import Decision, Engine
+from controls import Decision, Engine, Party
 from controls.lists.store import ListStore
 
 HUAWEI = "Huawei Technologies Co., Ltd."
@@ -145,3 +145,17 @@ def test_lists_import_cli_refuses_a_shrunken_list(tmp_path):
     result = runner.invoke(main, ["lists", "import", str(shrunk), "-o", str(store)])
     assert result.exit_code == 2 and "Denied Persons List" in result.output
     assert runner.invoke(main, ["lists", "import", str(shrunk), "-o", str(store), "--force"]).exit_code == 0
+
+
+def test_findings_quote_what_the_entry_footnotes_trigger(engine):
+    result = engine.check(order("CN", eccn="EAR99", parties=[party(HUAWEI)]))
+    top = next(f for f in result.findings if f.rule == "ear.744.11.entity-list").matches[0]
+    assert top.footnotes == [1, 2]
+    assert "§ 734.9(e)(1)" in top.footnote_texts[1] and "§ 744.11(a)(2)(i)" in top.footnote_texts[1]
+    assert "Cybersecurity research" in top.footnote_texts[2]
+
+
+def test_footnote_designations_are_party_facts(engine, list_store):
+    smic = next(e for e in ListStore(list_store).screening_lists()["Entity List"] if 5 in e.footnotes)
+    screen = engine._screener.screen_party(Party(role="end_user", name=smic.name, country="CN"))
+    assert "fn5" in screen.facts()["party.footnotes"]

@@ -61,6 +61,7 @@ PARTY_FIELDS: dict[str, FieldType] = {
     "party.screened": BOOL,
     "party.lists": TAGS,
     "party.possible_lists": TAGS,
+    "party.footnotes": TAGS,  # Entity List footnote designations of strong matches: fn1 ... fn5
     "party.affiliate_of": TAGS,
 }
 

@@ -49,6 +49,26 @@ def parse_part744(path: PathLike) -> dict[str, list[ListEntry]]:
     return lists
 
 
+def footnotes(path: PathLike) -> dict[int, str]:
+    """The Entity List's footnotes as the regulation words them (``<TFOOT>`` of Supp. No. 4).
+
+    They say what a footnote marker on an entry triggers (e.g. 1: the § 734.9(e)(1) FDP rule and
+    § 744.11(a)(2)(i)); findings quote them instead of a paraphrase.
+    """
+    root = _parse_xml(path)
+    for div in root.iter("DIV9"):
+        if SUPPLEMENTS.get(div.get("N", ""), (None,))[0] == ENTITY_LIST:
+            found = {}
+            for td in div.findall(".//TABLE/TFOOT/TR/TD"):
+                sup = td.find("sup")
+                text = " ".join("".join(td.itertext()).split())
+                if sup is not None and (sup.text or "").strip().isdigit():
+                    number = int(sup.text.strip())
+                    found[number] = text[len(sup.text.strip()):].strip()
+            return found
+    return {}
+
+
 def edition_date(path: PathLike) -> dt.date | None:
     """The ``/on/YYYY-MM-DD/`` date of the eCFR point-in-time API, when the file carries one.
 

@@ -175,6 +175,7 @@ class ListStore:
         source_sha256 = hashlib.sha256(source_path.read_bytes()).hexdigest()
         parsed = ecfr.parse_part744(source_path) if source_format == ECFR else csl.parse_csl(source_path)
         edition = ecfr.edition_date(source_path) if source_format == ECFR else None
+        notes = {ecfr.ENTITY_LIST: ecfr.footnotes(source_path)} if source_format == ECFR else {}
 
         manifest = self.manifest()
         old_lists = {k: v for k, v in manifest["lists"].items() if v["source_format"] == source_format}
@@ -197,6 +198,7 @@ class ListStore:
                 "entries": payload.count(b"\n"),
                 "content_sha256": hashlib.sha256(payload).hexdigest(),
                 "imported_at": imported_at,
+                "footnotes": {str(n): text for n, text in sorted(notes.get(name, {}).items())},
             }
         new_manifest = {"version": MANIFEST_VERSION, "lists": dict(sorted(lists.items()))}
         writes = {list_file_name(source_format, name): payload for name, payload in new_payloads.values()}

@@ -76,6 +76,7 @@ class PartyScreen:
             "party.screened": self.screened,
             "party.lists": sorted({list_tag(m.list) for m in active if m.strength == "strong"}),
             "party.possible_lists": sorted({list_tag(m.list) for m in active if m.strength == "possible"}),
+            "party.footnotes": sorted({f"fn{n}" for m in active if m.strength == "strong" for n in m.footnotes}),
             "party.affiliate_of": sorted({list_tag(m.list) for m in self.owners
                                           if list_tag(m.list) in AFFILIATE_LISTS}) if affiliate else [],
         }
@@ -89,6 +90,8 @@ class PartyScreener:
         manifest = store.manifest().get("lists", {})
         keys = store.screening_keys()
         self.snapshots = [_snapshot(name, manifest.get(keys[name], {})) for name in sorted(lists)]
+        self._footnotes = {name: {int(n): text for n, text in manifest.get(keys[name], {}).get("footnotes", {}).items()}
+                           for name in lists}
         self._screener = Screener(e for entries in lists.values() for e in entries)
         self._allowed = {(a.list, a.entry, normalize(a.name)): a for a in load_allowances(store.path / ALLOW_FILE)}
 
@@ -118,6 +121,8 @@ class PartyScreener:
             score=round(m.score, 3), strength=m.strength, country=m.entry.country, reasons=list(m.reasons),
             license_requirement=m.entry.license_requirement, review_policy=m.entry.license_review_policy,
             footnotes=list(m.entry.footnotes),
+            footnote_texts={n: self._footnotes[m.entry.list][n] for n in m.entry.footnotes
+                            if n in self._footnotes.get(m.entry.list, {})},
             allowed=(f"allowed by {allowance.by} on {allowance.on}: {allowance.why}" if allowance else None))
 
 

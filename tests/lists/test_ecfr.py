@@ -278,3 +278,10 @@ def test_a_file_that_is_not_part_744_is_refused(tmp_path, csl_file):
     not_xml.write_bytes(csl_file.read_bytes())
     with pytest.raises(ListDataError, match="consolidated.csv.gz"):
         parse_part744(not_xml)
+
+
+def test_footnote_texts_come_from_the_table_foot(ecfr_file):
+    from controls.lists.ecfr import footnotes
+    notes = footnotes(ecfr_file)
+    assert sorted(notes) == [1, 2, 3, 4, 5]
+    assert "§ 734.9(e)(2)" in notes[4] and "§ 734.9(e)(3)" in notes[5] and "§ 734.9(g)" in notes[3]
