@@ -143,8 +143,12 @@ class Engine:
         return self._screener.screen_party(party) if self._screener else PartyScreen(screened=False)
 
     def _evaluate(self, lines, parties, screens, day):
-        firings, derivations, conflicts = self._run(lines, parties, day)
-        findings = [self._finding(rule_id, line, party, lines, parties, screens, day)
+        line_answers = [self._facts.answers(self._compiled.line_probes, values, day) for values in lines]
+        party_answers = [self._facts.answers(self._compiled.party_probes, values, day) for values in parties]
+        firings, derivations, conflicts = self._run(lines, line_answers, parties, party_answers, day)
+        findings = [self._finding(rule_id, (lines[line], line_answers[line]),
+                                  None if party is None else (parties[party], party_answers[party], screens[party]),
+                                  line, day)
                     for rule_id, line, party in firings if self._compiled.rules[rule_id].rule.then.decision is not None]
         return findings + conflicts, derivations
 
@@ -156,16 +160,16 @@ class Engine:
                             "(run: chipgate lists import FILE)")
         return warnings
 
-    def _run(self, lines: list[Values], parties: list[Values], day: dt.date):
-        """Assert the facts stratum by stratum; derived facts feed the next stratum."""
+    def _run(self, lines: list[Values], answers: list[dict], parties: list[Values], party_answers: list[dict],
+             day: dt.date):
+        """Assert the facts stratum by stratum; derived facts (and their answers) feed the next stratum."""
         fired: dict[tuple[str, int, int | None], None] = {}  # ordered set
         derivations: dict[int, list[Derivation]] = defaultdict(list)
         conflicts: list[Finding] = []
         with self._network.session() as session:
             for j, values in enumerate(parties):
-                session.assert_fact(self._facts.party_fact(j, values, day))
+                session.assert_fact(self._facts.party_fact(j, values, party_answers[j]))
             probes = self._compiled.line_probes
-            answers = [self._facts.answers(probes, values, day) for values in lines]
             for stratum in range(self._compiled.strata):
                 derivers: dict[int, list[LoadedRule]] = defaultdict(list)
                 for i, values in enumerate(lines):
@@ -180,30 +184,32 @@ class Engine:
                             conflicts += [self._conflict(i, earlier, rule) for earlier in derivers[i]
                                           if _disagree(earlier, rule)]
                             derivers[i].append(rule)
-                            derivations[i].append(self._derivation(rule, lines[i], day))
+                            derivations[i].append(self._derivation(rule, lines[i], answers[i]))
                 for i, rules in derivers.items():
                     fields = {field: value for rule in rules for field, value in rule.derive.items()}
                     lines[i].update(fields)
                     answers[i].update(self._facts.answers(probes, lines[i], day, fields))
         return fired, derivations, conflicts
 
-    def _value_fns(self, values: Values, day: dt.date):
+    def _explainer(self, values: Values, answers: dict[str, bool]):
+        """(value_of, member) for explanations: the facts and the set answers the engine saw."""
         probes = self._compiled.probes
-        return values.get, lambda leaf: self._facts.answer(probes[(leaf.field, leaf.value)], values, day)
+        return values.get, lambda leaf: answers.get(probes[(leaf.field, leaf.value)].key)
 
-    def _derivation(self, rule: LoadedRule, values: Values, day: dt.date) -> Derivation:
+    def _derivation(self, rule: LoadedRule, values: Values, answers: dict[str, bool]) -> Derivation:
         return Derivation(rule=rule.id, citation=rule.rule.citation, facts=dict(rule.derive),
-                          because=because(rule.when, *self._value_fns(values, day)))
+                          because=because(rule.when, *self._explainer(values, answers)))
 
-    def _finding(self, rule_id: str, line: int, party: int | None, lines, parties, screens, day: dt.date) -> Finding:
+    def _finding(self, rule_id: str, line_facts, party_facts, line: int, day: dt.date) -> Finding:
         rule = self._compiled.rules[rule_id]
         then = rule.rule.then
-        reasons = because(rule.when, *self._value_fns(lines[line], day))
+        reasons = because(rule.when, *self._explainer(*line_facts))
         role, matches = None, []
-        if party is not None:
-            reasons += because(rule.for_party, *self._value_fns(parties[party], day))
-            role = parties[party]["party.role"]
-            matches = self._matches_behind(rule, screens[party], day)
+        if party_facts is not None:
+            values, answers, screen = party_facts
+            reasons += because(rule.for_party, *self._explainer(values, answers))
+            role = values["party.role"]
+            matches = self._matches_behind(rule, screen, day)
         _, enforced = in_force(rule.rule, day)
         policy = then.review_policy or next((m.review_policy for m in matches if m.review_policy), None)
         return Finding(rule=rule_id, citation=rule.rule.citation, effect=then.decision, line=line, party=role,

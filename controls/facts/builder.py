@@ -98,9 +98,9 @@ class FactBuilder:
         fact.update(kind="line", id=f"l{index}s{stratum}", line=index, stratum=stratum, day=day.toordinal())
         return fact
 
-    def party_fact(self, index: int, values: Values, day: dt.date) -> dict:
+    def party_fact(self, index: int, values: Values, answers: dict[str, bool]) -> dict:
         fact = self._engine_facts(values)
-        fact.update(self.answers(self._compiled.party_probes, values, day))
+        fact.update(answers)
         fact.update(kind="party", id=f"p{index}", index=index)
         return fact
 
