@@ -35,13 +35,13 @@ def corpus(n: int = 10_000, seed: int = 20261129) -> list[dict]:
                 item["us_content_value"] = rng.choice([0, 100, 20000])
                 item["direct_product_of"] = rng.choice([[], [], ["3E001"]])
             lines.append(item)
-        parties = []
+        destination = rng.choice(DESTINATIONS)
+        end_user = {"role": "end_user", "name": f"Customer {i} Ltd", "country": destination}
         if rng.random() < 0.4:
-            parties.append({"role": "end_user", "name": f"Customer {i}", "country": rng.choice(DESTINATIONS),
-                            "headquarters_country": rng.choice(["CN", "US", "MY", "DE"])})
+            end_user["headquarters_country"] = rng.choice(["CN", "US", "MY", "DE"])
         orders.append({
             "id": f"SO-{i:05d}", "date": (start + dt.timedelta(days=rng.randint(0, 1640))).isoformat(),
             "export_from": "US" if rng.random() < 0.8 else "TW",
-            "destination": rng.choice(DESTINATIONS), "parties": parties, "items": lines,
+            "destination": destination, "parties": [end_user], "items": lines,
         })
     return orders

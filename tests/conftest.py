@@ -36,10 +36,12 @@ def cli_lists(list_store, monkeypatch):
     return list_store
 
 
-def order(destination="CN", date="2026-11-28", parties=(), **item) -> dict:
-    """A one-line U.S.-origin order; keyword arguments fill in the item."""
+def order(destination="CN", date="2026-11-28", parties=None, **item) -> dict:
+    """A one-line U.S.-origin order to an unlisted customer; keyword arguments fill in the item."""
     line = {"sku": "X-1", "quantity": 1, "origin": "US"}
     line.update(item)
+    if parties is None:
+        parties = [{"role": "end_user", "name": "Example Customer Ltd", "country": destination}]
     return {"id": "T-1", "date": date, "export_from": "US", "destination": destination,
             "parties": list(parties), "items": [line]}
 

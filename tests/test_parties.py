@@ -159,3 +159,8 @@ def test_footnote_designations_are_party_facts(engine, list_store):
     smic = next(e for e in ListStore(list_store).screening_lists()["Entity List"] if 5 in e.footnotes)
     screen = engine._screener.screen_party(Party(role="end_user", name=smic.name, country="CN"))
     assert "fn5" in screen.facts()["party.footnotes"]
+
+
+def test_an_order_without_parties_is_held(engine):
+    result = engine.check(order("DE", eccn="EAR99", parties=[]))
+    assert result.decision == Decision.HOLD and fired(result) == {"screening.no-parties"}

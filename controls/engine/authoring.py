@@ -57,6 +57,7 @@ def classify(engine, chip: dict, on: dt.date | None = None) -> Classification:
     result = engine.check(txn)
     line = result.lines[0]
     classifying = [d for d in line.derived if "item.eccn" in d.facts or "item.outside_3a090" in d.facts]
-    holds = [f.message for f in result.findings if f.effect.value == "HOLD" and f.enforced]
+    holds = [f.message for f in result.findings
+             if f.effect.value == "HOLD" and f.enforced and "item.eccn" in engine.rules[f.rule].reads()]
     return Classification(as_of=day, eccn=line.eccn, derived=classifying, missing=" ".join(holds),
                           outside_3a090=any(d.facts.get("item.outside_3a090") for d in classifying))

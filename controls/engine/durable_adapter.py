@@ -4,9 +4,10 @@ We drive durable-rules' C engine (``durable_rules_engine``) directly, the way it
 ``durable.engine.Ruleset`` does, but without its Python ``Host``: that layer starts two polling
 timer threads, re-serialises the session state after every firing (about 85 % of the time per
 check) and can hand an action to another thread.  The usage contract follows the engine's known
-failure modes (see the durable-rules notes): facts, never events; one fact asserted at a time;
-one fresh session id per evaluation, deleted in ``finally``; one lock per network, because the
+failure modes (see the durable-rules notes): facts, never events; one fresh session id per evaluation, deleted in ``finally``; one lock per network, because the
 engine's state has no locks of its own; "not handled" means "no rule matched", not an error.
+The facts of one stratum go in as one batch, drained of every action they trigger before the
+next batch.
 """
 from __future__ import annotations
 
@@ -42,12 +43,20 @@ class Session:
     def __init__(self, handle: int, sid: str):
         self._handle, self._sid = handle, sid
 
-    def assert_fact(self, fact: dict) -> list[Firing]:
-        payload = json.dumps(dict(fact, sid=self._sid), ensure_ascii=False)
-        code, state = _engine_call("assert a fact", _engine.assert_fact, self._handle, payload)
+    def assert_facts(self, facts: list[dict]) -> list[Firing]:
+        """Assert facts in one call and run every rule they complete.
+
+        The C engine reports "not handled" for the whole batch when any one fact matched nothing,
+        but still returns the session and queues the actions of the others; the stock Python layer
+        raised at that point and left those actions to a timer thread.  We drain them here.
+        """
+        if not facts:
+            return []
+        payload = json.dumps([dict(fact, sid=self._sid) for fact in facts], ensure_ascii=False)
+        code, state = _engine_call("assert facts", _engine.assert_facts, self._handle, payload)
         if code == _ALREADY_OBSERVED:
-            raise EngineError(f"fact asserted twice in one evaluation: {fact.get('id')}")
-        if code != _HANDLED:
+            raise EngineError("a fact was asserted twice in one evaluation")
+        if code not in (_HANDLED, _NOT_HANDLED):
             return []
         firings: list[Firing] = []
         pending = _engine_call("start an action", _engine.start_action_for_state, self._handle, state)
@@ -88,5 +97,5 @@ class RuleNetwork:
 
 
 class _NullSession:
-    def assert_fact(self, fact: dict) -> list[Firing]:
+    def assert_facts(self, facts: list[dict]) -> list[Firing]:
         return []

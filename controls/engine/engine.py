@@ -167,24 +167,24 @@ class Engine:
         derivations: dict[int, list[Derivation]] = defaultdict(list)
         conflicts: list[Finding] = []
         with self._network.session() as session:
-            for j, values in enumerate(parties):
-                session.assert_fact(self._facts.party_fact(j, values, party_answers[j]))
+            batch = [self._facts.party_fact(j, values, party_answers[j]) for j, values in enumerate(parties)]
             probes = self._compiled.line_probes
             for stratum in range(self._compiled.strata):
                 derivers: dict[int, list[LoadedRule]] = defaultdict(list)
-                for i, values in enumerate(lines):
-                    fact = self._facts.line_fact(i, stratum, values, answers[i], day)
-                    for rule_id, matched in session.assert_fact(fact):
-                        party = matched["party"]["index"] if "party" in matched else None
-                        if (rule_id, i, party) in fired:
-                            continue  # durable-rules fires a rule once per satisfied branch of an "any"
-                        fired[(rule_id, i, party)] = None
-                        rule = self._compiled.rules[rule_id]
-                        if rule.derive:
-                            conflicts += [self._conflict(i, earlier, rule) for earlier in derivers[i]
-                                          if _disagree(earlier, rule)]
-                            derivers[i].append(rule)
-                            derivations[i].append(self._derivation(rule, lines[i], answers[i]))
+                batch += [self._facts.line_fact(i, stratum, values, answers[i], day) for i, values in enumerate(lines)]
+                for rule_id, matched in session.assert_facts(batch):
+                    i = matched["line"]["line"]
+                    party = matched["party"]["index"] if "party" in matched else None
+                    if (rule_id, i, party) in fired:
+                        continue  # durable-rules fires a rule once per satisfied branch of an "any"
+                    fired[(rule_id, i, party)] = None
+                    rule = self._compiled.rules[rule_id]
+                    if rule.derive:
+                        conflicts += [self._conflict(i, earlier, rule) for earlier in derivers[i]
+                                      if _disagree(earlier, rule)]
+                        derivers[i].append(rule)
+                        derivations[i].append(self._derivation(rule, lines[i], answers[i]))
+                batch = []
                 for i, rules in derivers.items():
                     fields = {field: value for rule in rules for field, value in rule.derive.items()}
                     lines[i].update(fields)

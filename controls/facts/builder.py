@@ -24,6 +24,7 @@ def line_values(txn: Transaction, item: Item) -> Values:
         "destination": txn.destination,
         "export_from": txn.export_from,
         "end_uses": list(txn.end_uses),
+        "party_count": float(len(txn.parties)),
         "item.eccn": item.eccn,
         "item.origin": item.origin,
         "item.quantity": item.quantity,

@@ -28,6 +28,7 @@ LINE_FIELDS: dict[str, FieldType] = {
     "destination": COUNTRY,
     "export_from": COUNTRY,
     "end_uses": TAGS,
+    "party_count": NUMBER,
     "item.eccn": ECCN,
     "item.origin": COUNTRY,
     "item.quantity": NUMBER,
