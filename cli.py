@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from controls import Decision, Engine
+from controls.engine import authoring
 from controls.engine.engine import default_list_store
 from controls.errors import ChipgateError, InputError
 from controls.lists.store import ListStore
@@ -177,7 +178,7 @@ def classify(tpp, die_area, density, datacenter, mbd, io_rate, on, fmt, rules_di
 
 @main.group()
 def rules() -> None:
-    """Author rule packs: validate them, run their test cases."""
+    """Author rule packs: validate them, run their test cases, see what a change does."""
 
 
 @rules.command("validate")
@@ -209,6 +210,29 @@ def rules_test(directory: Path | None, lists_dir: Path | None) -> None:
                    ("" if outcome.passed else f"\n      {outcome.detail}"))
     click.echo(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")
     sys.exit(1 if failed else 0)
+
+
+@rules.command("impact")
+@click.argument("orders", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--baseline", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
+              help="the rule directory in force today")
+@RULES
+@LISTS
+@FORMAT
+def rules_impact(orders: Path, baseline: Path, rules_dir: Path | None, lists_dir: Path | None, fmt: str) -> None:
+    """What a rule change does to past ORDERS: each order whose decision or findings change."""
+    try:
+        batch, _ = read_orders(orders)
+        changes = authoring.impact(Engine.load(baseline, lists_dir), Engine.load(rules_dir, lists_dir), batch)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+    if fmt == "json":
+        click.echo(json.dumps([c.model_dump() for c in changes], indent=2))
+        return
+    for c in changes:
+        click.echo(f"{c.transaction_id}: {c.before} -> {c.after}"
+                   + "".join(f"\n    + {r}" for r in c.rules_added) + "".join(f"\n    - {r}" for r in c.rules_removed))
+    click.echo(f"{len(changes)} of {len(batch)} orders change")
 
 
 if __name__ == "__main__":

@@ -125,3 +125,19 @@ def test_classify():
 def test_explain_shows_derivations():
     result = run("explain", EXAMPLE)
     assert "ear.3a090.a.classify" in result.output and "item.chip.tpp = 15832 (>= 4800)" in result.output
+
+
+def test_rules_impact_lists_the_orders_a_change_affects(tmp_path, cli_lists):
+    import shutil
+    changed = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", changed, ignore=shutil.ignore_patterns("lists"))
+    path = changed / "ear" / "classification.yaml"
+    path.write_text(path.read_text().replace("- item.chip.tpp: {gte: 4800}", "- item.chip.tpp: {gte: 5000}", 1))
+    orders = write(tmp_path, [order("CN", chip={"tpp": 4900, "performance_density": 2.0, "datacenter": True}) | {"id": "A"},
+                              order("CN", chip={"tpp": 9000, "performance_density": 2.0, "datacenter": True}) | {"id": "B"}])
+    result = run("rules", "impact", orders, "--baseline", str(REPO / "rules"), "--rules", str(changed))
+    assert result.exit_code == 0
+    # raising the .a threshold without moving .b and "outside" leaves a gap: the author sees it here
+    assert result.output.startswith("A: LICENSE_REQUIRED -> HOLD")
+    assert "+ chipgate.unclassified-advanced-computing" in result.output
+    assert result.output.splitlines()[-1] == "1 of 2 orders change"

@@ -40,6 +40,30 @@ def run_cases(engine) -> list[CaseOutcome]:
     return outcomes
 
 
+class Change(BaseModel):
+    """How one past order's answer differs between two bundles."""
+
+    transaction_id: str
+    before: str
+    after: str
+    rules_added: list[str]
+    rules_removed: list[str]
+
+
+def impact(baseline, candidate, orders: list[Transaction]) -> list[Change]:
+    """Check past orders on both bundles; report the ones whose decision or findings change."""
+    changes = []
+    for txn in orders:
+        old, new = baseline.check(txn), candidate.check(txn)
+        old_rules = {f.rule for f in old.findings if f.enforced}
+        new_rules = {f.rule for f in new.findings if f.enforced}
+        if old.decision != new.decision or old_rules != new_rules:
+            changes.append(Change(transaction_id=txn.id, before=old.decision.value, after=new.decision.value,
+                                  rules_added=sorted(new_rules - old_rules),
+                                  rules_removed=sorted(old_rules - new_rules)))
+    return changes
+
+
 class Classification(BaseModel):
     as_of: dt.date
     eccn: str | None
