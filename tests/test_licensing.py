@@ -210,3 +210,35 @@ def test_b_items_to_china_follow_the_same_review_policy(engine, day, policy):
     result = engine.check(order("CN", date=day, **item))
     assert result.lines[0].eccn == "3A090.b"
     assert any(p.startswith(policy) for p in review_policies(result).values())
+
+
+@pytest.mark.parametrize("destination, day, expected", [
+    ("CN", "2022-10-06", Decision.NLR), ("CN", "2022-10-07", Decision.LICENSE_REQUIRED),
+    ("MO", "2023-01-16", Decision.NLR), ("MO", "2023-01-17", Decision.LICENSE_REQUIRED),
+    ("RU", "2023-11-16", Decision.NLR), ("RU", "2023-11-17", Decision.LICENSE_REQUIRED),  # D:5 from 2023-11-17
+    ("DE", "2026-03-01", Decision.NLR),
+])
+def test_advanced_node_end_use_reaches_ear99(engine, destination, day, expected):
+    txn = order(destination, date=day, eccn="EAR99")
+    txn["end_uses"] = ["advanced_node_ic_production"]
+    if destination == "RU":  # Russia has its own EAR99 hold; look at the end-use rule alone
+        assert ("ear.744.23.a2.advanced-node" in fired(engine.check(txn))) == (expected == Decision.LICENSE_REQUIRED)
+    else:
+        assert engine.check(txn).decision == expected
+
+
+def test_supercomputer_end_use_covers_an_eccn_entry_and_its_paragraphs(engine):
+    txn = order("CN", eccn="3A991.a.1")
+    txn["end_uses"] = ["supercomputer"]
+    assert "ear.744.23.a1.supercomputer" in fired(engine.check(txn))
+    txn["items"][0]["eccn"] = "3A992.a"
+    assert "ear.744.23.a1.supercomputer" not in fired(engine.check(txn))
+
+
+def test_military_end_use(engine):
+    txn = order("RU", eccn="EAR99", date="2026-03-01")
+    txn["end_uses"] = ["military"]
+    assert "ear.744.21.military-russia-belarus" in fired(engine.check(txn))
+    txn = order("CN", eccn="3A991.a.1")
+    txn["end_uses"] = ["military"]
+    assert engine.check(txn).decision == Decision.HOLD

@@ -59,9 +59,13 @@ class SetResolver:
         return self._contains(target, value, self._first_day(day))
 
     def _contains_in_epoch(self, target: str | frozenset, value: str, day: dt.date) -> bool:
-        if isinstance(target, frozenset):
-            # a literal list: country codes in it are compared as the destinations they stand for
-            return value in target or self.canonical(value, day) in target
-        if self._sets[target].kind == "country":
-            value = self.canonical(value, day)
-        return value in self._members(target, day)
+        members = target if isinstance(target, frozenset) else self._members(target, day)
+        # a country stands for the destination it is treated as; an ECCN is in a set that names
+        # it or any entry above it ("3A001" holds 3A001.a.1)
+        candidates = {value, self.canonical(value, day), *_eccn_ancestors(value)}
+        return not members.isdisjoint(candidates)
+
+
+def _eccn_ancestors(value: str) -> list[str]:
+    parts = value.split(".")
+    return [".".join(parts[:n]) for n in range(1, len(parts))]
