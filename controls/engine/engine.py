@@ -143,8 +143,8 @@ class Engine:
         return self._screener.screen_party(party) if self._screener else PartyScreen(screened=False)
 
     def _evaluate(self, lines, parties, screens, day):
-        line_answers = [self._facts.answers(self._compiled.line_probes, values, day) for values in lines]
-        party_answers = [self._facts.answers(self._compiled.party_probes, values, day) for values in parties]
+        line_answers = [self._facts.answers(values, day) for values in lines]
+        party_answers = [self._facts.answers(values, day) for values in parties]
         firings, derivations, conflicts = self._run(lines, line_answers, parties, party_answers, day)
         findings = [self._finding(rule_id, (lines[line], line_answers[line]),
                                   None if party is None else (parties[party], party_answers[party], screens[party]),
@@ -168,7 +168,6 @@ class Engine:
         conflicts: list[Finding] = []
         with self._network.session() as session:
             batch = [self._facts.party_fact(j, values, party_answers[j]) for j, values in enumerate(parties)]
-            probes = self._compiled.line_probes
             for stratum in range(self._compiled.strata):
                 derivers: dict[int, list[LoadedRule]] = defaultdict(list)
                 batch += [self._facts.line_fact(i, stratum, values, answers[i], day) for i, values in enumerate(lines)]
@@ -188,7 +187,7 @@ class Engine:
                 for i, rules in derivers.items():
                     fields = {field: value for rule in rules for field, value in rule.derive.items()}
                     lines[i].update(fields)
-                    answers[i].update(self._facts.answers(probes, lines[i], day, fields))
+                    answers[i].update(self._facts.answers(lines[i], day, fields))
         return fired, derivations, conflicts
 
     def _explainer(self, values: Values, answers: dict[str, bool]):

@@ -9,6 +9,7 @@ engine's own arithmetic does C integer division.
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from typing import Any
 
 from ..compiler import CompiledBundle, Probe
@@ -72,26 +73,25 @@ class FactBuilder:
     def __init__(self, compiled: CompiledBundle, resolver: SetResolver):
         self._compiled = compiled
         self._resolver = resolver
+        self._by_field: dict[str, tuple[Probe, ...]] = {}
+        for probe in (*compiled.line_probes, *compiled.party_probes):
+            self._by_field[probe.field] = self._by_field.get(probe.field, ()) + (probe,)
+        # one fact value asks the same questions on every day of an epoch: answer them once
+        self._field_answers = lru_cache(maxsize=65536)(self._answers_for)
 
-    def answer(self, probe: Probe, values: Values, day: dt.date) -> bool | None:
-        """The probe's answer, or None when the fact it asks about is missing."""
-        value = values.get(probe.field)
-        if value is None:
-            return None
-        contains = self._resolver.contains
-        if isinstance(value, list):
-            return any(contains(probe.target, v, day) for v in value)
-        return contains(probe.target, value, day)
-
-    def answers(self, probes, values: Values, day: dt.date, fields=None) -> dict[str, bool]:
-        """Answers of ``probes`` (only those about ``fields``, if given); missing facts get none."""
-        found = {}
-        for probe in probes:
-            if fields is None or probe.field in fields:
-                answer = self.answer(probe, values, day)
-                if answer is not None:
-                    found[probe.key] = answer
+    def answers(self, values: Values, day: dt.date, fields=None) -> dict[str, bool]:
+        """Answers of every probe about ``values`` (only about ``fields``, if given); missing facts get none."""
+        found: dict[str, bool] = {}
+        epoch = self._resolver.first_day(day)
+        for field, value in values.items():
+            if field in self._by_field and (fields is None or field in fields):
+                found.update(self._field_answers(field, tuple(value) if isinstance(value, list) else value, epoch))
         return found
+
+    def _answers_for(self, field: str, value, epoch: dt.date) -> dict[str, bool]:
+        contains = self._resolver.contains
+        values = value if isinstance(value, tuple) else (value,)
+        return {p.key: any(contains(p.target, v, epoch) for v in values) for p in self._by_field[field]}
 
     def line_fact(self, index: int, stratum: int, values: Values, answers: dict[str, bool], day: dt.date) -> dict:
         fact = self._engine_facts(values)

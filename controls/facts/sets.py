@@ -25,13 +25,13 @@ class SetResolver:
         self._members = lru_cache(maxsize=None)(self._members_in_epoch)
         self._contains = lru_cache(maxsize=65536)(self._contains_in_epoch)
 
-    def _first_day(self, day: dt.date) -> dt.date:
+    def first_day(self, day: dt.date) -> dt.date:
         """The first day of the epoch ``day`` falls in: every day of an epoch has the same answers."""
         epoch = bisect.bisect_right(self._changes, day)
         return self._changes[epoch - 1] if epoch else dt.date.min
 
     def members(self, set_id: str, day: dt.date) -> frozenset[str]:
-        return self._members(set_id, self._first_day(day))
+        return self._members(set_id, self.first_day(day))
 
     def _members_in_epoch(self, set_id: str, day: dt.date) -> frozenset[str]:
         named = self._sets[set_id]
@@ -56,7 +56,7 @@ class SetResolver:
 
     def contains(self, target: str | frozenset, value: str, day: dt.date) -> bool:
         """Is ``value`` in the named set ``target``, or in the literal set ``target``, on ``day``?"""
-        return self._contains(target, value, self._first_day(day))
+        return self._contains(target, value, self.first_day(day))
 
     def _contains_in_epoch(self, target: str | frozenset, value: str, day: dt.date) -> bool:
         members = target if isinstance(target, frozenset) else self._members(target, day)
