@@ -3,7 +3,7 @@
     python bench/check_bench.py [N]
 
 Prints load time, checks per second and p50/p99/max latency over a deterministic mixed corpus
-(1-3 lines an order, an end user to screen in each), median of three rounds: this machine's
+(1-3 lines an order from a customer master of 800 end users, each screened), median of three rounds: this machine's
 timings vary by 10-15 % from run to run.  Uses the list store the engine finds by default.
 """
 from __future__ import annotations

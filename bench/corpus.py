@@ -17,7 +17,8 @@ CHIPS = [
 ECCNS = ["3A090.a", "3A090.b", "4A090.a", "EAR99", "3A090.c", "5A992.z.1"]
 
 
-def corpus(n: int = 10_000, seed: int = 20261129) -> list[dict]:
+def corpus(n: int = 10_000, seed: int = 20261129, customers: int = 800) -> list[dict]:
+    """``n`` orders from a customer master of ``customers`` end users, as an ERP would send them."""
     rng = random.Random(seed)
     start = dt.date(2022, 6, 1)
     orders = []
@@ -35,10 +36,11 @@ def corpus(n: int = 10_000, seed: int = 20261129) -> list[dict]:
                 item["us_content_value"] = rng.choice([0, 100, 20000])
                 item["direct_product_of"] = rng.choice([[], [], ["3E001"]])
             lines.append(item)
-        destination = rng.choice(DESTINATIONS)
-        end_user = {"role": "end_user", "name": f"Customer {i} Ltd", "country": destination}
-        if rng.random() < 0.4:
-            end_user["headquarters_country"] = rng.choice(["CN", "US", "MY", "DE"])
+        customer = rng.randrange(customers)
+        destination = DESTINATIONS[customer % len(DESTINATIONS)]
+        end_user = {"role": "end_user", "name": f"Customer {customer} Ltd", "country": destination}
+        if customer % 5 < 2:
+            end_user["headquarters_country"] = ["CN", "US", "MY", "DE"][customer % 4]
         orders.append({
             "id": f"SO-{i:05d}", "date": (start + dt.timedelta(days=rng.randint(0, 1640))).isoformat(),
             "export_from": "US" if rng.random() < 0.8 else "TW",

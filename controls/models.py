@@ -147,6 +147,8 @@ class Ruleset(BaseModel):
 class ListMatch(BaseModel):
     """A listed party a screened name may be: which list, which entry, which name, how close."""
 
+    model_config = ConfigDict(frozen=True)  # shared between determinations through the screening cache
+
     list: str
     entry: str
     entry_id: str

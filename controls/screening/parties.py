@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -104,7 +105,12 @@ class PartyScreener:
         return cls(store) if store.manifest().get("lists") else None
 
     def screen_name(self, name: str, country: str | None = None, address: str | None = None) -> list[ListMatch]:
-        return [self._match(m, name) for m in self._screener.screen(name, country, address)]
+        return list(self._screen_cached(name, country, address))
+
+    @lru_cache(maxsize=8192)  # one screener per engine, alive as long as the engine
+    def _screen_cached(self, name: str, country: str | None, address: str | None) -> tuple[ListMatch, ...]:
+        """Customers recur from order to order: screen each (name, country, address) once."""
+        return tuple(self._match(m, name) for m in self._screener.screen(name, country, address))
 
     def screen_party(self, party: Party) -> PartyScreen:
         result = PartyScreen(matches=self.screen_name(party.name, party.country, party.address))
