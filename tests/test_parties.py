@@ -164,3 +164,16 @@ def test_footnote_designations_are_party_facts(engine, list_store):
 def test_an_order_without_parties_is_held(engine):
     result = engine.check(order("DE", eccn="EAR99", parties=[]))
     assert result.decision == Decision.HOLD and fired(result) == {"screening.no-parties"}
+
+
+@pytest.mark.parametrize("content, message", [
+    ("just some text\n", "not a recognised list file"),
+    ('<?xml version="1.0"?>\n<DIV5 N="744">PART 744 <broken></DIV5>\n', "not well-formed XML"),
+])
+def test_lists_import_of_a_bad_file_is_exit_2_and_writes_nothing(tmp_path, content, message):
+    bad = tmp_path / "bad.xml"
+    bad.write_text(content)
+    store = tmp_path / "store"
+    result = CliRunner().invoke(main, ["lists", "import", str(bad), "-o", str(store)])
+    assert result.exit_code == 2 and message in result.output and "bad.xml" in result.output
+    assert not store.exists() or not any(store.iterdir())
