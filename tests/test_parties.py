@@ -177,3 +177,14 @@ def test_lists_import_of_a_bad_file_is_exit_2_and_writes_nothing(tmp_path, conte
     result = CliRunner().invoke(main, ["lists", "import", str(bad), "-o", str(store)])
     assert result.exit_code == 2 and message in result.output and "bad.xml" in result.output
     assert not store.exists() or not any(store.iterdir())
+
+
+def test_owners_that_are_only_possibly_listed_hold_the_order(engine):
+    subsidiary = party("Example Regional Holdings Pte Ltd", "SG",
+                       owners=[{"name": HUAWEI, "country": "CN", "share": 0.3},
+                               {"name": "Huawey Technologys", "country": "CN", "share": 0.3}])
+    result = engine.check(order("SG", eccn="EAR99", date="2025-10-15", parties=[subsidiary]))
+    assert result.decision == Decision.HOLD
+    finding = next(f for f in result.findings if f.rule == "ear.744.11.affiliates.possible")
+    assert {m.owner for m in finding.matches} == {HUAWEI, "Huawey Technologys"}
+    assert "ear.744.11.affiliates" not in fired(result)

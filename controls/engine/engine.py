@@ -52,7 +52,8 @@ def _disagree(first: LoadedRule, second: LoadedRule) -> bool:
 _MATCH_POOLS = {
     "party.lists": lambda s: [m for m in s.matches if m.strength == "strong" and not m.allowed],
     "party.possible_lists": lambda s: [m for m in s.matches if m.strength == "possible" and not m.allowed],
-    "party.affiliate_of": lambda s: s.owners,
+    "party.affiliate_of": lambda s: [m for m in s.owners if m.strength == "strong"],
+    "party.possible_affiliate_of": lambda s: s.owners,
 }
 
 

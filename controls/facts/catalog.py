@@ -64,6 +64,7 @@ PARTY_FIELDS: dict[str, FieldType] = {
     "party.possible_lists": TAGS,
     "party.footnotes": TAGS,  # Entity List footnote designations of strong matches: fn1 ... fn5
     "party.affiliate_of": TAGS,
+    "party.possible_affiliate_of": TAGS,
 }
 
 # Fields a rule's ``then.derive`` may set (forward chaining: parameters -> ECCN -> licence).

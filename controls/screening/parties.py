@@ -67,20 +67,28 @@ class PartyScreen:
 
     def facts(self) -> dict:
         active = [m for m in self.matches if not m.allowed]
-        owned: dict[str, float] = {}
-        for m in self.owners:
-            tag = list_tag(m.list)
-            if tag in AFFILIATE_LISTS:
-                owned[m.owner] = max(owned.get(m.owner, 0.0), m.share or 0.0)
-        affiliate = sum(owned.values()) >= 0.5
+        listed = self._owned_by_listed("strong")
         return {
             "party.screened": self.screened,
             "party.lists": sorted({list_tag(m.list) for m in active if m.strength == "strong"}),
             "party.possible_lists": sorted({list_tag(m.list) for m in active if m.strength == "possible"}),
             "party.footnotes": sorted({f"fn{n}" for m in active if m.strength == "strong" for n in m.footnotes}),
-            "party.affiliate_of": sorted({list_tag(m.list) for m in self.owners
-                                          if list_tag(m.list) in AFFILIATE_LISTS}) if affiliate else [],
+            "party.affiliate_of": self._affiliate_tags("strong") if listed >= 0.5 else [],
+            # listed owners might reach 50 % if the possible matches among them are real
+            "party.possible_affiliate_of": self._affiliate_tags()
+            if listed < 0.5 <= self._owned_by_listed() else [],
         }
+
+    def _owner_matches(self, strength: str | None) -> list[ListMatch]:
+        return [m for m in self.owners if list_tag(m.list) in AFFILIATE_LISTS and strength in (None, m.strength)]
+
+    def _owned_by_listed(self, strength: str | None = None) -> float:
+        """The share held, together, by owners matched (``strength``, or any) on an affiliate list."""
+        shares = {m.owner: m.share or 0.0 for m in self._owner_matches(strength)}
+        return sum(shares.values())
+
+    def _affiliate_tags(self, strength: str | None = None) -> list[str]:
+        return sorted({list_tag(m.list) for m in self._owner_matches(strength)})
 
 
 class PartyScreener:
@@ -116,7 +124,7 @@ class PartyScreener:
         result = PartyScreen(matches=self.screen_name(party.name, party.country, party.address))
         for owner in party.owners:
             for m in self.screen_name(owner.name, owner.country):
-                if m.strength == "strong" and not m.allowed:
+                if not m.allowed:
                     result.owners.append(m.model_copy(update={"owner": owner.name, "share": owner.share}))
         return result
 
