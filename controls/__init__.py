@@ -8,7 +8,7 @@ Public API::
 """
 from .engine import Engine
 from .errors import ChipgateError, EngineError, InputError, ListDataError, Problem, RuleError
-from .models import Decision, Determination, Finding, Item, LineResult, Party, Transaction
+from .models import Decision, Determination, Finding, Item, LineResult, Party, ScreeningResult, Transaction
 
 __all__ = [
     "ChipgateError",
@@ -24,5 +24,6 @@ __all__ = [
     "Party",
     "Problem",
     "RuleError",
+    "ScreeningResult",
     "Transaction",
 ]

@@ -5,7 +5,7 @@ import controls
 def test_exported_names():
     assert sorted(controls.__all__) == [
         "ChipgateError", "Decision", "Determination", "Engine", "EngineError", "Finding", "InputError",
-        "Item", "LineResult", "ListDataError", "Party", "Problem", "RuleError", "Transaction",
+        "Item", "LineResult", "ListDataError", "Party", "Problem", "RuleError", "ScreeningResult", "Transaction",
     ]
 
 
