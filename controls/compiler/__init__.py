@@ -16,11 +16,8 @@ __all__ = ["CompiledBundle", "Probe", "compile_rulebook"]
 class CompiledBundle:
     book: RuleBook
     rules: dict[str, LoadedRule]
-    stratum_of: dict[str, int]
     strata: int
-    line_probes: tuple[Probe, ...]
-    party_probes: tuple[Probe, ...]
-    probes: dict[tuple[str, object], Probe]
+    probes: dict[tuple[str, object], Probe]  # (fact, set) -> the membership question asked of it
     network: dict[str, dict]
     fields_read: frozenset[str]  # only these facts (and probe answers) need to reach the engine
 
@@ -33,14 +30,13 @@ def compile_rulebook(book: RuleBook) -> CompiledBundle:
     stratum_of = stratify(book.rules)
     probes = ProbeRegistry()
     network = {rule.id: _compile_rule(rule, stratum_of[rule.id], probes) for rule in book.rules}
-    line_probes = tuple(p for p in probes.probes.values() if p.field in LINE_FIELDS)
-    party_probes = tuple(p for p in probes.probes.values() if p.field in PARTY_FIELDS)
+    line_probes = sum(p.field in LINE_FIELDS for p in probes.probes.values())
+    party_probes = len(probes.probes) - line_probes
     rules = {rule.id: rule for rule in book.rules}
-    check_limits(network, rules, len(LINE_FIELDS) + len(line_probes) + 5, len(PARTY_FIELDS) + len(party_probes) + 3)
+    check_limits(network, rules, len(LINE_FIELDS) + line_probes + 5, len(PARTY_FIELDS) + party_probes + 3)
     return CompiledBundle(
-        book=book, rules=rules, stratum_of=stratum_of,
+        book=book, rules=rules,
         strata=1 + max(stratum_of.values(), default=-1),
-        line_probes=line_probes, party_probes=party_probes,
         probes=dict(probes.probes),
         network=network,
         fields_read=frozenset(field for rule in book.rules for field in rule.reads()),

@@ -74,7 +74,7 @@ class FactBuilder:
         self._compiled = compiled
         self._resolver = resolver
         self._by_field: dict[str, tuple[Probe, ...]] = {}
-        for probe in (*compiled.line_probes, *compiled.party_probes):
+        for probe in compiled.probes.values():
             self._by_field[probe.field] = self._by_field.get(probe.field, ()) + (probe,)
         # one fact value asks the same questions on every day of an epoch: answer them once
         self._field_answers = lru_cache(maxsize=65536)(self._answers_for)
