@@ -188,3 +188,9 @@ def test_owners_that_are_only_possibly_listed_hold_the_order(engine):
     finding = next(f for f in result.findings if f.rule == "ear.744.11.affiliates.possible")
     assert {m.owner for m in finding.matches} == {HUAWEI, "Huawey Technologys"}
     assert "ear.744.11.affiliates" not in fired(result)
+
+
+def test_a_branch_of_a_listed_company_is_the_listed_company(engine):
+    result = engine.screen("Huawei Technologies Shenzhen Branch", country="CN")
+    assert result.decision == Decision.LICENSE_REQUIRED and result.matches[0].entry == HUAWEI
+    assert engine.screen("Siemens AG Shanghai Branch", country="CN").decision == Decision.NLR

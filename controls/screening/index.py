@@ -19,7 +19,7 @@ from typing import Iterable, NamedTuple
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from controls.screening.normalize import PLACES, key_tokens, normalize
+from controls.screening.normalize import PLACES, QUALIFIERS, key_tokens, normalize
 
 __all__ = ["NameIndex", "NameRef", "name_variants", "token_similarity"]
 
@@ -153,6 +153,8 @@ class NameIndex:
 
     @staticmethod
     def _weigh(token: str, idf: float) -> float:
+        if token in QUALIFIERS:
+            return MIN_WEIGHT
         w = max(idf - IDF_SHIFT, MIN_WEIGHT)
         return w * PLACE_WEIGHT if token in PLACES else w
 

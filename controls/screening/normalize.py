@@ -185,7 +185,13 @@ _HAN_PLACES = {
 }
 
 # Words naming a place of registration: they qualify a company name more than identify it.
-PLACES = frozenset(w for en in _HAN_PLACES.values() for w in en.split()) | {"china", "hong", "kong"}
+# Cities that often qualify a listed company's name in orders ("... Dubai", "... Moscow office").
+_WORLD_PLACES = {"moscow", "tehran", "dubai", "karachi", "lahore", "istanbul", "minsk", "singapore",
+                 "tashkent", "almaty", "yerevan", "tbilisi", "baku", "kuala", "lumpur", "bangkok"}
+PLACES = frozenset(w for en in _HAN_PLACES.values() for w in en.split()) | {"china", "hong", "kong"} | _WORLD_PLACES
+# Words naming a unit of an organisation, not the organisation: "Huawei Technologies Shenzhen Branch".
+QUALIFIERS = frozenset({"branch", "office", "representative", "rep", "subsidiary", "division", "headquarters",
+                        "hq", "liaison"})
 
 _HAN_TERMS: dict[str, str] = {t: "" for t in _HAN_LEGAL}
 _HAN_TERMS.update(_HAN_GLOSSARY)
