@@ -141,3 +141,10 @@ def test_rules_impact_lists_the_orders_a_change_affects(tmp_path, cli_lists):
     assert result.output.startswith("A: LICENSE_REQUIRED -> HOLD")
     assert "+ chipgate.unclassified-advanced-computing" in result.output
     assert result.output.splitlines()[-1] == "1 of 2 orders change"
+
+
+def test_an_impossible_date_is_exit_2_naming_field_and_line(tmp_path):
+    data = order("CN", eccn="EAR99")
+    text = yaml.safe_dump(data, sort_keys=False).replace("date: '2026-11-28'", "date: 2026-11-31")
+    result = run("check", write(tmp_path, text))
+    assert result.exit_code == 2 and "order.yaml:2:" in result.output and "date:" in result.output

@@ -34,11 +34,13 @@ class LineList(list):
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 booleans: Norway's code ``NO`` must stay the text "NO"."""
+    """SafeLoader with YAML 1.2 booleans (Norway's code ``NO`` must stay the text "NO") and dates
+    left as text, so that pydantic checks them and a bad one is an error naming its field."""
 
 
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    first: [(tag, regexp) for tag, regexp in resolvers
+            if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver(
