@@ -52,7 +52,7 @@ class Session:
         """
         if not facts:
             return []
-        payload = json.dumps([dict(fact, sid=self._sid) for fact in facts], ensure_ascii=False)
+        payload = json.dumps([dict(fact, sid=self._sid) for fact in facts], ensure_ascii=False, separators=(",", ":"))
         code, state = _engine_call("assert facts", _engine.assert_facts, self._handle, payload)
         if code == _ALREADY_OBSERVED:
             raise EngineError("a fact was asserted twice in one evaluation")

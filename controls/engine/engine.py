@@ -30,7 +30,7 @@ from ..screening.parties import PartyScreen, PartyScreener, list_tag
 from . import authoring
 from .authoring import Classification
 from .durable_adapter import RuleNetwork
-from .explain import because
+from .explain import Explainer
 
 DEFAULT_RULES = Path(__file__).resolve().parent.parent.parent / "rules"
 
@@ -66,6 +66,7 @@ class Engine:
         self._facts = FactBuilder(compiled, self._resolver)
         self._network = RuleNetwork(compiled.network)
         self._screener = screener
+        self._because = Explainer()
         self.ruleset = Ruleset(version=compiled.version, digest=compiled.book.digest)
         self.lists = screener.snapshots if screener else []
 
@@ -198,16 +199,16 @@ class Engine:
 
     def _derivation(self, rule: LoadedRule, values: Values, answers: dict[str, bool]) -> Derivation:
         return Derivation(rule=rule.id, citation=rule.rule.citation, facts=dict(rule.derive),
-                          because=because(rule.when, *self._explainer(values, answers)))
+                          because=self._because(rule.when, *self._explainer(values, answers)))
 
     def _finding(self, rule_id: str, line_facts, party_facts, line: int, day: dt.date) -> Finding:
         rule = self._compiled.rules[rule_id]
         then = rule.rule.then
-        reasons = because(rule.when, *self._explainer(*line_facts))
+        reasons = self._because(rule.when, *self._explainer(*line_facts))
         role, matches = None, []
         if party_facts is not None:
             values, answers, screen = party_facts
-            reasons += because(rule.for_party, *self._explainer(values, answers))
+            reasons += self._because(rule.for_party, *self._explainer(values, answers))
             role = values["party.role"]
             matches = self._matches_behind(rule, screen, day)
         _, enforced = in_force(rule.rule, day)

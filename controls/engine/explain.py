@@ -1,12 +1,46 @@
 """Say which facts made a rule fire: the "because" lines of a finding."""
 from __future__ import annotations
 
-from ..rulebook.conditions import All, Any_, Cond, Leaf, Not, holds
+from functools import lru_cache
+
+from ..rulebook.conditions import All, Any_, Cond, Leaf, Not, holds, leaves
 
 
 def because(cond: Cond, value_of, member) -> list[str]:
     """The leaves of ``cond`` that made it true, each with the fact value it saw."""
     return _explain(cond, value_of, member, False)[1]
+
+
+class Explainer:
+    """``because`` with a memory: orders repeat their SKUs and destinations, so the same condition
+    meets the same facts again and again.  One per engine (it keys conditions by identity)."""
+
+    def __init__(self, size: int = 16384):
+        self._inputs: dict[int, tuple[tuple[str, ...], tuple[Leaf, ...]]] = {}
+        self._explain = lru_cache(maxsize=size)(self._uncached)
+        self._conds: dict[int, Cond] = {}
+
+    def __call__(self, cond: Cond, value_of, member) -> list[str]:
+        key = id(cond)
+        if key not in self._inputs:
+            found = list(leaves(cond))
+            self._inputs[key] = (tuple(sorted({leaf.field for leaf in found})),
+                                 tuple(leaf for leaf in found if leaf.is_membership))
+            self._conds[key] = cond
+        fields, memberships = self._inputs[key]
+        facts = tuple(_frozen(value_of(f)) for f in fields)
+        answers = tuple(member(leaf) for leaf in memberships)
+        return list(self._explain(key, facts, answers))
+
+    def _uncached(self, key: int, facts: tuple, answers: tuple) -> tuple[str, ...]:
+        fields, memberships = self._inputs[key]
+        values = dict(zip(fields, facts))
+        known = dict(zip(memberships, answers))
+        return tuple(because(self._conds[key], values.get, known.get))
+
+
+def _frozen(value):
+    return tuple(value) if isinstance(value, list) else value
 
 
 def _explain(cond: Cond, value_of, member, negate: bool) -> tuple[bool, list[str]]:
