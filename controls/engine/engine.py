@@ -35,6 +35,7 @@ from .explain import Explainer
 DEFAULT_RULES = Path(__file__).resolve().parent.parent.parent / "rules"
 
 CONFLICT_RULE = "chipgate.conflicting-derivation"
+AFFILIATE_SET = "affiliate-lists"  # the rule pack's set of lists whose affiliates share their restrictions
 
 
 def default_list_store(rules_dir: Path = DEFAULT_RULES) -> Path:
@@ -101,7 +102,7 @@ class Engine:
         if not isinstance(txn, Transaction):
             txn = Transaction.model_validate(txn)
         day = as_of or txn.date
-        screens = [self._screen(p) for p in txn.parties]
+        screens = [self._screen(p, day) for p in txn.parties]
         lines = [line_values(txn, item) for item in txn.items]
         parties = [party_values(p, s.facts()) for p, s in zip(txn.parties, screens)]
         findings, derivations = self._evaluate(lines, parties, screens, day)
@@ -141,8 +142,11 @@ class Engine:
         return ScreeningResult(query=name, country=country, decision=decision, matches=matches, lists=self.lists,
                                warnings=self._warnings(findings, day, True))
 
-    def _screen(self, party) -> PartyScreen:
-        return self._screener.screen_party(party) if self._screener else PartyScreen(screened=False)
+    def _screen(self, party, day: dt.date) -> PartyScreen:
+        if self._screener is None:
+            return PartyScreen(screened=False)
+        affiliates = self._resolver.members(AFFILIATE_SET, day) if AFFILIATE_SET in self.rulebook.sets else frozenset()
+        return self._screener.screen_party(party, affiliates)
 
     def _evaluate(self, lines, parties, screens, day):
         line_answers = [self._facts.answers(values, day) for values in lines]

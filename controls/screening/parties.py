@@ -22,8 +22,6 @@ from ..rulebook.yamlsource import YamlError, load_yaml
 from .matcher import Match, Screener
 from .normalize import normalize
 
-# Lists whose entries' 50 %-owned affiliates share their restrictions (90 FR 47201).
-AFFILIATE_LISTS = frozenset({"entity-list", "military-end-user-list", "specially-designated-nationals"})
 ALLOW_FILE = "allow-list.yaml"
 
 
@@ -64,6 +62,8 @@ class PartyScreen:
     matches: list[ListMatch] = field(default_factory=list)
     owners: list[ListMatch] = field(default_factory=list)
     screened: bool = True
+    # lists whose 50 %-owned affiliates share their restrictions: the rule pack's set "affiliate-lists"
+    affiliate_lists: frozenset[str] = frozenset()
 
     def facts(self) -> dict:
         active = [m for m in self.matches if not m.allowed]
@@ -80,7 +80,7 @@ class PartyScreen:
         }
 
     def _owner_matches(self, strength: str | None) -> list[ListMatch]:
-        return [m for m in self.owners if list_tag(m.list) in AFFILIATE_LISTS and strength in (None, m.strength)]
+        return [m for m in self.owners if list_tag(m.list) in self.affiliate_lists and strength in (None, m.strength)]
 
     def _owned_by_listed(self, strength: str | None = None) -> float:
         """The share held, together, by owners matched (``strength``, or any) on an affiliate list."""
@@ -120,8 +120,9 @@ class PartyScreener:
         """Customers recur from order to order: screen each (name, country, address) once."""
         return tuple(self._match(m, name) for m in self._screener.screen(name, country, address))
 
-    def screen_party(self, party: Party) -> PartyScreen:
-        result = PartyScreen(matches=self.screen_name(party.name, party.country, party.address))
+    def screen_party(self, party: Party, affiliate_lists: frozenset[str] = frozenset()) -> PartyScreen:
+        result = PartyScreen(matches=self.screen_name(party.name, party.country, party.address),
+                             affiliate_lists=affiliate_lists)
         for owner in party.owners:
             for m in self.screen_name(owner.name, owner.country):
                 if not m.allowed:
