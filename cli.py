@@ -77,7 +77,7 @@ def check(file: str, fmt: str, as_of, explain: bool, rules_dir: Path | None, lis
         click.echo(json.dumps(payload if batch else payload[0], indent=2, ensure_ascii=False))
     else:
         click.echo("\n\n".join(render(r, explain) for r in results))
-    sys.exit(EXIT_CODES[Decision.most_restrictive([r.decision for r in results]).value])
+    sys.exit(EXIT_CODES[Decision.most_restrictive([r.decision for r in results])])
 
 
 @main.command()
@@ -108,7 +108,7 @@ def screen(name: str, country, address, fmt: str, rules_dir, lists_dir) -> None:
         click.echo(result.model_dump_json(indent=2))
     else:
         click.echo(render_screening(result))
-    sys.exit(EXIT_CODES[result.decision.value])
+    sys.exit(EXIT_CODES[result.decision])
 
 
 @main.group()

@@ -1,9 +1,10 @@
 """Human-readable reports of determinations, for the compliance officer at the terminal."""
 from __future__ import annotations
 
-from .models import Determination, Finding, ScreeningResult
+from .models import Decision, Determination, Finding, ScreeningResult
 
-EXIT_CODES = {"NOT_SUBJECT": 0, "NLR": 0, "LICENSE_EXCEPTION": 0, "LICENSE_REQUIRED": 3, "PROHIBITED": 4, "HOLD": 5}
+EXIT_CODES = {Decision.NOT_SUBJECT: 0, Decision.NLR: 0, Decision.LICENSE_EXCEPTION: 0,
+              Decision.LICENSE_REQUIRED: 3, Decision.PROHIBITED: 4, Decision.HOLD: 5}
 
 
 def render(result: Determination, explain: bool = False) -> str:
@@ -25,8 +26,7 @@ def render(result: Determination, explain: bool = False) -> str:
                 facts = ", ".join(f"{k} = {v}" for k, v in d.facts.items())
                 out += ["", f"  line {line.line}: {facts}", f"      rule {d.rule} - {d.citation}"]
                 out += [f"      because {reason}" for reason in d.because]
-    used = {f.overcome_by for f in result.findings}
-    enforced = [f for f in result.findings if f.enforced and (f.effect.value != "LICENSE_EXCEPTION" or f.rule in used)]
+    enforced = [f for f in result.findings if f.enforced]
     if enforced:
         out += ["", "Findings"]
         for finding in enforced:

@@ -242,3 +242,8 @@ def test_military_end_use(engine):
     txn = order("CN", eccn="3A991.a.1")
     txn["end_uses"] = ["military"]
     assert engine.check(txn).decision == Decision.HOLD
+
+
+def test_an_exception_with_nothing_to_overcome_is_not_reported(engine):
+    result = engine.check(order("MY", date="2024-06-01", **CONSUMER_5000))
+    assert "ear.740.8.aca" not in {f.rule for f in result.findings}

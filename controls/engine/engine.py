@@ -112,6 +112,9 @@ class Engine:
         warnings += [f"line {i}: no rule determined whether the item is subject to the EAR"
                      for i, values in enumerate(lines) if "item.subject_to_ear" not in values]
         results = [self._line_result(i, txn, lines[i], findings, derivations[i]) for i in range(len(lines))]
+        # an exception that overcame nothing on its line is no finding (it was never needed)
+        used = {f.overcome_by for f in findings}
+        findings = [f for f in findings if f.effect != Decision.LICENSE_EXCEPTION or f.rule in used]
         decision = Decision.most_restrictive([r.decision for r in results])
         return Determination(transaction_id=txn.id, decision=decision, as_of=day, ruleset=self.ruleset,
                              lines=results, findings=findings, warnings=warnings, lists=self.lists)
