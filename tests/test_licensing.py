@@ -247,3 +247,23 @@ def test_military_end_use(engine):
 def test_an_exception_with_nothing_to_overcome_is_not_reported(engine):
     result = engine.check(order("MY", date="2024-06-01", **CONSUMER_5000))
     assert "ear.740.8.aca" not in {f.rule for f in result.findings}
+
+
+@pytest.mark.parametrize("day, flagged", [("2025-05-12", False), ("2025-05-13", True)])
+def test_prc_made_3a090_chip_is_a_gp10_hold_from_2025_05_13(engine, day, flagged):
+    txn = order("MY", date=day, eccn="3A090.a")
+    txn.update(export_from="CN")
+    txn["items"][0]["origin"] = "CN"
+    result = engine.check(txn)
+    assert ("ear.736.2.b10.prc-advanced-ic" in fired(result)) == flagged
+    assert result.decision == Decision.HOLD  # the jurisdiction is unknown either way (no U.S. content given)
+
+
+def test_gp10_reaches_a_classified_prc_chip(engine):
+    txn = order("SG", date="2026-03-01", chip={"tpp": 5000, "die_area_mm2": 600, "datacenter": True},
+                us_content_value=0, unit_value=10000, direct_product_of=[])
+    txn.update(export_from="CN")
+    txn["items"][0]["origin"] = "CN"
+    result = engine.check(txn)
+    assert result.lines[0].eccn == "3A090.a" and result.lines[0].subject_to_ear is False
+    assert "ear.736.2.b10.prc-advanced-ic" in fired(result) and result.decision == Decision.HOLD
