@@ -195,3 +195,10 @@ def test_exception_must_name_what_it_overcomes(tmp_path):
     assert any("unknown rule 'nope'" in p.message for p in problems(tmp_path / "a", text))
     text = rule("destination: DE").replace("then: {decision: HOLD}", "then: {decision: LICENSE_EXCEPTION}")
     assert any("overcomes" in p.message for p in problems(tmp_path / "b", text))
+
+
+def test_the_list_store_beside_the_rules_is_not_read_as_rules(tmp_path):
+    root = pack(tmp_path, rule("destination: DE"))
+    (root / "lists").mkdir()
+    (root / "lists" / "allow-list.yaml").write_text("- {list: Entity List, entry: X, name: Y}\n")
+    assert Engine.load(root).rules.keys() == {"test.rule"}

@@ -25,7 +25,7 @@ from ..models import (
     Transaction,
 )
 from ..rulebook.conditions import leaves
-from ..rulebook.loader import LoadedRule, RuleBook, in_force, load_rulebook
+from ..rulebook.loader import LIST_STORE, LoadedRule, RuleBook, in_force, load_rulebook
 from ..screening.parties import PartyScreen, PartyScreener, list_tag
 from . import authoring
 from .authoring import Classification
@@ -40,7 +40,7 @@ AFFILIATE_SET = "affiliate-lists"  # the rule pack's set of lists whose affiliat
 
 def default_list_store(rules_dir: Path = DEFAULT_RULES) -> Path:
     """Where lists are imported to and screened from: ``$CHIPGATE_LISTS``, else ``<rules>/lists``."""
-    return Path(os.environ.get("CHIPGATE_LISTS") or rules_dir / "lists")
+    return Path(os.environ.get("CHIPGATE_LISTS") or rules_dir / LIST_STORE)
 
 
 def _disagree(first: LoadedRule, second: LoadedRule) -> bool:

@@ -19,6 +19,7 @@ from .schema import Alias, BundleMeta, Case, NamedSet, Rule, RuleFile
 from .yamlsource import YamlError, line_of, load_yaml
 
 BUNDLE_FILE = "bundle.yaml"
+LIST_STORE = "lists"  # the imported lists (and their allow-list) live here, beside the rules, not in them
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,8 @@ def load_rulebook(root: Path) -> RuleBook:
         raise RuleError([Problem(str(root), None, "rule directory not found")])
     meta = _load_meta(root, problems)
     files: list[tuple[Path, Any, RuleFile]] = []
-    for path in sorted(p for p in root.rglob("*.yaml") if p.name != BUNDLE_FILE):
+    for path in sorted(p for p in root.rglob("*.yaml")
+                       if p.name != BUNDLE_FILE and LIST_STORE not in p.relative_to(root).parts):
         parsed = _load_rule_file(path, problems)
         if parsed is not None:
             files.append(parsed)
