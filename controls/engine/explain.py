@@ -60,7 +60,9 @@ def _describe(leaf: Leaf, value, negate: bool) -> str:
     rule = leaf.text
     if negate:
         rule = f"not ({rule})"
-    if value is None or leaf.op == "exists" or (leaf.op == "eq" and not negate):
+    if value is None and leaf.op != "exists":
+        return f"{leaf.field} missing, so {rule}"
+    if leaf.op == "exists" or (leaf.op == "eq" and not negate):
         return rule
     if isinstance(value, float):
         value = int(value) if value.is_integer() else round(value, 4)
