@@ -123,10 +123,13 @@ def lists() -> None:
 @click.option("--force", is_flag=True, help="accept an import that drops a list or loses many entries")
 @click.option("--max-loss", type=click.FloatRange(0, 1), default=0.10, show_default=True,
               help="largest share of a list's entries an import may remove without --force")
-def lists_import(file: Path, store: Path, force: bool, max_loss: float) -> None:
+@click.option("--edition", type=DATE, default=None,
+              help="the edition date of a file that does not state its own (e.g. the day it was fetched)")
+def lists_import(file: Path, store: Path, force: bool, max_loss: float, edition) -> None:
     """Import FILE (eCFR XML of 15 CFR part 744, or ITA's consolidated CSV) and show what changed."""
     try:
-        report = ListStore(store or default_list_store()).import_file(file, force=force, max_loss=max_loss)
+        report = ListStore(store or default_list_store()).import_file(file, force=force, max_loss=max_loss,
+                                                                      edition=edition)
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
     click.echo(report.render())

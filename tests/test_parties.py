@@ -4,7 +4,7 @@ import json
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import CSL_FILE, fired, order
+from conftest import CSL_FILE, ECFR_FILE, fired, order
 
 from cli import main
 from controls import Decision, Engine, Party
@@ -194,3 +194,11 @@ def test_a_branch_of_a_listed_company_is_the_listed_company(engine):
     result = engine.screen("Huawei Technologies Shenzhen Branch", country="CN")
     assert result.decision == Decision.LICENSE_REQUIRED and result.matches[0].entry == HUAWEI
     assert engine.screen("Siemens AG Shanghai Branch", country="CN").decision == Decision.NLR
+
+
+def test_an_edition_stated_on_import_is_recorded_and_reported(tmp_path):
+    store = tmp_path / "store"
+    result = CliRunner().invoke(main, ["lists", "import", str(ECFR_FILE), "-o", str(store), "--edition", "2026-07-23"])
+    assert result.exit_code == 0 and "edition 2026-07-23" in result.output
+    snapshots = {s.list: s for s in Engine.load(lists=store).lists}
+    assert snapshots["Entity List"].edition == "2026-07-23" and snapshots["Entity List"].source == "ecfr"

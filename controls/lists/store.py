@@ -161,7 +161,8 @@ class ListStore:
 
     # ------------------------------------------------------------------ importing
 
-    def import_file(self, source_path: PathLike, *, force: bool = False, max_loss: float = 0.10) -> ImportReport:
+    def import_file(self, source_path: PathLike, *, force: bool = False, max_loss: float = 0.10,
+                    edition: dt.date | None = None) -> ImportReport:
         """Import every list in an eCFR part 744 XML or CSL CSV file (gzipped or not).
 
         Raises ListDataError, leaving the store untouched, when the file cannot be parsed, or
@@ -174,7 +175,8 @@ class ListStore:
         source_format = detect_format(source_path)
         source_sha256 = hashlib.sha256(source_path.read_bytes()).hexdigest()
         parsed = ecfr.parse_part744(source_path) if source_format == ECFR else csl.parse_csl(source_path)
-        edition = ecfr.edition_date(source_path) if source_format == ECFR else None
+        # the file's own edition date wins; ``edition`` is what the user knows of a file that has none
+        edition = (ecfr.edition_date(source_path) if source_format == ECFR else None) or edition
         notes = {ecfr.ENTITY_LIST: ecfr.footnotes(source_path)} if source_format == ECFR else {}
 
         manifest = self.manifest()
