@@ -25,7 +25,7 @@ from ..models import (
     Transaction,
 )
 from ..rulebook.conditions import leaves
-from ..rulebook.loader import LIST_STORE, LoadedRule, RuleBook, in_force, load_rulebook
+from ..rulebook.loader import LIST_STORE, LoadedRule, RuleBook, enforced_on, load_rulebook
 from ..screening.parties import PartyScreen, PartyScreener, list_tag
 from . import authoring
 from .authoring import Classification
@@ -218,7 +218,7 @@ class Engine:
             reasons += self._because(rule.for_party, *self._explainer(values, answers))
             role = values["party.role"]
             matches = self._matches_behind(rule, screen, day)
-        _, enforced = in_force(rule.rule, day)
+        enforced = enforced_on(rule.rule, day)
         policy = then.review_policy or next((m.review_policy for m in matches if m.review_policy), None)
         return Finding(rule=rule_id, citation=rule.rule.citation, effect=then.decision, line=line, party=role,
                        review_policy=policy, license_exception=then.license_exception,

@@ -105,7 +105,6 @@ class FactBuilder:
         fact.update(kind="party", id=f"p{index}", index=index)
         return fact
 
-
     def _engine_facts(self, values: Values) -> dict:
         """The facts some rule reads; a list reaches the engine only as "present" (``in`` uses probes)."""
         read = self._compiled.fields_read

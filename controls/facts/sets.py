@@ -23,7 +23,6 @@ class SetResolver:
         changes |= {a.start for a in aliases}
         self._changes = sorted(changes - {dt.date.min})
         self._members = lru_cache(maxsize=None)(self._members_in_epoch)
-        self._contains = lru_cache(maxsize=65536)(self._contains_in_epoch)
 
     def first_day(self, day: dt.date) -> dt.date:
         """The first day of the epoch ``day`` falls in: every day of an epoch has the same answers."""
@@ -55,11 +54,11 @@ class SetResolver:
         return code
 
     def contains(self, target: str | frozenset, value: str, day: dt.date) -> bool:
-        """Is ``value`` in the named set ``target``, or in the literal set ``target``, on ``day``?"""
-        return self._contains(target, value, self.first_day(day))
+        """Is ``value`` in the named set ``target``, or in the literal set ``target``, on ``day``?
 
-    def _contains_in_epoch(self, target: str | frozenset, value: str, day: dt.date) -> bool:
-        members = target if isinstance(target, frozenset) else self._members(target, day)
+        Not cached here: the fact builder caches the answers per fact value and epoch.
+        """
+        members = target if isinstance(target, frozenset) else self.members(target, day)
         # a country stands for the destination it is treated as; an ECCN is in a set that names
         # it or any entry above it ("3A001" holds 3A001.a.1)
         candidates = {value, self.canonical(value, day), *_eccn_ancestors(value)}

@@ -239,7 +239,6 @@ def _load_rule(rule: Rule, jurisdiction: str, path: Path, raw, index: int, set_k
     return LoadedRule(rule, jurisdiction, file, line_of(raw, base), when, for_party, derive)
 
 
-def in_force(rule: Rule, day: dt.date) -> tuple[bool, bool]:
-    """(codified on ``day``, enforced on ``day``)."""
-    codified = rule.effective.covers(day)
-    return codified, codified and not any(w.covers(day) for w in rule.not_enforced)
+def enforced_on(rule: Rule, day: dt.date) -> bool:
+    """In force on ``day`` and not inside one of its not-enforced windows."""
+    return rule.effective.covers(day) and not any(w.covers(day) for w in rule.not_enforced)
