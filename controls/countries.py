@@ -1,4 +1,7 @@
-"""ISO 3166-1 alpha-2 country codes: the only country identifiers chipgate accepts."""
+"""ISO 3166-1 alpha-2 country codes: the only country identifiers chipgate accepts.
+
+Plus XK, the user-assigned code for Kosovo, which the Commerce Country Chart lists and trade systems use.
+"""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -6,9 +9,12 @@ from functools import lru_cache
 import pycountry
 
 
+USER_ASSIGNED = frozenset({"XK"})
+
+
 @lru_cache(maxsize=1)
 def iso_alpha2() -> frozenset[str]:
-    return frozenset(c.alpha_2 for c in pycountry.countries)
+    return frozenset(c.alpha_2 for c in pycountry.countries) | USER_ASSIGNED
 
 
 def check_country(code: str) -> str:

@@ -48,7 +48,9 @@ def test_hold_exit_code(tmp_path):
 
 def test_as_of(tmp_path):
     path = write(tmp_path, order("CN", eccn="3A090.c", date="2026-11-28"))
-    assert run("check", path, "--as-of", "2024-06-01").exit_code == 0
+    assert run("check", path).exit_code == 3
+    # 3A090.c did not exist on 2024-06-01: the bundle decides nothing for it then
+    assert run("check", path, "--as-of", "2024-06-01").exit_code == 5
 
 
 def test_unknown_country_code_is_exit_2_naming_the_field(tmp_path):

@@ -105,19 +105,25 @@ def test_macau_joined_the_2022_controls_on_2023_01_17(engine, day, expected):
 
 
 def test_no_advanced_computing_requirement_before_october_2022(engine):
-    assert engine.check(order("CN", eccn="3A090.a", date="2022-10-20")).decision == Decision.NLR
+    # 3A090 did not exist yet: the bundle decides nothing for it, so it is held, never cleared
+    before = engine.check(order("CN", eccn="3A090.a", date="2022-10-20"))
+    assert before.decision == Decision.HOLD
+    assert fired(before) == {"chipgate.undecided-eccn"}
     assert engine.check(order("CN", eccn="3A090.a", date="2022-10-21")).decision == Decision.LICENSE_REQUIRED
 
 
 @pytest.mark.parametrize("mbd, day, expected", [
-    (2.5, "2024-12-02", Decision.LICENSE_REQUIRED), (1.9, "2024-12-02", Decision.NLR),
-    (2.5, "2024-12-01", Decision.NLR), (1.9, "2024-12-01", Decision.NLR),
+    (2.5, "2024-12-02", Decision.LICENSE_REQUIRED), (1.9, "2024-12-02", Decision.HOLD),
+    (2.5, "2024-12-01", Decision.HOLD), (1.9, "2024-12-01", Decision.HOLD),
 ])
 def test_hbm_to_china_before_and_after_2024_12_02(engine, mbd, day, expected):
     result = engine.check(order("CN", date=day, **chip(memory_bandwidth_density=mbd)))
     assert result.decision == expected
     if expected == Decision.LICENSE_REQUIRED:
         assert "ear.742.6.a6.i.b.hbm" in fired(result)
+    else:  # not high-bandwidth memory (or not yet controlled as such), but still unclassified
+        assert "ear.742.6.a6.i.b.hbm" not in fired(result)
+        assert "chipgate.unclassified" in fired(result)
 
 
 @pytest.mark.parametrize("day, expected", [("2025-06-01", Decision.LICENSE_REQUIRED), ("2026-03-01", Decision.NLR)])
@@ -149,7 +155,9 @@ def test_item_without_eccn_or_parameters_is_held_where_it_matters(engine):
     held = engine.check(order("CN"))
     assert held.decision == Decision.HOLD
     assert fired(held) == {"chipgate.unclassified-advanced-computing"}
-    assert engine.check(order("DE")).decision == Decision.NLR
+    elsewhere = engine.check(order("DE"))  # closed world: no ECCN, nothing decided
+    assert elsewhere.decision == Decision.HOLD
+    assert fired(elsewhere) == {"chipgate.unclassified"}
 
 
 def test_unknown_jurisdiction_is_held_not_cleared(engine):
@@ -174,7 +182,7 @@ def test_foreign_made_under_de_minimis_is_not_subject(engine):
 
 def test_as_of_overrides_the_transaction_date(engine):
     txn = order("CN", eccn="3A090.c", date="2026-11-28")
-    assert engine.check(txn, as_of=on("2024-01-01")).decision == Decision.NLR
+    assert engine.check(txn, as_of=on("2024-01-01")).decision == Decision.HOLD  # 3A090.c did not exist yet
     assert engine.check(txn).decision == Decision.LICENSE_REQUIRED
 
 

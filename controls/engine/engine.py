@@ -31,10 +31,12 @@ from . import authoring
 from .authoring import Classification
 from .durable_adapter import RuleNetwork
 from .explain import Explainer
+from .paragraphs import ParagraphReadings
 
 DEFAULT_RULES = Path(__file__).resolve().parent.parent.parent / "rules"
 
 CONFLICT_RULE = "chipgate.conflicting-derivation"
+PARAGRAPH_RULE = "chipgate.most-restrictive-paragraph"
 AFFILIATE_SET = "affiliate-lists"  # the rule pack's set of lists whose affiliates share their restrictions
 
 
@@ -58,6 +60,10 @@ _MATCH_POOLS = {
 }
 
 
+def _on_line(findings: list[Finding], line: int) -> list[Finding]:
+    return [f for f in findings if f.line == line]
+
+
 class Engine:
     """A compiled rule bundle, ready to check transactions; safe to share between threads."""
 
@@ -68,6 +74,7 @@ class Engine:
         self._network = RuleNetwork(compiled.network)
         self._screener = screener
         self._because = Explainer()
+        self._paragraphs = ParagraphReadings(compiled.book)
         self.ruleset = Ruleset(version=compiled.version, digest=compiled.book.digest)
         self.lists = screener.snapshots if screener else []
 
@@ -104,14 +111,22 @@ class Engine:
         day = as_of or txn.date
         screens = [self._screen(p, day) for p in txn.parties]
         lines = [line_values(txn, item) for item in txn.items]
+        # a line whose ECCN lacks its paragraph is checked as each paragraph it may be (extra lines)
+        readings = [(i, eccn) for i, values in enumerate(lines)
+                    for eccn in self._paragraphs.readings(values.get("item.eccn", ""))[1:]]
+        checked = lines + [{**lines[i], "item.eccn": eccn} for i, eccn in readings]
         parties = [party_values(p, s.facts()) for p, s in zip(txn.parties, screens)]
-        findings, derivations = self._evaluate(lines, parties, screens, day)
+        findings, derivations = self._evaluate(checked, parties, screens, day)
         warnings = self._warnings(findings, day, bool(txn.parties))
         warnings += [f"{p.role} {p.name!r} resembles {m.list} entry {m.entry!r} (score {m.score:.2f}); {m.allowed}"
                      for p, s in zip(txn.parties, screens) for m in s.matches if m.allowed]
         warnings += [f"line {i}: no rule determined whether the item is subject to the EAR"
                      for i, values in enumerate(lines) if "item.subject_to_ear" not in values]
-        results = [self._line_result(i, txn, lines[i], findings, derivations[i]) for i in range(len(lines))]
+        results = [self._line_result(i, txn.items[i].sku, checked[i], _on_line(findings, i), derivations[i])
+                   for i in range(len(lines))]
+        if readings:
+            results, findings = self._most_restrictive_readings(txn, checked, readings, results, findings,
+                                                                derivations)
         # an exception that overcame nothing on its line is no finding (it was never needed)
         used = {f.overcome_by for f in findings}
         findings = [f for f in findings if f.effect != Decision.LICENSE_EXCEPTION or f.rule in used]
@@ -258,21 +273,62 @@ class Engine:
                 effects[id(exception)] = exception.effect
         return effects
 
+    def _most_restrictive_readings(self, txn: Transaction, checked: list[Values], readings, results, findings,
+                                   derivations):
+        """Each line checked as several paragraphs keeps the most restrictive reading's result and findings.
+
+        Readings that disagree add a HOLD finding: the paragraph decides, and the order does not give it.
+        """
+        n = len(results)
+        candidates: dict[int, list[int]] = {i: [i] for i in range(n)}
+        for extra, (i, _) in enumerate(readings, start=n):
+            candidates[i].append(extra)
+        kept: list[Finding] = [f for f in findings if f.line is None or f.line < n and len(candidates[f.line]) == 1]
+        for i, indices in candidates.items():
+            if len(indices) == 1:
+                continue
+            outcomes = [(j, self._line_result(i, txn.items[i].sku, checked[j], _on_line(findings, j), derivations[j]))
+                        for j in indices]
+            # the most restrictive; among equals, the reading with the most findings (the fullest account)
+            chosen, result = max(outcomes, key=lambda o: (o[1].decision.rank, len(_on_line(findings, o[0]))))
+            given = checked[i]["item.eccn"]
+            read_as = checked[chosen]["item.eccn"]
+            summary = ", ".join(f"{checked[j]['item.eccn']} {r.decision.value}" for j, r in outcomes)
+            result.eccn = given
+            result.derived.append(Derivation(
+                rule=PARAGRAPH_RULE, citation="15 CFR 738.4(a); 15 CFR part 774, Supplement No. 1",
+                facts={"item.eccn": read_as},
+                because=[f"item.eccn {given} was given without its paragraph; read as {read_as}, the most "
+                         f"restrictive of: {summary}"]))
+            results[i] = result
+            for finding in findings:
+                if finding.line == chosen:
+                    kept.append(finding.model_copy(update={"line": i}))
+            if len({r.decision for _, r in outcomes}) > 1:
+                kept.append(Finding(
+                    rule=PARAGRAPH_RULE, citation="15 CFR 738.4(a)", effect=Decision.HOLD, line=i,
+                    title="ECCN given without its paragraph",
+                    because=[f"item.eccn = {given}; its paragraphs are decided differently: {summary}"],
+                    message=f"{given} is read as {read_as}, the most restrictive of its paragraphs.  Give the "
+                            f"item's full ECCN (paragraph included) to have it decided."))
+                results[i].decision = Decision.most_restrictive([results[i].decision, Decision.HOLD])
+        return results, kept
+
     def _conflict(self, line: int, first: LoadedRule, second: LoadedRule) -> Finding:
         return Finding(rule=CONFLICT_RULE, citation="chipgate rule bundle", effect=Decision.HOLD, line=line,
                        message=f"rules disagree: {first.id} derives {first.derive}, {second.id} derives "
                                f"{second.derive}; fix the rule pack before relying on this line",
                        title="Conflicting derived facts")
 
-    def _line_result(self, index: int, txn: Transaction, values: Values, findings: list[Finding],
+    def _line_result(self, index: int, sku: str, values: Values, line_findings: list[Finding],
                      derivations: list[Derivation]) -> LineResult:
         subject = values.get("item.subject_to_ear")
         base = Decision.HOLD if subject is None else Decision.NLR if subject else Decision.NOT_SUBJECT
-        own = [f for f in findings if f.line == index and f.enforced]
+        own = [f for f in line_findings if f.enforced]
         effects = self._effects(own)
         decision = Decision.most_restrictive([base, *effects.values()])
         exception = next((f.license_exception for f in own if f.license_exception and effects.get(id(f)) == decision),
                          None)
-        return LineResult(line=index, sku=txn.items[index].sku, eccn=values.get("item.eccn"), subject_to_ear=subject,
+        return LineResult(line=index, sku=sku, eccn=values.get("item.eccn"), subject_to_ear=subject,
                           basis=values.get("item.basis"), decision=decision, license_exception=exception,
                           derived=derivations)
