@@ -84,8 +84,8 @@ def test_aca_does_not_overcome_the_headquarters_requirement(engine):
     parties = [{"role": "end_user", "name": "Example Systems JSC", "country": "VN", "headquarters_country": "CN"}]
     result = engine.check(order("VN", parties=parties, **CONSUMER_5000))
     assert result.decision == Decision.LICENSE_REQUIRED
-    hq = next(f for f in result.findings if f.rule == "ear.742.6.a6.iii.a.hq")
-    assert hq.overcome_by is None
+    hq = next(f for f in result.findings if f.rule == "ear.740.8.aca-unavailable-hq")
+    assert hq.overcome_by is None and hq.party == "end_user"
 
 
 def test_an_exception_with_nothing_to_overcome_changes_nothing(engine):
