@@ -87,6 +87,8 @@ class Chip(_Strict):
         default=None, description="total DRAM bandwidth, GB/s (the 2026-01-15 review-policy test)")
     interconnect_bandwidth: NonNegative | None = Field(
         default=None, description="aggregate bidirectional I/O transfer rate, GB/s (the 2022 3A090 test)")
+    us_available_2026_01_15: bool | None = Field(
+        default=None, description="commercially available in the United States on 2026-01-15 (91 FR 1684)")
 
     @model_validator(mode="after")
     def _density_agrees(self) -> "Chip":
@@ -118,6 +120,8 @@ class Item(_Strict):
     chip: Chip | None = None
     us_content_value: NonNegative | None = None
     direct_product_of: list[Eccn] | None = None
+    ecad_tcad: bool | None = Field(
+        default=None, description="ECAD or TCAD software or technology (15 CFR 744.23(a)(2)(iii))")
     material: str | None = None
     hs_code: str | None = None
     cn_control_code: str | None = None
@@ -131,6 +135,8 @@ class Transaction(_Strict):
     destination: Country
     parties: list[Party] = []
     end_uses: list[Tag] = []
+    end_use_country: Country | None = Field(
+        default=None, description="where the end use takes place: the supercomputer, the fab, the facility")
     items: list[Item] = Field(min_length=1)
 
     @field_validator("id", mode="before")

@@ -25,6 +25,7 @@ def line_values(txn: Transaction, item: Item) -> Values:
         "destination": txn.destination,
         "export_from": txn.export_from,
         "end_uses": list(txn.end_uses),
+        "end_use_country": txn.end_use_country,
         "party_count": float(len(txn.parties)),
         "item.eccn": item.eccn,
         "item.origin": item.origin,
@@ -33,6 +34,7 @@ def line_values(txn: Transaction, item: Item) -> Values:
         "item.us_content_value": item.us_content_value,
         "item.direct_product_of": item.direct_product_of,
         "item.direct_product_count": None if item.direct_product_of is None else float(len(item.direct_product_of)),
+        "item.ecad_tcad": item.ecad_tcad,
         "item.material": item.material,
         "item.hs_code": item.hs_code,
         "item.cn_control_code": item.cn_control_code,
@@ -49,6 +51,7 @@ def line_values(txn: Transaction, item: Item) -> Values:
             "item.chip.memory_bandwidth_density": chip.memory_bandwidth_density,
             "item.chip.interconnect_bandwidth": chip.interconnect_bandwidth,
             "item.chip.dram_bandwidth": chip.dram_bandwidth,
+            "item.chip.us_available_2026_01_15": chip.us_available_2026_01_15,
         })
     return {k: _number(v) for k, v in present(values).items()}
 
