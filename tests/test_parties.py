@@ -341,3 +341,12 @@ def test_sdn_owners_outside_744_8_do_not_add_up_to_fifty_percent(engine, list_st
                                {"name": syria["name"], "country": syria["country"], "share": 0.3}])
     result = engine.check(order("SG", eccn="EAR99", date="2026-11-15", parties=[subsidiary]))
     assert result.decision == Decision.NLR and not fired(result)
+
+
+@pytest.mark.parametrize("day, expected", [("2026-11-09", Decision.NOT_SUBJECT), ("2026-11-10", Decision.HOLD)])
+def test_affiliate_of_a_footnoted_entity_holds_a_foreign_item_once_the_stay_ends(engine, list_store, day, expected):
+    fn4 = listed_party(engine, list_store, "Entity List", footnotes=(4,))
+    result = engine.check(foreign_chip([owned_by(fn4)], date=day))
+    assert result.decision == expected
+    check = finding(result, "ear.734.9.e.affiliates.check")
+    assert check.enforced == (expected == Decision.HOLD) and check.matches[0].footnotes == [4]
