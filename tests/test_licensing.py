@@ -251,7 +251,7 @@ def test_military_end_use(engine):
     assert "ear.744.21.military-russia-belarus" in fired(engine.check(txn))
     txn = order("CN", eccn="3A991.a.1")
     txn["end_uses"] = ["military"]
-    assert engine.check(txn).decision == Decision.HOLD
+    assert engine.check(txn).decision == Decision.LICENSE_REQUIRED  # Supplement No. 2 to part 744
 
 
 def test_an_exception_with_nothing_to_overcome_is_not_reported(engine):

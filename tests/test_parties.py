@@ -202,3 +202,151 @@ def test_an_edition_stated_on_import_is_recorded_and_reported(tmp_path):
     assert result.exit_code == 0 and "edition 2026-07-23" in result.output
     snapshots = {s.list: s for s in Engine.load(lists=store).lists}
     assert snapshots["Entity List"].edition == "2026-07-23" and snapshots["Entity List"].source == "ecfr"
+
+
+# An Entity List match never disappears; footnote FDP rules; party rules without line proxies.
+
+def listed_party(engine, list_store, list_name, role="end_user", **where):
+    """A listed entry whose name screens to that list alone (a strong match, nothing possible)."""
+    for entry in ListStore(list_store).screening_lists()[list_name]:
+        if all(getattr(entry, k) == v for k, v in where.items()):
+            found = party(entry.name, entry.country or "CN", role)
+            facts = engine._screener.screen_party(Party(**found)).facts()
+            if len(facts["party.lists"]) == 1 and not facts["party.possible_lists"]:
+                return found
+    raise LookupError(f"no entry of {list_name} with {where} screens to that list alone")
+
+
+def foreign_chip(parties, date="2026-11-28", **item):
+    """A Taiwan-made 3A090.a under the de minimis level, declared not a direct product of U.S. technology."""
+    line = {"sku": "ACC-TW", "quantity": 1, "unit_value": 20000, "us_content_value": 0, "origin": "TW",
+            "eccn": "3A090.a", "direct_product_of": []}
+    line.update(item)
+    return {"id": "FDP-1", "date": date, "export_from": "TW", "destination": "CN", "parties": parties,
+            "items": [line]}
+
+
+def finding(result, rule):
+    return next(f for f in result.findings if f.rule == rule)
+
+
+def test_footnote_4_entity_holds_a_foreign_chip_naming_the_e2_fdp_rule(engine, list_store):
+    fn4 = listed_party(engine, list_store, "Entity List", footnotes=(4,))
+    result = engine.check(foreign_chip([fn4]))
+    assert result.decision == Decision.HOLD and result.lines[0].subject_to_ear is False
+    check = finding(result, "ear.734.9.e2.entity-list-fdp.check")
+    assert "734.9(e)(2)" in check.citation and check.matches[0].footnotes == [4]
+    assert "734.9(e)(2)" in check.matches[0].footnote_texts[4]
+    assert finding(result, "ear.744.11.entity-list.not-subject").matches[0].entry == fn4["name"]
+
+
+@pytest.mark.parametrize("direct_product_of, rule, decision", [
+    (["3E001"], "ear.734.9.e2.entity-list-fdp", Decision.LICENSE_REQUIRED),  # in the (e)(2) product scope
+    (["5E002"], "ear.734.9.e2.entity-list-fdp", Decision.LICENSE_REQUIRED),  # (e)(2) adds 5D002/5E002
+    (["9E001"], "ear.734.9.e2.entity-list-fdp.check", Decision.HOLD),       # outside it: the plant may not be
+])
+def test_footnote_4_fdp_on_the_technology_the_item_is_a_direct_product_of(engine, list_store, direct_product_of,
+                                                                        rule, decision):
+    fn4 = listed_party(engine, list_store, "Entity List", footnotes=(4,))
+    result = engine.check(foreign_chip([fn4], direct_product_of=direct_product_of))
+    assert result.decision == decision and rule in fired(result)
+
+
+@pytest.mark.parametrize("day, expected", [("2022-10-20", Decision.NOT_SUBJECT), ("2022-10-21", Decision.HOLD)])
+def test_footnote_4_fdp_rule_starts_on_2022_10_21(engine, list_store, day, expected):
+    fn4 = listed_party(engine, list_store, "Entity List", footnotes=(4,))
+    result = engine.check(foreign_chip([fn4], date=day))
+    assert result.decision == expected
+    assert ("ear.734.9.e2.entity-list-fdp.check" in fired(result)) == (expected == Decision.HOLD)
+    assert "ear.744.11.entity-list.not-subject" in fired(result)
+
+
+def test_footnote_1_scope_lacks_5e002(engine):
+    huawei = party(HUAWEI)
+    result = engine.check(foreign_chip([huawei], direct_product_of=["5E002"]))
+    assert result.decision == Decision.HOLD and "ear.734.9.e1.entity-list-fdp.check" in fired(result)
+    assert "ear.734.9.e1.entity-list-fdp" not in fired(result)
+    result = engine.check(foreign_chip([huawei], direct_product_of=["5E001"]))
+    assert result.decision == Decision.LICENSE_REQUIRED and "ear.734.9.e1.entity-list-fdp" in fired(result)
+
+
+@pytest.mark.parametrize("eccn, expected", [("3B001.c.1.a", Decision.HOLD), ("3A090.a", Decision.NOT_SUBJECT)])
+def test_footnote_5_fdp_rule_reaches_only_semiconductor_equipment(engine, list_store, eccn, expected):
+    fn5 = listed_party(engine, list_store, "Entity List", footnotes=(5,))
+    result = engine.check(foreign_chip([fn5], eccn=eccn))
+    assert result.decision == expected
+    assert ("ear.734.9.e3.entity-list-fdp.check" in fired(result)) == (expected == Decision.HOLD)
+    assert finding(result, "ear.744.11.entity-list.not-subject").matches[0].footnotes == [5]
+
+
+def test_footnote_3_entity_holds_any_foreign_item_naming_734_9_g(engine, list_store):
+    fn3 = listed_party(engine, list_store, "Entity List", footnotes=(3,))
+    result = engine.check(foreign_chip([fn3], eccn="EAR99"))
+    assert result.decision == Decision.HOLD and "734.9(g)" in finding(result, "ear.734.9.g.entity-list-fdp.check").citation
+
+
+def test_entity_without_footnotes_on_a_non_subject_item_keeps_its_finding(engine, list_store):
+    listed = listed_party(engine, list_store, "Entity List", footnotes=(), country="CN")
+    result = engine.check(foreign_chip([listed]))
+    assert result.decision == Decision.NOT_SUBJECT
+    assert fired(result) == {"ear.744.11.entity-list.not-subject"}
+    assert finding(result, "ear.744.11.entity-list.not-subject").matches[0].entry == listed["name"]
+
+
+def test_entity_list_party_on_a_line_of_unknown_jurisdiction_is_held(engine):
+    result = engine.check(foreign_chip([party(HUAWEI)], origin=None, direct_product_of=None))
+    assert result.decision == Decision.HOLD
+    assert {"ear.744.11.entity-list.subject-unknown", "ear.734.9.e1.entity-list-fdp.check"} <= fired(result)
+    assert "ear.744.11.entity-list" not in fired(result)
+
+
+@pytest.mark.parametrize("list_name, rule", [("Specially Designated Nationals", "ofac.sdn"),
+                                             ("Denied Persons List", "ear.736.2.b4.denied-persons")])
+def test_sdn_and_denied_parties_are_prohibited_on_a_line_without_origin(engine, list_store, list_name, rule):
+    listed = listed_party(engine, list_store, list_name)
+    result = engine.check(foreign_chip([listed], origin=None, direct_product_of=None))
+    assert result.decision == Decision.PROHIBITED and rule in fired(result)
+
+
+def test_a_denied_party_does_not_reach_an_item_not_subject_to_the_ear(engine, list_store):
+    listed = listed_party(engine, list_store, "Denied Persons List")
+    result = engine.check(foreign_chip([listed], eccn="EAR99"))
+    assert result.decision == Decision.NOT_SUBJECT and "ear.736.2.b4.denied-persons" not in fired(result)
+
+
+def owned_by(owner, share=0.6):
+    return party("Example Regional Holdings Pte Ltd", "SG",
+                 owners=[{"name": owner["name"], "country": owner["country"], "share": share}])
+
+
+@pytest.mark.parametrize("programs, expected", [
+    (("RUSSIA-EO14024",), Decision.LICENSE_REQUIRED),  # § 744.8(a)(1)(i)(C)
+    (("SDGT",), Decision.LICENSE_REQUIRED),            # § 744.8(a)(1)(ii)(B)
+    (("SYRIA",), Decision.NLR),                        # not a § 744.8(a)(1) programme
+    (("CUBA",), Decision.NLR),
+])
+def test_only_744_8_programmes_propagate_through_sdn_owners(engine, list_store, programs, expected):
+    owner = listed_party(engine, list_store, "Specially Designated Nationals", programs=programs)
+    result = engine.check(order("SG", eccn="EAR99", date="2026-11-15", parties=[owned_by(owner)]))
+    assert result.decision == expected
+    assert ("ear.744.8.affiliates" in fired(result)) == (expected == Decision.LICENSE_REQUIRED)
+    if expected == Decision.LICENSE_REQUIRED:
+        assert finding(result, "ear.744.8.affiliates").matches[0].owner == owner["name"]
+
+
+def test_sdn_owners_outside_744_8_do_not_add_up_to_fifty_percent(engine, list_store):
+    syria = listed_party(engine, list_store, "Specially Designated Nationals", programs=("SYRIA",))
+    subsidiary = party("Example Regional Holdings Pte Ltd", "SG",
+                       owners=[{"name": HUAWEI, "country": "CN", "share": 0.3},
+                               {"name": syria["name"], "country": syria["country"], "share": 0.3}])
+    result = engine.check(order("SG", eccn="EAR99", date="2026-11-15", parties=[subsidiary]))
+    assert result.decision == Decision.NLR and not fired(result)
+
+
+@pytest.mark.parametrize("day, expected", [("2026-11-09", Decision.NOT_SUBJECT), ("2026-11-10", Decision.HOLD)])
+def test_affiliate_of_a_footnoted_entity_holds_a_foreign_item_once_the_stay_ends(engine, list_store, day, expected):
+    fn4 = listed_party(engine, list_store, "Entity List", footnotes=(4,))
+    result = engine.check(foreign_chip([owned_by(fn4)], date=day))
+    assert result.decision == expected
+    check = finding(result, "ear.734.9.e.affiliates.check")
+    assert check.enforced == (expected == Decision.HOLD) and check.matches[0].footnotes == [4]

@@ -147,8 +147,8 @@ class Engine:
         screen = PartyScreen(self._screener.screen_name(name, country, address)) if self._screener \
             else PartyScreen(screened=False)
         party = present({"party.role": "end_user", "party.name": name, "party.country": country, **screen.facts()})
-        # an EAR99 U.S.-origin line and no destination: only party rules can fire
-        line = {"export_from": "US", "item.origin": "US", "item.eccn": "EAR99"}
+        # an EAR99 U.S.-origin line, one party and no destination: only party rules can fire
+        line = {"export_from": "US", "item.origin": "US", "item.eccn": "EAR99", "party_count": 1.0}
         findings, _ = self._evaluate([line], [party], [screen], day)
         effective = [f for f in findings if f.party is not None and f.enforced]
         matches = [ScreenMatch(list=m.list, entry=m.entry, entry_id=m.entry_id, matched_name=m.matched_name,

@@ -60,10 +60,9 @@ class PartyScreen:
     """What screening found for one party: its own matches and those of its listed owners."""
 
     matches: list[ListMatch] = field(default_factory=list)
+    # owners' matches on the lists (and programmes) whose 50 %-owned affiliates share their restrictions
     owners: list[ListMatch] = field(default_factory=list)
     screened: bool = True
-    # lists whose 50 %-owned affiliates share their restrictions: the rule pack's set "affiliate-lists"
-    affiliate_lists: frozenset[str] = frozenset()
 
     def facts(self) -> dict:
         active = [m for m in self.matches if not m.allowed]
@@ -80,7 +79,7 @@ class PartyScreen:
         }
 
     def _owner_matches(self, strength: str | None) -> list[ListMatch]:
-        return [m for m in self.owners if list_tag(m.list) in self.affiliate_lists and strength in (None, m.strength)]
+        return [m for m in self.owners if strength in (None, m.strength)]
 
     def _owned_by_listed(self, strength: str | None = None) -> float:
         """The share held, together, by owners matched (``strength``, or any) on an affiliate list."""
@@ -101,6 +100,7 @@ class PartyScreener:
         self.snapshots = [_snapshot(name, manifest.get(keys[name], {})) for name in sorted(lists)]
         self._footnotes = {name: {int(n): text for n, text in manifest.get(keys[name], {}).get("footnotes", {}).items()}
                            for name in lists}
+        self._programs = {(e.list, e.entry_id): e.programs for entries in lists.values() for e in entries if e.programs}
         self._screener = Screener(e for entries in lists.values() for e in entries)
         self._allowed = {(a.list, a.entry, normalize(a.name)): a for a in load_allowances(store.path / ALLOW_FILE)}
 
@@ -121,13 +121,20 @@ class PartyScreener:
         return tuple(self._match(m, name) for m in self._screener.screen(name, country, address))
 
     def screen_party(self, party: Party, affiliate_lists: frozenset[str] = frozenset()) -> PartyScreen:
-        result = PartyScreen(matches=self.screen_name(party.name, party.country, party.address),
-                             affiliate_lists=affiliate_lists)
+        """``affiliate_lists``: the rule pack's set "affiliate-lists", the owners' lists that count."""
+        result = PartyScreen(matches=self.screen_name(party.name, party.country, party.address))
         for owner in party.owners:
             for m in self.screen_name(owner.name, owner.country):
-                if not m.allowed:
+                if not m.allowed and self._counts_as_owner(m, affiliate_lists):
                     result.owners.append(m.model_copy(update={"owner": owner.name, "share": owner.share}))
         return result
+
+    def _counts_as_owner(self, m: ListMatch, affiliate_lists: frozenset[str]) -> bool:
+        """An owner's match counts if its list does (``entity-list``), or one of the entry's programmes
+        on that list does (``specially-designated-nationals/sdgt``: § 744.8(a)(1) names programmes)."""
+        tag = list_tag(m.list)
+        return tag in affiliate_lists or any(f"{tag}/{slug(p)}" in affiliate_lists
+                                             for p in self._programs.get((m.list, m.entry_id), ()))
 
     def _match(self, m: Match, query: str) -> ListMatch:
         allowance = self._allowed.get((m.entry.list, m.entry.entry_id, normalize(query)))
