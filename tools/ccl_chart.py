@@ -199,9 +199,12 @@ class Pack:
     conditional: list[dict] = field(default_factory=list)
     entries: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    group_b: list[str] = field(default_factory=list)
+    gbs: dict[str, list[str]] = field(default_factory=lambda: {"in": [], "except": []})
+    lvs: dict[int, dict[str, list[str]]] = field(default_factory=dict)          # value limit -> in/except
 
 
-def build(ccl: dict, chart: dict) -> Pack:
+def build(ccl: dict, chart: dict, groups: dict) -> Pack:
     edition = chart["stamp"]["asOf"]
     if ccl["stamp"]["asOf"] != edition:
         raise SystemExit(f"the CCL ({ccl['stamp']['asOf']}) and the chart ({edition}) are different editions")
@@ -217,7 +220,91 @@ def build(ccl: dict, chart: dict) -> Pack:
         pack.entries.append(entry["id"])
         for control in entry["controls"]:
             _add_control(pack, entry, control)
+        for exception in entry.get("licenseExceptions", []):
+            if exception["code"] == "GBS":
+                _add_gbs(pack, entry["id"], exception)
+            elif exception["code"] == "LVS":
+                _add_lvs(pack, entry["id"], exception)
+    pack.group_b = sorted(code for code, labels in groups["membership"].items() if "B" in labels)
     return pack
+
+
+# License Exceptions GBS (15 CFR 740.4) and LVS (740.3) are read only where the CCL text is plain:
+# "Yes", "Yes, except <paragraphs>", "Yes for <paragraphs>", "$N", "$N, except <paragraphs>",
+# "$N for <paragraphs>", "$N: <paragraphs> $M: <paragraphs>".  A paragraph that carries its own
+# condition in parentheses is left out, and text that does not read that way grants nothing.
+
+def _plain_refs(entry: str, text: str, conditional: str = "drop") -> list[str] | None:
+    """Paragraph refs of a CCL list; a ref carrying a parenthesised condition is dropped (``"drop"``,
+    for what an exception grants) or kept (``"keep"``, for what it excepts).  None if unreadable."""
+    flat, depth = "", 0
+    for char in text:  # conditions in parentheses become a marker on the ref before them
+        if char == "(":
+            flat += "" if depth else " ~"
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif not depth:
+            flat += char
+    refs: list[str] = []
+    for token in re.split(r",|\band\b", flat):
+        token = token.strip().rstrip(".;").strip()
+        marked = token.endswith("~")
+        token = token.rstrip("~ ").lstrip(".")
+        if not token or (marked and conditional == "drop"):
+            continue
+        parsed = _refs(entry, token)
+        if parsed is None:
+            return None
+        refs += parsed
+    return refs
+
+
+def _add_gbs(pack: Pack, eccn: str, exception: dict) -> None:
+    text = exception["text"].strip().rstrip(".")
+    if exception["status"] == "no":
+        return
+    if exception["status"] == "yes" or text == "Yes":
+        pack.gbs["in"].append(eccn)
+        return
+    if match := re.fullmatch(r"Yes,? except (.*)", text):
+        refs = _plain_refs(eccn, match.group(1), conditional="keep")
+        if refs:
+            pack.gbs["in"].append(eccn)
+            pack.gbs["except"] += refs
+            return
+    elif match := re.fullmatch(r"Yes,? for (.*)", text):
+        refs = _plain_refs(eccn, match.group(1))
+        if refs:
+            pack.gbs["in"] += refs
+            return
+    pack.notes.append(f"{eccn} GBS not read: {text[:70]}")
+
+
+def _add_lvs(pack: Pack, eccn: str, exception: dict) -> None:
+    text = exception["text"].strip().rstrip(".;")
+    if exception["status"] == "no":
+        return
+    value = r"\$([\d,]+)"
+    if match := re.fullmatch(value, text):
+        pack.lvs.setdefault(int(match.group(1).replace(",", "")), {"in": [], "except": []})["in"].append(eccn)
+        return
+    if match := re.fullmatch(value + r"[,;]? (?:except|N/A for) (?:semiconductor manufacturing equipment specified in )?(.*)",
+                             text):
+        refs = _plain_refs(eccn, match.group(2), conditional="keep")
+        if refs:
+            tier = pack.lvs.setdefault(int(match.group(1).replace(",", "")), {"in": [], "except": []})
+            tier["in"].append(eccn)
+            tier["except"] += refs
+            return
+    tiers = re.findall(value + r"(?::| for) ([^$]*?)(?=\s*\$|;\s*N/A for (?:MT|NP)(?:, NP)?$|$)", text)
+    if tiers:
+        parsed = [(int(limit.replace(",", "")), _plain_refs(eccn, refs)) for limit, refs in tiers]
+        if all(refs for _, refs in parsed):
+            for limit, refs in parsed:
+                pack.lvs.setdefault(limit, {"in": [], "except": []})["in"] += refs
+            return
+    pack.notes.append(f"{eccn} LVS not read: {text[:70]}")
 
 
 def _add_control(pack: Pack, entry: dict, control: dict) -> None:
@@ -303,9 +390,54 @@ def render(pack: Pack) -> dict:
         if cell.not_enforced:
             rule["not_enforced"] = [{"from": edition, "reason": cell.not_enforced}]
         rules.append(rule)
-    for n, cond in enumerate(pack.conditional):
+    for cond in pack.conditional:
         rules.append(_conditional_rule(cond, edition, verification))
+    _render_exceptions(pack, sets, rules, verification)
     return {"sets": sets, "rules": rules}
+
+
+NS_RULES = ["ear.738.chart.ns1", "ear.738.chart.ns2"]
+
+
+def _render_exceptions(pack: Pack, sets: list, rules: list, verification: str) -> None:
+    """GBS and LVS overcome only the national security column requirements, to Country Group B."""
+    edition = pack.edition
+    sets.append({"id": "B", "title": "Country Group B", "citation": f"15 CFR part 740, Supplement No. 1 (eCFR {edition})",
+                 "members": pack.group_b})
+    overcomes = [r for r in NS_RULES if r in {rule["id"] for rule in rules}]
+
+    def eccn_condition(set_id: str, spec: dict, title: str) -> dict:
+        sets.append(_eccn_set(set_id, title, spec["in"], edition))
+        if not spec["except"]:
+            return {"in": set_id}
+        sets.append(_eccn_set(f"{set_id}:except", f"{title}: paragraphs excepted", spec["except"], edition))
+        return {"in": set_id, "not_in": f"{set_id}:except"}
+
+    gbs = {"item.subject_to_ear": True,
+           "item.eccn": eccn_condition("ccl:gbs", pack.gbs, "paragraphs eligible for License Exception GBS"),
+           "destination": {"in": "B"}}
+    rules.append(_exception("ear.740.4.gbs", "License Exception GBS: national security items to Country Group B",
+                            "15 CFR 740.4", edition, verification, gbs, "GBS", overcomes,
+                            "GBS is unavailable where a restriction of 15 CFR 740.2 applies (check the other findings "
+                            "on this line) and needs the destination control statement on the export documents."))
+    for limit in sorted(pack.lvs):
+        when = {"item.subject_to_ear": True,
+                "item.eccn": eccn_condition(f"ccl:lvs-{limit}", pack.lvs[limit],
+                                            f"paragraphs eligible for License Exception LVS up to ${limit:,}"),
+                "destination": {"in": "B"},
+                "item.order_value_of_eccn": {"lte": limit}}
+        rules.append(_exception(f"ear.740.3.lvs-{limit}", f"License Exception LVS: shipments of up to ${limit:,} to "
+                                "Country Group B", "15 CFR 740.3(a)", edition, verification, when, "LVS", overcomes,
+                                f"The order's items of this ECCN are worth ${limit:,} or less in all (LVS counts the "
+                                "net value per ECCN per shipment).  LVS is unavailable where a restriction of 15 CFR "
+                                "740.2 applies, and a shipment may not be split to stay under the limit."))
+
+
+def _exception(rule_id, title, citation, edition, verification, when, code, overcomes, message) -> dict:
+    return {"id": rule_id, "title": title, "citation": citation, "effective": {"from": edition},
+            "verification": verification + "; the exception's paragraphs are read only where the CCL text is plain",
+            "when": when, "then": {"decision": "LICENSE_EXCEPTION", "license_exception": code,
+                                   "overcomes": overcomes, "message": message}}
 
 
 def _eccn_set(set_id: str, title: str, members: list[str], edition: str) -> dict:
@@ -356,7 +488,8 @@ HEADER = """\
 # special chart cell, and a HOLD rule for each control whose scope depends on facts an order does
 # not carry.  Cells that the advanced-computing pack decides (742.6(a)(6)(iii), (i)(B)) get an ECCN
 # set here but no rule; tests/test_country_chart.py keeps those sets inside the hand-written ones.
-# Not read from the data, with their reasons: {notes}
+# What the script did not read from the data (no rule or exception is made of it):
+{notes}
 """
 
 
@@ -367,9 +500,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     ccl_file = max(args.data.glob("ccl-cat3-4-5-*.json"))
     chart_file = max(args.data.glob("country-chart-*.json"))
-    pack = build(json.loads(ccl_file.read_text()), json.loads(chart_file.read_text()))
+    groups_file = max(args.data.glob("country-groups-*.json"))
+    pack = build(json.loads(ccl_file.read_text()), json.loads(chart_file.read_text()),
+                 json.loads(groups_file.read_text()))
     body = render(pack)
-    notes = "; ".join(pack.notes) or "none"
+    notes = "\n".join(f"#   {note}" for note in pack.notes) or "#   nothing"
     text = HEADER.format(source=f"{ccl_file.name} and {chart_file.name}", edition=pack.edition, notes=notes)
     text += "jurisdiction: US-EAR\n\n" + yaml.safe_dump(body, sort_keys=False, width=110, allow_unicode=True, default_flow_style=None)
     args.out.write_text(text)
