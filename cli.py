@@ -19,6 +19,7 @@ from controls.errors import ChipgateError, InputError
 from controls.lists.store import ListStore
 from controls.orders import read_orders
 from controls.report import EXIT_CODES, render, render_screening
+from controls.rulebook.yamlsource import brief
 
 
 class _Date(click.ParamType):
@@ -44,7 +45,9 @@ FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), de
 def _fail(exc: BaseException) -> None:
     code = exc.exit_code if isinstance(exc, ChipgateError) else 1
     prefix = "error" if code == 2 else "internal error"
-    click.echo(f"{prefix}: {exc}", err=True)
+    # every problem on its own line, none of them unbounded (a message may quote the input)
+    message = "\n".join(brief(line, 1000) for line in str(exc).splitlines()[:1000])
+    click.echo(f"{prefix}: {message}", err=True)
     sys.exit(code)
 
 

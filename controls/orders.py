@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from .errors import InputError, Problem
 from .models import Transaction
-from .rulebook.yamlsource import YamlError, line_of, load_yaml, loads_yaml
+from .rulebook.yamlsource import YamlError, brief, line_of, load_yaml, loads_yaml
 
 
 def read_orders(path: str | Path, text: str | None = None) -> tuple[list[Transaction], bool]:
@@ -23,6 +23,8 @@ def read_orders(path: str | Path, text: str | None = None) -> tuple[list[Transac
         raise InputError(str(exc.problem)) from None
     if data is None:
         raise InputError(f"{name}: empty file, expected a transaction or a list of transactions")
+    if data == []:
+        raise InputError(f"{name}: empty batch, expected at least one transaction")
     batch = data if isinstance(data, list) else [data]
     problems: list[Problem] = []
     orders = []
@@ -50,8 +52,8 @@ def _problems(name: str, raw: Any, exc: ValidationError, index: int | None) -> l
         loc = tuple(error["loc"])
         field = ".".join(str(p) for p in loc) or "transaction"
         message = f"unknown field {loc[-1]!r}" if error["type"] == "extra_forbidden" else error["msg"]
-        message = message.removeprefix("Value error, ")
-        where = f"transaction {txn_id}" if txn_id else (f"transaction #{index}" if index is not None else None)
+        message = brief(message.removeprefix("Value error, "), 500)
+        where = f"transaction {brief(txn_id)}" if txn_id else (f"transaction #{index}" if index is not None else None)
         problems.append(Problem(name, line_of(raw, loc), f"{field}: {message}", where))
     return problems
 

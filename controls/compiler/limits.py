@@ -3,15 +3,25 @@
 The engine does not fail cleanly at these limits: 512 children under one alpha node makes
 ``create_ruleset`` or a later assert hang forever, and the other limits surface as cryptic C error
 codes at run time.  We refuse such a bundle with an explanation instead.
+
+Children are counted the way durable-rules' ``createAlpha`` (rete.c) builds its network: every
+pattern starts at one shared root; a test is a child of the node before it, shared with every
+identical test there; each branch of an ``$or`` is such a child of the node before the ``$or``,
+and the branches join again in a new node of their own (linked from each branch's end as a
+``$nex``-style child, which lives in a separate, smaller list, as do ``$nex`` tests); the last
+node of a pattern links to its rule's beta node.
 """
 from __future__ import annotations
 
+import itertools
 import json
 
 from ..errors import Problem, RuleError
 from ..rulebook.loader import LoadedRule
 
 MAX_CHILDREN = 256      # engine hangs at 512; we keep half of that as margin
+MAX_NEX_CHILDREN = 127  # NEXT_LIST_LENGTH: $nex tests and $or joins below one node (error 107 beyond)
+MAX_BETAS = 255         # BETA_LIST_LENGTH: rules ending on one node (error 108 beyond)
 MAX_SEQUENCE = 32       # expression-sequence entries per pattern (each $and/$or costs 2)
 MAX_RULES = 4096
 MAX_PROPERTIES = 240    # 255 per message, less sid, id and headroom
@@ -32,7 +42,7 @@ def check_limits(compiled: dict[str, dict], rules: dict[str, LoadedRule], line_p
         if props > MAX_PROPERTIES:
             problem(None, f"a {name} fact would carry {props} properties; the engine allows {MAX_PROPERTIES}")
 
-    children: dict[tuple, set[str]] = {}
+    network = _Network()
     for rule_id, rule in compiled.items():
         patterns = rule["all"]
         if len(patterns) > MAX_PATTERNS:
@@ -43,16 +53,15 @@ def check_limits(compiled: dict[str, dict], rules: dict[str, LoadedRule], line_p
             if cost > MAX_SEQUENCE:
                 problem(rule_id, f"the {alias} condition is too complex for the engine ({cost} > {MAX_SEQUENCE} "
                                  "expression slots); split the rule or move a list into a named set")
-            tests = expr["$and"] if "$and" in expr else [expr]
-            path: tuple = (alias,)
-            for test in tests:
-                key = json.dumps(test, sort_keys=True)
-                children.setdefault(path, set()).add(key)
-                path = path + (key,)
-    for path, keys in children.items():
-        if len(keys) > MAX_CHILDREN:
-            problem(None, f"{len(keys)} distinct tests share one engine node (limit {MAX_CHILDREN}); "
-                          "move long value lists into named sets")
+            network.add(network.walk(expr, network.ROOT, rule_id), (rule_id, alias), "betas", rule_id)
+    for kind, limit, what in (("tests", MAX_CHILDREN, "distinct tests share one engine node"),
+                              ("nex", MAX_NEX_CHILDREN, "missing-fact tests and ends of an any share one engine node"),
+                              ("betas", MAX_BETAS, "rules end on the same engine node")):
+        for added in network.children[kind].values():
+            if len(added) > limit:
+                rule_id = list(added.values())[limit]  # the rule that went past the limit
+                problem(rule_id, f"{len(added)} {what} (limit {limit}; each branch of an any counts); "
+                                 "move long value lists into named sets or give the rules distinct conditions")
     if problems:
         raise RuleError(problems)
 
@@ -63,3 +72,31 @@ def _sequence_cost(expr) -> int:
             if connector in expr:
                 return 2 + sum(_sequence_cost(e) for e in expr[connector])
     return 1
+
+
+class _Network:
+    """The alpha nodes a ruleset creates, as (node -> {child key: first rule adding it}) per kind of link."""
+
+    ROOT = ()
+
+    def __init__(self):
+        self.children: dict[str, dict[object, dict[object, str]]] = {"tests": {}, "nex": {}, "betas": {}}
+        self._joins = itertools.count()
+
+    def add(self, parent, child, kind: str, rule_id: str):
+        self.children[kind].setdefault(parent, {}).setdefault(child, rule_id)
+        return child
+
+    def walk(self, expr: dict, node, rule_id: str):
+        """Add the nodes ``expr`` creates below ``node``; return the node it ends on."""
+        if "$and" in expr:
+            for test in expr["$and"]:
+                node = self.walk(test, node, rule_id)
+            return node
+        if "$or" in expr:
+            join = ("join", next(self._joins))  # never shared
+            for branch in expr["$or"]:
+                self.add(self.walk(branch, node, rule_id), join, "nex", rule_id)
+            return join
+        key = json.dumps(expr, sort_keys=True)
+        return self.add(node, node + (key,), "nex" if "$nex" in expr else "tests", rule_id)

@@ -8,12 +8,22 @@ failure modes (see the durable-rules notes): facts, never events; one fresh sess
 engine's state has no locks of its own; "not handled" means "no rule matched", not an error.
 The facts of one stratum go in as one batch, drained of every action they trigger before the
 next batch.
+
+Two traps of the C engine are closed here.  ``delete_state`` frees the session's action context
+(``context.messages``, ``context.stateFact``), which the engine sets only when an action starts and
+never initialises when it creates the session: deleting a session in which no rule fired frees
+stray pointers (``free(): invalid pointer``, exit 134), as an order dated before every rule did.
+So every session opens with a fact that fires a rule of our own, and only an opened session is
+deleted.  And a fork while another thread holds a network's lock would leave the child waiting
+for a thread it does not have: the child gets fresh locks.
 """
 from __future__ import annotations
 
 import itertools
 import json
+import os
 import threading
+import weakref
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -26,6 +36,9 @@ _names = itertools.count()
 _HANDLED, _NOT_HANDLED, _ALREADY_OBSERVED, _NO_ACTION = 0, 1, 2, 3
 
 Firing = tuple[str, dict[str, dict]]  # (rule name, {alias: matched fact})
+
+OPEN_RULE = "chipgate.open-session"  # fires on the opening fact, so that every session starts an action
+_OPEN = {OPEN_RULE: {"all": [{"open": {"kind": "session-open"}}]}}
 
 
 def _engine_call(what: str, function, *args):
@@ -42,6 +55,12 @@ class Session:
 
     def __init__(self, handle: int, sid: str):
         self._handle, self._sid = handle, sid
+
+    def open(self) -> None:
+        """Fire our own rule once, so that the engine initialises what ``delete_state`` frees."""
+        firings = self.assert_facts([{"kind": "session-open", "id": "open"}])
+        if [name for name, _ in firings] != [OPEN_RULE]:
+            raise EngineError(f"rule engine did not open the session (fired {firings!r:.200})")
 
     def assert_facts(self, facts: list[dict]) -> list[Firing]:
         """Assert facts in one call and run every rule they complete.
@@ -62,8 +81,7 @@ class Session:
         pending = _engine_call("start an action", _engine.start_action_for_state, self._handle, state)
         message = pending[1] if pending else None
         while message:
-            for name, matched in json.loads(message).items():
-                firings.append((name, matched))
+            firings += json.loads(message).items()
             message = _engine_call("complete an action", _engine.complete_and_start_action, self._handle, state)
         return firings
 
@@ -75,10 +93,13 @@ class RuleNetwork:
         self._name = f"chipgate_{next(_names)}"
         self._handle = None
         if rules:
-            definition = json.dumps(rules, ensure_ascii=False)
+            if OPEN_RULE in rules:
+                raise EngineError(f"the rule name {OPEN_RULE} is reserved")
+            definition = json.dumps({**rules, **_OPEN}, ensure_ascii=False)
             self._handle = _engine_call("create the ruleset", _engine.create_ruleset, self._name, definition)
         self._lock = threading.Lock()
         self._sids = itertools.count()
+        _networks.add(self)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -86,14 +107,21 @@ class RuleNetwork:
             if self._handle is None:
                 yield _NullSession()
                 return
-            sid = str(next(self._sids))
+            session = Session(self._handle, str(next(self._sids)))
+            session.open()  # raises before anything needs deleting
             try:
-                yield Session(self._handle, sid)
+                yield session
             finally:
-                try:
-                    _engine.delete_state(self._handle, sid)
-                except Exception:
-                    pass  # no fact reached the engine, so the session never existed
+                _engine_call("delete a session", _engine.delete_state, self._handle, session._sid)
+
+    def _after_fork(self) -> None:
+        # the thread that held the lock in the parent does not exist in the child; its session
+        # is abandoned (a fresh sid follows), the ruleset itself is intact (C calls hold the GIL)
+        self._lock = threading.Lock()
+
+
+_networks: "weakref.WeakSet[RuleNetwork]" = weakref.WeakSet()
+os.register_at_fork(after_in_child=lambda: [network._after_fork() for network in list(_networks)])
 
 
 class _NullSession:

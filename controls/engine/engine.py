@@ -37,6 +37,7 @@ DEFAULT_RULES = Path(__file__).resolve().parent.parent.parent / "rules"
 
 CONFLICT_RULE = "chipgate.conflicting-derivation"
 PARAGRAPH_RULE = "chipgate.most-restrictive-paragraph"
+BEFORE_RULES = "chipgate.no-rule-in-force"
 AFFILIATE_SET = "affiliate-lists"  # the rule pack's set of lists whose affiliates share their restrictions
 
 
@@ -76,6 +77,7 @@ class Engine:
         self._because = Explainer()
         self._paragraphs = ParagraphReadings(compiled.book)
         self.ruleset = Ruleset(version=compiled.version, digest=compiled.book.digest)
+        self._first_day = min((r.rule.effective.start for r in compiled.book.rules), default=None)
         self.lists = screener.snapshots if screener else []
 
     @classmethod
@@ -117,6 +119,7 @@ class Engine:
         checked = lines + [{**lines[i], "item.eccn": eccn} for i, eccn in readings]
         parties = [party_values(p, s.facts()) for p, s in zip(txn.parties, screens)]
         findings, derivations = self._evaluate(checked, parties, screens, day)
+        findings += self._before_rules(day, len(checked))
         warnings = self._warnings(findings, day, bool(txn.parties))
         warnings += [f"{p.role} {p.name!r} resembles {m.list} entry {m.entry!r} (score {m.score:.2f}); {m.allowed}"
                      for p, s in zip(txn.parties, screens) for m in s.matches if m.allowed]
@@ -313,6 +316,18 @@ class Engine:
                             f"item's full ECCN (paragraph included) to have it decided."))
                 results[i].decision = Decision.most_restrictive([results[i].decision, Decision.HOLD])
         return results, kept
+
+    def _before_rules(self, day: dt.date, lines: int) -> list[Finding]:
+        """A date before the bundle's first rule holds every line: no rule of the bundle can judge it."""
+        if self._first_day is None or day >= self._first_day:
+            return []
+        return [Finding(rule=BEFORE_RULES, citation="chipgate rule bundle", effect=Decision.HOLD, line=i,
+                        title="No rule in force on this date",
+                        because=[f"date {day} is before {self._first_day}, when the bundle's earliest rule "
+                                 "takes effect"],
+                        message=f"No rule of bundle {self.ruleset.version} is in force on {day}; judge this "
+                                "transaction by the regulations of its date.")
+                for i in range(lines)]
 
     def _conflict(self, line: int, first: LoadedRule, second: LoadedRule) -> Finding:
         return Finding(rule=CONFLICT_RULE, citation="chipgate rule bundle", effect=Decision.HOLD, line=line,

@@ -1,16 +1,25 @@
 """Read YAML while remembering the line of every key and list item.
 
 Rule authors get errors that point at ``file:line``; this module is what makes that possible.
+It also refuses input that would exhaust the process: aliases that expand past a node budget
+(a 678-byte "billion laughs" file), nesting deeper than any rule or order needs (the parser
+recurses), and integers too long to convert.
 """
 from __future__ import annotations
 
 import re
+import reprlib
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from ..errors import Problem
+
+MAX_ALIAS_NODES = 20_000  # nodes that aliases may add once expanded (the generated country chart adds about 100)
+MAX_DEPTH = 64            # nesting levels
+MAX_INT_DIGITS = 40
+BRIEF = 80                # characters of a value an error message shows
 
 
 class LineDict(dict):
@@ -36,6 +45,60 @@ class LineList(list):
 class _Loader(yaml.SafeLoader):
     """SafeLoader with YAML 1.2 booleans (Norway's code ``NO`` must stay the text "NO") and dates
     left as text, so that pydantic checks them and a bad one is an error naming its field."""
+
+    _depth = 0
+    _aliased = 0
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) and event.anchor in self.anchors:
+            self._aliased += _expanded_size(self.anchors[event.anchor], self.__dict__.setdefault("_sizes", {}))
+            if self._aliased > MAX_ALIAS_NODES:
+                raise yaml.composer.ComposerError(
+                    None, None, f"aliases expand to more than {MAX_ALIAS_NODES} nodes; write the values out",
+                    event.start_mark)
+            return super().compose_node(parent, index)
+        if self._depth >= MAX_DEPTH:
+            raise yaml.composer.ComposerError(None, None, f"nested deeper than {MAX_DEPTH} levels", event.start_mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_yaml_int(self, node):
+        if len(node.value) > MAX_INT_DIGITS:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"integer of {len(node.value)} characters is too long", node.start_mark)
+        return super().construct_yaml_int(node)
+
+
+def _expanded_size(root: yaml.Node, sizes: dict[int, int]) -> int:
+    """Nodes in ``root`` with every alias written out (memoised by node, without recursion)."""
+    stack = [(root, False)]
+    while stack:
+        node, ready = stack.pop()
+        if id(node) in sizes:
+            continue
+        children = ([c for pair in node.value for c in pair] if isinstance(node, yaml.MappingNode)
+                    else node.value if isinstance(node, yaml.SequenceNode) else [])
+        if ready:
+            # a child still unsized is an ancestor: a recursive alias, which the constructor refuses
+            sizes[id(node)] = 1 + sum(sizes.get(id(c), 1) for c in children)
+        else:
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if id(c) not in sizes)
+    return sizes[id(root)]
+
+
+def brief(value: Any, limit: int = BRIEF) -> str:
+    """``value`` as an error message may show it: bounded however large or deep it is."""
+    text = value if isinstance(value, str) else _brief_repr.repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+_brief_repr = reprlib.Repr()
+_brief_repr.maxlevel, _brief_repr.maxstring, _brief_repr.maxother = 3, BRIEF, BRIEF
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -67,6 +130,7 @@ def _sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
     return result
 
 
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
 
