@@ -179,3 +179,35 @@ def test_the_pack_is_what_the_generator_makes_of_the_data(tmp_path):
     subprocess.run([sys.executable, str(REPO / "tools" / "ccl_chart.py"), str(EAR), "-o", str(out)],
                    check=True, capture_output=True)
     assert out.read_text() == (REPO / "rules" / "ear" / "country-chart.yaml").read_text()
+
+
+# --- License Exceptions LVS (15 CFR 740.3) and GBS (740.4) -----------------------------------------
+
+@pytest.mark.parametrize("lines, expected", [
+    ([3000], Decision.LICENSE_EXCEPTION),          # 3C001: LVS $3,000, to Country Group B
+    (["3000.01"], Decision.LICENSE_REQUIRED),      # a cent over the limit
+    ([2000, 1000], Decision.LICENSE_EXCEPTION),    # the limit counts the ECCN's lines together
+    ([2000, "1000.01"], Decision.LICENSE_REQUIRED),
+    ([None], Decision.LICENSE_REQUIRED),           # no value: the exception cannot be shown to apply
+])
+def test_lvs_value_limit_per_eccn(engine, lines, expected):
+    txn = order("SG", date=DAY, eccn="3C001")
+    item = txn["items"][0]
+    txn["items"] = [dict(item, sku=f"L{n}", **({} if v is None else {"unit_value": v})) for n, v in enumerate(lines)]
+    result = engine.check(txn)
+    assert result.decision == expected
+    assert ("ear.740.3.lvs-3000" in fired(result)) == (expected == Decision.LICENSE_EXCEPTION)
+    if expected == Decision.LICENSE_EXCEPTION:
+        assert next(f for f in result.findings if f.rule == "ear.738.chart.ns2").overcome_by == "ear.740.3.lvs-3000"
+
+
+@pytest.mark.parametrize("eccn, destination, expected", [
+    ("3C005", "SG", Decision.LICENSE_EXCEPTION),       # GBS: yes
+    ("3C005", "CN", Decision.LICENSE_REQUIRED),        # China is not in Country Group B
+    ("3B001.j", "AE", Decision.LICENSE_EXCEPTION),     # 3B001: GBS yes, except a.3, c.1.a, c.1.c, e, f, q
+    ("3B001.f.2", "AE", Decision.LICENSE_REQUIRED),    # lithography is excepted
+])
+def test_gbs_to_country_group_b(engine, eccn, destination, expected):
+    result = engine.check(order(destination, date=DAY, eccn=eccn, unit_value=1_000_000))
+    assert result.decision == expected
+    assert ("ear.740.4.gbs" in fired(result)) == (expected == Decision.LICENSE_EXCEPTION)

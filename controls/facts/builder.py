@@ -40,6 +40,7 @@ def line_values(txn: Transaction, item: Item) -> Values:
         "item.cn_control_code": item.cn_control_code,
         "item.cn_content_value": item.cn_content_value,
     }
+    values["item.order_value_of_eccn"] = order_value_of_eccn(txn, item.eccn)
     if item.us_content_value is not None and item.unit_value:
         values["item.us_content_pct"] = 100.0 * item.us_content_value / item.unit_value
     if chip is not None:
@@ -54,6 +55,17 @@ def line_values(txn: Transaction, item: Item) -> Values:
             "item.chip.us_available_2026_01_15": chip.us_available_2026_01_15,
         })
     return {k: _number(v) for k, v in present(values).items()}
+
+
+def order_value_of_eccn(txn: Transaction, eccn: str | None):
+    """What the order's items of this ECCN are worth together (LVS limits count per ECCN per shipment);
+    unknown if any of them has no unit value."""
+    if eccn is None:
+        return None
+    same = [i for i in txn.items if i.eccn == eccn]
+    if any(i.unit_value is None for i in same):
+        return None
+    return sum(i.quantity * i.unit_value for i in same)
 
 
 def party_values(party: Party, screening: Values) -> Values:

@@ -54,6 +54,7 @@ LINE_FIELDS: dict[str, FieldType] = {
     "item.hs_code": TEXT,
     "item.cn_control_code": TEXT,
     "item.cn_content_value": NUMBER,
+    "item.order_value_of_eccn": NUMBER,  # quantity x unit value of every line with this line's ECCN
 }
 
 PARTY_FIELDS: dict[str, FieldType] = {
