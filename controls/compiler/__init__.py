@@ -4,12 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..facts.catalog import LINE_FIELDS, PARTY_FIELDS
+from ..rulebook.conditions import leaves
 from ..rulebook.loader import LoadedRule, RuleBook
-from .expressions import Probe, ProbeRegistry, to_durable
+from .expressions import Probe, ProbeRegistry, probe_id, to_durable
 from .limits import check_limits
 from .strata import stratify
 
-__all__ = ["CompiledBundle", "Probe", "compile_rulebook"]
+__all__ = ["CompiledBundle", "Probe", "compile_rulebook", "probe_id"]
 
 
 @dataclass(frozen=True)
@@ -17,9 +18,9 @@ class CompiledBundle:
     book: RuleBook
     rules: dict[str, LoadedRule]
     strata: int
-    probes: dict[tuple[str, object], Probe]  # (fact, set) -> the membership question asked of it
+    probes: dict[tuple[str, str, object], Probe]  # probe_id(leaf) -> the question asked of a fact
     network: dict[str, dict]
-    fields_read: frozenset[str]  # only these facts (and probe answers) need to reach the engine
+    fields_read: frozenset[str]  # the facts the network tests itself; only these (and probe answers) reach it
 
     @property
     def version(self) -> str:
@@ -39,7 +40,8 @@ def compile_rulebook(book: RuleBook) -> CompiledBundle:
         strata=1 + max(stratum_of.values(), default=-1),
         probes=dict(probes.probes),
         network=network,
-        fields_read=frozenset(field for rule in book.rules for field in rule.reads()),
+        fields_read=frozenset(leaf.field for rule in book.rules for cond in (rule.when, rule.for_party)
+                              if cond is not None for leaf in leaves(cond) if not leaf.is_probe),
     )
 
 

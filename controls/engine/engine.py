@@ -7,7 +7,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from ..compiler import CompiledBundle, compile_rulebook
+from ..compiler import CompiledBundle, compile_rulebook, probe_id
 from ..countries import check_country
 from ..errors import InputError
 from ..facts.builder import FactBuilder, Values, line_values, party_values, present
@@ -200,9 +200,9 @@ class Engine:
         return fired, derivations, conflicts
 
     def _explainer(self, values: Values, answers: dict[str, bool]):
-        """(value_of, member) for explanations: the facts and the set answers the engine saw."""
+        """(value_of, member) for explanations: the facts and the probe answers the engine saw."""
         probes = self._compiled.probes
-        return values.get, lambda leaf: answers.get(probes[(leaf.field, leaf.value)].key)
+        return values.get, lambda leaf: answers.get(probes[probe_id(leaf)].key)
 
     def _derivation(self, rule: LoadedRule, values: Values, answers: dict[str, bool]) -> Derivation:
         return Derivation(rule=rule.id, citation=rule.rule.citation, facts=dict(rule.derive),

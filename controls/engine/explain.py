@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from ..numbers import plain
 from ..rulebook.conditions import All, Any_, Cond, Leaf, Not, holds, leaves
 
 
@@ -25,17 +26,17 @@ class Explainer:
         if key not in self._inputs:
             found = list(leaves(cond))
             self._inputs[key] = (tuple(sorted({leaf.field for leaf in found})),
-                                 tuple(leaf for leaf in found if leaf.is_membership))
+                                 tuple(leaf for leaf in found if leaf.is_probe))
             self._conds[key] = cond
-        fields, memberships = self._inputs[key]
+        fields, probed = self._inputs[key]
         facts = tuple(_frozen(value_of(f)) for f in fields)
-        answers = tuple(member(leaf) for leaf in memberships)
+        answers = tuple(member(leaf) for leaf in probed)
         return list(self._explain(key, facts, answers))
 
     def _uncached(self, key: int, facts: tuple, answers: tuple) -> tuple[str, ...]:
-        fields, memberships = self._inputs[key]
+        fields, probed = self._inputs[key]
         values = dict(zip(fields, facts))
-        known = dict(zip(memberships, answers))
+        known = dict(zip(probed, answers))
         return tuple(because(self._conds[key], values.get, known.get))
 
 
@@ -64,6 +65,6 @@ def _describe(leaf: Leaf, value, negate: bool) -> str:
         return f"{leaf.field} missing, so {rule}"
     if leaf.op == "exists" or (leaf.op == "eq" and not negate):
         return rule
-    if isinstance(value, float):
-        value = int(value) if value.is_integer() else round(value, 4)
+    if not isinstance(value, (str, bool, list, tuple)):
+        value = plain(value)
     return f"{leaf.field} = {value} ({rule.replace(leaf.field + ' ', '', 1)})"

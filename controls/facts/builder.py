@@ -2,9 +2,9 @@
 
 Facts are plain ``{field: value}`` maps keyed by catalogue names (``item.chip.tpp``).  Missing
 data stays missing (never ``None``: durable-rules treats a null as present); an empty list is
-missing too.  Performance
-density and the U.S.-content share are computed here, once, in Python arithmetic, because the
-engine's own arithmetic does C integer division.
+missing too.  Numbers are exact (``Decimal``; performance density and the U.S.-content share are
+``Fraction``s computed here) and never reach the engine: every comparison on them is a probe
+answered here, and the engine sees only its boolean answer.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any
 
 from ..compiler import CompiledBundle, Probe
 from ..models import Item, Party, Transaction
+from ..numbers import compare, exact
 from .sets import SetResolver
 
 Values = dict[str, Any]
@@ -25,21 +26,21 @@ def line_values(txn: Transaction, item: Item) -> Values:
         "destination": txn.destination,
         "export_from": txn.export_from,
         "end_uses": list(txn.end_uses),
-        "party_count": float(len(txn.parties)),
+        "party_count": len(txn.parties),
         "item.eccn": item.eccn,
         "item.origin": item.origin,
         "item.quantity": item.quantity,
         "item.unit_value": item.unit_value,
         "item.us_content_value": item.us_content_value,
         "item.direct_product_of": item.direct_product_of,
-        "item.direct_product_count": None if item.direct_product_of is None else float(len(item.direct_product_of)),
+        "item.direct_product_count": None if item.direct_product_of is None else len(item.direct_product_of),
         "item.material": item.material,
         "item.hs_code": item.hs_code,
         "item.cn_control_code": item.cn_control_code,
         "item.cn_content_value": item.cn_content_value,
     }
     if item.us_content_value is not None and item.unit_value:
-        values["item.us_content_pct"] = 100.0 * item.us_content_value / item.unit_value
+        values["item.us_content_pct"] = exact(item.us_content_value) * 100 / exact(item.unit_value)
     if chip is not None:
         values.update({
             "item.chip.tpp": chip.tpp,
@@ -50,7 +51,7 @@ def line_values(txn: Transaction, item: Item) -> Values:
             "item.chip.interconnect_bandwidth": chip.interconnect_bandwidth,
             "item.chip.dram_bandwidth": chip.dram_bandwidth,
         })
-    return {k: _number(v) for k, v in present(values).items()}
+    return present(values)
 
 
 def party_values(party: Party, screening: Values) -> Values:
@@ -62,11 +63,6 @@ def party_values(party: Party, screening: Values) -> Values:
 def present(values: Values) -> Values:
     """The facts that are known: no None, no empty list."""
     return {k: v for k, v in values.items() if v is not None and v != []}
-
-
-def _number(value):
-    # one numeric type for the engine: it compares int and float operands inconsistently
-    return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 class FactBuilder:
@@ -91,7 +87,9 @@ class FactBuilder:
     def _answers_for(self, field: str, value, epoch: dt.date) -> dict[str, bool]:
         contains = self._resolver.contains
         values = value if isinstance(value, tuple) else (value,)
-        return {p.key: any(contains(p.target, v, epoch) for v in values) for p in self._by_field[field]}
+        return {p.key: any(contains(p.target, v, epoch) if p.op == "in" else compare(p.op, v, p.target)
+                           for v in values)
+                for p in self._by_field[field]}
 
     def line_fact(self, index: int, stratum: int, values: Values, answers: dict[str, bool], day: dt.date) -> dict:
         fact = self._engine_facts(values)
@@ -106,6 +104,7 @@ class FactBuilder:
         return fact
 
     def _engine_facts(self, values: Values) -> dict:
-        """The facts some rule reads; a list reaches the engine only as "present" (``in`` uses probes)."""
+        """The facts the network tests itself: texts and booleans; a list or a number reaches it only
+        as "present" (``exists``), since its comparisons are probes."""
         read = self._compiled.fields_read
-        return {k: (True if isinstance(v, list) else v) for k, v in values.items() if k in read}
+        return {k: (v if isinstance(v, (str, bool)) else True) for k, v in values.items() if k in read}

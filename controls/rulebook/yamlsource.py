@@ -5,6 +5,7 @@ Rule authors get errors that point at ``file:line``; this module is what makes t
 from __future__ import annotations
 
 import re
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +35,9 @@ class LineList(list):
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 booleans (Norway's code ``NO`` must stay the text "NO") and dates
-    left as text, so that pydantic checks them and a bad one is an error naming its field."""
+    """SafeLoader with YAML 1.2 booleans (Norway's code ``NO`` must stay the text "NO"), dates
+    left as text, so that pydantic checks them and a bad one is an error naming its field, and
+    numbers with a fraction read exactly as written (``Decimal``, never a binary float)."""
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -45,6 +47,14 @@ _Loader.yaml_implicit_resolvers = {
 }
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+
+def _decimal(loader: _Loader, node: yaml.ScalarNode) -> Decimal:
+    text = loader.construct_scalar(node).replace("_", "").lower()
+    try:
+        return Decimal(text.replace(".inf", "infinity").replace(".nan", "nan"))
+    except InvalidOperation:  # YAML 1.1 sexagesimal (1:30.5)
+        return Decimal(str(loader.construct_yaml_float(node)))
 
 
 def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
@@ -67,6 +77,7 @@ def _sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
     return result
 
 
+_Loader.add_constructor("tag:yaml.org,2002:float", _decimal)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
 
