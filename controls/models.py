@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .countries import check_country
-from .numbers import amount, exact
+from .numbers import amount, exact, ratio
 
 Country = Annotated[str, AfterValidator(check_country)]
 Money = amount()              # U.S. dollars
@@ -96,7 +96,7 @@ class Chip(_Strict):
     @model_validator(mode="after")
     def _density_agrees(self) -> "Chip":
         if self.performance_density is not None and self.tpp is not None and self.die_area_mm2:
-            computed = exact(self.tpp) / exact(self.die_area_mm2)
+            computed = ratio(self.tpp, self.die_area_mm2)
             if abs(computed - exact(self.performance_density)) > computed / 200:
                 raise ValueError(
                     f"performance_density {self.performance_density} disagrees with "
@@ -109,7 +109,7 @@ class Chip(_Strict):
         if self.performance_density is not None:
             return self.performance_density
         if self.tpp is not None and self.die_area_mm2:
-            return exact(self.tpp) / exact(self.die_area_mm2)
+            return ratio(self.tpp, self.die_area_mm2)
         return None
 
 

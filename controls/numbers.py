@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 from typing import Annotated
 
 from pydantic import Field, PlainSerializer
@@ -21,6 +22,12 @@ _DECIMAL_PLACES = 6  # shown before a value that does not end is rounded
 def exact(value: Number) -> Fraction:
     """The value as a fraction (a Decimal converts exactly)."""
     return value if isinstance(value, Fraction) else Fraction(value)
+
+
+@lru_cache(maxsize=4096)
+def ratio(part: Number, whole: Number, scale: int = 1) -> Fraction:
+    """``scale * part / whole`` exactly (orders repeat their values: computed once for each)."""
+    return exact(part) * scale / exact(whole)
 
 
 def compare(op: str, value: Number, threshold: Number) -> bool:

@@ -35,13 +35,15 @@ def probe_id(leaf: Leaf) -> tuple[str, str, object]:
 class ProbeRegistry:
     def __init__(self):
         self.probes: dict[tuple[str, str, object], Probe] = {}
+        self.keys: dict[Leaf, str] = {}  # each probe leaf of the bundle -> the key of its answer
 
     def key_for(self, leaf: Leaf) -> str:
         ident = probe_id(leaf)
         if ident not in self.probes:
             field, op, target = ident
             self.probes[ident] = Probe(f"{op}_{len(self.probes)}", field, op, target)
-        return self.probes[ident].key
+        self.keys[leaf] = self.probes[ident].key
+        return self.keys[leaf]
 
 
 def to_durable(cond: Cond, probes: ProbeRegistry, negate: bool = False) -> dict:

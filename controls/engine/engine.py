@@ -7,7 +7,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from ..compiler import CompiledBundle, compile_rulebook, probe_id
+from ..compiler import CompiledBundle, compile_rulebook
 from ..countries import check_country
 from ..errors import InputError
 from ..facts.builder import FactBuilder, Values, line_values, party_values, present
@@ -201,8 +201,8 @@ class Engine:
 
     def _explainer(self, values: Values, answers: dict[str, bool]):
         """(value_of, member) for explanations: the facts and the probe answers the engine saw."""
-        probes = self._compiled.probes
-        return values.get, lambda leaf: answers.get(probes[probe_id(leaf)].key)
+        keys = self._compiled.probe_keys
+        return values.get, lambda leaf: answers.get(keys[leaf])
 
     def _derivation(self, rule: LoadedRule, values: Values, answers: dict[str, bool]) -> Derivation:
         return Derivation(rule=rule.id, citation=rule.rule.citation, facts=dict(rule.derive),

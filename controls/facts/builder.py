@@ -14,7 +14,7 @@ from typing import Any
 
 from ..compiler import CompiledBundle, Probe
 from ..models import Item, Party, Transaction
-from ..numbers import compare, exact
+from ..numbers import compare, ratio
 from .sets import SetResolver
 
 Values = dict[str, Any]
@@ -40,7 +40,7 @@ def line_values(txn: Transaction, item: Item) -> Values:
         "item.cn_content_value": item.cn_content_value,
     }
     if item.us_content_value is not None and item.unit_value:
-        values["item.us_content_pct"] = exact(item.us_content_value) * 100 / exact(item.unit_value)
+        values["item.us_content_pct"] = ratio(item.us_content_value, item.unit_value, 100)
     if chip is not None:
         values.update({
             "item.chip.tpp": chip.tpp,
