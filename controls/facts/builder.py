@@ -79,9 +79,9 @@ class FactBuilder:
         """Answers of every probe about ``values`` (only about ``fields``, if given); missing facts get none."""
         found: dict[str, bool] = {}
         epoch = self._resolver.first_day(day)
-        for field, value in values.items():
-            if field in self._by_field and (fields is None or field in fields):
-                found.update(self._field_answers(field, tuple(value) if isinstance(value, list) else value, epoch))
+        for field in self._by_field.keys() & (values.keys() if fields is None else values.keys() & fields):
+            value = values[field]
+            found.update(self._field_answers(field, tuple(value) if isinstance(value, list) else value, epoch))
         return found
 
     def _answers_for(self, field: str, value, epoch: dt.date) -> dict[str, bool]:
