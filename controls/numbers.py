@@ -40,7 +40,8 @@ def plain(value: Number) -> str:
     """A number as an analyst writes it: ``25``, ``5.92``, ``0.00005``; ``about 25.000763`` if it does not end."""
     fraction = exact(value)
     shown = round(fraction, _DECIMAL_PLACES)
-    text = format(Decimal(shown.numerator) / Decimal(shown.denominator), "f")
+    digits = Decimal(int(shown * 10**_DECIMAL_PLACES)).as_tuple()  # exact, however many digits
+    text = format(Decimal((digits.sign, digits.digits, -_DECIMAL_PLACES)), "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text if shown == fraction else f"about {text}"
