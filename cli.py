@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import click
@@ -34,7 +35,20 @@ class _Date(click.ParamType):
             self.fail(f"{value!r} is not a date (YYYY-MM-DD)", param, ctx)
 
 
+class _Number(click.ParamType):
+    """A number read exactly from its text; the model checks its range (and refuses inf and nan)."""
+
+    name = "number"
+
+    def convert(self, value, param, ctx):
+        try:
+            return value if isinstance(value, Decimal) else Decimal(str(value).strip())
+        except InvalidOperation:
+            self.fail(f"{value!r} is not a number", param, ctx)
+
+
 DATE = _Date()
+NUMBER = _Number()
 RULES = click.option("--rules", "rules_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
                      help="rule directory (default: the bundled rules)")
 LISTS = click.option("--lists", "lists_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -154,12 +168,12 @@ def lists_status(store: Path | None) -> None:
 
 
 @main.command()
-@click.option("--tpp", type=click.FloatRange(min=0), help="total processing performance")
-@click.option("--die-area", type=click.FloatRange(min=0, min_open=True), help="applicable die area, mm2")
-@click.option("--density", type=click.FloatRange(min=0), help="performance density, if known directly")
+@click.option("--tpp", type=NUMBER, help="total processing performance")
+@click.option("--die-area", type=NUMBER, help="applicable die area, mm2")
+@click.option("--density", type=NUMBER, help="performance density, if known directly")
 @click.option("--datacenter/--not-datacenter", default=None, help="designed or marketed for datacenters")
-@click.option("--mbd", type=click.FloatRange(min=0), help="memory bandwidth density, GB/s per mm2 (HBM)")
-@click.option("--io", "io_rate", type=click.FloatRange(min=0), help="aggregate I/O bandwidth, GB/s (2022 test)")
+@click.option("--mbd", type=NUMBER, help="memory bandwidth density, GB/s per mm2 (HBM)")
+@click.option("--io", "io_rate", type=NUMBER, help="aggregate I/O bandwidth, GB/s (2022 test)")
 @click.option("--date", "on", type=DATE, default=None, help="classify by the rules of this date (default today)")
 @FORMAT
 @RULES

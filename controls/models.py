@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 from enum import Enum
+from fractions import Fraction
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .countries import check_country
+from .numbers import amount, exact, ratio
 
 Country = Annotated[str, AfterValidator(check_country)]
-NonNegative = Annotated[float, Field(ge=0)]
+Money = amount()              # U.S. dollars
+Measure = amount(le=10**12)   # a chip parameter or a quantity
+Area = amount(gt=0, le=10**6)  # mm2
 
 _ECCN = re.compile(r"^(EAR99|[0-9][A-E][0-9]{3}(\.[a-z0-9]{1,3})*)$")
 
@@ -77,15 +82,15 @@ class Party(_Strict):
 class Chip(_Strict):
     """Technical parameters used to classify an IC (Technical Notes to ECCN 3A090)."""
 
-    tpp: NonNegative | None = None
-    die_area_mm2: Annotated[float, Field(gt=0)] | None = None
-    performance_density: NonNegative | None = Field(
+    tpp: Measure | None = None
+    die_area_mm2: Area | None = None
+    performance_density: Measure | None = Field(
         default=None, description="TPP / applicable die area; computed when not given")
     datacenter: bool | None = None
-    memory_bandwidth_density: NonNegative | None = Field(default=None, description="GB/s per mm2")
-    dram_bandwidth: NonNegative | None = Field(
+    memory_bandwidth_density: Measure | None = Field(default=None, description="GB/s per mm2")
+    dram_bandwidth: Measure | None = Field(
         default=None, description="total DRAM bandwidth, GB/s (the 2026-01-15 review-policy test)")
-    interconnect_bandwidth: NonNegative | None = Field(
+    interconnect_bandwidth: Measure | None = Field(
         default=None, description="aggregate bidirectional I/O transfer rate, GB/s (the 2022 3A090 test)")
     us_available_2026_01_15: bool | None = Field(
         default=None, description="commercially available in the United States on 2026-01-15 (91 FR 1684)")
@@ -93,39 +98,39 @@ class Chip(_Strict):
     @model_validator(mode="after")
     def _density_agrees(self) -> "Chip":
         if self.performance_density is not None and self.tpp is not None and self.die_area_mm2:
-            computed = self.tpp / self.die_area_mm2
-            if abs(computed - self.performance_density) > 0.005 * max(computed, 1e-9):
+            computed = ratio(self.tpp, self.die_area_mm2)
+            if abs(computed - exact(self.performance_density)) > computed / 200:
                 raise ValueError(
                     f"performance_density {self.performance_density} disagrees with "
-                    f"tpp / die_area_mm2 = {computed:.4f}")
+                    f"tpp / die_area_mm2 = {float(computed):.4f}")
         return self
 
     @property
-    def density(self) -> float | None:
-        """Performance density as given, else TPP / die area (correctly rounded)."""
+    def density(self) -> Decimal | Fraction | None:
+        """Performance density as given, else TPP / die area as an exact fraction."""
         if self.performance_density is not None:
             return self.performance_density
         if self.tpp is not None and self.die_area_mm2:
-            return self.tpp / self.die_area_mm2
+            return ratio(self.tpp, self.die_area_mm2)
         return None
 
 
 class Item(_Strict):
     sku: str = Field(min_length=1)
     description: str | None = None
-    quantity: NonNegative
-    unit_value: NonNegative | None = None
+    quantity: Measure
+    unit_value: Money | None = None
     eccn: Eccn | None = None
     origin: Country | None = None
     chip: Chip | None = None
-    us_content_value: NonNegative | None = None
+    us_content_value: Money | None = None
     direct_product_of: list[Eccn] | None = None
     ecad_tcad: bool | None = Field(
         default=None, description="ECAD or TCAD software or technology (15 CFR 744.23(a)(2)(iii))")
     material: str | None = None
     hs_code: str | None = None
     cn_control_code: str | None = None
-    cn_content_value: NonNegative | None = None
+    cn_content_value: Money | None = None
 
 
 class Transaction(_Strict):

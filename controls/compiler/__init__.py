@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..facts.catalog import LINE_FIELDS, PARTY_FIELDS
+from ..rulebook.conditions import Leaf, leaves
 from ..rulebook.loader import LoadedRule, RuleBook
 from .expressions import Probe, ProbeRegistry, to_durable
 from .limits import check_limits
@@ -17,9 +18,10 @@ class CompiledBundle:
     book: RuleBook
     rules: dict[str, LoadedRule]
     strata: int
-    probes: dict[tuple[str, object], Probe]  # (fact, set) -> the membership question asked of it
+    probes: dict[tuple[str, str, object], Probe]  # probe_id(leaf) -> the question asked of a fact
+    probe_keys: dict[Leaf, str]  # a probe leaf -> the key of its answer in the facts
     network: dict[str, dict]
-    fields_read: frozenset[str]  # only these facts (and probe answers) need to reach the engine
+    fields_read: frozenset[str]  # the facts the network tests itself; only these (and probe answers) reach it
 
     @property
     def version(self) -> str:
@@ -38,8 +40,10 @@ def compile_rulebook(book: RuleBook) -> CompiledBundle:
         book=book, rules=rules,
         strata=1 + max(stratum_of.values(), default=-1),
         probes=dict(probes.probes),
+        probe_keys=dict(probes.keys),
         network=network,
-        fields_read=frozenset(field for rule in book.rules for field in rule.reads()),
+        fields_read=frozenset(leaf.field for rule in book.rules for cond in (rule.when, rule.for_party)
+                              if cond is not None for leaf in leaves(cond) if not leaf.is_probe),
     )
 
 

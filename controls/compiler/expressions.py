@@ -1,38 +1,49 @@
 """Translate a parsed condition tree into durable-rules' JSON expression form.
 
 Set membership never reaches the engine as a list (durable-rules has no IN operator and a long
-``$or`` would hit its node limits): each distinct (fact, set) pair becomes a *probe*, a boolean
-the fact builder computes before the engine runs.  Negation is pushed down to the leaves with
-its missing-data meaning kept: ``not (tpp >= 4800)`` holds when the TPP is below 4800 *or unknown*.
+``$or`` would hit its node limits), and no number reaches it at all (it compares C doubles, and
+crashes on ``1e+16``): each distinct question (fact in set, fact >= number, ...) becomes a
+*probe*, a boolean the fact builder computes before the engine runs, exactly.  ``tpp < 4800`` is
+the probe ``tpp >= 4800`` answered False, so both share one probe.  Negation is pushed down to the
+leaves with its missing-data meaning kept: ``not (tpp >= 4800)`` holds when the TPP is below 4800
+*or unknown*.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from ..rulebook.conditions import All, Any_, Cond, Leaf, Not
-
-_NEGATED = {"lt": "$gte", "lte": "$gt", "gt": "$lte", "gte": "$lt", "eq": "$neq", "ne": None}
-_OPS = {"lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$gte", "ne": "$neq"}
 
 
 @dataclass(frozen=True)
 class Probe:
-    """A set-membership question answered in Python: is ``field`` (any of its values) in ``target``?"""
+    """A question answered in Python: is ``field`` (any of its values) in ``target`` (op ``in``),
+    or is ``field`` ``gt``/``gte``/``eq`` the number ``target``?"""
 
     key: str
     field: str
-    target: str | frozenset
+    op: str
+    target: str | frozenset | Decimal
+
+
+def probe_id(leaf: Leaf) -> tuple[str, str, object]:
+    """What identifies the probe that answers ``leaf``: leaves asking the same question share it."""
+    return leaf.field, leaf.question[0], leaf.value
 
 
 class ProbeRegistry:
     def __init__(self):
-        self.probes: dict[tuple[str, object], Probe] = {}
+        self.probes: dict[tuple[str, str, object], Probe] = {}
+        self.keys: dict[Leaf, str] = {}  # each probe leaf of the bundle -> the key of its answer
 
     def key_for(self, leaf: Leaf) -> str:
-        ident = (leaf.field, leaf.value)
+        ident = probe_id(leaf)
         if ident not in self.probes:
-            self.probes[ident] = Probe(f"in_{len(self.probes)}", leaf.field, leaf.value)
-        return self.probes[ident].key
+            field, op, target = ident
+            self.probes[ident] = Probe(f"{op}_{len(self.probes)}", field, op, target)
+        self.keys[leaf] = self.probes[ident].key
+        return self.keys[leaf]
 
 
 def to_durable(cond: Cond, probes: ProbeRegistry, negate: bool = False) -> dict:
@@ -50,17 +61,14 @@ def to_durable(cond: Cond, probes: ProbeRegistry, negate: bool = False) -> dict:
 def _leaf(leaf: Leaf, probes: ProbeRegistry, negate: bool) -> dict:
     if leaf.op == "exists":
         return {"$ex" if leaf.value != negate else "$nex": {leaf.field: 1}}
-    if leaf.is_membership:
-        field, wanted = probes.key_for(leaf), leaf.op == "in"
-    else:
-        field, wanted = leaf.field, None
-    if not negate:
-        if wanted is not None:
+    if leaf.is_probe:
+        field, wanted = probes.key_for(leaf), leaf.question[1]
+        if not negate:
             return {field: wanted}
-        return {leaf.field: leaf.value} if leaf.op == "eq" else {_OPS[leaf.op]: {leaf.field: leaf.value}}
+        return {"$or": [{field: not wanted}, {"$nex": {field: 1}}]}
+    # equality of texts and booleans, which the engine compares exactly
+    field, value = leaf.field, leaf.value
     missing = {"$nex": {field: 1}}
-    if wanted is not None:
-        return {"$or": [{field: not wanted}, missing]}
-    if leaf.op == "ne":
-        return {"$or": [{leaf.field: leaf.value}, missing]}
-    return {"$or": [{_NEGATED[leaf.op]: {leaf.field: leaf.value}}, missing]}
+    if leaf.op == "eq":
+        return {"$or": [{"$neq": {field: value}}, missing]} if negate else {field: value}
+    return {"$or": [{field: value}, missing]} if negate else {"$neq": {field: value}}

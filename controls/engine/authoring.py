@@ -75,9 +75,9 @@ class Classification(BaseModel):
 def classify(engine, chip: dict, on: dt.date | None = None) -> Classification:
     """Classify a U.S.-origin IC from its parameters with the bundle's own classification rules."""
     day = on or dt.date.today()
-    txn = Transaction.model_validate({
+    txn = validate_order({
         "id": "classify", "date": day, "export_from": "US", "destination": "CN",
-        "items": [{"sku": "chip", "quantity": 1, "origin": "US", "chip": chip}]})
+        "items": [{"sku": "chip", "quantity": 1, "origin": "US", "chip": chip}]}, "classify")
     result = engine.check(txn)
     line = result.lines[0]
     classifying = [d for d in line.derived if "item.eccn" in d.facts or "item.outside_3a090" in d.facts]

@@ -74,7 +74,7 @@ class Engine:
         self._facts = FactBuilder(compiled, self._resolver)
         self._network = RuleNetwork(compiled.network)
         self._screener = screener
-        self._because = Explainer()
+        self._because = Explainer(compiled.probe_keys)
         self._paragraphs = ParagraphReadings(compiled.book)
         self.ruleset = Ruleset(version=compiled.version, digest=compiled.book.digest)
         self._first_day = min((r.rule.effective.start for r in compiled.book.rules), default=None)
@@ -217,23 +217,18 @@ class Engine:
                     answers[i].update(self._facts.answers(lines[i], day, fields))
         return fired, derivations, conflicts
 
-    def _explainer(self, values: Values, answers: dict[str, bool]):
-        """(value_of, member) for explanations: the facts and the set answers the engine saw."""
-        probes = self._compiled.probes
-        return values.get, lambda leaf: answers.get(probes[(leaf.field, leaf.value)].key)
-
     def _derivation(self, rule: LoadedRule, values: Values, answers: dict[str, bool]) -> Derivation:
         return Derivation(rule=rule.id, citation=rule.rule.citation, facts=dict(rule.derive),
-                          because=self._because(rule.when, *self._explainer(values, answers)))
+                          because=self._because(rule.when, values, answers))
 
     def _finding(self, rule_id: str, line_facts, party_facts, line: int, day: dt.date) -> Finding:
         rule = self._compiled.rules[rule_id]
         then = rule.rule.then
-        reasons = self._because(rule.when, *self._explainer(*line_facts))
+        reasons = self._because(rule.when, *line_facts)
         role, matches = None, []
         if party_facts is not None:
             values, answers, screen = party_facts
-            reasons += self._because(rule.for_party, *self._explainer(values, answers))
+            reasons += self._because(rule.for_party, values, answers)
             role = values["party.role"]
             matches = self._matches_behind(rule, screen, day)
         enforced = enforced_on(rule.rule, day)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from ..numbers import plain
 from ..rulebook.conditions import All, Any_, Cond, Leaf, Not, holds, leaves
 
 
@@ -15,27 +16,29 @@ class Explainer:
     """``because`` with a memory: orders repeat their SKUs and destinations, so the same condition
     meets the same facts again and again.  One per engine (it keys conditions by identity)."""
 
-    def __init__(self, size: int = 16384):
-        self._inputs: dict[int, tuple[tuple[str, ...], tuple[Leaf, ...]]] = {}
+    def __init__(self, probe_keys: dict[Leaf, str], size: int = 16384):
+        self._probe_keys = probe_keys  # a probe leaf -> the key of its answer (see controls.compiler)
+        self._inputs: dict[int, tuple[tuple[str, ...], tuple[Leaf, ...], tuple[str, ...]]] = {}
         self._explain = lru_cache(maxsize=size)(self._uncached)
         self._conds: dict[int, Cond] = {}
 
-    def __call__(self, cond: Cond, value_of, member) -> list[str]:
+    def __call__(self, cond: Cond, values: dict, answers: dict[str, bool]) -> list[str]:
+        """Why ``cond`` held, given the facts and the probe answers the engine saw."""
         key = id(cond)
         if key not in self._inputs:
             found = list(leaves(cond))
-            self._inputs[key] = (tuple(sorted({leaf.field for leaf in found})),
-                                 tuple(leaf for leaf in found if leaf.is_membership))
+            probed = tuple(leaf for leaf in found if leaf.is_probe)
+            self._inputs[key] = (tuple(sorted({leaf.field for leaf in found})), probed,
+                                 tuple(self._probe_keys[leaf] for leaf in probed))
             self._conds[key] = cond
-        fields, memberships = self._inputs[key]
-        facts = tuple(_frozen(value_of(f)) for f in fields)
-        answers = tuple(member(leaf) for leaf in memberships)
-        return list(self._explain(key, facts, answers))
+        fields, _, keys = self._inputs[key]
+        facts = tuple(_frozen(values.get(f)) for f in fields)
+        return list(self._explain(key, facts, tuple(answers.get(k) for k in keys)))
 
     def _uncached(self, key: int, facts: tuple, answers: tuple) -> tuple[str, ...]:
-        fields, memberships = self._inputs[key]
+        fields, probed, _ = self._inputs[key]
         values = dict(zip(fields, facts))
-        known = dict(zip(memberships, answers))
+        known = dict(zip(probed, answers))
         return tuple(because(self._conds[key], values.get, known.get))
 
 
@@ -64,6 +67,6 @@ def _describe(leaf: Leaf, value, negate: bool) -> str:
         return f"{leaf.field} missing, so {rule}"
     if leaf.op == "exists" or (leaf.op == "eq" and not negate):
         return rule
-    if isinstance(value, float):
-        value = int(value) if value.is_integer() else round(value, 4)
+    if not isinstance(value, (str, bool, list, tuple)):
+        value = plain(value)
     return f"{leaf.field} = {value} ({rule.replace(leaf.field + ' ', '', 1)})"

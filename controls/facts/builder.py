@@ -2,9 +2,9 @@
 
 Facts are plain ``{field: value}`` maps keyed by catalogue names (``item.chip.tpp``).  Missing
 data stays missing (never ``None``: durable-rules treats a null as present); an empty list is
-missing too.  Performance
-density and the U.S.-content share are computed here, once, in Python arithmetic, because the
-engine's own arithmetic does C integer division.
+missing too.  Numbers are exact (``Decimal``; performance density and the U.S.-content share are
+``Fraction``s computed here) and never reach the engine: every comparison on them is a probe
+answered here, and the engine sees only its boolean answer.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any
 
 from ..compiler import CompiledBundle, Probe
 from ..models import Item, Party, Transaction
+from ..numbers import compare, ratio
 from .sets import SetResolver
 
 Values = dict[str, Any]
@@ -26,14 +27,14 @@ def line_values(txn: Transaction, item: Item) -> Values:
         "export_from": txn.export_from,
         "end_uses": list(txn.end_uses),
         "end_use_country": txn.end_use_country,
-        "party_count": float(len(txn.parties)),
+        "party_count": len(txn.parties),
         "item.eccn": item.eccn,
         "item.origin": item.origin,
         "item.quantity": item.quantity,
         "item.unit_value": item.unit_value,
         "item.us_content_value": item.us_content_value,
         "item.direct_product_of": item.direct_product_of,
-        "item.direct_product_count": None if item.direct_product_of is None else float(len(item.direct_product_of)),
+        "item.direct_product_count": None if item.direct_product_of is None else len(item.direct_product_of),
         "item.ecad_tcad": item.ecad_tcad,
         "item.material": item.material,
         "item.hs_code": item.hs_code,
@@ -42,7 +43,7 @@ def line_values(txn: Transaction, item: Item) -> Values:
     }
     values["item.order_value_of_eccn"] = order_value_of_eccn(txn, item.eccn)
     if item.us_content_value is not None and item.unit_value:
-        values["item.us_content_pct"] = 100.0 * item.us_content_value / item.unit_value
+        values["item.us_content_pct"] = ratio(item.us_content_value, item.unit_value, 100)
     if chip is not None:
         values.update({
             "item.chip.tpp": chip.tpp,
@@ -54,7 +55,7 @@ def line_values(txn: Transaction, item: Item) -> Values:
             "item.chip.dram_bandwidth": chip.dram_bandwidth,
             "item.chip.us_available_2026_01_15": chip.us_available_2026_01_15,
         })
-    return {k: _number(v) for k, v in present(values).items()}
+    return present(values)
 
 
 def order_value_of_eccn(txn: Transaction, eccn: str | None):
@@ -79,11 +80,6 @@ def present(values: Values) -> Values:
     return {k: v for k, v in values.items() if v is not None and v != []}
 
 
-def _number(value):
-    # one numeric type for the engine: it compares int and float operands inconsistently
-    return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
-
-
 class FactBuilder:
     def __init__(self, compiled: CompiledBundle, resolver: SetResolver):
         self._compiled = compiled
@@ -98,15 +94,17 @@ class FactBuilder:
         """Answers of every probe about ``values`` (only about ``fields``, if given); missing facts get none."""
         found: dict[str, bool] = {}
         epoch = self._resolver.first_day(day)
-        for field, value in values.items():
-            if field in self._by_field and (fields is None or field in fields):
-                found.update(self._field_answers(field, tuple(value) if isinstance(value, list) else value, epoch))
+        for field in self._by_field.keys() & (values.keys() if fields is None else values.keys() & fields):
+            value = values[field]
+            found.update(self._field_answers(field, tuple(value) if isinstance(value, list) else value, epoch))
         return found
 
     def _answers_for(self, field: str, value, epoch: dt.date) -> dict[str, bool]:
         contains = self._resolver.contains
         values = value if isinstance(value, tuple) else (value,)
-        return {p.key: any(contains(p.target, v, epoch) for v in values) for p in self._by_field[field]}
+        return {p.key: any(contains(p.target, v, epoch) if p.op == "in" else compare(p.op, v, p.target)
+                           for v in values)
+                for p in self._by_field[field]}
 
     def line_fact(self, index: int, stratum: int, values: Values, answers: dict[str, bool], day: dt.date) -> dict:
         fact = self._engine_facts(values)
@@ -121,6 +119,7 @@ class FactBuilder:
         return fact
 
     def _engine_facts(self, values: Values) -> dict:
-        """The facts some rule reads; a list reaches the engine only as "present" (``in`` uses probes)."""
+        """The facts the network tests itself: texts and booleans; a list or a number reaches it only
+        as "present" (``exists``), since its comparisons are probes."""
         read = self._compiled.fields_read
-        return {k: (True if isinstance(v, list) else v) for k, v in values.items() if k in read}
+        return {k: (v if isinstance(v, (str, bool)) else True) for k, v in values.items() if k in read}

@@ -14,12 +14,14 @@ never holds (``ne`` and ``not_in`` included); use ``exists`` or ``not`` to speak
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cached_property
 from typing import Any, Union
 
 from ..countries import iso_alpha2
 from ..facts.catalog import NUMBER, ROLES, FieldType, suggest
 from ..models import check_eccn
+from ..numbers import plain
 from .yamlsource import LineDict, LineList
 
 OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "exists")
@@ -37,14 +39,26 @@ class Leaf:
     def is_membership(self) -> bool:
         return self.op in ("in", "not_in")
 
+    @property
+    def is_probe(self) -> bool:
+        """Answered in Python before the engine runs: set membership, and every comparison of numbers
+        (exactly, where the engine would compare C doubles)."""
+        return self.is_membership or (self.op != "exists" and isinstance(self.value, Decimal))
+
+    @property
+    def question(self) -> tuple[str, bool]:
+        """The positive question a probe asks (``in``, ``gt``, ``gte``, ``eq``) and the answer that
+        makes this leaf hold: ``tpp < 4800`` holds when ``tpp >= 4800`` is answered False."""
+        return _QUESTION[self.op]
+
     @cached_property
     def text(self) -> str:
         """The condition in words, e.g. ``item.chip.tpp >= 4800``."""
         if self.op == "exists":
             return f"{self.field} {'given' if self.value else 'missing'}"
         value = sorted(self.value) if isinstance(self.value, frozenset) else self.value
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
+        if isinstance(value, Decimal):
+            value = plain(value)
         return f"{self.field} {_SYMBOL[self.op]} {value}"
 
 
@@ -67,6 +81,8 @@ Cond = Union[Leaf, All, Any_, Not]
 
 _SYMBOL = {"eq": "=", "ne": "!=", "lt": "<", "lte": "<=", "gt": ">", "gte": ">=",
            "in": "in", "not_in": "not in"}
+_QUESTION = {"in": ("in", True), "not_in": ("in", False), "eq": ("eq", True), "ne": ("eq", False),
+             "gt": ("gt", True), "lte": ("gt", False), "gte": ("gte", True), "lt": ("gte", False)}
 
 
 class ConditionError(ValueError):
@@ -128,6 +144,9 @@ def _operand(field, ftype: FieldType, op, value, set_kinds, line):
             raise ConditionError(f"{field}: 'exists' takes true or false", line)
         return value
     if op in ("in", "not_in"):
+        if ftype is NUMBER:
+            raise ConditionError(f"{field}: '{op}' tests names and codes; compare numbers with eq, ne, lt, "
+                                 "lte, gt or gte", line)
         if isinstance(value, str):
             if value not in set_kinds:
                 raise ConditionError(f"{field}: unknown set {value!r}{suggest(value, set_kinds)}", line)
@@ -149,11 +168,14 @@ def check_value(field, ftype: FieldType, value, line):
     """Constants must have the fact's type: durable-rules compares mixed types as text."""
     kind = ftype.name
     if kind == "number":
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
             raise ConditionError(f"{field}: expected a number, got {value!r}", line)
-        if value < 0:
-            raise ConditionError(f"{field}: negative threshold {value!r}", line)
-        return float(value)
+        number = Decimal(str(value))  # YAML gives a Decimal already; a float only through the Python API
+        if not number.is_finite():
+            raise ConditionError(f"{field}: expected a finite number, got {value}", line)
+        if number < 0:
+            raise ConditionError(f"{field}: negative threshold {value}", line)
+        return number
     if kind == "bool":
         if not isinstance(value, bool):
             raise ConditionError(f"{field}: expected true or false, got {value!r}", line)
@@ -186,8 +208,8 @@ def leaves(cond: Cond):
 def holds(cond: Cond, value_of, member) -> bool:
     """Evaluate in Python, for explanations only (durable-rules decides what fires).
 
-    ``value_of(field)`` returns the fact or None; ``member(leaf)`` returns the set-membership
-    answer the fact builder computed, or None when the fact is missing.
+    ``value_of(field)`` returns the fact or None; ``member(leaf)`` returns the answer the fact
+    builder computed for a probe leaf (membership, number comparison), or None when the fact is missing.
     """
     if isinstance(cond, All):
         return all(holds(p, value_of, member) for p in cond.parts)
@@ -200,10 +222,9 @@ def holds(cond: Cond, value_of, member) -> bool:
         return (value is not None) == cond.value
     if value is None:
         return False
-    if cond.is_membership:
+    if cond.is_probe:
         answer = member(cond)
-        return answer is not None and answer == (cond.op == "in")
-    return {"eq": value == cond.value, "ne": value != cond.value, "lt": value < cond.value,
-            "lte": value <= cond.value, "gt": value > cond.value, "gte": value >= cond.value}[cond.op]
+        return answer is not None and answer == cond.question[1]
+    return value == cond.value if cond.op == "eq" else value != cond.value
 
 

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 
 from ..models import Decision
 
@@ -101,6 +102,19 @@ class Rule(_Strict):
     when: Any
     for_party: Any = None
     then: Then
+
+    @field_serializer("when", "for_party", when_used="json")
+    def _numbers_as_numbers(self, cond: Any) -> Any:
+        """Thresholds are read as Decimals; in JSON (and so in the bundle digest) they stay numbers."""
+        return _json_numbers(cond)
+
+
+def _json_numbers(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {key: _json_numbers(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_json_numbers(value) for value in node]
+    return float(node) if isinstance(node, Decimal) else node
 
 
 class Case(_Strict):

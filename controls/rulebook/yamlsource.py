@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import reprlib
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +44,9 @@ class LineList(list):
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 booleans (Norway's code ``NO`` must stay the text "NO") and dates
-    left as text, so that pydantic checks them and a bad one is an error naming its field."""
+    """SafeLoader with YAML 1.2 booleans (Norway's code ``NO`` must stay the text "NO"), dates
+    left as text, so that pydantic checks them and a bad one is an error naming its field, and
+    numbers with a fraction read exactly as written (``Decimal``, never a binary float)."""
 
     _depth = 0
     _aliased = 0
@@ -110,6 +112,14 @@ _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
+def _decimal(loader: _Loader, node: yaml.ScalarNode) -> Decimal:
+    text = loader.construct_scalar(node).replace("_", "").lower()
+    try:
+        return Decimal(text.replace(".inf", "infinity").replace(".nan", "nan"))
+    except InvalidOperation:  # YAML 1.1 sexagesimal (1:30.5)
+        return Decimal(str(loader.construct_yaml_float(node)))
+
+
 def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
     result = LineDict()
     result.line = node.start_mark.line + 1
@@ -131,6 +141,7 @@ def _sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
 
 
 _Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+_Loader.add_constructor("tag:yaml.org,2002:float", _decimal)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
 
