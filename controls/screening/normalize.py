@@ -11,7 +11,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-__all__ = ["normalize", "tokens", "key_tokens", "STOPWORDS", "PLACES"]
+__all__ = ["normalize", "tokens", "key_tokens", "screenable", "STOPWORDS", "PLACES", "PLACEHOLDERS"]
 
 # -- English / transliterated side ---------------------------------------------------------
 
@@ -135,6 +135,13 @@ _COMPOUND_PAIRS = {
 # Words that carry no identity; kept by ``tokens`` (so "&" -> "and" is visible) but not keys.
 # "al"/"el" are the Arabic article, "de"/"del"/"la" Spanish or French particles.
 STOPWORDS = frozenset({"the", "of", "and", "for", "in", "at", "on", "de", "del", "la", "al", "el"})
+
+# What a form says when it has no name to give.
+PLACEHOLDERS = frozenset({
+    "n a", "na", "none", "nil", "null", "unknown", "tbd", "tba", "tbc", "not applicable",
+    "not available", "not known", "to be advised", "to be confirmed", "to be determined",
+    "x", "xx", "xxx", "test", "various", "same", "same as above", "see above",
+})
 
 # -- Chinese side ------------------------------------------------------------------------
 
@@ -344,13 +351,24 @@ def _merge_compounds(words: list[str]) -> list[str]:
     return out
 
 
+def _words(name: str) -> tuple[list[str], list[str]]:
+    """Canonical words of ``name``, and those that are not a legal form."""
+    words = _merge_compounds([_WORD_MAP.get(w, w) for w in _plain(name).split()])
+    return words, _drop_legal(words)
+
+
 @lru_cache(maxsize=65536)
 def tokens(name: str) -> tuple[str, ...]:
     """Canonical words of ``name``, legal forms dropped; a name that is only a legal form keeps it."""
-    words = [_WORD_MAP.get(w, w) for w in _plain(name).split()]
-    words = _merge_compounds(words)
-    kept = _drop_legal(words)
+    words, kept = _words(name)
     return tuple(kept or words)
+
+
+def screenable(name: str) -> bool:
+    """Whether ``name`` has a word that can identify a party: not only punctuation, invisible
+    characters, a legal form ("Co., Ltd.") or a placeholder ("N/A", "TBD", "Unknown")."""
+    named = [w for w in _words(name)[1] if w not in STOPWORDS]
+    return bool(named) and " ".join(named) not in PLACEHOLDERS
 
 
 def key_tokens(name: str) -> tuple[str, ...]:

@@ -64,3 +64,70 @@ def test_a_listed_name_of_two_words_inside_a_longer_name_is_found(engine):
                                   "Nestle S.A. Zorvika"])
 def test_unrelated_companies_with_words_added_stay_clear(engine, name):
     assert engine.screen(name).decision == Decision.NLR
+
+
+def order_with(name, country="CN"):
+    return {"id": "T-1", "date": "2026-11-28", "export_from": "US", "destination": country,
+            "parties": [{"role": "end_user", "name": name, "country": country}],
+            "items": [{"sku": "X-1", "quantity": 1, "origin": "US", "eccn": "EAR99"}]}
+
+
+UNSCREENABLE = ["-", "N/A", "???", "\u200b", "Co., Ltd.", "TBD", "n.a."]
+
+
+@pytest.mark.parametrize("name", UNSCREENABLE)
+def test_a_name_that_names_no_one_is_hold_in_checks(engine, name):
+    result = engine.check(order_with(name))
+    assert result.decision == Decision.HOLD
+    assert "screening.name-unscreenable" in {f.rule for f in result.findings}
+
+
+@pytest.mark.parametrize("name", UNSCREENABLE)
+def test_a_name_that_names_no_one_is_hold_when_screened(engine, name):
+    result = engine.screen(name, country="CN")
+    assert result.decision == Decision.HOLD
+    assert any("screening.name-unscreenable" in w for w in result.warnings)
+
+
+def test_an_empty_name_is_bad_input_not_a_screening(engine):
+    from controls.errors import InputError
+
+    with pytest.raises(InputError, match="name"):
+        engine.screen("  ")
+
+
+@pytest.fixture(scope="module")
+def ecfr_only_engine(tmp_path_factory):
+    """A store holding only the eCFR import: the Treasury and State lists (and the DPL) are missing."""
+    from conftest import ECFR_FILE
+
+    from controls import Engine
+
+    path = tmp_path_factory.mktemp("ecfr-only")
+    ListStore(path).import_file(ECFR_FILE)
+    return Engine.load(lists=path)
+
+
+def test_a_missing_list_holds_every_party(ecfr_only_engine, list_store):
+    denied = ListStore(list_store).screening_lists()["Denied Persons List"][0]
+    for name, country in ((denied.name, "DE"), ("Siemens AG", "DE")):
+        result = ecfr_only_engine.check(order_with(name, country))
+        assert result.decision == Decision.HOLD
+        missing = next(f for f in result.findings if f.rule == "screening.list-missing")
+        assert any("denied-persons-list" in b and "specially-designated-nationals" in b for b in missing.because)
+
+
+def test_a_missing_list_holds_a_screened_name(ecfr_only_engine):
+    result = ecfr_only_engine.screen("Siemens AG", country="DE")
+    assert result.decision == Decision.HOLD
+    assert any("screening.list-missing" in w and "denied-persons-list" in w for w in result.warnings)
+
+
+def test_a_missing_list_does_not_hide_a_listed_party(ecfr_only_engine):
+    assert ecfr_only_engine.check(order_with(HUAWEI)).decision == Decision.LICENSE_REQUIRED
+
+
+def test_with_every_list_imported_nothing_is_missing(engine):
+    result = engine.check(order_with("Siemens AG", "DE"))
+    assert result.decision == Decision.NLR
+    assert "screening.list-missing" not in {f.rule for f in result.findings}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from controls.screening.normalize import key_tokens, normalize, tokens
+from controls.screening.normalize import key_tokens, normalize, screenable, tokens
 
 
 def test_case_punctuation_and_diacritics_disappear():
@@ -115,3 +115,13 @@ def test_real_cyrillic_and_greek_words_stay_as_written():
 def test_invisible_characters_do_not_split_or_hide_a_name():
     assert normalize("Hua\u200bwei Tech\u00adnologies\u200d \u202eCo") == "huawei technology"
     assert normalize("\u200b\ufeff") == ""
+
+
+@pytest.mark.parametrize("name", ["-", "N/A", "???", "\u200b", "Co., Ltd.", "TBD", "The Company", "Unknown Ltd"])
+def test_names_that_name_no_one_cannot_be_screened(name):
+    assert not screenable(name)
+
+
+@pytest.mark.parametrize("name", ["Huawei", "SA", "A B", "Limited Liability Company Kronshtadt", "华为"])
+def test_names_with_a_word_that_identifies_can_be_screened(name):
+    assert screenable(name)
