@@ -26,6 +26,7 @@ from .normalize import normalize, screenable
 ALLOW_FILE = "allow-list.yaml"
 # Every list the importers read: what a store may lack (the rule packs say which ones they need).
 KNOWN_LISTS = frozenset({ecfr.ENTITY_LIST, ecfr.UNVERIFIED_LIST, ecfr.MEU_LIST, *csl.SOURCES.values()})
+SCREEN_CACHE_SIZE = 8192
 
 
 def list_tag(list_name: str) -> str:
@@ -98,7 +99,7 @@ class PartyScreen:
 
 
 class PartyScreener:
-    """The imported lists, indexed once, and the reviewed allow-list."""
+    """The imported lists, indexed once, and the reviewed allow-list; its caches live and die with it."""
 
     def __init__(self, store: ListStore):
         lists = store.screening_lists()
@@ -111,6 +112,8 @@ class PartyScreener:
         self._screener = Screener(e for entries in lists.values() for e in entries)
         self._allowed = {(a.list, a.entry, normalize(a.name)): a for a in load_allowances(store.path / ALLOW_FILE)}
         self.lists_missing = sorted(list_tag(name) for name in KNOWN_LISTS - lists.keys())
+        # customers recur from order to order: screen each (name, country, address) once
+        self._screen_cached = lru_cache(maxsize=SCREEN_CACHE_SIZE)(self._screen_uncached)
 
     @classmethod
     def open(cls, path: str | os.PathLike | None) -> "PartyScreener | None":
@@ -123,9 +126,7 @@ class PartyScreener:
     def screen_name(self, name: str, country: str | None = None, address: str | None = None) -> list[ListMatch]:
         return list(self._screen_cached(name, country, address))
 
-    @lru_cache(maxsize=8192)  # one screener per engine, alive as long as the engine
-    def _screen_cached(self, name: str, country: str | None, address: str | None) -> tuple[ListMatch, ...]:
-        """Customers recur from order to order: screen each (name, country, address) once."""
+    def _screen_uncached(self, name: str, country: str | None, address: str | None) -> tuple[ListMatch, ...]:
         return tuple(self._match(m, name) for m in self._screener.screen(name, country, address))
 
     def screen(self, name: str, country: str | None = None, address: str | None = None) -> PartyScreen:
