@@ -14,6 +14,10 @@ Labelled set, built deterministically from the real data (seeded):
   one informative word (not the rarest) of a 3+ word name dropped, or a qualifier added
   ("Branch", "Group", a city). These should be found as possible matches, not strong ones:
   a person has to look (a generic word added may stay strong).
+* evasions, from the same sample, the spellings issue 7 found screened as "no match": every
+  letter that has a Cyrillic or Greek look-alike swapped for it ("look-alikes"), a department
+  appended ("Purchasing Department"), one invented word appended ("invented word"). Each must be
+  found, as a possible match at least.
 * negatives, two kinds, reported apart:
   - REAL_COMPANIES below: well-known companies written from general knowledge (not taken
     from any list); each was checked against the loaded lists (same words as a listed name
@@ -154,6 +158,16 @@ _QUALIFIERS = (
 )
 
 
+# Cyrillic and Greek letters drawn like Latin ones (a spoofer's table, not the screener's).
+_LOOK_ALIKES = str.maketrans({
+    "a": "\u0430", "c": "\u0441", "e": "\u0435", "o": "\u043e", "p": "\u0440", "x": "\u0445",
+    "y": "\u0443", "i": "\u0456", "j": "\u0458", "s": "\u0455", "A": "\u0410", "B": "\u0412",
+    "C": "\u0421", "E": "\u0415", "H": "\u041d", "I": "\u0406", "J": "\u0408", "K": "\u041a",
+    "M": "\u041c", "N": "\u039d", "O": "\u041e", "P": "\u0420", "S": "\u0405", "T": "\u0422",
+    "X": "\u0425", "Y": "\u03a5", "Z": "\u0396",
+})
+
+
 def load_entries() -> tuple[list[ListEntry], list[str]]:
     """Every entry of every list the importers can read, and a note per source."""
     from controls.lists.ecfr import parse_part744
@@ -240,6 +254,19 @@ def similar(entries: list[ListEntry], screener: Screener, n: int, rng: random.Ra
     return out
 
 
+def evasions(entries: list[ListEntry], n: int, rng: random.Random) -> list[tuple[str, str, int]]:
+    """(kind, query, entry number): a listed name in look-alike letters, or with words appended."""
+    pool = [i for i, e in enumerate(entries) if key_tokens(e.name)]
+    out = []
+    for i in sorted(rng.sample(pool, min(n, len(pool)))):
+        name = entries[i].name
+        out.append(("look-alikes", name.translate(_LOOK_ALIKES), i))
+        out.append(("department added", f"{name} Purchasing Department", i))
+        invented = "".join(rng.choice("bdfgklmnprstvz") + rng.choice("aeiou") for _ in range(3))
+        out.append(("invented word added", f"{name} {invented.title()}", i))
+    return out
+
+
 def recombined(screener: Screener, n: int, rng: random.Random) -> list[str]:
     """Half of one real name + half of another, never equal to a listed name's words."""
     keys = [k for k in screener.index.keys if len(k) >= 2]
@@ -276,12 +303,13 @@ def main() -> None:
 
     pos = positives(entries, args.entries, rng)
     sim = similar(entries, screener, args.entries, rng)
+    eva = evasions(entries, args.entries // 2, rng)
     listed_words = screener.index.by_sorted
     real = [c for c in REAL_COMPANIES if tuple(sorted(key_tokens(c))) not in listed_words]
     left_out = sorted(set(REAL_COMPANIES) - set(real))
     synth = recombined(screener, args.pairs, rng)
 
-    queries = [q for _, q, _ in pos] + [q for _, q, _ in sim] + real + synth
+    queries = [q for _, q, _ in pos] + [q for _, q, _ in sim] + [q for _, q, _ in eva] + real + synth
     screener.screen("warm up")
     times = []
     results = []
@@ -299,13 +327,16 @@ def main() -> None:
     )
     res_pos = results[: len(pos)]
     res_sim = results[len(pos) : len(pos) + len(sim)]
-    res_real = results[len(pos) + len(sim) : len(pos) + len(sim) + len(real)]
-    res_synth = results[len(pos) + len(sim) + len(real) :]
+    res_eva = results[len(pos) + len(sim) : len(pos) + len(sim) + len(eva)]
+    res_real = results[len(pos) + len(sim) + len(eva) : len(pos) + len(sim) + len(eva) + len(real)]
+    res_synth = results[len(pos) + len(sim) + len(eva) + len(real) :]
 
     print(f"\npositives: spellings of listed names ({len(pos)} queries from {args.entries} sampled entries)")
     _recall(entries, pos, res_pos, "strong", args.show)
     print(f"\nsimilar names ({len(sim)} queries; expected: possible, not strong)")
     _recall(entries, sim, res_sim, "possible", args.show)
+    print(f"\nevasions ({len(eva)} queries; expected: found, possible or strong)")
+    _recall(entries, eva, res_eva, None, args.show)
 
     fp_strong = [(q, r[0]) for q, r in zip(real, res_real) if r and r[0].strength == "strong"]
     fp_any = [(q, r[0]) for q, r in zip(real, res_real) if r]
@@ -324,8 +355,9 @@ def main() -> None:
         _sweep(screener, entries, pos, sim, real, synth)
 
 
-def _recall(entries, labelled, results, expected: str, show: int) -> None:
-    """Per kind: found (>= POSSIBLE), found strong, found among the best-scored."""
+def _recall(entries, labelled, results, expected: str | None, show: int) -> None:
+    """Per kind: found (>= POSSIBLE), found strong, found among the best-scored; ``expected``
+    None: any strength will do."""
     print(f"  {'kind':22} {'n':>5} {'found':>8} {'strong':>8} {'top':>8}")
     by_kind: dict[str, list[tuple[bool, bool, bool]]] = {}
     odd = []
@@ -333,7 +365,7 @@ def _recall(entries, labelled, results, expected: str, show: int) -> None:
         hit = next((m for m in res if m.entry is entries[i]), None)
         top = hit is not None and hit.score == res[0].score
         by_kind.setdefault(kind, []).append((hit is not None, bool(hit and hit.strength == "strong"), top))
-        if hit is None or hit.strength != expected:
+        if hit is None or expected not in (None, hit.strength):
             odd.append((kind, q, entries[i].name, hit.score if hit else None))
     every = [r for rs in by_kind.values() for r in rs]
     for kind, rs in [*sorted(by_kind.items()), ("ALL", every)]:
@@ -344,7 +376,7 @@ def _recall(entries, labelled, results, expected: str, show: int) -> None:
         )
     print("  found = entry among results (>= POSSIBLE); strong = found as strong; top = among the best-scored")
     for kind, q, listed, score in odd[:show]:
-        print(f"  not {expected}: [{kind}] {q!r} (listed {listed!r}) score {score}")
+        print(f"  not {expected or 'found'}: [{kind}] {q!r} (listed {listed!r}) score {score}")
 
 
 def _sweep(screener, entries, pos, sim, real, synth) -> None:

@@ -147,8 +147,7 @@ class Engine:
         except ValueError as exc:
             raise InputError(f"country: {exc}") from None
         day = as_of or dt.date.today()
-        screen = PartyScreen(self._screener.screen_name(name, country, address)) if self._screener \
-            else PartyScreen(screened=False)
+        screen = self._screener.screen(name, country, address) if self._screener else PartyScreen(screened=False)
         party = present({"party.role": "end_user", "party.name": name, "party.country": country, **screen.facts()})
         # an EAR99 U.S.-origin line, one party and no destination: only party rules can fire
         line = {"export_from": "US", "item.origin": "US", "item.eccn": "EAR99", "party_count": 1.0}
@@ -160,8 +159,11 @@ class Engine:
                    for f in effective for m in f.matches]
         matches.sort(key=lambda m: (-m.score, -m.effect.rank))
         decision = Decision.most_restrictive([f.effect for f in effective]) or Decision.NLR
+        # what holds the name without a match behind it (a list missing, a name that names no one)
+        unmatched = [f"{f.title} ({f.rule}): " + "; ".join(b for b in f.because if b.startswith("party."))
+                     for f in effective if not f.matches]
         return ScreeningResult(query=name, country=country, decision=decision, matches=matches, lists=self.lists,
-                               warnings=self._warnings(findings, day, True))
+                               warnings=self._warnings(findings, day, True) + unmatched)
 
     def _screen(self, party, day: dt.date) -> PartyScreen:
         if self._screener is None:

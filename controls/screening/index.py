@@ -21,7 +21,7 @@ from rapidfuzz.distance import OSA
 
 from controls.screening.normalize import PLACES, QUALIFIERS, key_tokens, normalize
 
-__all__ = ["NameIndex", "NameRef", "name_variants", "token_similarity"]
+__all__ = ["NameIndex", "NameRef", "name_variants", "token_similarity", "CONTAINED_MIN_WORDS"]
 
 # A token in more than this share of keys does not select candidates on its own.
 BLOCKING_MAX_SHARE = 0.01
@@ -36,6 +36,11 @@ PLACE_WEIGHT = 0.5
 # two in ten. Only words this long are compared.
 FUZZY_MIN_SIMILARITY = 0.8
 FUZZY_MIN_LEN = 5
+# A listed name of fewer words is not looked for inside longer queries: one word found in a longer
+# name ("Shell" in "Shell plc", "Integral" in "Integral Systems Inc") is mostly another party, and
+# so are two common words ("Abu Ali", "Science Research"); three common words are a name ("China
+# Electronics Technology Group").
+CONTAINED_MIN_WORDS = 2
 
 _PARENS = re.compile(r"\s*\(([^()]*)\)")
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&\-]{1,9}(?: [0-9]{1,3})?$")
@@ -132,11 +137,22 @@ class NameIndex:
         self.postings = dict(postings)
 
         n = max(len(self.keys), 1)
+        self.block_max_df = max(20, int(n * BLOCKING_MAX_SHARE))
+        # keys looked for inside longer queries, each reachable from its rarest word (a query holding
+        # all of a key's words holds that one)
+        by_anchor: dict[str, list[int]] = defaultdict(list)
+        for kid, key in enumerate(self.keys):
+            words = set(key)
+            rarest = min(words, key=lambda t: (len(postings[t]), t))
+            common = len(postings[rarest]) > self.block_max_df
+            if not self.acronym[kid] and len(words) >= CONTAINED_MIN_WORDS and not (common and len(words) == 2):
+                by_anchor[rarest].append(kid)
+        self._by_anchor = dict(by_anchor)
+
         self.weights = {
             t: self._weigh(t, math.log((n + 1) / (len(p) + 0.5))) for t, p in self.postings.items()
         }
         self.unknown_weight = self._weigh("", math.log((n + 1) / 0.5))
-        self.block_max_df = max(20, int(n * BLOCKING_MAX_SHARE))
         self.weight_sum = [sum(self.weight(t) for t in key) for key in self.keys]
 
         # fuzzy look-up pools: words by (first letter, length) and (last letter, length); a typo
@@ -196,6 +212,12 @@ class NameIndex:
         reordered = set(self.by_sorted.get(tuple(sorted(key)), ())) - same
         compact = set(self.by_compact.get("".join(key), ())) - same - reordered
         return same, reordered, compact
+
+    def contained(self, key: tuple[str, ...]) -> list[int]:
+        """Keys whose words the query all has, and more: a listed name with words added to it
+        ("... Co., Ltd. Purchasing Department"). Acronyms, which match only exactly, are left out."""
+        words = set(key)
+        return [kid for tok in words for kid in self._by_anchor.get(tok, ()) if set(self.keys[kid]) < words]
 
     def candidates(self, key: tuple[str, ...], floor: float, beta: float, cap: int) -> list[int]:
         """Up to ``cap`` key ids that could reach ``floor``, best upper bound first.

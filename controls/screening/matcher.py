@@ -53,6 +53,10 @@ COUNTRY_DIFFERS = 0.05
 ADDRESS_AGREES = 0.03
 ADDRESS_MIN_TOKENS = 3
 ADDRESS_MIN_SHARE = 0.8
+# A query holding every word of a listed name of two words or more, and other words too ("Huawei
+# Technologies Co., Ltd. Procurement Department"), is at least a possible match, whatever the
+# added words weigh: a possible match still where the country differs.
+CONTAINED_SCORE = POSSIBLE + COUNTRY_DIFFERS
 # Keys scored in full per query, best upper bound first.
 CANDIDATE_CAP = 60
 
@@ -236,12 +240,16 @@ class Screener:
         wq = [idx.query_weight(t) for t in key]
         q_total = sum(wq)
         best: dict[int, Match] = {}
-        for kid in idx.candidates(key, POSSIBLE - bonus, BETA, CANDIDATE_CAP):
+        contained = set(idx.contained(key)) - scored.keys()
+        for kid in [*idx.candidates(key, POSSIBLE - bonus, BETA, CANDIDATE_CAP), *contained]:
             if kid in scored:
                 continue
             c = idx.keys[kid]
             mq, mc, fuzzy, unmatched = _align(key, wq, c, [idx.weight(t) for t in c])
             score = min(PARTIAL_CAP, _f_beta(mq / q_total, mc / idx.weight_sum[kid]))
+            if kid in contained and score < CONTAINED_SCORE:
+                scored[kid] = (CONTAINED_SCORE, ("listed name contained", "words differ"))
+                continue
             if score + bonus < POSSIBLE:
                 continue
             why = ["spelling variant"] if fuzzy else []

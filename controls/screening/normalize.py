@@ -11,7 +11,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-__all__ = ["normalize", "tokens", "key_tokens", "STOPWORDS", "PLACES"]
+__all__ = ["normalize", "tokens", "key_tokens", "screenable", "STOPWORDS", "PLACES", "PLACEHOLDERS"]
 
 # -- English / transliterated side ---------------------------------------------------------
 
@@ -136,6 +136,13 @@ _COMPOUND_PAIRS = {
 # "al"/"el" are the Arabic article, "de"/"del"/"la" Spanish or French particles.
 STOPWORDS = frozenset({"the", "of", "and", "for", "in", "at", "on", "de", "del", "la", "al", "el"})
 
+# What a form says when it has no name to give.
+PLACEHOLDERS = frozenset({
+    "n a", "na", "none", "nil", "null", "unknown", "tbd", "tba", "tbc", "not applicable",
+    "not available", "not known", "to be advised", "to be confirmed", "to be determined",
+    "x", "xx", "xxx", "test", "various", "same", "same as above", "see above",
+})
+
 # -- Chinese side ------------------------------------------------------------------------
 
 # Legal forms in Chinese; dropped like their English counterparts.
@@ -205,6 +212,7 @@ _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _DOTTED = re.compile(r"(?<![^\W\d_])((?:[^\W\d_]\.){2,})")  # "s.a." "l.l.c." "a.k.a."
 _APOSTROPHES = re.compile(r"['’‘`´]")
 _NON_WORD = re.compile(r"[\W_]+")
+_LETTERS = re.compile(r"[^\W\d_]+")
 # Latin letters NFKD does not decompose.
 _UNDECOMPOSABLE = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D",
                                  "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ı": "i", "þ": "th"})
@@ -245,12 +253,51 @@ def _han_to_words(run: str) -> str:
     return " " + " ".join(out) + " "
 
 
+@lru_cache(maxsize=1)
+def _look_alikes() -> dict[int, str]:
+    """Letters of other scripts drawn like a Latin letter (Cyrillic "а", Greek "Η"), to that letter.
+
+    From the Unicode TR39 confusables data (confusable-homoglyphs). TR39's prototype of a look-alike
+    is not always the letter a reader sees (Greek "Ι" -> "l", since I, l and 1 share a prototype):
+    among the prototype's ASCII letters, the one of the same case is taken.
+    """
+    from confusable_homoglyphs.confusables import confusables_data  # loaded on first non-ASCII input
+
+    table: dict[int, str] = {}
+    for char, glyphs in confusables_data.items():
+        if len(char) != 1 or char.isascii() or not char.isalpha() or unicodedata.normalize("NFKD", char) != char:
+            continue
+        prototypes = [g["c"] for g in glyphs]
+        letters = [c for p in prototypes for c in [p, *(g["c"] for g in confusables_data.get(p, ()))]
+                   if len(c) == 1 and c.isascii() and c.isalpha()]
+        if letters:
+            table[ord(char)] = next((c for c in letters if c.isupper() == char.isupper()), letters[0])
+    return table
+
+
+def _latin(word: str) -> bool:
+    return word.isascii() or all(c.isascii() or unicodedata.name(c, "").startswith("LATIN") for c in word)
+
+
+def _fold_look_alikes(word: re.Match) -> str:
+    """A word that reads as Latin once its look-alike letters are folded ("Huаwеi" with Cyrillic а, е)
+    is that Latin word; a word of real Cyrillic or Greek ("Ростех") stays as written."""
+    text = word.group()
+    if text.isascii():
+        return text
+    folded = text.translate(_look_alikes())
+    return folded if _latin(folded) else text
+
+
 def _plain(text: str) -> str:
-    """Casefolded text without diacritics, Han converted, every punctuation mark a space."""
+    """Casefolded text without diacritics, invisible characters or look-alike letters, Han converted,
+    every punctuation mark a space."""
     if not text.isascii():
+        text = "".join(c for c in text if unicodedata.category(c) != "Cf")  # zero-width, bidi controls
         text = _HAN_RUN.sub(lambda m: _han_to_words(m.group()), text)
         text = unicodedata.normalize("NFKD", text)
-        text = "".join(c for c in text if not unicodedata.combining(c)).translate(_UNDECOMPOSABLE)
+        text = "".join(c for c in text if not unicodedata.combining(c))
+        text = _LETTERS.sub(_fold_look_alikes, text).translate(_UNDECOMPOSABLE)
     text = text.casefold().replace("&", " and ")
     text = _APOSTROPHES.sub("", text)
     text = _DOTTED.sub(lambda m: m.group().replace(".", "") + " ", text)
@@ -304,13 +351,24 @@ def _merge_compounds(words: list[str]) -> list[str]:
     return out
 
 
+def _words(name: str) -> tuple[list[str], list[str]]:
+    """Canonical words of ``name``, and those that are not a legal form."""
+    words = _merge_compounds([_WORD_MAP.get(w, w) for w in _plain(name).split()])
+    return words, _drop_legal(words)
+
+
 @lru_cache(maxsize=65536)
 def tokens(name: str) -> tuple[str, ...]:
     """Canonical words of ``name``, legal forms dropped; a name that is only a legal form keeps it."""
-    words = [_WORD_MAP.get(w, w) for w in _plain(name).split()]
-    words = _merge_compounds(words)
-    kept = _drop_legal(words)
+    words, kept = _words(name)
     return tuple(kept or words)
+
+
+def screenable(name: str) -> bool:
+    """Whether ``name`` has a word that can identify a party: not only punctuation, invisible
+    characters, a legal form ("Co., Ltd.") or a placeholder ("N/A", "TBD", "Unknown")."""
+    named = [w for w in _words(name)[1] if w not in STOPWORDS]
+    return bool(named) and " ".join(named) not in PLACEHOLDERS
 
 
 def key_tokens(name: str) -> tuple[str, ...]:

@@ -15,14 +15,18 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import InputError
+from ..lists import csl, ecfr
 from ..lists._common import slug
 from ..lists.store import ListStore
 from ..models import ListMatch, ListSnapshot, Party
 from ..rulebook.yamlsource import YamlError, load_yaml
 from .matcher import Match, Screener
-from .normalize import normalize
+from .normalize import normalize, screenable
 
 ALLOW_FILE = "allow-list.yaml"
+# Every list the importers read: what a store may lack (the rule packs say which ones they need).
+KNOWN_LISTS = frozenset({ecfr.ENTITY_LIST, ecfr.UNVERIFIED_LIST, ecfr.MEU_LIST, *csl.SOURCES.values()})
+SCREEN_CACHE_SIZE = 8192
 
 
 def list_tag(list_name: str) -> str:
@@ -63,12 +67,16 @@ class PartyScreen:
     # owners' matches on the lists (and programmes) whose 50 %-owned affiliates share their restrictions
     owners: list[ListMatch] = field(default_factory=list)
     screened: bool = True
+    name_screenable: bool = True  # the name has a word that can identify a party (not "N/A", "-")
+    lists_missing: list[str] = field(default_factory=list)  # tags of known lists the store lacks
 
     def facts(self) -> dict:
         active = [m for m in self.matches if not m.allowed]
         listed = self._owned_by_listed("strong")
         return {
             "party.screened": self.screened,
+            "party.name_screenable": self.name_screenable,
+            "party.lists_missing": self.lists_missing,
             "party.lists": sorted({list_tag(m.list) for m in active if m.strength == "strong"}),
             "party.possible_lists": sorted({list_tag(m.list) for m in active if m.strength == "possible"}),
             "party.footnotes": sorted({f"fn{n}" for m in active if m.strength == "strong" for n in m.footnotes}),
@@ -91,7 +99,7 @@ class PartyScreen:
 
 
 class PartyScreener:
-    """The imported lists, indexed once, and the reviewed allow-list."""
+    """The imported lists, indexed once, and the reviewed allow-list; its caches live and die with it."""
 
     def __init__(self, store: ListStore):
         lists = store.screening_lists()
@@ -103,6 +111,9 @@ class PartyScreener:
         self._programs = {(e.list, e.entry_id): e.programs for entries in lists.values() for e in entries if e.programs}
         self._screener = Screener(e for entries in lists.values() for e in entries)
         self._allowed = {(a.list, a.entry, normalize(a.name)): a for a in load_allowances(store.path / ALLOW_FILE)}
+        self.lists_missing = sorted(list_tag(name) for name in KNOWN_LISTS - lists.keys())
+        # customers recur from order to order: screen each (name, country, address) once
+        self._screen_cached = lru_cache(maxsize=SCREEN_CACHE_SIZE)(self._screen_uncached)
 
     @classmethod
     def open(cls, path: str | os.PathLike | None) -> "PartyScreener | None":
@@ -115,14 +126,17 @@ class PartyScreener:
     def screen_name(self, name: str, country: str | None = None, address: str | None = None) -> list[ListMatch]:
         return list(self._screen_cached(name, country, address))
 
-    @lru_cache(maxsize=8192)  # one screener per engine, alive as long as the engine
-    def _screen_cached(self, name: str, country: str | None, address: str | None) -> tuple[ListMatch, ...]:
-        """Customers recur from order to order: screen each (name, country, address) once."""
+    def _screen_uncached(self, name: str, country: str | None, address: str | None) -> tuple[ListMatch, ...]:
         return tuple(self._match(m, name) for m in self._screener.screen(name, country, address))
+
+    def screen(self, name: str, country: str | None = None, address: str | None = None) -> PartyScreen:
+        """What screening finds for a name, with what kept it from being screened in full."""
+        return PartyScreen(matches=self.screen_name(name, country, address), name_screenable=screenable(name),
+                           lists_missing=self.lists_missing)
 
     def screen_party(self, party: Party, affiliate_lists: frozenset[str] = frozenset()) -> PartyScreen:
         """``affiliate_lists``: the rule pack's set "affiliate-lists", the owners' lists that count."""
-        result = PartyScreen(matches=self.screen_name(party.name, party.country, party.address))
+        result = self.screen(party.name, party.country, party.address)
         for owner in party.owners:
             for m in self.screen_name(owner.name, owner.country):
                 if not m.allowed and self._counts_as_owner(m, affiliate_lists):

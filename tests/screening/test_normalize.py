@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from controls.screening.normalize import key_tokens, normalize, tokens
+from controls.screening.normalize import key_tokens, normalize, screenable, tokens
 
 
 def test_case_punctuation_and_diacritics_disappear():
@@ -91,3 +91,37 @@ def test_key_tokens_drop_stopwords_but_tokens_keep_them():
     name = "Beijing University of Aeronautics and Astronautics"
     assert "of" in tokens(name) and "and" in tokens(name)
     assert key_tokens(name) == ("beijing", "university", "aeronautics", "astronautics")
+
+
+@pytest.mark.parametrize(
+    "spoofed",
+    [
+        "Hu\u0430w\u0435i Technologies Co., Ltd.",  # Cyrillic a, e
+        "\u041dU\u0410W\u0415\u0406 \u0422\u0415\u0421\u041dN\u041eL\u041eG\u0406\u0415\u0405",  # Cyrillic capitals
+        "\u0397U\u0391W\u0395\u0399 Technologies",  # Greek capitals; TR39 draws Iota as "l", a reader as "I"
+        "Hu\u0251wei Technologies",  # Latin alpha, which NFKD leaves alone
+    ],
+)
+def test_look_alike_letters_fold_to_the_latin_name(spoofed):
+    assert normalize(spoofed) == "huawei technology"
+
+
+def test_real_cyrillic_and_greek_words_stay_as_written():
+    assert normalize("Ростех") == "ростех"  # not every letter has a Latin look-alike: a Russian word
+    assert normalize("ООО Ромашка") == "ромашка"  # "ООО" in Cyrillic is the legal form OOO
+    assert normalize("Αθήνα") == "αθηνα"
+
+
+def test_invisible_characters_do_not_split_or_hide_a_name():
+    assert normalize("Hua\u200bwei Tech\u00adnologies\u200d \u202eCo") == "huawei technology"
+    assert normalize("\u200b\ufeff") == ""
+
+
+@pytest.mark.parametrize("name", ["-", "N/A", "???", "\u200b", "Co., Ltd.", "TBD", "The Company", "Unknown Ltd"])
+def test_names_that_name_no_one_cannot_be_screened(name):
+    assert not screenable(name)
+
+
+@pytest.mark.parametrize("name", ["Huawei", "SA", "A B", "Limited Liability Company Kronshtadt", "华为"])
+def test_names_with_a_word_that_identifies_can_be_screened(name):
+    assert screenable(name)
