@@ -11,6 +11,11 @@ from cli import main
 EXAMPLE = str(REPO / "examples" / "order.yaml")
 
 
+@pytest.fixture(autouse=True)
+def _imported_lists(cli_lists):
+    """Every command screens against the lists the tests imported, never whatever a local store holds."""
+
+
 def run(*args, input=None):
     return CliRunner().invoke(main, list(args), input=input)
 
