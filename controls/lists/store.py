@@ -143,6 +143,44 @@ class ImportReport:
         return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class _Source:
+    """A list file read and converted: each list's canonical content, by store key."""
+
+    path: Path
+    format: str
+    edition: dt.date | None
+    sha256: str
+    payloads: dict[str, tuple[str, bytes]]  # key -> (list name, JSON Lines)
+    footnotes: dict[str, dict[int, str]]  # list name -> footnote number -> text
+
+    @classmethod
+    def read(cls, path: Path, edition: dt.date | None) -> "_Source":
+        source_format = detect_format(path)
+        parsed = ecfr.parse_part744(path) if source_format == ECFR else csl.parse_csl(path)
+        # the file's own edition date wins; ``edition`` is what the user knows of a file that has none
+        edition = (ecfr.edition_date(path) if source_format == ECFR else None) or edition
+        return cls(path, source_format, edition, hashlib.sha256(path.read_bytes()).hexdigest(),
+                   {list_key(source_format, name): (name, _jsonl(entries)) for name, entries in parsed.items()},
+                   {ecfr.ENTITY_LIST: ecfr.footnotes(path)} if source_format == ECFR else {})
+
+    def record(self, key: str, imported_at: str) -> dict:
+        """The manifest's record of one list of this file."""
+        name, payload = self.payloads[key]
+        return {
+            "list": name,
+            "source_format": self.format,
+            "file": list_file_name(self.format, name),
+            "source_file": self.path.name,
+            "edition": self.edition.isoformat() if self.edition else None,
+            "source_sha256": self.sha256,
+            "entries": payload.count(b"\n"),
+            "content_sha256": hashlib.sha256(payload).hexdigest(),
+            "imported_at": imported_at,
+            "footnotes": {str(n): text for n, text in sorted(self.footnotes.get(name, {}).items())},
+        }
+
+
 class ListStore:
     """The lists imported into one directory (the CLI defaults to ``rules/lists/``).
 
@@ -218,60 +256,36 @@ class ListStore:
         """
         if not 0.0 <= max_loss <= 1.0:
             raise ValueError(f"max_loss must be a fraction between 0 and 1, not {max_loss!r}")
-        source_path = Path(source_path)
-        source_format = detect_format(source_path)
-        source_sha256 = hashlib.sha256(source_path.read_bytes()).hexdigest()
-        parsed = ecfr.parse_part744(source_path) if source_format == ECFR else csl.parse_csl(source_path)
-        # the file's own edition date wins; ``edition`` is what the user knows of a file that has none
-        edition = (ecfr.edition_date(source_path) if source_format == ECFR else None) or edition
-        notes = {ecfr.ENTITY_LIST: ecfr.footnotes(source_path)} if source_format == ECFR else {}
-        new_payloads = {list_key(source_format, name): (name, _jsonl(entries)) for name, entries in parsed.items()}
-
+        source = _Source.read(Path(source_path), edition)  # parsed before the lock: other imports need not wait
         created = not self.path.exists()
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             with self._lock(exclusive=True):
                 self._finish_interrupted()
-                manifest = self._manifest()
-                old_lists = {k: v for k, v in manifest["lists"].items() if v["source_format"] == source_format}
-                diffs = tuple(self._diff(key, old_lists.get(key), new_payloads.get(key)) for key in
-                              sorted(set(old_lists) | set(new_payloads)))
-                shrink_ok = _selected(diffs, allow_shrink, "--allow-shrink", force)
-                drop_ok = _selected(diffs, allow_drop, "--allow-drop", force)
-                overridden = _check_guards(diffs, max_loss, shrink_ok, drop_ok, source_path)
-
+                lists = self._manifest()["lists"]
+                old_lists = {k: v for k, v in lists.items() if v["source_format"] == source.format}
+                diffs = tuple(self._diff(key, old_lists.get(key), source.payloads.get(key)) for key in
+                              sorted(set(old_lists) | set(source.payloads)))
+                overridden = _check_guards(diffs, max_loss, _selected(diffs, allow_shrink, "--allow-shrink", force),
+                                           _selected(diffs, allow_drop, "--allow-drop", force), source.path)
                 imported_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
-                lists = {k: v for k, v in manifest["lists"].items() if v["source_format"] != source_format}
+                lists = {k: v for k, v in lists.items() if v["source_format"] != source.format}
                 for diff in diffs:
-                    if diff.key not in new_payloads:
-                        continue
-                    name, payload = new_payloads[diff.key]
-                    record = {
-                        "list": name,
-                        "source_format": source_format,
-                        "file": list_file_name(source_format, name),
-                        "source_file": source_path.name,
-                        "edition": edition.isoformat() if edition else None,
-                        "source_sha256": source_sha256,
-                        "entries": diff.new_count,
-                        "content_sha256": hashlib.sha256(payload).hexdigest(),
-                        "imported_at": imported_at,
-                        "footnotes": {str(n): text for n, text in sorted(notes.get(name, {}).items())},
-                    }
-                    reset = diff.key not in old_lists or diff.new_count >= diff.baseline_count or \
-                        f"shrink of {diff.key}" in overridden
-                    record["baseline"] = _baseline_of(record) if reset else _baseline_of(old_lists[diff.key])
-                    lists[diff.key] = record
-                new_manifest = {"version": MANIFEST_VERSION, "lists": dict(sorted(lists.items()))}
-                writes = {list_file_name(source_format, name): payload for name, payload in new_payloads.values()}
-                writes[MANIFEST] = (json.dumps(new_manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-                removals = [info["file"] for key, info in old_lists.items() if key not in new_payloads]
-                self._commit(writes, removals)
+                    if diff.key in source.payloads:
+                        record = source.record(diff.key, imported_at)
+                        accepted = diff.new_count >= diff.baseline_count or f"shrink of {diff.key}" in overridden
+                        keep = diff.key in old_lists and not accepted
+                        record["baseline"] = _baseline_of(old_lists[diff.key] if keep else record)
+                        lists[diff.key] = record
+                manifest = {"version": MANIFEST_VERSION, "lists": dict(sorted(lists.items()))}
+                writes = {list_file_name(source.format, name): payload for name, payload in source.payloads.values()}
+                writes[MANIFEST] = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+                self._commit(writes, [info["file"] for key, info in old_lists.items() if key not in source.payloads])
         except BaseException:
             if created:
                 _remove_empty_store(self.path)  # a failed first import leaves no empty store behind
             raise
-        return ImportReport(source_path.name, source_format, edition, source_sha256, diffs, force, overridden)
+        return ImportReport(source.path.name, source.format, source.edition, source.sha256, diffs, force, overridden)
 
     # ------------------------------------------------------------------ internals
 
