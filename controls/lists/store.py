@@ -259,7 +259,10 @@ class ListStore:
         source = _Source.read(Path(source_path), edition)  # parsed before the lock: other imports need not wait
         created = not self.path.exists()
         try:
-            self.path.mkdir(parents=True, exist_ok=True)
+            try:
+                self.path.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ListDataError(f"{self.path}: cannot create the list store: {exc.strerror or exc}") from exc
             with self._lock(exclusive=True):
                 self._finish_interrupted()
                 lists = self._manifest()["lists"]
@@ -464,6 +467,8 @@ def _selected(diffs: tuple[ListDiff, ...], wanted: Iterable[str], option: str, e
     """Keys of the lists an override names (by key or list name); a name matching none is an error."""
     if everything:
         return {d.key for d in diffs}
+    if isinstance(wanted, str):
+        wanted = (wanted,)
     keys = set()
     for name in wanted:
         hits = {d.key for d in diffs if name.casefold() in (d.key.casefold(), d.key.split(":", 1)[1].casefold())}

@@ -203,7 +203,7 @@ def test_status_verifies_every_digest(small_store):
     dpl_file = small_store.path / "csl-denied-persons-list.jsonl"
     dpl_file.write_bytes(dpl_file.read_bytes().replace(b"ABDIEL", b"ABDIAL"))
     result = status(small_store.path)
-    assert result.exit_code == 2 and result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.exit_code == 2
     assert "BROKEN" in result.output and "csl-denied-persons-list.jsonl" in result.output
     assert "1 of 2 lists fail verification" in result.output
 
@@ -262,6 +262,13 @@ def test_a_read_only_store_is_read_and_refuses_imports_clearly(small_store, bigg
     assert status(small_store.path).exit_code == 0 and snapshot(small_store.path) == before
 
 
+def test_a_store_that_cannot_be_created_is_exit_2(tmp_path, bigger):
+    not_a_directory = tmp_path / "rules"
+    not_a_directory.write_text("")
+    result = CliRunner().invoke(main, ["lists", "import", str(bigger), "-o", str(not_a_directory / "lists")])
+    assert result.exit_code == 2 and "cannot create the list store" in result.output
+
+
 def test_an_interrupted_import_in_a_read_only_store_is_a_clear_error(small_store, bigger, monkeypatch):
     killed_import(small_store, bigger, at_rename=3)
 
@@ -291,6 +298,18 @@ def test_a_damaged_list_is_not_a_way_around_the_shrink_guard(small_store, tmp_pa
 
 
 # --------------------------------------------------------------------------- shrinkage guards
+
+def test_five_cuts_of_nine_percent_do_not_walk_a_list_down(small_store, tmp_path, csl_file):
+    accepted = []
+    for step in range(1, 6):
+        cut = dpl_rows_removed(csl_file, tmp_path / f"cut{step}.csv", 1 - 0.91 ** step, FSE)
+        try:
+            accepted.append(small_store.import_file(cut).diff(DPL_KEY).new_count)
+        except ListDataError as refused:
+            assert "below its baseline of 462 entries" in str(refused)
+    assert accepted == [420]  # 9 % once; every later edition is refused against the baseline
+    assert small_store.manifest()["lists"][DPL_KEY]["entries"] == 420
+
 
 def test_repeated_small_cuts_are_measured_against_the_baseline(small_store, tmp_path, csl_file):
     first = small_store.import_file(dpl_rows_removed(csl_file, tmp_path / "cut1.csv", 0.09, FSE))
