@@ -89,15 +89,17 @@ class Engine:
         """Load, validate and compile a rule directory (the bundled rules by default).
 
         ``lists`` is the list store to screen parties against; by default ``$CHIPGATE_LISTS``, else
-        the ``lists`` folder of the rule directory.  Without imported lists, parties are HOLD.
+        the ``lists`` folder of the rule directory.  Without imported lists, or with a broken list
+        store, parties are HOLD with a warning that says why.
         """
         rules_dir = Path(path) if path else DEFAULT_RULES
         compiled = compile_rulebook(load_rulebook(rules_dir))
         try:
-            return cls(compiled, PartyScreener.open(lists or default_list_store(rules_dir)))
+            screener, unscreened = PartyScreener.open(lists or default_list_store(rules_dir)), NO_LISTS
         except ListDataError as exc:  # a broken store is screened against by nobody: parties are HOLD
-            return cls(compiled, None, f"the list store cannot be used, so parties cannot be screened: {exc} "
-                                       "(run: chipgate lists status)")
+            screener, unscreened = None, (f"the list store cannot be used, so parties cannot be screened: {exc} "
+                                          "(run: chipgate lists status)")
+        return cls(compiled, screener, unscreened)
 
     @property
     def rules(self) -> dict[str, LoadedRule]:

@@ -310,8 +310,7 @@ class ListStore:
             missing = [f for f in LIST_FIELDS if not isinstance(info, dict) or f not in info]
             if missing:
                 raise ListDataError(f"{manifest_path}: the record of {key} lacks {', '.join(missing)}")
-            if not isinstance(info["file"], str) or Path(info["file"]).name != info["file"] \
-                    or info["file"].startswith("."):
+            if not _is_list_store_file(info["file"]):
                 raise ListDataError(f"{manifest_path}: the record of {key} names no file of the store")
         return manifest
 
@@ -326,7 +325,7 @@ class ListStore:
             fd = os.open(self.path / LOCK, os.O_RDONLY | os.O_CREAT, 0o644)
         except OSError as exc:
             if exclusive:
-                raise ListDataError(f"{self.path}: cannot write to the list store: {exc.strerror}") from exc
+                raise ListDataError(f"{self.path}: cannot write to the list store: {exc.strerror or exc}") from exc
             fd = None
         try:
             if fd is not None:
@@ -398,8 +397,11 @@ class ListStore:
         commit = self.path / COMMIT
         try:
             plan = json.loads((commit / PLAN).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+            names = [*plan["move"], *plan["remove"]]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ListDataError(f"{commit / PLAN}: unreadable plan of an interrupted import: {exc}") from exc
+        if not all(_is_list_store_file(n) for n in names):
+            raise ListDataError(f"{commit / PLAN}: the plan of an interrupted import names files outside the store")
         for name in plan["move"]:
             if (commit / name).exists():
                 _replace(commit / name, self.path / name)
@@ -455,6 +457,11 @@ def _screening_keys(manifest_lists: dict) -> dict[str, str]:
         if name not in keys or source_format == preferred:
             keys[name] = key
     return keys
+
+
+def _is_list_store_file(name: object) -> bool:
+    """A plain file name in the store itself, not one of its hidden files (lock, staging, commit)."""
+    return isinstance(name, str) and Path(name).name == name and not name.startswith(".")
 
 
 def _baseline_of(record: dict) -> dict:

@@ -221,6 +221,14 @@ def test_a_damaged_manifest_is_exit_2_with_a_message(small_store, damage, messag
     assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
 
 
+def test_a_commit_plan_naming_files_outside_the_store_is_refused(small_store, tmp_path):
+    (small_store.path / ".commit").mkdir()
+    (small_store.path / ".commit" / "plan.json").write_text('{"move": ["../outside.jsonl"], "remove": []}')
+    result = status(small_store.path)
+    assert result.exit_code == 2 and "names files outside the store" in result.output
+    assert not (tmp_path / "outside.jsonl").exists()
+
+
 def test_engines_hold_every_party_against_a_broken_store(small_store):
     dpl_file = small_store.path / "csl-denied-persons-list.jsonl"
     dpl_file.write_bytes(dpl_file.read_bytes()[:-200])
@@ -231,6 +239,9 @@ def test_engines_hold_every_party_against_a_broken_store(small_store):
     assert any("list store cannot be used" in w and "csl-denied-persons-list.jsonl" in w for w in result.warnings)
     screened = engine.screen("Example Customer Ltd", country="DE")
     assert screened.decision == Decision.HOLD and any("digest" in w for w in screened.warnings)
+    cli = CliRunner().invoke(main, ["screen", "Example Customer Ltd", "--country", "DE",
+                                    "--lists", str(small_store.path)])
+    assert cli.exit_code == 5 and "list store cannot be used" in cli.output
 
 
 def test_a_read_only_store_is_read_and_refuses_imports_clearly(small_store, bigger, monkeypatch):
