@@ -137,16 +137,22 @@ def lists() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--store", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="list store directory (default: $CHIPGATE_LISTS or the rules' lists folder)")
-@click.option("--force", is_flag=True, help="accept an import that drops a list or loses many entries")
+@click.option("--allow-shrink", "allow_shrink", multiple=True, metavar="LIST",
+              help="accept that LIST (a key such as 'ecfr:Entity List', or a list name) loses more than "
+                   "--max-loss of its entries, or ends more than that below its baseline; repeatable")
+@click.option("--allow-drop", "allow_drop", multiple=True, metavar="LIST",
+              help="accept that FILE no longer has LIST, which is then removed from the store; repeatable")
+@click.option("--force", is_flag=True, help="override every guard for every list (prefer --allow-shrink/--allow-drop)")
 @click.option("--max-loss", type=click.FloatRange(0, 1), default=0.10, show_default=True,
-              help="largest share of a list's entries an import may remove without --force")
+              help="largest share of a list's entries an import may remove, or leave it below its baseline")
 @click.option("--edition", type=DATE, default=None,
               help="the edition date of a file that does not state its own (e.g. the day it was fetched)")
-def lists_import(file: Path, store: Path, force: bool, max_loss: float, edition) -> None:
+def lists_import(file: Path, store: Path, allow_shrink: tuple[str, ...], allow_drop: tuple[str, ...], force: bool,
+                 max_loss: float, edition) -> None:
     """Import FILE (eCFR XML of 15 CFR part 744, or ITA's consolidated CSV) and show what changed."""
     try:
-        report = ListStore(store or default_list_store()).import_file(file, force=force, max_loss=max_loss,
-                                                                      edition=edition)
+        report = ListStore(store or default_list_store()).import_file(
+            file, force=force, allow_shrink=allow_shrink, allow_drop=allow_drop, max_loss=max_loss, edition=edition)
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
     click.echo(report.render())
@@ -155,16 +161,32 @@ def lists_import(file: Path, store: Path, force: bool, max_loss: float, edition)
 @lists.command("status")
 @click.option("-o", "--store", type=click.Path(file_okay=False, path_type=Path), default=None)
 def lists_status(store: Path | None) -> None:
-    """Show which lists are imported, from which file and edition, with their digests."""
+    """Show which lists are imported, from which file and edition, and verify each against its digest.
+
+    Exit 0 when every list verifies, 5 when none is imported (parties are HOLD), 2 when the
+    store is broken (parties are HOLD until the damaged lists are re-imported).
+    """
     store = store or default_list_store()
-    manifest = ListStore(store).manifest().get("lists", {})
+    try:
+        list_store = ListStore(store)
+        manifest = list_store.manifest()["lists"]
+        problems = list_store.verify()
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
     if not manifest:
         click.echo(f"no lists imported in {store}; parties will be HOLD until you run: chipgate lists import FILE")
         sys.exit(5)
     for key, info in sorted(manifest.items()):
-        click.echo(f"{key}: {info['entries']} entries from {info['source_file']} "
-                   f"(edition {info['edition'] or 'unknown'}, imported {info['imported_at']}) "
+        click.echo(f"{key}: {info['entries']} entries from {info.get('source_file')} "
+                   f"(edition {info.get('edition') or 'unknown'}, imported {info.get('imported_at')}) "
                    f"sha256:{info['content_sha256']}")
+        if key in problems:
+            click.echo(f"  BROKEN: {problems[key]}")
+    if problems:
+        click.echo(f"error: the list store {store} is broken ({len(problems)} of {len(manifest)} lists fail "
+                   "verification); parties are HOLD until those lists are re-imported", err=True)
+        sys.exit(2)
+    click.echo(f"ok: {len(manifest)} lists verified against their digests")
 
 
 @main.command()

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..compiler import CompiledBundle, compile_rulebook
 from ..countries import check_country
-from ..errors import InputError
+from ..errors import InputError, ListDataError
 from ..facts.builder import FactBuilder, Values, line_values, party_values, present
 from ..facts.sets import SetResolver
 from ..models import (
@@ -41,6 +41,10 @@ BEFORE_RULES = "chipgate.no-rule-in-force"
 AFFILIATE_SET = "affiliate-lists"  # the rule pack's set of lists whose affiliates share their restrictions
 
 
+NO_LISTS = ("no restricted-party lists are imported, so parties cannot be screened "
+            "(run: chipgate lists import FILE)")
+
+
 def default_list_store(rules_dir: Path = DEFAULT_RULES) -> Path:
     """Where lists are imported to and screened from: ``$CHIPGATE_LISTS``, else ``<rules>/lists``."""
     return Path(os.environ.get("CHIPGATE_LISTS") or rules_dir / LIST_STORE)
@@ -68,12 +72,14 @@ def _on_line(findings: list[Finding], line: int) -> list[Finding]:
 class Engine:
     """A compiled rule bundle, ready to check transactions; safe to share between threads."""
 
-    def __init__(self, compiled: CompiledBundle, screener: PartyScreener | None = None):
+    def __init__(self, compiled: CompiledBundle, screener: PartyScreener | None = None,
+                 unscreened: str = NO_LISTS):
         self._compiled = compiled
         self._resolver = SetResolver(compiled.book.sets, compiled.book.aliases)
         self._facts = FactBuilder(compiled, self._resolver)
         self._network = RuleNetwork(compiled.network)
         self._screener = screener
+        self._unscreened = unscreened  # the warning on every party when there is no screener
         self._because = Explainer(compiled.probe_keys)
         self._paragraphs = ParagraphReadings(compiled.book)
         self.ruleset = Ruleset(version=compiled.version, digest=compiled.book.digest)
@@ -85,10 +91,17 @@ class Engine:
         """Load, validate and compile a rule directory (the bundled rules by default).
 
         ``lists`` is the list store to screen parties against; by default ``$CHIPGATE_LISTS``, else
-        the ``lists`` folder of the rule directory.  Without imported lists, parties are HOLD.
+        the ``lists`` folder of the rule directory.  Without imported lists, or with a broken list
+        store, parties are HOLD with a warning that says why.
         """
         rules_dir = Path(path) if path else DEFAULT_RULES
-        return cls(compile_rulebook(load_rulebook(rules_dir)), PartyScreener.open(lists or default_list_store(rules_dir)))
+        compiled = compile_rulebook(load_rulebook(rules_dir))
+        try:
+            screener, unscreened = PartyScreener.open(lists or default_list_store(rules_dir)), NO_LISTS
+        except ListDataError as exc:  # a broken store is screened against by nobody: parties are HOLD
+            screener, unscreened = None, (f"the list store cannot be used, so parties cannot be screened: {exc} "
+                                          "(run: chipgate lists status)")
+        return cls(compiled, screener, unscreened)
 
     @property
     def rules(self) -> dict[str, LoadedRule]:
@@ -185,8 +198,7 @@ class Engine:
         warnings = [f"{f.rule} ({f.citation}) is codified but not enforced on {day}: {f.message}".rstrip(": ")
                     for f in findings if not f.enforced]
         if has_parties and self._screener is None:
-            warnings.append("no restricted-party lists are imported, so parties cannot be screened "
-                            "(run: chipgate lists import FILE)")
+            warnings.append(self._unscreened)
         return warnings
 
     def _run(self, lines: list[Values], answers: list[dict], parties: list[Values], party_answers: list[dict],

@@ -1,19 +1,33 @@
 """A local store of imported restricted-party lists: one JSON Lines file per list + a manifest.
 
-Screening must never run on a half-written or silently shrunken list, so imports are
-all-or-nothing (staged in the store directory, then moved into place, rolled back on error) and
-an import that would drop a list or lose more than ``max_loss`` of its entries is refused unless
-forced. Lists keep their source format in their key: the eCFR "Entity List" and the CSL "Entity
-List" live side by side, and :meth:`ListStore.screening_lists` decides which one screening uses.
+Screening must never run on a half-written, mixed or silently shrunken list, so:
+
+- imports take the store's lock (``.lock``, exclusive) and readers share it, so two imports never
+  interleave and nobody reads a store in the middle of a commit;
+- an import is written aside in ``.import-*`` and fsynced, then committed by one rename to
+  ``.commit``; the files are then moved into place (manifest last).  A process killed before that
+  rename leaves only the staging directory, which the next open deletes (rollback); one killed
+  after it leaves ``.commit``, which the next open moves into place (roll-forward);
+- every read checks each list file against the digest in the manifest (:meth:`ListStore.verify`);
+- an import that would drop a list, remove more than ``max_loss`` of a list's entries, or leave a
+  list more than ``max_loss`` below its baseline (the largest edition since a shrink was last
+  accepted) is refused unless that guard is overridden for that list.
+
+Lists keep their source format in their key: the eCFR "Entity List" and the CSL "Entity List" live
+side by side, and :meth:`ListStore.screening_lists` decides which one screening uses.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import os
 import shutil
 import tempfile
+import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +39,11 @@ ECFR = "ecfr"
 CSL = "csl"
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
+LOCK = ".lock"
+STAGING_PREFIX = ".import-"  # an import being written aside; deleted if found unlocked (rollback)
+COMMIT = ".commit"  # an import past its commit point; moved into place if found (roll-forward)
+PLAN = "plan.json"  # inside .commit: which files to move into place, in order, and which to remove
+LIST_FIELDS = ("list", "source_format", "file", "entries", "content_sha256")
 #: Lists the regulation itself publishes; for these the eCFR edition is authoritative.
 BIS_LISTS = (ecfr.ENTITY_LIST, ecfr.UNVERIFIED_LIST, ecfr.MEU_LIST)
 
@@ -63,15 +82,25 @@ class ListDiff:
     changed: tuple[tuple[str, str], ...] = ()
     removed: tuple[tuple[str, str], ...] = ()
     dropped: bool = False  # the import no longer contains this list at all
+    baseline_count: int = 0  # entries of the list's baseline edition (0: a list new to the store)
+    damaged: str = ""  # why the stored copy could not be read (it is replaced; counts come from the manifest)
 
     @property
     def loss(self) -> float:
-        """Share of the stored entries the import removes."""
-        return len(self.removed) / self.old_count if self.old_count else 0.0
+        """Share of the stored entries the import removes (by count when the stored copy is damaged)."""
+        if not self.old_count:
+            return 0.0
+        lost = max(self.old_count - self.new_count, 0) if self.damaged else len(self.removed)
+        return lost / self.old_count
+
+    @property
+    def shrink(self) -> float:
+        """How far below its baseline the import leaves the list: small cuts add up here."""
+        return max(self.baseline_count - self.new_count, 0) / self.baseline_count if self.baseline_count else 0.0
 
     @property
     def unchanged(self) -> bool:
-        return not (self.added or self.changed or self.removed or self.dropped)
+        return not (self.added or self.changed or self.removed or self.dropped or self.damaged)
 
 
 @dataclass(frozen=True)
@@ -84,6 +113,7 @@ class ImportReport:
     source_sha256: str
     diffs: tuple[ListDiff, ...] = field(default_factory=tuple)
     forced: bool = False
+    overridden: tuple[str, ...] = ()  # the guards an override let through, e.g. "shrink of ecfr:Entity List"
 
     def diff(self, key: str) -> ListDiff:
         for candidate in self.diffs:
@@ -96,9 +126,14 @@ class ImportReport:
         edition = self.edition.isoformat() if self.edition else "unknown"
         lines = [f"Imported {self.source_file} ({self.source_format}, edition {edition}, "
                  f"sha256 {self.source_sha256[:12]}){' [forced]' if self.forced else ''}"]
+        lines.extend(f"  overridden: {guard}" for guard in self.overridden)
         for diff in self.diffs:
             status = "DROPPED" if diff.dropped else "unchanged" if diff.unchanged else (
                 f"+{len(diff.added)} ~{len(diff.changed)} -{len(diff.removed)}")
+            if diff.damaged:
+                status = f"the stored copy was damaged and is replaced: {diff.damaged}"
+            if diff.shrink and diff.baseline_count != diff.old_count:
+                status += f"; {diff.shrink:.0%} below its baseline of {diff.baseline_count} entries"
             lines.append(f"  {diff.key}: {diff.old_count} -> {diff.new_count} entries ({status})")
             for label, items in (("added", diff.added), ("changed", diff.changed), ("removed", diff.removed)):
                 shown = items if limit is None else items[:limit]
@@ -108,16 +143,157 @@ class ImportReport:
         return "\n".join(lines)
 
 
-class ListStore:
-    """The lists imported into one directory (the CLI defaults to ``rules/lists/``)."""
+@dataclass(frozen=True)
+class _Source:
+    """A list file read and converted: each list's canonical content, by store key."""
 
-    def __init__(self, path: PathLike):
+    path: Path
+    format: str
+    edition: dt.date | None
+    sha256: str
+    payloads: dict[str, tuple[str, bytes]]  # key -> (list name, JSON Lines)
+    footnotes: dict[str, dict[int, str]]  # list name -> footnote number -> text
+
+    @classmethod
+    def read(cls, path: Path, edition: dt.date | None) -> "_Source":
+        source_format = detect_format(path)
+        parsed = ecfr.parse_part744(path) if source_format == ECFR else csl.parse_csl(path)
+        # the file's own edition date wins; ``edition`` is what the user knows of a file that has none
+        edition = (ecfr.edition_date(path) if source_format == ECFR else None) or edition
+        return cls(path, source_format, edition, hashlib.sha256(path.read_bytes()).hexdigest(),
+                   {list_key(source_format, name): (name, _jsonl(entries)) for name, entries in parsed.items()},
+                   {ecfr.ENTITY_LIST: ecfr.footnotes(path)} if source_format == ECFR else {})
+
+    def record(self, key: str, imported_at: str) -> dict:
+        """The manifest's record of one list of this file."""
+        name, payload = self.payloads[key]
+        return {
+            "list": name,
+            "source_format": self.format,
+            "file": list_file_name(self.format, name),
+            "source_file": self.path.name,
+            "edition": self.edition.isoformat() if self.edition else None,
+            "source_sha256": self.sha256,
+            "entries": payload.count(b"\n"),
+            "content_sha256": hashlib.sha256(payload).hexdigest(),
+            "imported_at": imported_at,
+            "footnotes": {str(n): text for n, text in sorted(self.footnotes.get(name, {}).items())},
+        }
+
+
+class ListStore:
+    """The lists imported into one directory (the CLI defaults to ``rules/lists/``).
+
+    ``lock_timeout``: how many seconds an import or a read waits for another import to finish
+    before it fails with a message saying so.
+    """
+
+    def __init__(self, path: PathLike, *, lock_timeout: float = 600.0):
         self.path = Path(path)
+        self.lock_timeout = lock_timeout
 
     # ------------------------------------------------------------------ reading
 
     def manifest(self) -> dict:
         """The manifest, or an empty one when nothing was imported yet."""
+        with self._reading():
+            return self._manifest()
+
+    def load(self) -> dict[str, list[ListEntry]]:
+        """Every stored list by key (``ecfr:Entity List``); ``{}`` for an empty or missing store.
+
+        Each file is checked against the digest in the manifest, so a store edited by hand or
+        damaged on disk is reported instead of screened against.
+        """
+        with self._reading():
+            return {key: self._read_list(key, info) for key, info in sorted(self._manifest()["lists"].items())}
+
+    def screening_keys(self) -> dict[str, str]:
+        """List name -> store key that screening should use.
+
+        BIS lists come from the eCFR when it was imported (it is the regulation); every other
+        list, and a BIS list with no eCFR import, comes from the CSL.
+        """
+        return _screening_keys(self.manifest()["lists"])
+
+    def screening_lists(self) -> dict[str, list[ListEntry]]:
+        """List name -> entries that screening should use (see :meth:`screening_keys`)."""
+        with self._reading():
+            manifest = self._manifest()["lists"]
+            return {name: self._read_list(key, manifest[key]) for name, key in _screening_keys(manifest).items()}
+
+    def verify(self) -> dict[str, str]:
+        """What is wrong with each damaged list, by key; ``{}`` when every list matches its digest.
+
+        A store that cannot be read at all (manifest, permissions, an interrupted import that
+        cannot be finished) raises ListDataError.
+        """
+        problems = {}
+        with self._reading():
+            for key, info in sorted(self._manifest()["lists"].items()):
+                try:
+                    count = len(self._read_list(key, info))
+                except ListDataError as exc:
+                    problems[key] = str(exc)
+                    continue
+                if count != info["entries"]:
+                    problems[key] = f"{info['file']} holds {count} entries, the manifest says {info['entries']}"
+        return problems
+
+    # ------------------------------------------------------------------ importing
+
+    def import_file(self, source_path: PathLike, *, force: bool = False, allow_shrink: Iterable[str] = (),
+                    allow_drop: Iterable[str] = (), max_loss: float = 0.10,
+                    edition: dt.date | None = None) -> ImportReport:
+        """Import every list in an eCFR part 744 XML or CSL CSV file (gzipped or not).
+
+        Raises ListDataError, leaving the store untouched, when the file cannot be parsed, or
+        when the import would drop a list this store holds from the same format (unless the list
+        is in ``allow_drop``), or remove more than ``max_loss`` of a list's entries or leave it
+        more than ``max_loss`` below its baseline (unless the list is in ``allow_shrink``).
+        Lists are named by key (``ecfr:Entity List``) or name (``Entity List``); ``force``
+        overrides every guard for every list. A damaged stored list is simply replaced.
+        """
+        if not 0.0 <= max_loss <= 1.0:
+            raise ValueError(f"max_loss must be a fraction between 0 and 1, not {max_loss!r}")
+        source = _Source.read(Path(source_path), edition)  # parsed before the lock: other imports need not wait
+        created = not self.path.exists()
+        try:
+            try:
+                self.path.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ListDataError(f"{self.path}: cannot create the list store: {exc.strerror or exc}") from exc
+            with self._lock(exclusive=True):
+                self._finish_interrupted()
+                lists = self._manifest()["lists"]
+                old_lists = {k: v for k, v in lists.items() if v["source_format"] == source.format}
+                diffs = tuple(self._diff(key, old_lists.get(key), source.payloads.get(key)) for key in
+                              sorted(set(old_lists) | set(source.payloads)))
+                overridden = _check_guards(diffs, max_loss, _selected(diffs, allow_shrink, "--allow-shrink", force),
+                                           _selected(diffs, allow_drop, "--allow-drop", force), source.path)
+                imported_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+                lists = {k: v for k, v in lists.items() if v["source_format"] != source.format}
+                for diff in diffs:
+                    if diff.key in source.payloads:
+                        record = source.record(diff.key, imported_at)
+                        accepted = diff.new_count >= diff.baseline_count or f"shrink of {diff.key}" in overridden
+                        keep = diff.key in old_lists and not accepted
+                        record["baseline"] = _baseline_of(old_lists[diff.key] if keep else record)
+                        lists[diff.key] = record
+                manifest = {"version": MANIFEST_VERSION, "lists": dict(sorted(lists.items()))}
+                writes = {list_file_name(source.format, name): payload for name, payload in source.payloads.values()}
+                writes[MANIFEST] = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+                self._commit(writes, [info["file"] for key, info in old_lists.items() if key not in source.payloads])
+        except BaseException:
+            if created:
+                _remove_empty_store(self.path)  # a failed first import leaves no empty store behind
+            raise
+        return ImportReport(source.path.name, source.format, source.edition, source.sha256, diffs, force, overridden)
+
+    # ------------------------------------------------------------------ internals
+
+    def _manifest(self) -> dict:
+        """The manifest as stored (the caller holds the lock); its list records are checked."""
         manifest_path = self.path / MANIFEST
         if not manifest_path.exists():
             return {"version": MANIFEST_VERSION, "lists": {}}
@@ -127,191 +303,267 @@ class ListStore:
             raise ListDataError(f"{manifest_path}: unreadable list-store manifest: {exc}") from exc
         if not isinstance(manifest, dict) or not isinstance(manifest.get("lists"), dict):
             raise ListDataError(f"{manifest_path}: not a list-store manifest")
-        if manifest.get("version", 0) > MANIFEST_VERSION:
+        if not isinstance(manifest.get("version", 0), int) or manifest.get("version", 0) > MANIFEST_VERSION:
             raise ListDataError(
-                f"{manifest_path}: written by a newer chipgate (manifest version {manifest['version']})")
+                f"{manifest_path}: written by a newer chipgate (manifest version {manifest.get('version')!r})")
+        for key, info in manifest["lists"].items():
+            missing = [f for f in LIST_FIELDS if not isinstance(info, dict) or f not in info]
+            if missing:
+                raise ListDataError(f"{manifest_path}: the record of {key} lacks {', '.join(missing)}")
+            if not _is_list_store_file(info["file"]):
+                raise ListDataError(f"{manifest_path}: the record of {key} names no file of the store")
         return manifest
 
-    def load(self) -> dict[str, list[ListEntry]]:
-        """Every stored list by key (``ecfr:Entity List``); ``{}`` for an empty or missing store.
+    @contextlib.contextmanager
+    def _lock(self, *, exclusive: bool) -> Iterator[None]:
+        """The store's lock: exclusive for an import, shared for a read; waits ``lock_timeout`` at most.
 
-        Each file is checked against the digest in the manifest, so a store edited by hand or
-        left half-written by a crash is reported instead of screened against.
+        A reader of a store it cannot write, and where no lock file was ever created, reads
+        unlocked: no import can be running there.
         """
-        return {key: self._read_list(key, info) for key, info in sorted(self.manifest()["lists"].items())}
+        try:
+            fd = os.open(self.path / LOCK, os.O_RDONLY | os.O_CREAT, 0o644)
+        except OSError as exc:
+            if exclusive:
+                raise ListDataError(f"{self.path}: cannot write to the list store: {exc.strerror or exc}") from exc
+            fd = None
+        try:
+            if fd is not None:
+                _acquire(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH, self.lock_timeout, self.path)
+            yield
+        finally:
+            if fd is not None:
+                os.close(fd)  # releases the lock
 
-    def screening_keys(self) -> dict[str, str]:
-        """List name -> store key that screening should use.
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Hold the shared lock, after finishing an import that a killed process left behind."""
+        if not self.path.is_dir():
+            yield
+            return
+        while True:
+            with self._lock(exclusive=False):
+                if not self._interrupted():
+                    yield
+                    return
+            try:
+                with self._lock(exclusive=True):
+                    self._finish_interrupted()
+            except ListDataError as exc:
+                raise ListDataError(f"an import into this list store was interrupted and must be finished "
+                                    f"before it can be read: {exc}") from exc
 
-        BIS lists come from the eCFR when it was imported (it is the regulation); every other
-        list, and a BIS list with no eCFR import, comes from the CSL.
-        """
-        keys: dict[str, str] = {}
-        for key, info in sorted(self.manifest()["lists"].items()):
-            name, source_format = info["list"], info["source_format"]
-            preferred = ECFR if name in BIS_LISTS else CSL
-            if name not in keys or source_format == preferred:
-                keys[name] = key
-        return keys
+    def _interrupted(self) -> bool:
+        return (self.path / COMMIT).exists() or any(self.path.glob(STAGING_PREFIX + "*"))
 
-    def screening_lists(self) -> dict[str, list[ListEntry]]:
-        """List name -> entries that screening should use (see :meth:`screening_keys`)."""
-        manifest = self.manifest()["lists"]
-        return {name: self._read_list(key, manifest[key]) for name, key in self.screening_keys().items()}
+    def _finish_interrupted(self) -> None:
+        """Roll forward a committed import, delete imports that never reached their commit (the caller
+        holds the exclusive lock, so no live import owns them)."""
+        try:
+            if (self.path / COMMIT).exists():
+                self._roll_forward()
+            for staging in self.path.glob(STAGING_PREFIX + "*"):
+                _undo_legacy_commit(staging, self.path)
+                shutil.rmtree(staging)
+        except OSError as exc:
+            raise ListDataError(f"{self.path}: an interrupted import cannot be finished or undone "
+                                f"({exc.strerror or exc})") from exc
 
-    # ------------------------------------------------------------------ importing
+    def _commit(self, writes: dict[str, bytes], removals: list[str]) -> None:
+        """Write every file aside and fsync it, commit with one rename, then move the files into place."""
+        staging = None
+        try:
+            staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=self.path))
+            for name, payload in writes.items():
+                _write_synced(staging / name, payload)
+            plan = {"move": [n for n in writes if n != MANIFEST] + [MANIFEST], "remove": removals}
+            _write_synced(staging / PLAN, json.dumps(plan).encode("utf-8"))
+            _fsync_dir(staging)
+            _replace(staging, self.path / COMMIT)  # the commit point
+        except OSError as exc:
+            if staging is not None:
+                shutil.rmtree(staging, ignore_errors=True)
+            raise ListDataError(f"{self.path}: cannot write to the list store ({exc.strerror or exc}); "
+                                "nothing was changed") from exc
+        try:
+            _fsync_dir(self.path)
+            self._roll_forward()
+        except OSError as exc:
+            raise ListDataError(f"{self.path}: the import is committed but not yet in place "
+                                f"({exc.strerror or exc}); it is finished when the store is next opened") from exc
 
-    def import_file(self, source_path: PathLike, *, force: bool = False, max_loss: float = 0.10,
-                    edition: dt.date | None = None) -> ImportReport:
-        """Import every list in an eCFR part 744 XML or CSL CSV file (gzipped or not).
-
-        Raises ListDataError, leaving the store untouched, when the file cannot be parsed, or
-        when the import would drop a list this store holds from the same format or remove more
-        than ``max_loss`` of a list's entries (unless ``force``).
-        """
-        if not 0.0 <= max_loss <= 1.0:
-            raise ValueError(f"max_loss must be a fraction between 0 and 1, not {max_loss!r}")
-        source_path = Path(source_path)
-        source_format = detect_format(source_path)
-        source_sha256 = hashlib.sha256(source_path.read_bytes()).hexdigest()
-        parsed = ecfr.parse_part744(source_path) if source_format == ECFR else csl.parse_csl(source_path)
-        # the file's own edition date wins; ``edition`` is what the user knows of a file that has none
-        edition = (ecfr.edition_date(source_path) if source_format == ECFR else None) or edition
-        notes = {ecfr.ENTITY_LIST: ecfr.footnotes(source_path)} if source_format == ECFR else {}
-
-        manifest = self.manifest()
-        old_lists = {k: v for k, v in manifest["lists"].items() if v["source_format"] == source_format}
-        new_payloads = {list_key(source_format, name): (name, _jsonl(entries)) for name, entries in parsed.items()}
-        diffs = tuple(self._diff(key, old_lists.get(key), new_payloads.get(key), force=force) for key in
-                      sorted(set(old_lists) | set(new_payloads)))
-        if not force:
-            _refuse_losses(diffs, max_loss, source_path)
-
-        imported_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
-        lists = {k: v for k, v in manifest["lists"].items() if v["source_format"] != source_format}
-        for key, (name, payload) in new_payloads.items():
-            lists[key] = {
-                "list": name,
-                "source_format": source_format,
-                "file": list_file_name(source_format, name),
-                "source_file": source_path.name,
-                "edition": edition.isoformat() if edition else None,
-                "source_sha256": source_sha256,
-                "entries": payload.count(b"\n"),
-                "content_sha256": hashlib.sha256(payload).hexdigest(),
-                "imported_at": imported_at,
-                "footnotes": {str(n): text for n, text in sorted(notes.get(name, {}).items())},
-            }
-        new_manifest = {"version": MANIFEST_VERSION, "lists": dict(sorted(lists.items()))}
-        writes = {list_file_name(source_format, name): payload for name, payload in new_payloads.values()}
-        writes[MANIFEST] = (json.dumps(new_manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-        removals = [info["file"] for key, info in old_lists.items() if key not in new_payloads]
-        self._commit(writes, removals)
-        return ImportReport(source_path.name, source_format, edition, source_sha256, diffs, force)
-
-    # ------------------------------------------------------------------ internals
+    def _roll_forward(self) -> None:
+        """Move a committed import's files into place, manifest last; safe to repeat after a crash."""
+        commit = self.path / COMMIT
+        try:
+            plan = json.loads((commit / PLAN).read_text(encoding="utf-8"))
+            names = [*plan["move"], *plan["remove"]]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ListDataError(f"{commit / PLAN}: unreadable plan of an interrupted import: {exc}") from exc
+        if not all(_is_list_store_file(n) for n in names):
+            raise ListDataError(f"{commit / PLAN}: the plan of an interrupted import names files outside the store")
+        for name in plan["move"]:
+            if (commit / name).exists():
+                _replace(commit / name, self.path / name)
+        for name in plan["remove"]:
+            (self.path / name).unlink(missing_ok=True)
+        _fsync_dir(self.path)
+        shutil.rmtree(commit)
+        _fsync_dir(self.path)
 
     def _read_list(self, key: str, info: dict) -> list[ListEntry]:
         file_path = self.path / info["file"]
         try:
             payload = file_path.read_bytes()
         except OSError as exc:
-            raise ListDataError(f"{file_path}: list file of {key} is missing: {exc.strerror}") from exc
+            raise ListDataError(f"{file_path}: list file of {key} cannot be read: {exc.strerror}") from exc
         if hashlib.sha256(payload).hexdigest() != info["content_sha256"]:
             raise ListDataError(f"{file_path}: content does not match the manifest digest; re-import {key}")
         entries = []
-        for number, line in enumerate(payload.decode("utf-8").splitlines(), start=1):
+        for number, line in enumerate(payload.decode("utf-8", errors="replace").splitlines(), start=1):
             try:
                 entries.append(ListEntry.model_validate_json(line))
             except ValueError as exc:
                 raise ListDataError(f"{file_path}:{number}: invalid list entry: {exc}") from exc
         return entries
 
-    def _diff(self, key: str, old_info: dict | None, new: tuple[str, bytes] | None, *, force: bool) -> ListDiff:
-        try:
-            old = _index(self._read_list(key, old_info)) if old_info else {}
-        except ListDataError as exc:
-            if not force:
-                raise ListDataError(f"{exc}; import with force to replace it") from exc
-            old = {}  # a damaged stored list is replaced wholesale by a forced import
+    def _diff(self, key: str, old_info: dict | None, new: tuple[str, bytes] | None) -> ListDiff:
+        old, damaged = {}, ""
+        if old_info:
+            try:
+                old = _index(self._read_list(key, old_info))
+            except ListDataError as exc:
+                damaged = str(exc)
         fresh = _index_jsonl(new[1]) if new else {}
+        old_count = old_info["entries"] if old_info else 0
         return ListDiff(
             key=key,
-            old_count=len(old),
+            old_count=old_count,
             new_count=len(fresh),
-            added=tuple((i, fresh[i]["name"]) for i in sorted(fresh.keys() - old.keys())),
+            added=tuple((i, fresh[i]["name"]) for i in sorted(fresh.keys() - old.keys()) if not damaged),
             changed=tuple((i, fresh[i]["name"]) for i in sorted(fresh.keys() & old.keys()) if fresh[i] != old[i]),
             removed=tuple((i, old[i]["name"]) for i in sorted(old.keys() - fresh.keys())),
             dropped=old_info is not None and new is None,
+            baseline_count=_baseline_of(old_info)["entries"] if old_info else 0,
+            damaged=damaged,
         )
 
-    def _commit(self, writes: dict[str, bytes], removals: list[str]) -> None:
-        """Stage every file in the store directory, then move them into place, manifest last.
 
-        On any error the files already replaced are put back, so a failed import leaves the
-        store as it was. (A power cut mid-commit, or a reader racing the commit, shows up as a
-        digest mismatch on load rather than as silently mixed lists.)
-        """
-        created = not self.path.exists()
-        self.path.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".import-", dir=self.path))
-        backup = staging / "previous"
-        backup.mkdir()
-        done: list[tuple[str, bool]] = []  # (file name, existed before)
+def _screening_keys(manifest_lists: dict) -> dict[str, str]:
+    keys: dict[str, str] = {}
+    for key, info in sorted(manifest_lists.items()):
+        name, source_format = info["list"], info["source_format"]
+        preferred = ECFR if name in BIS_LISTS else CSL
+        if name not in keys or source_format == preferred:
+            keys[name] = key
+    return keys
+
+
+def _is_list_store_file(name: object) -> bool:
+    """A plain file name in the store itself, not one of its hidden files (lock, staging, commit)."""
+    return isinstance(name, str) and Path(name).name == name and not name.startswith(".")
+
+
+def _baseline_of(record: dict) -> dict:
+    """A list's baseline: the edition small cuts are measured against (a store from before
+    baselines has none: its current edition is the baseline)."""
+    return record.get("baseline") or {k: record.get(k) for k in ("entries", "edition", "imported_at")}
+
+
+def _selected(diffs: tuple[ListDiff, ...], wanted: Iterable[str], option: str, everything: bool) -> set[str]:
+    """Keys of the lists an override names (by key or list name); a name matching none is an error."""
+    if everything:
+        return {d.key for d in diffs}
+    if isinstance(wanted, str):
+        wanted = (wanted,)
+    keys = set()
+    for name in wanted:
+        hits = {d.key for d in diffs if name.casefold() in (d.key.casefold(), d.key.split(":", 1)[1].casefold())}
+        if not hits:
+            raise ListDataError(f"{option} {name!r}: the import and the store have no such list "
+                                f"(lists: {', '.join(d.key for d in diffs)})")
+        keys |= hits
+    return keys
+
+
+def _check_guards(diffs: tuple[ListDiff, ...], max_loss: float, shrink_ok: set[str], drop_ok: set[str],
+                  source_path: Path) -> tuple[str, ...]:
+    """Refuse, naming every guard that trips and its override, unless overridden; returns the overrides used."""
+    refusals, overridden = [], []
+    for diff in diffs:
+        if diff.dropped:
+            reason = (f"the file has no {diff.key} list, which the store holds ({diff.old_count} entries -> 0); "
+                      f"use --allow-drop '{diff.key}' to drop it")
+            if diff.key in drop_ok:
+                overridden.append(f"drop of {diff.key}")
+            else:
+                refusals.append(reason)
+            continue
+        reasons = []
+        if diff.loss > max_loss:
+            lost = len(diff.removed) if not diff.damaged else diff.old_count - diff.new_count
+            reasons.append(f"{diff.key} would lose {lost} of {diff.old_count} entries "
+                           f"({diff.old_count} -> {diff.new_count}, {diff.loss:.0%} > {max_loss:.0%})")
+        if diff.shrink > max_loss:
+            reasons.append(f"{diff.key} would be {diff.shrink:.0%} below its baseline of {diff.baseline_count} "
+                           f"entries ({diff.new_count} entries, > {max_loss:.0%})")
+        if reasons and diff.key in shrink_ok:
+            overridden.append(f"shrink of {diff.key}")
+        elif reasons:
+            refusals.append(f"{'; '.join(reasons)}; use --allow-shrink '{diff.key}' to accept")
+    if refusals:
+        raise ListDataError(f"{source_path}: refused, the store is unchanged: " + "\n  ".join(refusals))
+    return tuple(overridden)
+
+
+def _acquire(fd: int, mode: int, timeout: float, store: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
         try:
-            for name, payload in writes.items():
-                with open(staging / name, "wb") as fh:
-                    fh.write(payload)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-            order = [n for n in writes if n != MANIFEST] + [n for n in removals if n not in writes] + [MANIFEST]
-            for name in order:
-                target = self.path / name
-                existed = target.exists()
-                if existed:
-                    _keep(target, backup / name)
-                done.append((name, existed))
-                if name in writes:
-                    _replace(staging / name, target)
-                elif existed:
-                    os.remove(target)
-        except BaseException:
-            for name, existed in reversed(done):
-                target = self.path / name
-                if existed:
-                    os.replace(backup / name, target)
-                elif target.exists():
-                    os.remove(target)
-            raise
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-            if created and not any(self.path.iterdir()):
-                self.path.rmdir()  # a failed first import leaves no empty store behind
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise ListDataError(f"{store}: another import into this list store is still running "
+                                    f"(waited {timeout:g} s); try again when it has finished") from None
+            time.sleep(0.05)
 
 
-def _keep(target: Path, backup: Path) -> None:
-    """Remember the current file for a rollback: a hard link where possible, else a copy."""
+def _write_synced(path: Path, payload: bytes) -> None:
+    with open(path, "wb") as fh:
+        fh.write(payload)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make renames in ``path`` durable."""
+    fd = os.open(path, os.O_RDONLY)
     try:
-        os.link(target, backup)
-    except OSError:
-        shutil.copy2(target, backup)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _replace(source: Path, target: Path) -> None:
-    """One atomic rename (a seam for tests that simulate a failure mid-commit)."""
+    """One atomic rename (a seam for tests that simulate a failure or a kill mid-commit)."""
     os.replace(source, target)
 
 
-def _refuse_losses(diffs: tuple[ListDiff, ...], max_loss: float, source_path: Path) -> None:
-    for diff in diffs:
-        if diff.dropped:
-            raise ListDataError(
-                f"{source_path}: refused: the file has no {diff.key} list, which the store holds "
-                f"({diff.old_count} entries -> 0); use force to drop it")
-        if diff.loss > max_loss:
-            raise ListDataError(
-                f"{source_path}: refused: {diff.key} would lose {len(diff.removed)} of {diff.old_count} entries "
-                f"({diff.old_count} -> {diff.new_count}, {diff.loss:.0%} > {max_loss:.0%}); use force to accept")
+def _undo_legacy_commit(staging: Path, store: Path) -> None:
+    """Chipgate before the two-phase commit kept replaced files in ``.import-*/previous``; if it was
+    killed before moving its manifest into place, the old manifest is current: put them back."""
+    previous = staging / "previous"
+    if previous.is_dir() and (staging / MANIFEST).exists():
+        for kept in previous.iterdir():
+            os.replace(kept, store / kept.name)
+
+
+def _remove_empty_store(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        if [p.name for p in path.iterdir()] in ([], [LOCK]):
+            (path / LOCK).unlink(missing_ok=True)
+            path.rmdir()
 
 
 def _record(entry: ListEntry) -> dict:

@@ -4,6 +4,7 @@ The data directory is ``$CHIPGATE_SHARED_DATA`` or ``<repo>/../shared/data`` (se
 """
 from __future__ import annotations
 
+import gzip
 import shutil
 from pathlib import Path
 
@@ -58,3 +59,28 @@ def find(entries, name: str, country: str | None = None):
     hits = [e for e in entries if e.name == name and (country is None or e.country == country)]
     assert len(hits) == 1, f"{len(hits)} entries named {name!r}"
     return hits[0]
+
+
+def snapshot(path: Path) -> dict[str, bytes]:
+    """Every file under a directory, by relative path."""
+    return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+def csl_subset(csl_file: Path, target: Path, *sources: str) -> Path:
+    """Copy of the CSL with only the rows of the given source lists (header kept)."""
+    lines = gzip.decompress(csl_file.read_bytes()).decode("utf-8").splitlines(keepends=True)
+    kept = [line for line in lines[1:] if any(f",{source}," in line for source in sources)]
+    target.write_text(lines[0] + "".join(kept), encoding="utf-8")
+    return target
+
+
+DPL = "Denied Persons List (DPL) - Bureau of Industry and Security"
+FSE = "Foreign Sanctions Evaders (FSE) - Treasury Department"
+
+
+@pytest.fixture
+def small_store(tmp_path, csl_file) -> ListStore:
+    """A store holding two small real CSL lists (DPL: 462 entries, FSE: 3), cheap to re-import."""
+    store = ListStore(tmp_path / "small")
+    store.import_file(csl_subset(csl_file, tmp_path / "dpl_fse.csv", DPL, FSE))
+    return store

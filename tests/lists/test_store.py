@@ -14,12 +14,9 @@ from controls.lists import ListStore, detect_format
 from controls.lists import store as store_module
 from controls.lists._common import base_entry_id
 
+from .conftest import DPL, FSE, csl_subset, snapshot
+
 EL = "ecfr:Entity List"
-
-
-def snapshot(path: Path) -> dict[str, bytes]:
-    """Every file under a directory, by relative path."""
-    return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
 
 
 def trimmed_ecfr(ecfr_file: Path, entity_list, target: Path, count: int) -> list:
@@ -50,26 +47,6 @@ def trimmed_ecfr(ecfr_file: Path, entity_list, target: Path, count: int) -> list
         body.remove(rows[i])
     target.write_bytes(gzip.compress(ET.tostring(root, encoding="utf-8"), mtime=0))
     return [entry for _, entry in chosen]
-
-
-def csl_subset(csl_file: Path, target: Path, *sources: str) -> Path:
-    """Copy of the CSL with only the rows of the given source lists (header kept)."""
-    lines = gzip.decompress(csl_file.read_bytes()).decode("utf-8").splitlines(keepends=True)
-    kept = [line for line in lines[1:] if any(f",{source}," in line for source in sources)]
-    target.write_text(lines[0] + "".join(kept), encoding="utf-8")
-    return target
-
-
-DPL = "Denied Persons List (DPL) - Bureau of Industry and Security"
-FSE = "Foreign Sanctions Evaders (FSE) - Treasury Department"
-
-
-@pytest.fixture
-def small_store(tmp_path, csl_file) -> ListStore:
-    """A store holding two small real CSL lists (DPL and FSE), cheap to re-import."""
-    store = ListStore(tmp_path / "small")
-    store.import_file(csl_subset(csl_file, tmp_path / "dpl_fse.csv", DPL, FSE))
-    return store
 
 
 # --------------------------------------------------------------------------- reading back
@@ -202,21 +179,16 @@ def test_dropping_a_list_is_refused_unless_forced(small_store, tmp_path, csl_fil
 
 # --------------------------------------------------------------------------- atomicity
 
-def test_failure_mid_commit_leaves_the_store_as_it_was(small_store, tmp_path, csl_file, monkeypatch):
+def test_failure_before_the_commit_point_leaves_the_store_as_it_was(small_store, tmp_path, csl_file, monkeypatch):
     before = snapshot(small_store.path)
-    calls = []
 
     def failing_replace(source, target):
-        calls.append(target)
-        if len(calls) == 2:
-            raise OSError("disk full (simulated)")
-        store_module.os.replace(source, target)
+        raise OSError(28, "No space left on device (simulated)")
 
     monkeypatch.setattr(store_module, "_replace", failing_replace)
     bigger = csl_subset(csl_file, tmp_path / "more.csv", DPL, FSE, "ITAR Debarred (DTC) - State Department")
-    with pytest.raises(OSError, match="simulated"):
+    with pytest.raises(ListDataError, match="simulated.*nothing was changed"):
         small_store.import_file(bigger)
-    assert len(calls) == 2
     assert snapshot(small_store.path) == before  # no staging directory left behind either
 
 
