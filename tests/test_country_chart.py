@@ -211,3 +211,16 @@ def test_gbs_to_country_group_b(engine, eccn, destination, expected):
     result = engine.check(order(destination, date=DAY, eccn=eccn, unit_value=1_000_000))
     assert result.decision == expected
     assert ("ear.740.4.gbs" in fired(result)) == (expected == Decision.LICENSE_EXCEPTION)
+
+
+def test_explain_shows_the_entry_s_reasons_the_column_and_the_country_s_x(tmp_path, cli_lists):
+    from click.testing import CliRunner
+
+    from cli import main
+    path = tmp_path / "order.json"
+    path.write_text(json.dumps(order("CN", date=DAY, eccn="3B001.j")))
+    result = CliRunner().invoke(main, ["explain", str(path)])
+    assert result.exit_code == 3
+    assert "Commerce Country Chart: national security (NS column 2)" in result.output
+    assert "3B001 (reasons for control: NS, RS, AT): NS applies to 3B001.a.1 to a.3" in result.output
+    assert "destination = CN (in chart:NS2)" in result.output

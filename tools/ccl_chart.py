@@ -194,7 +194,7 @@ class Pack:
     edition: str
     source: str
     column_sets: dict[str, list[str]] = field(default_factory=dict)
-    columns: dict[str, dict[str, list[str]]] = field(default_factory=dict)      # column -> included/excepted
+    columns: dict[str, dict] = field(default_factory=dict)      # column -> included, excepted, why
     cells: dict[str, dict] = field(default_factory=dict)        # cell key -> cell, included, excepted
     conditional: list[dict] = field(default_factory=list)
     entries: list[str] = field(default_factory=list)
@@ -323,13 +323,15 @@ def _add_control(pack: Pack, entry: dict, control: dict) -> None:
                                  "chart": chart_text, "columns": columns, "cell": cell})
         return
     mode, refs = scope
+    why = f"{eccn} (reasons for control: {', '.join(entry['reasonForControl'])}): {' '.join(control['scope'].split())}"
     for key in columns or ([cell.key] if cell else []):
-        target = (pack.columns if columns else pack.cells).setdefault(key, {"in": [], "except": [], "cell": cell})
-        if mode == "except":
-            target["in"].append(eccn)
-            target["except"] += refs
-        else:
-            target["in"] += refs if mode == "only" else [eccn]
+        target = (pack.columns if columns else pack.cells).setdefault(key, {"in": [], "except": [], "cell": cell,
+                                                                          "why": {}})
+        added = [eccn] if mode != "only" else refs
+        target["in"] += added
+        target["except"] += refs if mode == "except" else []
+        for code in added:
+            target["why"].setdefault(code, why)
 
 
 # --- writing the pack ----------------------------------------------------------------------------
@@ -357,7 +359,8 @@ def render(pack: Pack) -> dict:
         spec = pack.columns[column]
         reason = column[:2]
         set_id = f"ccl:{column}"
-        sets.append(_eccn_set(set_id, f"paragraphs controlled under chart column {column}", spec["in"], edition))
+        sets.append(_eccn_set(set_id, f"paragraphs controlled under chart column {column}", spec["in"], edition,
+                              spec["why"]))
         when: dict = {"item.subject_to_ear": True, "item.eccn": {"in": set_id}}
         if spec["except"]:
             sets.append(_eccn_set(f"{set_id}:except", f"paragraphs excepted from column {column}", spec["except"],
@@ -374,7 +377,7 @@ def render(pack: Pack) -> dict:
         cell = spec["cell"]
         set_id = f"ccl:{key}"
         sets.append(_eccn_set(set_id, f"paragraphs controlled under {cell.citation}, {cell.title}", spec["in"],
-                              edition))
+                              edition, spec["why"]))
         if cell.citation in DELEGATED:
             continue  # the hand-written rules on cell.delegated_to decide these (a test keeps them in step)
         when = {"item.subject_to_ear": True, "item.eccn": {"in": set_id}, **cell.when}
@@ -440,9 +443,11 @@ def _exception(rule_id, title, citation, edition, verification, when, code, over
                                    "overcomes": overcomes, "message": message}}
 
 
-def _eccn_set(set_id: str, title: str, members: list[str], edition: str) -> dict:
+def _eccn_set(set_id: str, title: str, members: list[str], edition: str, why: dict | None = None) -> dict:
+    """An ECCN set; a member with a ``why`` carries it as its source (explanations quote it)."""
+    why = why or {}
     return {"id": set_id, "title": title, "kind": "eccn", "citation": f"15 CFR part 774, Supplement No. 1 (eCFR {edition})",
-            "members": sorted(set(members))}
+            "members": [{"code": m, "source": why[m]} if m in why else m for m in sorted(set(members))]}
 
 
 def _rule(rule_id, title, citation, edition, verification, when, message, for_party=None) -> dict:

@@ -239,6 +239,7 @@ class Engine:
         rule = self._compiled.rules[rule_id]
         then = rule.rule.then
         reasons = self._because(rule.when, *line_facts)
+        reasons += self._member_sources(rule, line_facts[0], day)
         role, matches = None, []
         if party_facts is not None:
             values, answers, screen = party_facts
@@ -251,6 +252,17 @@ class Engine:
                        review_policy=policy, license_exception=then.license_exception,
                        message=then.message.strip(), title=rule.rule.title, jurisdiction=rule.jurisdiction,
                        enforced=enforced, because=reasons, sources=list(rule.rule.sources), matches=matches)
+
+    def _member_sources(self, rule: LoadedRule, values: Values, day: dt.date) -> list[str]:
+        """Why a line's value is in the sets the rule named, where the set says (e.g. a CCL entry's reasons)."""
+        notes = []
+        for leaf in leaves(rule.when):
+            value = values.get(leaf.field)
+            if leaf.op == "in" and isinstance(leaf.value, str) and isinstance(value, str):
+                source = self._resolver.source_of(leaf.value, value, day)
+                if source:
+                    notes.append(f"{leaf.field} {value} is in {leaf.value}: {source}")
+        return notes
 
     def _matches_behind(self, rule: LoadedRule, screen: PartyScreen, day: dt.date) -> list[ListMatch]:
         """The list matches a party rule rested on: those on the lists its conditions name."""

@@ -46,6 +46,21 @@ class SetResolver:
             found -= self._members(ref, day)
         return frozenset(found)
 
+    def source_of(self, set_id: str, value: str, day: dt.date) -> str | None:
+        """The ``source`` of the member of ``set_id`` that holds ``value`` on ``day``, if it gives one.
+
+        Explanations quote it: why an ECCN is in a chart column's set, for instance.
+        """
+        named = self._sets.get(set_id)
+        if named is None:
+            return None
+        candidates = {value, self.canonical(value, day), *_eccn_ancestors(value)}
+        for member in named.members:
+            if not isinstance(member, str) and member.source and member.code in candidates \
+                    and member.start <= day and (member.until is None or day < member.until):
+                return member.source
+        return next((found for ref in named.union if (found := self.source_of(ref, value, day))), None)
+
     def canonical(self, code: str, day: dt.date) -> str:
         """The destination a country code stands for on ``day`` (Hong Kong is China from 2020-12-23)."""
         for alias in self._aliases:
