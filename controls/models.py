@@ -131,6 +131,75 @@ class Item(_Strict):
     hs_code: str | None = None
     cn_control_code: str | None = None
     cn_content_value: Money | None = None
+    software_kind: Literal["operation", "error_fix", "mass_market"] | None = Field(
+        default=None, description="what a software line is, for License Exception TSU (15 CFR 740.13): the "
+                                  "minimum operation software of an item lawfully exported ((a)), an update "
+                                  "limited to fixing errors in software lawfully exported ((c)), or "
+                                  "mass-market software ((d))")
+
+
+class Scope(_Strict):
+    """Which order lines a notice covers: items by ECCN (a paragraph and every one below it) or SKU,
+    and where they go (the destination, or a party located or headquartered in ``party_countries``).
+    A dimension left empty covers everything."""
+
+    eccns: list[Eccn] = []
+    skus: list[str] = []
+    destinations: list[Country] = []
+    party_countries: list[Country] = []
+
+
+class Letter(Scope):
+    """An "is informed" letter BIS sent the exporter: a licence is required for what it covers."""
+
+    basis: Literal["744.11", "744.21(b)", "744.23(b)"] = Field(description="the paragraph BIS informed under")
+    reference: str = Field(min_length=1, description="which letter, e.g. 'BIS letter of 2025-05-23'")
+    start: dt.date = Field(alias="from", description="in force from this day")
+    until: dt.date | None = Field(default=None, description="the first day it no longer applies (rescinded)")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Letter":
+        if self.until is not None and self.until <= self.start:
+            raise ValueError(f"'until' {self.until} is not after 'from' {self.start}")
+        return self
+
+    def in_force(self, day: dt.date) -> bool:
+        return self.start <= day and (self.until is None or day < self.until)
+
+
+class NacNotification(Scope):
+    """A License Exception NAC notification filed in SNAP-R at least 25 days before shipping (15 CFR 740.8)."""
+
+    filed: dt.date
+    confirmation: str | None = Field(
+        default=None, description="the NAC confirmation number STELA shows on the 25th day")
+    refused: bool = Field(default=False, description="BIS said a licence is required, or STELA that NAC cannot "
+                                                     "be used")
+
+
+class VeuAuthorization(Scope):
+    """A validated end-user authorisation the order relies on (15 CFR 748.15, Supplement No. 7 to part 748)."""
+
+    veu: Tag = Field(description="the authorisation as the rule pack names it, e.g. samsung_china_semiconductor")
+
+
+class Exporter(_Strict):
+    """Who exports, and what it filed with or received from BIS."""
+
+    headquarters_country: Country | None = None
+    letters: list[Letter] = []
+    nac_notifications: list[NacNotification] = []
+
+
+class HbmShipment(_Strict):
+    """What License Exception HBM (15 CFR 740.25) asks of an order of high-bandwidth memory."""
+
+    bought_by_copackage_designer: bool | None = Field(
+        default=None, description="the purchaser designs the IC the HBM is to be co-packaged with")
+    shipped_to_packaging_site: bool | None = Field(
+        default=None, description="consigned to the site that packages the HBM with that IC")
+    advanced_node_facility: bool | None = Field(
+        default=None, description="that site is a facility in Macau or D:5 where advanced-node ICs are produced")
 
 
 class Transaction(_Strict):
@@ -143,6 +212,9 @@ class Transaction(_Strict):
     end_use_country: Country | None = Field(
         default=None, description="where the end use takes place: the supercomputer, the fab, the facility")
     items: list[Item] = Field(min_length=1)
+    exporter: Exporter | None = None
+    hbm: HbmShipment | None = None
+    veu: list[VeuAuthorization] = []
 
     @field_validator("id", mode="before")
     @classmethod

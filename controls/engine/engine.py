@@ -125,7 +125,7 @@ class Engine:
             txn = Transaction.model_validate(txn)
         day = as_of or txn.date
         screens = [self._screen(p, day) for p in txn.parties]
-        lines = [line_values(txn, item) for item in txn.items]
+        lines = [line_values(txn, item, day, lambda code: self._resolver.canonical(code, day)) for item in txn.items]
         # a line whose ECCN lacks its paragraph is checked as each paragraph it may be (extra lines)
         readings = [(i, eccn) for i, values in enumerate(lines)
                     for eccn in self._paragraphs.readings(values.get("item.eccn", ""))[1:]]

@@ -9,19 +9,32 @@ answered here, and the engine sees only its boolean answer.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 from ..compiler import CompiledBundle, Probe
-from ..models import Item, Party, Transaction
+from ..models import Item, Party, Scope, Transaction
 from ..numbers import compare, ratio
 from .sets import SetResolver
 
 Values = dict[str, Any]
 
+NAC_WAIT = dt.timedelta(days=25)  # 15 CFR 740.8: notify at least 25 calendar days before shipping
+# a line's NAC notification, best first: the exception rules read the first a notification gives it
+NAC_STATES = ("confirmed", "unconfirmed", "undecided", "waiting", "refused")
 
-def line_values(txn: Transaction, item: Item) -> Values:
+
+def same(code: str) -> str:
+    return code
+
+
+def line_values(txn: Transaction, item: Item, day: dt.date | None = None,
+                canonical: Callable[[str], str] = same) -> Values:
+    """The facts of one order line as judged on ``day`` (default: the order's date); ``canonical``
+    names a country as the rules see it (Hong Kong as China)."""
     chip = item.chip
+    day = day or txn.date
     values: Values = {
         "destination": txn.destination,
         "export_from": txn.export_from,
@@ -40,7 +53,9 @@ def line_values(txn: Transaction, item: Item) -> Values:
         "item.hs_code": item.hs_code,
         "item.cn_control_code": item.cn_control_code,
         "item.cn_content_value": item.cn_content_value,
+        "item.software_kind": item.software_kind,
     }
+    values.update(notice_values(txn, item, day, canonical))
     values["item.order_value_of_eccn"] = order_value_of_eccn(txn, item.eccn)
     if item.us_content_value is not None and item.unit_value:
         values["item.us_content_pct"] = ratio(item.us_content_value, item.unit_value, 100)
@@ -56,6 +71,59 @@ def line_values(txn: Transaction, item: Item) -> Values:
             "item.chip.us_available_2026_01_15": chip.us_available_2026_01_15,
         })
     return present(values)
+
+
+def notice_values(txn: Transaction, item: Item, day: dt.date, canonical: Callable[[str], str] = same) -> Values:
+    """What the order's notices say of this line on ``day``: the exporter's headquarters, the bases of the
+    "is informed" letters in force that cover it, its NAC notification state and its VEU authorisations.
+
+    A notice that names ECCNs cannot be matched to a line without a declared ECCN: such a letter is
+    ``letters_undecided``, such a notification ``undecided``, such an authorisation never covers it."""
+    exporter = txn.exporter
+    letters = exporter.letters if exporter else []
+    notifications = exporter.nac_notifications if exporter else []
+    in_force = [(letter, covers(letter, txn, item, canonical)) for letter in letters if letter.in_force(day)]
+    states = {nac_state(n, day) if covered else "undecided"
+              for n in notifications if (covered := covers(n, txn, item, canonical)) is not False}
+    hbm = txn.hbm
+    return {
+        "exporter.headquarters_country": exporter.headquarters_country if exporter else None,
+        "letters_in_force": sorted({letter.basis for letter, covered in in_force if covered}),
+        "letters_undecided": sorted({letter.basis for letter, covered in in_force if covered is None}),
+        "nac_notification": next((s for s in NAC_STATES if s in states), None),
+        "veu": sorted({a.veu for a in txn.veu if covers(a, txn, item, canonical)}),
+        "hbm.bought_by_copackage_designer": hbm.bought_by_copackage_designer if hbm else None,
+        "hbm.shipped_to_packaging_site": hbm.shipped_to_packaging_site if hbm else None,
+        "hbm.advanced_node_facility": hbm.advanced_node_facility if hbm else None,
+    }
+
+
+def nac_state(notification, day: dt.date) -> str:
+    """refused; waiting (fewer than 25 days since filing); confirmed; or unconfirmed (25 days have
+    passed, but the order does not give the confirmation number that says NAC may be used)."""
+    if notification.refused:
+        return "refused"
+    if day < notification.filed + NAC_WAIT:
+        return "waiting"
+    return "confirmed" if notification.confirmation else "unconfirmed"
+
+
+def covers(scope: Scope, txn: Transaction, item: Item, canonical: Callable[[str], str] = same) -> bool | None:
+    """Whether ``scope`` covers this line; None when it names ECCNs, the SKU is not named and the
+    line declares no ECCN."""
+    countries = {canonical(c) for c in scope.destinations}
+    parties = {canonical(c) for c in scope.party_countries}
+    where = (not countries and not parties or canonical(txn.destination) in countries
+             or any(canonical(c) in parties for p in txn.parties for c in (p.country, p.headquarters_country) if c))
+    if not where:
+        return False
+    if not scope.eccns and not scope.skus or item.sku in scope.skus:
+        return True
+    if not scope.eccns:
+        return False
+    if item.eccn is None:
+        return None
+    return any(item.eccn == e or item.eccn.startswith(e + ".") for e in scope.eccns)
 
 
 def order_value_of_eccn(txn: Transaction, eccn: str | None):

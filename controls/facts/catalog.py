@@ -55,6 +55,16 @@ LINE_FIELDS: dict[str, FieldType] = {
     "item.cn_control_code": TEXT,
     "item.cn_content_value": NUMBER,
     "item.order_value_of_eccn": NUMBER,  # quantity x unit value of every line with this line's ECCN
+    "item.software_kind": TEXT,  # operation | error_fix | mass_market (License Exception TSU)
+    # the order's notices, matched to the line on the check date (controls.facts.builder.notice_values)
+    "exporter.headquarters_country": COUNTRY,
+    "letters_in_force": TAGS,  # paragraphs of the "is informed" letters in force that cover the line
+    "letters_undecided": TAGS,  # ... of those that name ECCNs, where the line declares none
+    "nac_notification": TEXT,  # confirmed | unconfirmed | undecided | waiting | refused
+    "veu": TAGS,  # validated end-user authorisations that cover the line
+    "hbm.bought_by_copackage_designer": BOOL,
+    "hbm.shipped_to_packaging_site": BOOL,
+    "hbm.advanced_node_facility": BOOL,
 }
 
 PARTY_FIELDS: dict[str, FieldType] = {
