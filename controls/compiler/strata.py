@@ -22,7 +22,7 @@ def stratify(rules: list[LoadedRule]) -> dict[str, int]:
             derivers.setdefault(name, []).append(rule)
 
     def peers(rule: LoadedRule, other: LoadedRule, field: str) -> bool:
-        return field in rule.derive or (field in rule.guards() and field in other.guards())
+        return field in rule.guards() and field in other.guards()
 
     depends = {
         rule.id: {d.id for f in rule.reads() for d in derivers.get(f, ()) if d.id != rule.id and not peers(rule, d, f)}

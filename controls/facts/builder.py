@@ -34,7 +34,11 @@ def line_values(txn: Transaction, item: Item) -> Values:
         "item.unit_value": item.unit_value,
         "item.us_content_value": item.us_content_value,
         "item.direct_product_of": item.direct_product_of,
-        "item.direct_product_count": None if item.direct_product_of is None else len(item.direct_product_of),
+        "item.direct_product_count": _count(item.direct_product_of),
+        "item.plant_direct_product_of": item.plant_direct_product_of,
+        "item.plant_direct_product_count": _count(item.plant_direct_product_of),
+        "item.contains_us_ic": item.contains_us_ic,
+        "item.contains_us_ic_count": _count(item.contains_us_ic),
         "item.ecad_tcad": item.ecad_tcad,
         "item.material": item.material,
         "item.hs_code": item.hs_code,
@@ -56,6 +60,11 @@ def line_values(txn: Transaction, item: Item) -> Values:
             "item.chip.us_available_2026_01_15": chip.us_available_2026_01_15,
         })
     return present(values)
+
+
+def _count(given: list | None) -> int | None:
+    """How many entries a list fact has, so that a list given empty ([]: none) is told from one not given."""
+    return None if given is None else len(given)
 
 
 def order_value_of_eccn(txn: Transaction, eccn: str | None):
