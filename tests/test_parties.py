@@ -269,7 +269,7 @@ def test_footnote_4_fdp_rule_starts_on_2022_10_21(engine, list_store, day, subje
 def test_footnote_1_scope_lacks_5e002(engine):
     huawei = party(HUAWEI)
     result = engine.check(foreign_chip([huawei], eccn="EAR99", direct_product_of=["5E002"], plant_direct_product_of=[]))
-    assert result.decision == Decision.NOT_SUBJECT and "ear.734.9.e1.footnote-1" not in fired_derivations(result)
+    assert result.lines[0].subject_to_ear is False and "ear.734.9.e1.footnote-1" not in fired_derivations(result)
     result = engine.check(foreign_chip([huawei], eccn="EAR99", direct_product_of=["5E001"], plant_direct_product_of=[]))
     assert result.decision == Decision.LICENSE_REQUIRED and "ear.734.9.e1.footnote-1" in fired_derivations(result)
     assert result.lines[0].basis == "fdp:734.9(e)(1)"
