@@ -125,6 +125,13 @@ class Item(_Strict):
     chip: Chip | None = None
     us_content_value: Money | None = None
     direct_product_of: list[Eccn] | None = None
+    plant_direct_product_of: list[Eccn] | None = Field(
+        default=None, description="U.S.-origin technology or software ECCNs the plant or 'major component' that "
+        "produced the item (for 3B equipment: or a commodity inside it, such as an IC) is a direct product of; "
+        "[] if none (15 CFR 734.9)")
+    contains_us_ic: list[Eccn] | None = Field(
+        default=None, description="ECCNs of the U.S.-origin integrated circuits inside the item; [] if none "
+        "(15 CFR 734.4(a)(8)-(9))")
     ecad_tcad: bool | None = Field(
         default=None, description="ECAD or TCAD software or technology (15 CFR 744.23(a)(2)(iii))")
     material: str | None = None

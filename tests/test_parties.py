@@ -226,63 +226,68 @@ def foreign_chip(parties, date="2026-11-28", **item):
             "items": [line]}
 
 
+def fired_derivations(result):
+    return {d.rule for line in result.lines for d in line.derived}
+
+
 def finding(result, rule):
     return next(f for f in result.findings if f.rule == rule)
 
 
-def test_footnote_4_entity_holds_a_foreign_chip_naming_the_e2_fdp_rule(engine, list_store):
+PLANT_UNKNOWN = "ear.734.9.e.footnote-party.plant-unknown"
+
+
+def test_footnote_4_entity_holds_a_foreign_chip_whose_plant_is_not_given(engine, list_store):
     fn4 = listed_party(engine, list_store, "Entity List", footnotes=(4,))
     result = engine.check(foreign_chip([fn4]))
-    assert result.decision == Decision.HOLD and result.lines[0].subject_to_ear is False
-    check = finding(result, "ear.734.9.e2.entity-list-fdp.check")
-    assert "734.9(e)(2)" in check.citation and check.matches[0].footnotes == [4]
-    assert "734.9(e)(2)" in check.matches[0].footnote_texts[4]
-    assert finding(result, "ear.744.11.entity-list.not-subject").matches[0].entry == fn4["name"]
+    assert result.decision == Decision.HOLD and result.lines[0].subject_to_ear is None
+    assert "734.9(e)(2)" in finding(result, PLANT_UNKNOWN).citation
+    assert "plant_direct_product_of" in finding(result, PLANT_UNKNOWN).message
 
 
-@pytest.mark.parametrize("direct_product_of, rule, decision", [
-    (["3E001"], "ear.734.9.e2.entity-list-fdp", Decision.LICENSE_REQUIRED),  # in the (e)(2) product scope
-    (["5E002"], "ear.734.9.e2.entity-list-fdp", Decision.LICENSE_REQUIRED),  # (e)(2) adds 5D002/5E002
-    (["9E001"], "ear.734.9.e2.entity-list-fdp.check", Decision.HOLD),       # outside it: the plant may not be
+@pytest.mark.parametrize("direct_product_of, decision", [
+    (["3E001"], Decision.LICENSE_REQUIRED),  # in the (e)(2) product scope
+    (["5E002"], Decision.LICENSE_REQUIRED),  # (e)(2) adds 5D002/5E002
+    (["9E001"], Decision.NOT_SUBJECT),       # outside it, and the plant is given: no U.S. technology
 ])
 def test_footnote_4_fdp_on_the_technology_the_item_is_a_direct_product_of(engine, list_store, direct_product_of,
-                                                                        rule, decision):
+                                                                        decision):
     fn4 = listed_party(engine, list_store, "Entity List", footnotes=(4,))
-    result = engine.check(foreign_chip([fn4], direct_product_of=direct_product_of))
-    assert result.decision == decision and rule in fired(result)
+    result = engine.check(foreign_chip([fn4], direct_product_of=direct_product_of, plant_direct_product_of=[]))
+    assert result.decision == decision
+    assert ("ear.734.9.e2.footnote-4" in fired_derivations(result)) == (decision == Decision.LICENSE_REQUIRED)
 
 
-@pytest.mark.parametrize("day, expected", [("2022-10-20", Decision.NOT_SUBJECT), ("2022-10-21", Decision.HOLD)])
-def test_footnote_4_fdp_rule_starts_on_2022_10_21(engine, list_store, day, expected):
+@pytest.mark.parametrize("day, subject", [("2022-10-20", False), ("2022-10-21", True)])
+def test_footnote_4_fdp_rule_starts_on_2022_10_21(engine, list_store, day, subject):
     fn4 = listed_party(engine, list_store, "Entity List", footnotes=(4,))
-    result = engine.check(foreign_chip([fn4], date=day))
-    assert result.decision == expected
-    assert ("ear.734.9.e2.entity-list-fdp.check" in fired(result)) == (expected == Decision.HOLD)
-    assert "ear.744.11.entity-list.not-subject" in fired(result)
+    result = engine.check(foreign_chip([fn4], date=day, direct_product_of=["5E002"], plant_direct_product_of=[]))
+    assert result.lines[0].subject_to_ear is subject
+    assert ("ear.744.11.entity-list.not-subject" in fired(result)) == (not subject)
 
 
 def test_footnote_1_scope_lacks_5e002(engine):
     huawei = party(HUAWEI)
-    result = engine.check(foreign_chip([huawei], direct_product_of=["5E002"]))
-    assert result.decision == Decision.HOLD and "ear.734.9.e1.entity-list-fdp.check" in fired(result)
-    assert "ear.734.9.e1.entity-list-fdp" not in fired(result)
-    result = engine.check(foreign_chip([huawei], direct_product_of=["5E001"]))
-    assert result.decision == Decision.LICENSE_REQUIRED and "ear.734.9.e1.entity-list-fdp" in fired(result)
+    result = engine.check(foreign_chip([huawei], eccn="EAR99", direct_product_of=["5E002"], plant_direct_product_of=[]))
+    assert result.lines[0].subject_to_ear is False and "ear.734.9.e1.footnote-1" not in fired_derivations(result)
+    result = engine.check(foreign_chip([huawei], eccn="EAR99", direct_product_of=["5E001"], plant_direct_product_of=[]))
+    assert result.decision == Decision.LICENSE_REQUIRED and "ear.734.9.e1.footnote-1" in fired_derivations(result)
+    assert result.lines[0].basis == "fdp:734.9(e)(1)"
 
 
-@pytest.mark.parametrize("eccn, expected", [("3B001.c.1.a", Decision.HOLD), ("3A090.a", Decision.NOT_SUBJECT)])
-def test_footnote_5_fdp_rule_reaches_only_semiconductor_equipment(engine, list_store, eccn, expected):
+@pytest.mark.parametrize("eccn, subject", [("3B001.e", True), ("3B001.c.1.a", False), ("EAR99", False)])
+def test_footnote_5_fdp_rule_reaches_only_the_listed_equipment(engine, list_store, eccn, subject):
     fn5 = listed_party(engine, list_store, "Entity List", footnotes=(5,))
-    result = engine.check(foreign_chip([fn5], eccn=eccn))
-    assert result.decision == expected
-    assert ("ear.734.9.e3.entity-list-fdp.check" in fired(result)) == (expected == Decision.HOLD)
-    assert finding(result, "ear.744.11.entity-list.not-subject").matches[0].footnotes == [5]
+    result = engine.check(foreign_chip([fn5], eccn=eccn, direct_product_of=["3E001"], plant_direct_product_of=[],
+                                       contains_us_ic=[]))
+    assert result.lines[0].subject_to_ear is subject
+    assert ("ear.734.9.e3.footnote-5" in fired_derivations(result)) == subject
 
 
-def test_footnote_3_entity_holds_any_foreign_item_naming_734_9_g(engine, list_store):
+def test_footnote_3_entity_makes_any_foreign_item_of_us_technology_subject(engine, list_store):
     fn3 = listed_party(engine, list_store, "Entity List", footnotes=(3,))
-    result = engine.check(foreign_chip([fn3], eccn="EAR99"))
-    assert result.decision == Decision.HOLD and "734.9(g)" in finding(result, "ear.734.9.g.entity-list-fdp.check").citation
+    result = engine.check(foreign_chip([fn3], eccn="EAR99", direct_product_of=["9E001"], plant_direct_product_of=[]))
+    assert result.lines[0].basis == "fdp:734.9(g)" and result.decision == Decision.LICENSE_REQUIRED
 
 
 def test_entity_without_footnotes_on_a_non_subject_item_keeps_its_finding(engine, list_store):
@@ -296,7 +301,7 @@ def test_entity_without_footnotes_on_a_non_subject_item_keeps_its_finding(engine
 def test_entity_list_party_on_a_line_of_unknown_jurisdiction_is_held(engine):
     result = engine.check(foreign_chip([party(HUAWEI)], origin=None, direct_product_of=None))
     assert result.decision == Decision.HOLD
-    assert {"ear.744.11.entity-list.subject-unknown", "ear.734.9.e1.entity-list-fdp.check"} <= fired(result)
+    assert {"ear.744.11.entity-list.subject-unknown", "chipgate.jurisdiction-unknown"} <= fired(result)
     assert "ear.744.11.entity-list" not in fired(result)
 
 

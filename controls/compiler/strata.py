@@ -22,7 +22,8 @@ def stratify(rules: list[LoadedRule]) -> dict[str, int]:
             derivers.setdefault(name, []).append(rule)
 
     def peers(rule: LoadedRule, other: LoadedRule, field: str) -> bool:
-        return field in rule.derive or (field in rule.guards() and field in other.guards())
+        # alternatives: both derive in place of the same missing fact; a rule that only reads waits
+        return bool(rule.derive) and field in rule.guards() and field in other.guards()
 
     depends = {
         rule.id: {d.id for f in rule.reads() for d in derivers.get(f, ()) if d.id != rule.id and not peers(rule, d, f)}

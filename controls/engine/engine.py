@@ -10,6 +10,7 @@ from typing import Any
 from ..compiler import CompiledBundle, compile_rulebook
 from ..countries import check_country
 from ..errors import InputError, ListDataError
+from ..facts.catalog import ACCUMULATED
 from ..facts.builder import FactBuilder, Values, line_values, party_values, present
 from ..facts.sets import SetResolver
 from ..models import (
@@ -51,10 +52,23 @@ def default_list_store(rules_dir: Path = DEFAULT_RULES) -> Path:
 
 
 def _disagree(first: LoadedRule, second: LoadedRule) -> bool:
-    """Two derivations on one line conflict if they set a fact differently or are alternatives."""
+    """Two derivations on one line conflict if they set a fact differently or are alternatives;
+    values added to an accumulated fact (the grounds of ``item.basis``) do not conflict."""
     if first.guards() & second.guards():
         return first.derive != second.derive
-    return any(first.derive[f] != second.derive[f] for f in first.derive.keys() & second.derive.keys())
+    return any(first.derive[f] != second.derive[f] for f in first.derive.keys() & second.derive.keys() - ACCUMULATED)
+
+
+def _merge(values: Values, rules: list[LoadedRule]) -> dict:
+    """The facts ``rules`` derive on one line; an accumulated fact lists each distinct value once."""
+    fields: dict = {}
+    for rule in rules:
+        for field, value in rule.derive.items():
+            if field in ACCUMULATED:
+                known = (fields.get(field) or values.get(field) or "").split(", ")
+                value = ", ".join([v for v in known if v] + [value] * (value not in known))
+            fields[field] = value
+    return fields
 
 
 _MATCH_POOLS = {
@@ -226,7 +240,7 @@ class Engine:
                         derivations[i].append(self._derivation(rule, lines[i], answers[i]))
                 batch = []
                 for i, rules in derivers.items():
-                    fields = {field: value for rule in rules for field, value in rule.derive.items()}
+                    fields = _merge(lines[i], rules)
                     lines[i].update(fields)
                     answers[i].update(self._facts.answers(lines[i], day, fields))
         return fired, derivations, conflicts

@@ -47,7 +47,11 @@ def line_values(txn: Transaction, item: Item, day: dt.date | None = None,
         "item.unit_value": item.unit_value,
         "item.us_content_value": item.us_content_value,
         "item.direct_product_of": item.direct_product_of,
-        "item.direct_product_count": None if item.direct_product_of is None else len(item.direct_product_of),
+        "item.direct_product_count": _count(item.direct_product_of),
+        "item.plant_direct_product_of": item.plant_direct_product_of,
+        "item.plant_direct_product_count": _count(item.plant_direct_product_of),
+        "item.contains_us_ic": item.contains_us_ic,
+        "item.contains_us_ic_count": _count(item.contains_us_ic),
         "item.ecad_tcad": item.ecad_tcad,
         "item.material": item.material,
         "item.hs_code": item.hs_code,
@@ -124,6 +128,11 @@ def covers(scope: Scope, txn: Transaction, item: Item, canonical: Callable[[str]
     if item.eccn is None:
         return None
     return any(item.eccn == e or item.eccn.startswith(e + ".") for e in scope.eccns)
+
+
+def _count(given: list | None) -> int | None:
+    """How many entries a list fact has, so that a list given empty ([]: none) is told from one not given."""
+    return None if given is None else len(given)
 
 
 def order_value_of_eccn(txn: Transaction, eccn: str | None):

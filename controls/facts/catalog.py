@@ -38,6 +38,10 @@ LINE_FIELDS: dict[str, FieldType] = {
     "item.us_content_pct": NUMBER,
     "item.direct_product_of": ECCNS,
     "item.direct_product_count": NUMBER,
+    "item.plant_direct_product_of": ECCNS,  # technology of the plant that made it (or, for 3B, a part of it)
+    "item.plant_direct_product_count": NUMBER,  # 0: given as [] (no such plant); missing: not given
+    "item.contains_us_ic": ECCNS,  # ECCNs of the U.S.-origin ICs inside
+    "item.contains_us_ic_count": NUMBER,  # 0: given as [] (none inside); missing: not given
     "item.chip.tpp": NUMBER,
     "item.chip.die_area_mm2": NUMBER,
     "item.chip.performance_density": NUMBER,
@@ -85,6 +89,9 @@ PARTY_FIELDS: dict[str, FieldType] = {
 
 # Fields a rule's ``then.derive`` may set (forward chaining: parameters -> ECCN -> licence).
 DERIVABLE = frozenset({"item.eccn", "item.outside_3a090", "item.subject_to_ear", "item.basis"})
+# Derived facts to which several rules may each add a value (a line subject to the EAR on several
+# grounds: de minimis and two foreign-direct-product rules); the line lists every value, in order.
+ACCUMULATED = frozenset({"item.basis"})
 
 ROLES = frozenset({"end_user", "ultimate_consignee", "intermediate_consignee", "purchaser"})
 
