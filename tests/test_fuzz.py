@@ -207,7 +207,7 @@ def generated_orders(names: list[str], seed: int = 7):
         item = {"sku": f"S-{i}", "quantity": rng.randint(0, 500), "unit_value": rng.choice([0, 1, 999.99, 25000, 2 * 10**6])}
         item["origin"] = "US" if spoofed else rng.choice(["US", "TW", "CN", "KR"])
         if item["origin"] != "US" and rng.random() < 0.7:
-            item["us_content_value"] = rng.choice([0, 1, item["unit_value"]])
+            item["us_content_value"] = rng.choice([0, min(1, item["unit_value"]), item["unit_value"]])
         if rng.random() < 0.5:
             item["chip"] = {"tpp": rng.choice([0, 1600, 4799.99, 4800, 15832]),
                             "die_area_mm2": rng.choice([100, 814]), "datacenter": rng.random() < 0.5}
