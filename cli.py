@@ -18,7 +18,7 @@ from controls.engine import authoring
 from controls.engine.engine import default_list_store
 from controls.errors import ChipgateError, InputError
 from controls.lists.store import ListStore
-from controls.orders import read_orders
+from controls.orders import MAX_FILE_BYTES, read_orders
 from controls.report import EXIT_CODES, render, render_screening
 from controls.rulebook.yamlsource import brief
 
@@ -81,7 +81,7 @@ def main() -> None:
 def check(file: str, fmt: str, as_of, explain: bool, rules_dir: Path | None, lists_dir: Path | None) -> None:
     """Check an order, or a batch of orders (a YAML/JSON list), in FILE ('-' for stdin)."""
     try:
-        text = sys.stdin.read() if file == "-" else None
+        text = sys.stdin.read(MAX_FILE_BYTES + 1) if file == "-" else None  # read_orders refuses more
         if text is None and not Path(file).exists():
             raise InputError(f"{file}: no such file")
         orders, batch = read_orders(file if file != "-" else "<stdin>", text)

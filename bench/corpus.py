@@ -33,7 +33,7 @@ def corpus(n: int = 10_000, seed: int = 20261129, customers: int = 800) -> list[
             elif kind < 0.9:
                 item["eccn"] = rng.choice(ECCNS)
             if item["origin"] != "US":
-                item["us_content_value"] = rng.choice([0, 100, 20000])
+                item["us_content_value"] = min(rng.choice([0, 100, 20000]), item["unit_value"])  # part of the item
                 item["direct_product_of"] = rng.choice([[], [], ["3E001"]])
             lines.append(item)
         customer = rng.randrange(customers)

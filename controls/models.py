@@ -1,8 +1,9 @@
 """The public contract as pydantic models: what goes in (Transaction) and what comes out (Determination).
 
 See ``docs/contract.md``.  Inputs are strict: unknown fields, unknown country codes, malformed
-ECCNs and negative numbers are rejected with the field's path, so a typo never turns into a
-silently "clear" answer.
+ECCNs, negative numbers, a number or a boolean written as text (or a boolean as a number), an
+end-use tag or role outside the vocabulary, fields that contradict each other and oversized
+orders are rejected with the field's path, so a typo never turns into a silently "clear" answer.
 """
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from enum import Enum
 from fractions import Fraction
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from .countries import check_country
+from .facts.catalog import END_USE_TAGS, ROLES, unknown_word
 from .numbers import amount, exact, ratio
 
 Country = Annotated[str, AfterValidator(check_country)]
@@ -34,8 +36,40 @@ def check_eccn(value: str) -> str:
 
 
 Eccn = Annotated[str, AfterValidator(check_eccn)]
-Role = Literal["end_user", "ultimate_consignee", "intermediate_consignee", "purchaser"]
-Tag = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+
+
+def _one_of(what: str, known) -> AfterValidator:
+    """A word from a closed vocabulary (controls.facts.catalog), else an error with a suggestion."""
+    def check(value: str) -> str:
+        error = unknown_word(what, value, known)
+        if error:
+            raise ValueError(error)
+        return value
+    return AfterValidator(check)
+
+
+def _iso_date(value):
+    """A date, or its text as YYYY-MM-DD (how YAML and JSON write it); never a number of seconds."""
+    if isinstance(value, str) and _DATE.match(value):
+        return dt.date.fromisoformat(value)
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    raise ValueError("expected a date written as YYYY-MM-DD")
+
+
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+Role = Annotated[str, _one_of("role", ROLES)]
+EndUse = Annotated[str, _one_of("end-use tag", END_USE_TAGS)]
+Tag = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]  # a name a rule pack gives, e.g. a VEU authorisation
+Date = Annotated[dt.date, BeforeValidator(_iso_date)]
+
+# Size caps: far above any real order, low enough that one order cannot exhaust the engine.
+# Texts stay far below the 65,535 bytes durable-rules can hold (10,000 characters are 40,000 bytes at most).
+MAX_TEXT = 10_000
+MAX_LINES = 1_000
+MAX_PARTIES = 100
+MAX_OWNERS = 100
+MAX_LIST = 100  # end-use tags, direct-product ECCNs
 
 
 class Decision(str, Enum):
@@ -61,7 +95,9 @@ _RANK = {d: len(Decision) - i for i, d in enumerate(Decision)}
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, str_max_length=10_000)
+    """No coercion: a boolean is only true or false, a text only a text, a number only a number."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True, str_max_length=MAX_TEXT)
 
 
 class Owner(_Strict):
@@ -76,7 +112,7 @@ class Party(_Strict):
     country: Country
     address: str | None = None
     headquarters_country: Country | None = None
-    owners: list[Owner] = []
+    owners: list[Owner] = Field(default=[], max_length=MAX_OWNERS)
 
 
 class Chip(_Strict):
@@ -124,14 +160,14 @@ class Item(_Strict):
     origin: Country | None = None
     chip: Chip | None = None
     us_content_value: Money | None = None
-    direct_product_of: list[Eccn] | None = None
+    direct_product_of: list[Eccn] | None = Field(default=None, max_length=MAX_LIST)
     plant_direct_product_of: list[Eccn] | None = Field(
-        default=None, description="U.S.-origin technology or software ECCNs the plant or 'major component' that "
+        default=None, max_length=MAX_LIST, description="U.S.-origin technology or software ECCNs the plant or 'major component' that "
         "produced the item (for 3B equipment: or a commodity inside it, such as an IC) is a direct product of; "
         "[] if none (15 CFR 734.9)")
     contains_us_ic: list[Eccn] | None = Field(
-        default=None, description="ECCNs of the U.S.-origin integrated circuits inside the item; [] if none "
-        "(15 CFR 734.4(a)(8)-(9))")
+        default=None, max_length=MAX_LIST, description="ECCNs of the U.S.-origin integrated circuits inside the "
+        "item; [] if none (15 CFR 734.4(a)(8)-(9))")
     ecad_tcad: bool | None = Field(
         default=None, description="ECAD or TCAD software or technology (15 CFR 744.23(a)(2)(iii))")
     material: str | None = None
@@ -143,6 +179,19 @@ class Item(_Strict):
                                   "minimum operation software of an item lawfully exported ((a)), an update "
                                   "limited to fixing errors in software lawfully exported ((c)), or "
                                   "mass-market software ((d))")
+
+    @model_validator(mode="after")
+    def _content_within_value(self) -> "Item":
+        """Content of one origin is part of the item: worth more than the item is a data error, not a de minimis answer."""
+        if self.unit_value is not None:
+            for name in ("us_content_value", "cn_content_value"):
+                if getattr(self, name) is not None and getattr(self, name) > self.unit_value:
+                    raise ValueError(f"{name} {getattr(self, name)} is more than unit_value {self.unit_value}")
+            if self.us_content_value is not None and self.cn_content_value is not None \
+                    and self.us_content_value + self.cn_content_value > self.unit_value:
+                raise ValueError(f"us_content_value + cn_content_value are more than unit_value {self.unit_value} "
+                                 "(U.S.-origin and PRC-origin content cannot overlap)")
+        return self
 
 
 class Scope(_Strict):
@@ -161,8 +210,8 @@ class Letter(Scope):
 
     basis: Literal["744.11", "744.21(b)", "744.23(b)"] = Field(description="the paragraph BIS informed under")
     reference: str = Field(min_length=1, description="which letter, e.g. 'BIS letter of 2025-05-23'")
-    start: dt.date = Field(alias="from", description="in force from this day")
-    until: dt.date | None = Field(default=None, description="the first day it no longer applies (rescinded)")
+    start: Date = Field(alias="from", description="in force from this day")
+    until: Date | None = Field(default=None, description="the first day it no longer applies (rescinded)")
 
     @model_validator(mode="after")
     def _ordered(self) -> "Letter":
@@ -177,7 +226,7 @@ class Letter(Scope):
 class NacNotification(Scope):
     """A License Exception NAC notification filed in SNAP-R at least 25 days before shipping (15 CFR 740.8)."""
 
-    filed: dt.date
+    filed: Date
     confirmation: str | None = Field(
         default=None, description="the NAC confirmation number STELA shows on the 25th day")
     refused: bool = Field(default=False, description="BIS said a licence is required, or STELA that NAC cannot "
@@ -208,25 +257,24 @@ class HbmShipment(_Strict):
     advanced_node_facility: bool | None = Field(
         default=None, description="that site is a facility in Macau or D:5 where advanced-node ICs are produced")
 
-
 class Transaction(_Strict):
     id: str = Field(min_length=1)
-    date: dt.date = Field(default_factory=dt.date.today)
+    date: Date = Field(default_factory=dt.date.today)
     export_from: Country | None = None
     destination: Country
-    parties: list[Party] = []
-    end_uses: list[Tag] = []
+    parties: list[Party] = Field(default=[], max_length=MAX_PARTIES)
+    end_uses: list[EndUse] = Field(default=[], max_length=MAX_LIST)
     end_use_country: Country | None = Field(
         default=None, description="where the end use takes place: the supercomputer, the fab, the facility")
-    items: list[Item] = Field(min_length=1)
+    items: list[Item] = Field(min_length=1, max_length=MAX_LINES)
     exporter: Exporter | None = None
     hbm: HbmShipment | None = None
-    veu: list[VeuAuthorization] = []
+    veu: list[VeuAuthorization] = Field(default=[], max_length=MAX_LIST)
 
     @field_validator("id", mode="before")
     @classmethod
     def _id_as_text(cls, value):
-        return str(value) if isinstance(value, int) else value
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 class Ruleset(BaseModel):

@@ -12,7 +12,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Annotated
 
-from pydantic import Field, PlainSerializer
+from pydantic import BeforeValidator, Field, PlainSerializer
 
 Number = Decimal | Fraction | int
 
@@ -52,11 +52,24 @@ def _json_number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
+def _number_as_given(value):
+    """A number stays a number: ``true`` or the text ``"4800"`` is an input error, never 1 or 4800."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, not {str(value).lower()}")
+    if isinstance(value, str):
+        raise ValueError(f"expected a number, not the text {value[:40]!r}: write it without quotes")
+    if not isinstance(value, (int, float, Decimal)):
+        raise ValueError(f"expected a number, not {type(value).__name__}")
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
 def amount(ge: int = 0, gt: int | None = None, le: int = 10**15) -> type:
     """A finite, bounded Decimal read from its text (a float input goes through ``str``, never its binary value).
 
-    The bounds keep absurd inputs (``1e+16`` dollars a unit, ``1e-30`` mm2) out, with a field error.
+    The bounds keep absurd inputs (``1e+16`` dollars a unit, ``1e-30`` mm2) out, with a field error; a
+    boolean or a text is an error too (a model may be strict: only a Decimal passes after this).
     """
     bounds = {"gt": gt} if gt is not None else {"ge": ge}
-    return Annotated[Decimal, Field(le=le, max_digits=40, decimal_places=20, allow_inf_nan=False, **bounds),
+    return Annotated[Decimal, BeforeValidator(_number_as_given),
+                     Field(le=le, max_digits=40, decimal_places=20, allow_inf_nan=False, **bounds),
                      PlainSerializer(_json_number, when_used="json")]

@@ -1,4 +1,8 @@
-"""Read orders (transactions) from YAML or JSON files, with errors that name the field and line."""
+"""Read orders (transactions) from YAML or JSON files, with errors that name the field and line.
+
+Nothing here renders unbounded input: a file larger than ``MAX_FILE_BYTES`` is refused unread, and
+every field path, message and order id in an error is cut short (``brief``).
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,9 +15,19 @@ from .models import Transaction
 from .rulebook.yamlsource import YamlError, brief, line_of, load_yaml, loads_yaml
 
 
+MAX_FILE_BYTES = 32 * 2**20  # a batch of some 50,000 ordinary orders
+
+
 def read_orders(path: str | Path, text: str | None = None) -> tuple[list[Transaction], bool]:
     """Read one transaction or a list of them (a batch); any invalid one rejects the whole file."""
-    name = str(path)
+    name = brief(str(path), 500)
+    try:
+        size = len(text.encode("utf-8", "surrogatepass")) if text is not None else Path(path).stat().st_size
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read: {exc.strerror}") from None
+    if size > MAX_FILE_BYTES:
+        raise InputError(f"{name}: {size:,} bytes, more than the {MAX_FILE_BYTES:,} an order file may have; "
+                         "split the batch")
     try:
         if text is None:
             data = load_yaml(Path(path))
@@ -50,7 +64,7 @@ def _problems(name: str, raw: Any, exc: ValidationError, index: int | None) -> l
     txn_id = raw.get("id") if isinstance(raw, dict) else None
     for error in exc.errors():
         loc = tuple(error["loc"])
-        field = ".".join(str(p) for p in loc) or "transaction"
+        field = brief(".".join(str(p) for p in loc) or "transaction", 200)
         message = f"unknown field {loc[-1]!r}" if error["type"] == "extra_forbidden" else error["msg"]
         message = brief(message.removeprefix("Value error, "), 500)
         where = f"transaction {brief(txn_id)}" if txn_id else (f"transaction #{index}" if index is not None else None)

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import subprocess
 import sys
+from decimal import Decimal
 from functools import lru_cache
 
 import pytest
@@ -185,9 +186,9 @@ def test_the_pack_is_what_the_generator_makes_of_the_data(tmp_path):
 
 @pytest.mark.parametrize("lines, expected", [
     ([3000], Decision.LICENSE_EXCEPTION),          # 3C001: LVS $3,000, to Country Group B
-    (["3000.01"], Decision.LICENSE_REQUIRED),      # a cent over the limit
+    ([Decimal("3000.01")], Decision.LICENSE_REQUIRED),      # a cent over the limit
     ([2000, 1000], Decision.LICENSE_EXCEPTION),    # the limit counts the ECCN's lines together
-    ([2000, "1000.01"], Decision.LICENSE_REQUIRED),
+    ([2000, Decimal("1000.01")], Decision.LICENSE_REQUIRED),
     ([None], Decision.LICENSE_REQUIRED),           # no value: the exception cannot be shown to apply
 ])
 def test_lvs_value_limit_per_eccn(engine, lines, expected):

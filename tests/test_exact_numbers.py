@@ -29,11 +29,11 @@ def basis(engine, txn):
 
 
 @pytest.mark.parametrize("destination, value, at_threshold, one_cent_over", [
-    ("VN", "1311.12", "327.78", "327.79"),   # 25 % (in floats 100 * 327.78 / 1311.12 is 25.000000000000004)
-    ("IR", "1311.10", "131.11", "131.12"),   # 10 % to E:1 (in floats 10.000000000000002)
+    ("VN", Decimal("1311.12"), Decimal("327.78"), Decimal("327.79")),   # 25 % (in floats 100 * 327.78 / 1311.12 is 25.000000000000004)
+    ("IR", Decimal("1311.10"), Decimal("131.11"), Decimal("131.12")),   # 10 % to E:1 (in floats 10.000000000000002)
 ])
 def test_de_minimis_exactly_at_the_threshold_is_not_over_it(engine, destination, value, at_threshold, one_cent_over):
-    for written in (Decimal, float, str):
+    for written in (Decimal, float):  # a number as text is an input error (test_strict_input.py)
         txn = foreign_made(destination, written(value), written(at_threshold))
         assert basis(engine, txn) == "foreign-made-under-de-minimis", written
         txn = foreign_made(destination, written(value), written(one_cent_over))
@@ -59,14 +59,14 @@ def test_a_tiny_share_neither_crashes_nor_counts(engine):
 
 @pytest.mark.parametrize("chip, eccn", [
     ({"tpp": 4800, "die_area_mm2": 10000}, "3A090.a"),           # TPP 4800 or more
-    ({"tpp": "4799.99", "die_area_mm2": 10000}, None),           # just under: density 0.48, outside
-    ({"tpp": "2054.24", "die_area_mm2": 347}, "3A090.a"),        # density exactly 5.92 (floats: 5.919999999999999)
-    ({"tpp": "2054.23", "die_area_mm2": 347}, "3A090.b"),        # just under 5.92
+    ({"tpp": Decimal("4799.99"), "die_area_mm2": 10000}, None),           # just under: density 0.48, outside
+    ({"tpp": Decimal("2054.24"), "die_area_mm2": 347}, "3A090.a"),        # density exactly 5.92 (floats: 5.919999999999999)
+    ({"tpp": Decimal("2054.23"), "die_area_mm2": 347}, "3A090.b"),        # just under 5.92
     ({"tpp": 2400, "die_area_mm2": 1500}, "3A090.b"),            # TPP 2400 and density exactly 1.6
-    ({"tpp": 2400, "die_area_mm2": "1500.01"}, None),            # density just under 1.6
+    ({"tpp": 2400, "die_area_mm2": Decimal("1500.01")}, None),            # density just under 1.6
     ({"tpp": 1600, "die_area_mm2": 500}, "3A090.b"),             # density exactly 3.2
-    ({"tpp": 1600, "die_area_mm2": "500.01"}, None),             # just under 3.2
-    ({"tpp": "1599.99", "die_area_mm2": 100}, None),             # TPP under 1600
+    ({"tpp": 1600, "die_area_mm2": Decimal("500.01")}, None),             # just under 3.2
+    ({"tpp": Decimal("1599.99"), "die_area_mm2": 100}, None),             # TPP under 1600
 ])
 def test_3a090_tpp_and_density_thresholds_exactly(engine, chip, eccn):
     result = engine.classify(dict(chip, datacenter=True), on=on("2026-01-01"))
@@ -74,18 +74,18 @@ def test_3a090_tpp_and_density_thresholds_exactly(engine, chip, eccn):
     assert result.outside_3a090 == (eccn is None)
 
 
-@pytest.mark.parametrize("mbd, eccn", [("2", None), ("2.000001", "3A090.c")])
+@pytest.mark.parametrize("mbd, eccn", [(Decimal("2"), None), (Decimal("2.000001"), "3A090.c")])
 def test_hbm_memory_bandwidth_density_is_strictly_over_2(engine, mbd, eccn):
     assert engine.classify({"memory_bandwidth_density": mbd}).eccn == eccn
 
 
 def test_explanations_show_values_and_thresholds_as_written(engine):
-    result = engine.check(foreign_made("VN", "1311.12", "327.78"))
+    result = engine.check(foreign_made("VN", Decimal("1311.12"), Decimal("327.78")))
     because = [r for d in result.lines[0].derived for r in d.because]
     assert "item.us_content_pct = 25 (<= 25)" in because
-    over = engine.check(foreign_made("VN", "1311.12", "327.79"))
+    over = engine.check(foreign_made("VN", Decimal("1311.12"), Decimal("327.79")))
     assert "item.us_content_pct = about 25.000763 (> 25)" in [r for d in over.lines[0].derived for r in d.because]
-    chip = engine.classify({"tpp": "2054.24", "die_area_mm2": 347, "datacenter": True})
+    chip = engine.classify({"tpp": Decimal("2054.24"), "die_area_mm2": 347, "datacenter": True})
     assert "item.chip.performance_density = 5.92 (>= 5.92)" in chip.derived[0].because
     text = json.dumps([result.model_dump(mode="json"), over.model_dump(mode="json"), chip.model_dump(mode="json")])
     assert "Decimal" not in text and "Fraction" not in text and "0000000000" not in text
@@ -130,7 +130,7 @@ def test_classify_cli_refuses_infinity_with_exit_2():
 
 def test_order_json_output_keeps_numbers_as_numbers():
     from controls import Transaction
-    txn = Transaction.model_validate(foreign_made("VN", "1311.12", 1, quantity=3))
+    txn = Transaction.model_validate(foreign_made("VN", Decimal("1311.12"), 1, quantity=3))
     item = json.loads(txn.model_dump_json())["items"][0]
     assert item["unit_value"] == 1311.12 and item["us_content_value"] == 1 and item["quantity"] == 3
 
@@ -145,11 +145,11 @@ def test_no_number_reaches_the_engine(engine, monkeypatch):
 
     monkeypatch.setattr(durable_adapter.Session, "assert_facts", record)
     orders = [
-        foreign_made("VN", "1311.12", "327.79", chip={"tpp": 15832, "die_area_mm2": 814, "datacenter": True}),
+        foreign_made("VN", Decimal("1311.12"), Decimal("327.79"), chip={"tpp": 15832, "die_area_mm2": 814, "datacenter": True}),
         foreign_made("VN", 2_000_000, 1),
-        order("CN", chip={"tpp": "2054.24", "die_area_mm2": 347, "datacenter": True, "dram_bandwidth": 8000,
-                          "interconnect_bandwidth": 900, "memory_bandwidth_density": "2.5"},
-              quantity=7, unit_value=25000, cn_content_value="0.01"),
+        order("CN", chip={"tpp": Decimal("2054.24"), "die_area_mm2": 347, "datacenter": True, "dram_bandwidth": 8000,
+                          "interconnect_bandwidth": 900, "memory_bandwidth_density": Decimal("2.5")},
+              quantity=7, unit_value=25000, cn_content_value=Decimal("0.01")),
         order("MY", eccn="3A090.a", parties=[{"role": "end_user", "name": "X", "country": "MY",
                                                "headquarters_country": "CN"}]),
     ]
@@ -169,7 +169,7 @@ def test_numeric_comparisons_keep_their_missing_data_meaning(tmp_path):
     fired = lambda txn: {f.rule for f in engine.check(txn).findings}  # noqa: E731
     assert fired(order("DE")) == {"test.negated"}                    # missing: no comparison holds, "not" does
     assert fired(order("DE", unit_value=500)) == set()
-    assert fired(order("DE", unit_value="99.99")) == {"test.rule", "test.negated"}
+    assert fired(order("DE", unit_value=Decimal("99.99"))) == {"test.rule", "test.negated"}
     assert fired(order("DE", unit_value=100)) == {"test.rule"}       # ne 500
 
 

@@ -1,5 +1,7 @@
 """Licence exceptions and notices that rest on facts the order carries (issue 8): NAC, HBM, TSU, VEU and
 "is informed" letters, each at its thresholds and dates and on the nearest negative of every condition."""
+from decimal import Decimal
+
 import pytest
 from conftest import chip, fired, order
 
@@ -84,7 +86,7 @@ PACKAGER = [{"role": "end_user", "name": "Example Packaging Ltd", "country": "CN
 
 def hbm(density="3.29", exporter_hq="US", parties=PACKAGER, **facts):
     data = order("CN", date="2025-06-01", parties=parties, eccn="3A090.c",
-                 **chip(memory_bandwidth_density=density))
+                 **chip(memory_bandwidth_density=Decimal(density)))
     data["exporter"] = {"headquarters_country": exporter_hq} if exporter_hq else {}
     data["hbm"] = {k: v for k, v in {**HBM_FACTS, **facts}.items() if v is not None}
     return data

@@ -25,6 +25,7 @@ from ..models import (
     ScreenMatch,
     Transaction,
 )
+from ..orders import validate_order
 from ..rulebook.conditions import leaves
 from ..rulebook.loader import LIST_STORE, LoadedRule, RuleBook, enforced_on, load_rulebook
 from ..screening.parties import PartyScreen, PartyScreener, list_tag
@@ -136,7 +137,7 @@ class Engine:
     def check(self, txn: Transaction | dict[str, Any], as_of: dt.date | None = None) -> Determination:
         """Judge ``txn`` by the rules in force on ``as_of`` (default: the transaction's date)."""
         if not isinstance(txn, Transaction):
-            txn = Transaction.model_validate(txn)
+            txn = validate_order(txn)
         day = as_of or txn.date
         screens = [self._screen(p, day) for p in txn.parties]
         lines = [line_values(txn, item, day, lambda code: self._resolver.canonical(code, day)) for item in txn.items]

@@ -1,7 +1,9 @@
 """The facts a rule may test: their names, their types, and which ones rules may derive.
 
 The compiler checks every field a rule names against this catalogue, so a typo in a rule file
-is an error with a suggestion, never a condition that silently never matches.
+is an error with a suggestion, never a condition that silently never matches.  The closed
+vocabularies (end-use tags, party roles) live here too: the order models and the rule loader
+both check against them, so a misspelt tag is an error on either side, never a silent "clear".
 """
 from __future__ import annotations
 
@@ -21,13 +23,14 @@ NUMBER = FieldType("number")
 BOOL = FieldType("bool")
 TEXT = FieldType("text")
 ROLE = FieldType("role")
+END_USES = FieldType("end_use", many=True)
 TAGS = FieldType("tag", many=True)
 ECCNS = FieldType("eccn", many=True)
 
 LINE_FIELDS: dict[str, FieldType] = {
     "destination": COUNTRY,
     "export_from": COUNTRY,
-    "end_uses": TAGS,
+    "end_uses": END_USES,
     "end_use_country": COUNTRY,
     "party_count": NUMBER,
     "item.eccn": ECCN,
@@ -93,7 +96,26 @@ DERIVABLE = frozenset({"item.eccn", "item.outside_3a090", "item.subject_to_ear",
 # grounds: de minimis and two foreign-direct-product rules); the line lists every value, in order.
 ACCUMULATED = frozenset({"item.basis"})
 
-ROLES = frozenset({"end_user", "ultimate_consignee", "intermediate_consignee", "purchaser"})
+ROLES = ("end_user", "ultimate_consignee", "intermediate_consignee", "purchaser")
+
+# What an order's ``end_uses`` may say the exporter knows of the end use, and the rules that read each.
+END_USE_TAGS: dict[str, str] = {
+    "military": "military end use (15 CFR 744.21)",
+    "supercomputer": "a supercomputer (15 CFR 744.23(a)(1))",
+    "advanced_node_ic_production": "IC production at an advanced-node facility (15 CFR 744.23(a)(2)(i))",
+    "ic_production_node_unknown": "IC production at a facility whose node is not known (15 CFR 744.23(a)(2)(ii))",
+    "advanced_node_ic_design": "design of advanced-node ICs with ECAD or TCAD items (15 CFR 744.23(a)(2)(iii))",
+    "sme_development": "development or production of semiconductor manufacturing equipment (15 CFR 744.23(a)(4))",
+    "datacenter": "a datacenter (no rule reads it alone)",
+    "civil": "a civil end use (no rule reads it)",
+}
+
+
+def unknown_word(what: str, value: str, known) -> str | None:
+    """The error for ``value`` outside the closed vocabulary ``known``, with a suggestion; None if known."""
+    if value in known:
+        return None
+    return f"unknown {what} {value[:80]!r}{suggest(value, known)}; known: {', '.join(known)}"
 
 
 def suggest(name: str, known) -> str:

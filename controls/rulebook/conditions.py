@@ -19,7 +19,7 @@ from functools import cached_property
 from typing import Any, Union
 
 from ..countries import iso_alpha2
-from ..facts.catalog import NUMBER, ROLES, FieldType, suggest
+from ..facts.catalog import END_USE_TAGS, NUMBER, ROLES, FieldType, suggest, unknown_word
 from ..models import check_eccn
 from ..numbers import plain
 from .yamlsource import LineDict, LineList
@@ -189,8 +189,10 @@ def check_value(field, ftype: FieldType, value, line):
             check_eccn(value)
         except ValueError as exc:
             raise ConditionError(f"{field}: {exc}", line) from None
-    if kind == "role" and value not in ROLES:
-        raise ConditionError(f"{field}: unknown role {value!r}{suggest(value, ROLES)}", line)
+    error = unknown_word("role", value, ROLES) if kind == "role" else (
+        unknown_word("end-use tag", value, END_USE_TAGS) if kind == "end_use" else None)
+    if error:
+        raise ConditionError(f"{field}: {error}", line)
     return value
 
 

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from ..countries import iso_alpha2
 from ..errors import Problem, RuleError
-from ..facts.catalog import DERIVABLE, LINE_FIELDS, PARTY_FIELDS, suggest
+from ..facts.catalog import DERIVABLE, END_USE_TAGS, LINE_FIELDS, PARTY_FIELDS, suggest, unknown_word
 from ..models import check_eccn
 from . import conditions
 from .schema import Alias, BundleMeta, Case, NamedSet, Rule, RuleFile
@@ -202,6 +202,8 @@ def _member_error(kind: str, code: str) -> str | None:
             check_eccn(code)
         except ValueError as exc:
             return str(exc)
+    if kind == "end_use":
+        return unknown_word("end-use tag", code, END_USE_TAGS)
     return None
 
 

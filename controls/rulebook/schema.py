@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_valid
 from ..models import Decision
 
 RuleId = Field(pattern=r"^[a-z0-9][a-z0-9._-]*[a-z0-9]$")
-SetKind = Literal["country", "eccn", "tag"]
+SetKind = Literal["country", "eccn", "end_use", "tag"]
 
 
 class _Strict(BaseModel):

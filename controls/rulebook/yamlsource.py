@@ -110,6 +110,13 @@ _Loader.yaml_implicit_resolvers = {
 }
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+# JSON's numbers as JSON writers write them: ``1e+16`` and ``4e-05`` (YAML 1.1 wants a dot) and
+# Python's ``Infinity`` and ``NaN``, so that they are numbers, which the models check, not texts.
+# An upper-case E needs its sign: ``1E001`` is an ECCN.
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^(?:[-+]?[0-9]+(?:\.[0-9]*)?(?:e[-+]?|E[-+])[0-9]+|[-+]?Infinity|NaN)$"),
+    list("-+0123456789IN"))
 
 
 def _decimal(loader: _Loader, node: yaml.ScalarNode) -> Decimal:
