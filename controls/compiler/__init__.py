@@ -22,6 +22,7 @@ class CompiledBundle:
     probe_keys: dict[Leaf, str]  # a probe leaf -> the key of its answer in the facts
     network: dict[str, dict]
     fields_read: frozenset[str]  # the facts the network tests itself; only these (and probe answers) reach it
+    line_reads: tuple[frozenset[str], ...] = ()  # per stratum: the line properties its rules test
 
     @property
     def version(self) -> str:
@@ -44,7 +45,32 @@ def compile_rulebook(book: RuleBook) -> CompiledBundle:
         network=network,
         fields_read=frozenset(leaf.field for rule in book.rules for cond in (rule.when, rule.for_party)
                               if cond is not None for leaf in leaves(cond) if not leaf.is_probe),
+        line_reads=_line_reads(network, stratum_of),
     )
+
+
+def _line_reads(network: dict[str, dict], stratum_of: dict[str, int]) -> tuple[frozenset[str], ...]:
+    """The properties the line patterns of each stratum's rules test: a line fact need carry no other
+    (the engine parses every property it is sent, so the facts stay small)."""
+    reads: list[set[str]] = [set() for _ in range(1 + max(stratum_of.values(), default=-1))]
+    for rule_id, rule in network.items():
+        for pattern in rule["all"]:
+            if "line" in pattern:
+                reads[stratum_of[rule_id]] |= _properties(pattern["line"])
+    return tuple(frozenset(r) for r in reads)
+
+
+def _properties(expr) -> set[str]:
+    found: set[str] = set()
+    for key, value in expr.items():
+        if key in ("$and", "$or"):
+            for part in value:
+                found |= _properties(part)
+        elif key.startswith("$"):
+            found |= set(value)
+        else:
+            found.add(key)
+    return found
 
 
 def _compile_rule(rule: LoadedRule, stratum: int, probes: ProbeRegistry) -> dict:

@@ -13,8 +13,8 @@ Two traps of the C engine are closed here.  ``delete_state`` frees the session's
 (``context.messages``, ``context.stateFact``), which the engine sets only when an action starts and
 never initialises when it creates the session: deleting a session in which no rule fired frees
 stray pointers (``free(): invalid pointer``, exit 134), as an order dated before every rule did.
-So every session opens with a fact that fires a rule of our own, and only an opened session is
-deleted.  And a fork while another thread holds a network's lock would leave the child waiting
+So a session in which no rule fired is opened with a fact that fires a rule of our own before it is
+deleted, and a session that could not be opened is not deleted.  And a fork while another thread holds a network's lock would leave the child waiting
 for a thread it does not have: the child gets fresh locks.
 """
 from __future__ import annotations
@@ -55,11 +55,13 @@ class Session:
 
     def __init__(self, handle: int, sid: str):
         self._handle, self._sid = handle, sid
+        self.fired = False  # an action has run, so the engine initialised what delete_state frees
 
     def open(self) -> None:
         """Fire our own rule once, so that the engine initialises what ``delete_state`` frees."""
         firings = self.assert_facts([{"kind": "session-open", "id": "open"}])
         if [name for name, _ in firings] != [OPEN_RULE]:
+            self.fired = False
             raise EngineError(f"rule engine did not open the session (fired {firings!r:.200})")
 
     def assert_facts(self, facts: list[dict]) -> list[Firing]:
@@ -81,6 +83,7 @@ class Session:
         pending = _engine_call("start an action", _engine.start_action_for_state, self._handle, state)
         message = pending[1] if pending else None
         while message:
+            self.fired = True
             firings += json.loads(message).items()
             message = _engine_call("complete an action", _engine.complete_and_start_action, self._handle, state)
         return firings
@@ -108,10 +111,11 @@ class RuleNetwork:
                 yield _NullSession()
                 return
             session = Session(self._handle, str(next(self._sids)))
-            session.open()  # raises before anything needs deleting
             try:
                 yield session
             finally:
+                if not session.fired:
+                    session.open()  # raises, leaving the session undeleted, if the engine cannot open it
                 _engine_call("delete a session", _engine.delete_state, self._handle, session._sid)
 
     def _after_fork(self) -> None:

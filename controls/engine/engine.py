@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections import defaultdict
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,9 @@ class Engine:
         self._unscreened = unscreened  # the warning on every party when there is no screener
         self._because = Explainer(compiled.probe_keys)
         self._paragraphs = ParagraphReadings(compiled.book)
+        # per engine and bounded, so that a reloaded engine takes its caches with it
+        self._set_leaves = lru_cache(maxsize=4096)(self._set_leaves_of)
+        self._member_note = lru_cache(maxsize=16384)(self._member_note_of)
         self.ruleset = Ruleset(version=compiled.version, digest=compiled.book.digest)
         self._first_day = min((r.rule.effective.start for r in compiled.book.rules), default=None)
         self.lists = screener.snapshots if screener else []
@@ -270,14 +274,18 @@ class Engine:
 
     def _member_sources(self, rule: LoadedRule, values: Values, day: dt.date) -> list[str]:
         """Why a line's value is in the sets the rule named, where the set says (e.g. a CCL entry's reasons)."""
-        notes = []
-        for leaf in leaves(rule.when):
-            value = values.get(leaf.field)
-            if leaf.op == "in" and isinstance(leaf.value, str) and isinstance(value, str):
-                source = self._resolver.source_of(leaf.value, value, day)
-                if source:
-                    notes.append(f"{leaf.field} {value} is in {leaf.value}: {source}")
-        return notes
+        epoch = self._resolver.first_day(day)
+        return [note for field, set_id in self._set_leaves(rule.id)
+                if isinstance(value := values.get(field), str)
+                for note in self._member_note(field, set_id, value, epoch) if note]
+
+    def _set_leaves_of(self, rule_id: str) -> tuple[tuple[str, str], ...]:
+        return tuple((leaf.field, leaf.value) for leaf in leaves(self.rules[rule_id].when)
+                     if leaf.op == "in" and isinstance(leaf.value, str))
+
+    def _member_note_of(self, field: str, set_id: str, value: str, epoch: dt.date) -> tuple[str, ...]:
+        source = self._resolver.source_of(set_id, value, epoch)
+        return (f"{field} {value} is in {set_id}: {source}",) if source else ()
 
     def _matches_behind(self, rule: LoadedRule, screen: PartyScreen, day: dt.date) -> list[ListMatch]:
         """The list matches a party rule rested on: those on the lists its conditions name."""

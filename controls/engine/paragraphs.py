@@ -24,9 +24,13 @@ class ParagraphReadings:
                     named |= leaf.value
                 elif leaf.op in ("eq", "ne") and isinstance(leaf.value, str):
                     named.add(leaf.value)
-        self._named = sorted(named)
+        self._below: dict[str, list[str]] = {}  # an ECCN -> the named paragraphs below it
+        for name in sorted(named):
+            parts = name.split(".")
+            for n in range(1, len(parts)):
+                self._below.setdefault(".".join(parts[:n]), []).append(name)
 
     def readings(self, eccn: str) -> list[str]:
         """``eccn`` and every paragraph below it that some rule or set names; [] if there is none."""
-        below = [n for n in self._named if n.startswith(eccn + ".")]
+        below = self._below.get(eccn)
         return [eccn, *below] if below else []

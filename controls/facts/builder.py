@@ -157,6 +157,10 @@ def present(values: Values) -> Values:
     return {k: v for k, v in values.items() if v is not None and v != []}
 
 
+def _engine_value(value):
+    return value if isinstance(value, (str, bool)) else True
+
+
 class FactBuilder:
     def __init__(self, compiled: CompiledBundle, resolver: SetResolver):
         self._compiled = compiled
@@ -184,8 +188,10 @@ class FactBuilder:
                 for p in self._by_field[field]}
 
     def line_fact(self, index: int, stratum: int, values: Values, answers: dict[str, bool], day: dt.date) -> dict:
-        fact = self._engine_facts(values)
-        fact.update(answers)
+        """The line as one stratum's rules see it: only the properties they test, and the bookkeeping."""
+        reads = self._compiled.line_reads[stratum]
+        fact = self._engine_facts(values, reads)
+        fact.update({k: answers[k] for k in reads & answers.keys()})
         fact.update(kind="line", id=f"l{index}s{stratum}", line=index, stratum=stratum, day=day.toordinal())
         return fact
 
@@ -195,8 +201,8 @@ class FactBuilder:
         fact.update(kind="party", id=f"p{index}", index=index)
         return fact
 
-    def _engine_facts(self, values: Values) -> dict:
-        """The facts the network tests itself: texts and booleans; a list or a number reaches it only
-        as "present" (``exists``), since its comparisons are probes."""
-        read = self._compiled.fields_read
-        return {k: (v if isinstance(v, (str, bool)) else True) for k, v in values.items() if k in read}
+    def _engine_facts(self, values: Values, reads: frozenset[str] | None = None) -> dict:
+        """The facts the network tests itself (those in ``reads``, if given): texts and booleans; a list
+        or a number reaches it only as "present" (``exists``), since its comparisons are probes."""
+        read = self._compiled.fields_read if reads is None else reads
+        return {k: _engine_value(values[k]) for k in read & values.keys()}
