@@ -114,6 +114,7 @@ class PartyScreener:
         self.lists_missing = sorted(list_tag(name) for name in KNOWN_LISTS - lists.keys())
         # customers recur from order to order: screen each (name, country, address) once
         self._screen_cached = lru_cache(maxsize=SCREEN_CACHE_SIZE)(self._screen_uncached)
+        self._screenable = lru_cache(maxsize=SCREEN_CACHE_SIZE)(screenable)
 
     @classmethod
     def open(cls, path: str | os.PathLike | None) -> "PartyScreener | None":
@@ -131,7 +132,7 @@ class PartyScreener:
 
     def screen(self, name: str, country: str | None = None, address: str | None = None) -> PartyScreen:
         """What screening finds for a name, with what kept it from being screened in full."""
-        return PartyScreen(matches=self.screen_name(name, country, address), name_screenable=screenable(name),
+        return PartyScreen(matches=self.screen_name(name, country, address), name_screenable=self._screenable(name),
                            lists_missing=self.lists_missing)
 
     def screen_party(self, party: Party, affiliate_lists: frozenset[str] = frozenset()) -> PartyScreen:
