@@ -8,7 +8,6 @@ from functools import lru_cache
 
 import pycountry
 
-
 USER_ASSIGNED = frozenset({"XK"})
 
 

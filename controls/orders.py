@@ -14,7 +14,6 @@ from .errors import InputError, Problem
 from .models import Transaction
 from .rulebook.yamlsource import YamlError, brief, line_of, load_yaml, loads_yaml
 
-
 MAX_FILE_BYTES = 32 * 2**20  # a batch of some 50,000 ordinary orders
 
 

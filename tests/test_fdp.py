@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import fired
 
 from controls import Decision
-
-from conftest import fired
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

@@ -11,8 +11,8 @@ from typing import Any
 from ..compiler import CompiledBundle, compile_rulebook
 from ..countries import check_country
 from ..errors import InputError, ListDataError
-from ..facts.catalog import ACCUMULATED
 from ..facts.builder import FactBuilder, Values, line_values, party_values, present
+from ..facts.catalog import ACCUMULATED
 from ..facts.sets import SetResolver
 from ..models import (
     Decision,
