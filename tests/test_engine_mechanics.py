@@ -1,5 +1,7 @@
 """The engine adapter's promises: no state between checks, many threads, many sessions."""
+import sys
 import threading
+from pathlib import Path
 
 from conftest import order
 
@@ -72,3 +74,15 @@ def test_library_round_trip_through_json(engine):
     result = engine.check(txn)
     again = type(result).model_validate_json(result.model_dump_json())
     assert again == result
+
+
+def test_a_check_leaves_nothing_behind_in_the_reused_session(engine):
+    """Every check reuses the network's session and retracts its facts: checking the same orders in
+    the opposite order, after each other, gives the same determinations."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    from corpus import corpus
+
+    orders = corpus(300, seed=7)
+    first = [engine.check(o).model_dump_json() for o in orders]
+    again = [engine.check(o).model_dump_json() for o in reversed(orders)]
+    assert first == list(reversed(again))

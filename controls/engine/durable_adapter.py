@@ -56,6 +56,18 @@ class Session:
     def __init__(self, handle: int, sid: str):
         self._handle, self._sid = handle, sid
         self.fired = False  # an action has run, so the engine initialised what delete_state frees
+        self.asserted: list[dict] = []  # this check's facts, retracted when it ends
+
+    def retract_all(self) -> None:
+        """Take back every fact this check asserted: the session is then as the next check needs it."""
+        if not self.asserted:
+            return
+        payload = json.dumps(self.asserted, ensure_ascii=False, separators=(",", ":"))
+        self.asserted = []
+        code, state = _engine_call("retract facts", _engine.retract_facts, self._handle, payload)
+        if code in (_HANDLED, _NOT_HANDLED) and _engine_call("start an action", _engine.start_action_for_state,
+                                                               self._handle, state):
+            raise EngineError("retracting a check's facts fired a rule")
 
     def open(self) -> None:
         """Fire our own rule once, so that the engine initialises what ``delete_state`` frees."""
@@ -73,7 +85,9 @@ class Session:
         """
         if not facts:
             return []
-        payload = json.dumps([dict(fact, sid=self._sid) for fact in facts], ensure_ascii=False, separators=(",", ":"))
+        facts = [dict(fact, sid=self._sid) for fact in facts]
+        self.asserted += facts
+        payload = json.dumps(facts, ensure_ascii=False, separators=(",", ":"))
         code, state = _engine_call("assert facts", _engine.assert_facts, self._handle, payload)
         if code == _ALREADY_OBSERVED:
             raise EngineError("a fact was asserted twice in one evaluation")
@@ -102,26 +116,35 @@ class RuleNetwork:
             self._handle = _engine_call("create the ruleset", _engine.create_ruleset, self._name, definition)
         self._lock = threading.Lock()
         self._sids = itertools.count()
+        self._kept: Session | None = None  # the session every check reuses, its facts retracted after each
         _networks.add(self)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        """The network's one session, empty: creating a session costs more than a whole check
+        (it grows with the rules), so each check retracts its facts instead of deleting the session.
+        A check that fails part-way leaves the session behind and the next one starts a fresh one."""
         with self._lock:
             if self._handle is None:
                 yield _NullSession()
                 return
-            session = Session(self._handle, str(next(self._sids)))
+            if self._kept is None:
+                self._kept = Session(self._handle, str(next(self._sids)))
+            session, clean = self._kept, False
             try:
                 yield session
+                session.retract_all()
+                clean = True
             finally:
-                if not session.fired:
-                    session.open()  # raises, leaving the session undeleted, if the engine cannot open it
-                _engine_call("delete a session", _engine.delete_state, self._handle, session._sid)
+                if not clean:
+                    self._kept = None
 
     def _after_fork(self) -> None:
-        # the thread that held the lock in the parent does not exist in the child; its session
-        # is abandoned (a fresh sid follows), the ruleset itself is intact (C calls hold the GIL)
+        # the thread that held the lock in the parent does not exist in the child; its session may
+        # hold half a check's facts, so it is abandoned (a fresh sid follows); the ruleset itself is
+        # intact (C calls hold the GIL)
         self._lock = threading.Lock()
+        self._kept = None
 
 
 _networks: "weakref.WeakSet[RuleNetwork]" = weakref.WeakSet()
