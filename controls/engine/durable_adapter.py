@@ -4,18 +4,19 @@ We drive durable-rules' C engine (``durable_rules_engine``) directly, the way it
 ``durable.engine.Ruleset`` does, but without its Python ``Host``: that layer starts two polling
 timer threads, re-serialises the session state after every firing (about 85 % of the time per
 check) and can hand an action to another thread.  The usage contract follows the engine's known
-failure modes (see the durable-rules notes): facts, never events; one fresh session id per evaluation, deleted in ``finally``; one lock per network, because the
-engine's state has no locks of its own; "not handled" means "no rule matched", not an error.
+failure modes (see the durable-rules notes): facts, never events; one lock per network, because
+the engine's state has no locks of its own; "not handled" means "no rule matched", not an error.
 The facts of one stratum go in as one batch, drained of every action they trigger before the
 next batch.
 
-Two traps of the C engine are closed here.  ``delete_state`` frees the session's action context
-(``context.messages``, ``context.stateFact``), which the engine sets only when an action starts and
-never initialises when it creates the session: deleting a session in which no rule fired frees
-stray pointers (``free(): invalid pointer``, exit 134), as an order dated before every rule did.
-So a session in which no rule fired is opened with a fact that fires a rule of our own before it is
-deleted, and a session that could not be opened is not deleted.  And a fork while another thread holds a network's lock would leave the child waiting
-for a thread it does not have: the child gets fresh locks.
+Each network keeps one session, and each check retracts the facts it asserted.  Creating a
+session costs more than the rest of a check (it grows with the rules), and deleting one is a
+trap: ``delete_state`` frees the session's action context, which the engine sets only when an
+action starts and never initialises, so deleting a session in which no rule fired frees stray
+pointers (``free(): invalid pointer``, exit 134).  Sessions are therefore never deleted; a check
+that fails part-way abandons its session, and the next check starts a fresh one.  A fork while
+another thread holds a network's lock would leave the child waiting for a thread it does not
+have, with half a check in the session: the child gets fresh locks and fresh sessions.
 """
 from __future__ import annotations
 
@@ -37,8 +38,6 @@ _HANDLED, _NOT_HANDLED, _ALREADY_OBSERVED, _NO_ACTION = 0, 1, 2, 3
 
 Firing = tuple[str, dict[str, dict]]  # (rule name, {alias: matched fact})
 
-OPEN_RULE = "chipgate.open-session"  # fires on the opening fact, so that every session starts an action
-_OPEN = {OPEN_RULE: {"all": [{"open": {"kind": "session-open"}}]}}
 
 
 def _engine_call(what: str, function, *args):
@@ -55,7 +54,6 @@ class Session:
 
     def __init__(self, handle: int, sid: str):
         self._handle, self._sid = handle, sid
-        self.fired = False  # an action has run, so the engine initialised what delete_state frees
         self.asserted: list[dict] = []  # this check's facts, retracted when it ends
 
     def retract_all(self) -> None:
@@ -68,13 +66,6 @@ class Session:
         if code in (_HANDLED, _NOT_HANDLED) and _engine_call("start an action", _engine.start_action_for_state,
                                                                self._handle, state):
             raise EngineError("retracting a check's facts fired a rule")
-
-    def open(self) -> None:
-        """Fire our own rule once, so that the engine initialises what ``delete_state`` frees."""
-        firings = self.assert_facts([{"kind": "session-open", "id": "open"}])
-        if [name for name, _ in firings] != [OPEN_RULE]:
-            self.fired = False
-            raise EngineError(f"rule engine did not open the session (fired {firings!r:.200})")
 
     def assert_facts(self, facts: list[dict]) -> list[Firing]:
         """Assert facts in one call and run every rule they complete.
@@ -97,7 +88,6 @@ class Session:
         pending = _engine_call("start an action", _engine.start_action_for_state, self._handle, state)
         message = pending[1] if pending else None
         while message:
-            self.fired = True
             firings += json.loads(message).items()
             message = _engine_call("complete an action", _engine.complete_and_start_action, self._handle, state)
         return firings
@@ -110,9 +100,7 @@ class RuleNetwork:
         self._name = f"chipgate_{next(_names)}"
         self._handle = None
         if rules:
-            if OPEN_RULE in rules:
-                raise EngineError(f"the rule name {OPEN_RULE} is reserved")
-            definition = json.dumps({**rules, **_OPEN}, ensure_ascii=False)
+            definition = json.dumps(rules, ensure_ascii=False)
             self._handle = _engine_call("create the ruleset", _engine.create_ruleset, self._name, definition)
         self._lock = threading.Lock()
         self._sids = itertools.count()
