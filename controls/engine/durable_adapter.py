@@ -54,13 +54,13 @@ class Session:
 
     def __init__(self, handle: int, sid: str):
         self._handle, self._sid = handle, sid
-        self.asserted: list[dict] = []  # this check's facts, retracted when it ends
+        self.asserted: list[str] = []  # this check's batches as sent (JSON arrays), retracted when it ends
 
     def retract_all(self) -> None:
         """Take back every fact this check asserted: the session is then as the next check needs it."""
         if not self.asserted:
             return
-        payload = json.dumps(self.asserted, ensure_ascii=False, separators=(",", ":"))
+        payload = "[" + ",".join(batch[1:-1] for batch in self.asserted) + "]"
         self.asserted = []
         code, state = _engine_call("retract facts", _engine.retract_facts, self._handle, payload)
         if code in (_HANDLED, _NOT_HANDLED) and _engine_call("start an action", _engine.start_action_for_state,
@@ -76,9 +76,8 @@ class Session:
         """
         if not facts:
             return []
-        facts = [dict(fact, sid=self._sid) for fact in facts]
-        self.asserted += facts
-        payload = json.dumps(facts, ensure_ascii=False, separators=(",", ":"))
+        payload = json.dumps([dict(fact, sid=self._sid) for fact in facts], ensure_ascii=False, separators=(",", ":"))
+        self.asserted.append(payload)
         code, state = _engine_call("assert facts", _engine.assert_facts, self._handle, payload)
         if code == _ALREADY_OBSERVED:
             raise EngineError("a fact was asserted twice in one evaluation")
