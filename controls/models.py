@@ -38,6 +38,16 @@ def check_eccn(value: str) -> str:
 Eccn = Annotated[str, AfterValidator(check_eccn)]
 
 
+def in_window(start: dt.date, until: dt.date | None, day: dt.date) -> bool:
+    """Is ``day`` in the half-open window from ``start`` up to, not including, ``until``?"""
+    return start <= day and (until is None or day < until)
+
+
+def check_window(start: dt.date, until: dt.date | None) -> None:
+    if until is not None and until <= start:
+        raise ValueError(f"'until' {until} is not after 'from' {start}")
+
+
 def _one_of(what: str, known) -> AfterValidator:
     """A word from a closed vocabulary (controls.facts.catalog), else an error with a suggestion."""
     def check(value: str) -> str:
@@ -215,12 +225,11 @@ class Letter(Scope):
 
     @model_validator(mode="after")
     def _ordered(self) -> "Letter":
-        if self.until is not None and self.until <= self.start:
-            raise ValueError(f"'until' {self.until} is not after 'from' {self.start}")
+        check_window(self.start, self.until)
         return self
 
     def in_force(self, day: dt.date) -> bool:
-        return self.start <= day and (self.until is None or day < self.until)
+        return in_window(self.start, self.until, day)
 
 
 class NacNotification(Scope):
@@ -256,6 +265,7 @@ class HbmShipment(_Strict):
         default=None, description="consigned to the site that packages the HBM with that IC")
     advanced_node_facility: bool | None = Field(
         default=None, description="that site is a facility in Macau or D:5 where advanced-node ICs are produced")
+
 
 class Transaction(_Strict):
     id: str = Field(min_length=1)

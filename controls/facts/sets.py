@@ -38,7 +38,7 @@ class SetResolver:
         for member in named.members:
             if isinstance(member, str):
                 found.add(member)
-            elif member.start <= day and (member.until is None or day < member.until):
+            elif member.covers(day):
                 found.add(member.code)
         for ref in named.union:
             found |= self._members(ref, day)
@@ -54,10 +54,9 @@ class SetResolver:
         named = self._sets.get(set_id)
         if named is None:
             return None
-        candidates = {value, self.canonical(value, day), *_eccn_ancestors(value)}
+        candidates = self._candidates(value, day)
         for member in named.members:
-            if not isinstance(member, str) and member.source and member.code in candidates \
-                    and member.start <= day and (member.until is None or day < member.until):
+            if not isinstance(member, str) and member.source and member.code in candidates and member.covers(day):
                 return member.source
         return next((found for ref in named.union if (found := self.source_of(ref, value, day))), None)
 
@@ -74,10 +73,12 @@ class SetResolver:
         Not cached here: the fact builder caches the answers per fact value and epoch.
         """
         members = target if isinstance(target, frozenset) else self.members(target, day)
-        # a country stands for the destination it is treated as; an ECCN is in a set that names
-        # it or any entry above it ("3A001" holds 3A001.a.1)
-        candidates = {value, self.canonical(value, day), *_eccn_ancestors(value)}
-        return not members.isdisjoint(candidates)
+        return not members.isdisjoint(self._candidates(value, day))
+
+    def _candidates(self, value: str, day: dt.date) -> set[str]:
+        """What a member must be to hold ``value``: a country stands for the destination it is treated
+        as; an ECCN is held by a set that names it or any entry above it ("3A001" holds 3A001.a.1)."""
+        return {value, self.canonical(value, day), *_eccn_ancestors(value)}
 
 
 def _eccn_ancestors(value: str) -> list[str]:

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 
-from ..models import Decision
+from ..models import Decision, check_window, in_window
 
 RuleId = Field(pattern=r"^[a-z0-9][a-z0-9._-]*[a-z0-9]$")
 SetKind = Literal["country", "eccn", "end_use", "tag"]
@@ -29,12 +29,11 @@ class Window(_Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> "Window":
-        if self.until is not None and self.until <= self.start:
-            raise ValueError(f"'until' {self.until} is not after 'from' {self.start}")
+        check_window(self.start, self.until)
         return self
 
     def covers(self, day: dt.date) -> bool:
-        return self.start <= day and (self.until is None or day < self.until)
+        return in_window(self.start, self.until, day)
 
 
 class Member(_Strict):
@@ -44,6 +43,9 @@ class Member(_Strict):
     start: dt.date = Field(default=dt.date.min, alias="from")
     until: dt.date | None = None
     source: str | None = None
+
+    def covers(self, day: dt.date) -> bool:
+        return in_window(self.start, self.until, day)
 
 
 class NamedSet(_Strict):
