@@ -11,7 +11,7 @@ from typing import Any
 from ..compiler import CompiledBundle, compile_rulebook
 from ..countries import check_country
 from ..errors import InputError, ListDataError
-from ..facts.builder import FactBuilder, Values, line_values, party_values, present
+from ..facts.builder import FactBuilder, Values, line_values, order_values_by_eccn, party_values, present
 from ..facts.catalog import ACCUMULATED
 from ..facts.sets import SetResolver
 from ..models import (
@@ -144,7 +144,9 @@ class Engine:
             txn = validate_order(txn)
         day = as_of or txn.date
         screens = [self._screen(p, day) for p in txn.parties]
-        lines = [line_values(txn, item, day, lambda code: self._resolver.canonical(code, day)) for item in txn.items]
+        values_by_eccn = order_values_by_eccn(txn)
+        lines = [line_values(txn, item, day, lambda code: self._resolver.canonical(code, day), values_by_eccn)
+                 for item in txn.items]
         # a line whose ECCN lacks its paragraph is checked as each paragraph it may be (extra lines)
         readings = [(i, eccn) for i, values in enumerate(lines)
                     for eccn in self._paragraphs.readings(values.get("item.eccn", ""))[1:]]

@@ -30,9 +30,10 @@ def same(code: str) -> str:
 
 
 def line_values(txn: Transaction, item: Item, day: dt.date | None = None,
-                canonical: Callable[[str], str] = same) -> Values:
+                canonical: Callable[[str], str] = same, values_by_eccn: dict | None = None) -> Values:
     """The facts of one order line as judged on ``day`` (default: the order's date); ``canonical``
-    names a country as the rules see it (Hong Kong as China)."""
+    names a country as the rules see it (Hong Kong as China); ``values_by_eccn`` is the order's
+    ``order_values_by_eccn``, computed once for all its lines."""
     chip = item.chip
     day = day or txn.date
     values: Values = {
@@ -60,7 +61,9 @@ def line_values(txn: Transaction, item: Item, day: dt.date | None = None,
         "item.software_kind": item.software_kind,
     }
     values.update(notice_values(txn, item, day, canonical))
-    values["item.order_value_of_eccn"] = order_value_of_eccn(txn, item.eccn)
+    if values_by_eccn is None:
+        values_by_eccn = order_values_by_eccn(txn)
+    values["item.order_value_of_eccn"] = values_by_eccn.get(item.eccn)
     if item.us_content_value is not None and item.unit_value:
         values["item.us_content_pct"] = ratio(item.us_content_value, item.unit_value, 100)
     if chip is not None:
@@ -135,15 +138,16 @@ def _count(given: list | None) -> int | None:
     return None if given is None else len(given)
 
 
-def order_value_of_eccn(txn: Transaction, eccn: str | None):
-    """What the order's items of this ECCN are worth together (LVS limits count per ECCN per shipment);
-    unknown if any of them has no unit value."""
-    if eccn is None:
-        return None
-    same = [i for i in txn.items if i.eccn == eccn]
-    if any(i.unit_value is None for i in same):
-        return None
-    return sum(i.quantity * i.unit_value for i in same)
+def order_values_by_eccn(txn: Transaction) -> dict:
+    """What the order's items of each declared ECCN are worth together (LVS limits count per ECCN per
+    shipment); None for an ECCN one of whose lines has no unit value."""
+    totals: dict = {}
+    for item in txn.items:
+        if item.eccn is None:
+            continue
+        known = totals.get(item.eccn, 0)
+        totals[item.eccn] = None if known is None or item.unit_value is None else known + item.quantity * item.unit_value
+    return totals
 
 
 def party_values(party: Party, screening: Values) -> Values:
