@@ -192,7 +192,6 @@ def cell_for(reason: str, chart_text: str) -> Cell | None:
 @dataclass
 class Pack:
     edition: str
-    source: str
     column_sets: dict[str, list[str]] = field(default_factory=dict)
     columns: dict[str, dict] = field(default_factory=dict)      # column -> included, excepted, why
     cells: dict[str, dict] = field(default_factory=dict)        # cell key -> cell, included, excepted
@@ -208,7 +207,7 @@ def build(ccl: dict, chart: dict, groups: dict) -> Pack:
     edition = chart["stamp"]["asOf"]
     if ccl["stamp"]["asOf"] != edition:
         raise SystemExit(f"the CCL ({ccl['stamp']['asOf']}) and the chart ({edition}) are different editions")
-    pack = Pack(edition=edition, source=f"{chart['stamp']['source']}; {ccl['stamp'].get('source', 'CCL')}")
+    pack = Pack(edition=edition)
     for row in chart["rows"]:
         if row["iso2"] in UNRELIABLE_ROWS:
             continue

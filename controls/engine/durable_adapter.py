@@ -50,7 +50,8 @@ def _engine_call(what: str, function, *args):
 
 
 class Session:
-    """One evaluation: facts go in one at a time, the rules they complete come out."""
+    """A network's session: each check's facts go in stratum by stratum, the rules they complete
+    come out, and the facts are retracted when the check ends."""
 
     def __init__(self, handle: int, sid: str):
         self._handle, self._sid = handle, sid
