@@ -338,9 +338,9 @@ class Finding(BaseModel):
     title: str = ""
     jurisdiction: str = "US-EAR"
     enforced: bool = True
-    because: list[str] = []
-    sources: list[str] = []
-    matches: list[ListMatch] = []
+    because: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+    matches: list[ListMatch] = Field(default_factory=list)
     overcome_by: str | None = Field(default=None, description="the licence-exception rule that overcomes it")
 
 
@@ -350,7 +350,7 @@ class Derivation(BaseModel):
     rule: str
     citation: str
     facts: dict[str, str | float | bool]
-    because: list[str] = []
+    because: list[str] = Field(default_factory=list)
 
 
 class LineResult(BaseModel):
@@ -361,7 +361,7 @@ class LineResult(BaseModel):
     basis: str | None
     decision: Decision
     license_exception: str | None = None
-    derived: list[Derivation] = []
+    derived: list[Derivation] = Field(default_factory=list)
 
 
 class Determination(BaseModel):
@@ -371,8 +371,8 @@ class Determination(BaseModel):
     ruleset: Ruleset
     lines: list[LineResult]
     findings: list[Finding]
-    warnings: list[str] = []
-    lists: list[ListSnapshot] = []
+    warnings: list[str] = Field(default_factory=list)
+    lists: list[ListSnapshot] = Field(default_factory=list)
 
 
 class ScreenMatch(BaseModel):

@@ -8,6 +8,7 @@ from ..rulebook.conditions import Leaf, leaves
 from ..rulebook.loader import LoadedRule, RuleBook
 from .expressions import Probe, ProbeRegistry, to_durable
 from .limits import check_limits
+from .prefilter import StratumFilter, gate_of
 from .strata import stratify
 
 __all__ = ["CompiledBundle", "Probe", "compile_rulebook"]
@@ -23,6 +24,7 @@ class CompiledBundle:
     network: dict[str, dict]
     fields_read: frozenset[str]  # the facts the network tests itself; only these (and probe answers) reach it
     line_reads: tuple[frozenset[str], ...] = ()  # per stratum: the line properties its rules test
+    line_filter: StratumFilter = StratumFilter([])  # per stratum: whether a line fact can match any rule
 
     @property
     def version(self) -> str:
@@ -46,6 +48,7 @@ def compile_rulebook(book: RuleBook) -> CompiledBundle:
         fields_read=frozenset(leaf.field for rule in book.rules for cond in (rule.when, rule.for_party)
                               if cond is not None for leaf in leaves(cond) if not leaf.is_probe),
         line_reads=_line_reads(network, stratum_of),
+        line_filter=_line_filter(network, stratum_of),
     )
 
 
@@ -58,6 +61,13 @@ def _line_reads(network: dict[str, dict], stratum_of: dict[str, int]) -> tuple[f
             if "line" in pattern:
                 reads[stratum_of[rule_id]] |= _properties(pattern["line"])
     return tuple(frozenset(r) for r in reads)
+
+
+def _line_filter(network: dict[str, dict], stratum_of: dict[str, int]) -> StratumFilter:
+    gates: list[list] = [[] for _ in range(1 + max(stratum_of.values(), default=-1))]
+    for rule_id, rule in network.items():
+        gates[stratum_of[rule_id]] += [gate_of(pattern["line"]) for pattern in rule["all"] if "line" in pattern]
+    return StratumFilter(gates)
 
 
 def _properties(expr) -> set[str]:

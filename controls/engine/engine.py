@@ -88,6 +88,8 @@ def _on_line(findings: list[Finding], line: int) -> list[Finding]:
 class Engine:
     """A compiled rule bundle, ready to check transactions; safe to share between threads."""
 
+    _prefilter = True  # skip strata no rule of which can match a line (False: send all, to compare)
+
     def __init__(self, compiled: CompiledBundle, screener: PartyScreener | None = None,
                  unscreened: str = NO_LISTS):
         self._compiled = compiled
@@ -168,8 +170,8 @@ class Engine:
         used = {f.overcome_by for f in findings}
         findings = [f for f in findings if f.effect != Decision.LICENSE_EXCEPTION or f.rule in used]
         decision = Decision.most_restrictive([r.decision for r in results])
-        return Determination(transaction_id=txn.id, decision=decision, as_of=day, ruleset=self.ruleset,
-                             lines=results, findings=findings, warnings=warnings, lists=self.lists)
+        return Determination.model_construct(transaction_id=txn.id, decision=decision, as_of=day, ruleset=self.ruleset,
+                             lines=results, findings=findings, warnings=warnings, lists=list(self.lists))
 
     def screen(self, name: str, country: str | None = None, address: str | None = None,
                as_of: dt.date | None = None) -> ScreeningResult:
@@ -228,11 +230,19 @@ class Engine:
         fired: dict[tuple[str, int, int | None], None] = {}  # ordered set
         derivations: dict[int, list[Derivation]] = defaultdict(list)
         conflicts: list[Finding] = []
+        admits = self._compiled.line_filter.admits if self._prefilter else lambda stratum, view, day: True
+        ordinal = day.toordinal()
+        views = [self._facts.engine_view(values, answers[i]) for i, values in enumerate(lines)]
         with self._network.session() as session:
+            # the parties go in with the first line facts: no rule fires on a party alone
             batch = [self._facts.party_fact(j, values, party_answers[j]) for j, values in enumerate(parties)]
             for stratum in range(self._compiled.strata):
                 derivers: dict[int, list[LoadedRule]] = defaultdict(list)
-                batch += [self._facts.line_fact(i, stratum, values, answers[i], day) for i, values in enumerate(lines)]
+                sent = [self._facts.line_fact(i, stratum, view, ordinal) for i, view in enumerate(views)
+                        if admits(stratum, view, ordinal)]
+                if not sent:
+                    continue
+                batch += sent
                 for rule_id, matched in session.assert_facts(batch):
                     i = matched["line"]["line"]
                     party = matched["party"]["index"] if "party" in matched else None
@@ -249,11 +259,13 @@ class Engine:
                 for i, rules in derivers.items():
                     fields = _merge(lines[i], rules)
                     lines[i].update(fields)
-                    answers[i].update(self._facts.answers(lines[i], day, fields))
+                    new_answers = self._facts.answers(lines[i], day, fields)
+                    answers[i].update(new_answers)
+                    views[i].update(self._facts.engine_view(fields, new_answers))
         return fired, derivations, conflicts
 
     def _derivation(self, rule: LoadedRule, values: Values, answers: dict[str, bool]) -> Derivation:
-        return Derivation(rule=rule.id, citation=rule.rule.citation, facts=dict(rule.derive),
+        return Derivation.model_construct(rule=rule.id, citation=rule.rule.citation, facts=dict(rule.derive),
                           because=self._because(rule.when, values, answers))
 
     def _finding(self, rule_id: str, line_facts, party_facts, line: int, day: dt.date) -> Finding:
@@ -269,7 +281,7 @@ class Engine:
             matches = self._matches_behind(rule, screen, day)
         enforced = enforced_on(rule.rule, day)
         policy = then.review_policy or next((m.review_policy for m in matches if m.review_policy), None)
-        return Finding(rule=rule_id, citation=rule.rule.citation, effect=then.decision, line=line, party=role,
+        return Finding.model_construct(rule=rule_id, citation=rule.rule.citation, effect=then.decision, line=line, party=role,
                        review_policy=policy, license_exception=then.license_exception,
                        message=then.message.strip(), title=rule.rule.title, jurisdiction=rule.jurisdiction,
                        enforced=enforced, because=reasons, sources=list(rule.rule.sources), matches=matches)
@@ -390,6 +402,6 @@ class Engine:
         decision = Decision.most_restrictive([base, *effects.values()])
         exception = next((f.license_exception for f in own if f.license_exception and effects.get(id(f)) == decision),
                          None)
-        return LineResult(line=index, sku=sku, eccn=values.get("item.eccn"), subject_to_ear=subject,
+        return LineResult.model_construct(line=index, sku=sku, eccn=values.get("item.eccn"), subject_to_ear=subject,
                           basis=values.get("item.basis"), decision=decision, license_exception=exception,
                           derived=derivations)

@@ -191,12 +191,17 @@ class FactBuilder:
                            for v in values)
                 for p in self._by_field[field]}
 
-    def line_fact(self, index: int, stratum: int, values: Values, answers: dict[str, bool], day: dt.date) -> dict:
+    def engine_view(self, values: Values, answers: dict[str, bool]) -> dict:
+        """A line as the network can see it: the properties its conditions test and the probe answers.
+        Each stratum is sent its projection (``line_fact``); derived facts update it in place."""
+        view = self._engine_facts(values)
+        view.update(answers)
+        return view
+
+    def line_fact(self, index: int, stratum: int, view: dict, day: int) -> dict:
         """The line as one stratum's rules see it: only the properties they test, and the bookkeeping."""
-        reads = self._compiled.line_reads[stratum]
-        fact = self._engine_facts(values, reads)
-        fact.update({k: answers[k] for k in reads & answers.keys()})
-        fact.update(kind="line", id=f"l{index}s{stratum}", line=index, stratum=stratum, day=day.toordinal())
+        fact = {k: view[k] for k in self._compiled.line_reads[stratum] if k in view}
+        fact.update(kind="line", id=f"l{index}s{stratum}", line=index, stratum=stratum, day=day)
         return fact
 
     def party_fact(self, index: int, values: Values, answers: dict[str, bool]) -> dict:
@@ -205,8 +210,7 @@ class FactBuilder:
         fact.update(kind="party", id=f"p{index}", index=index)
         return fact
 
-    def _engine_facts(self, values: Values, reads: frozenset[str] | None = None) -> dict:
-        """The facts the network tests itself (those in ``reads``, if given): texts and booleans; a list
-        or a number reaches it only as "present" (``exists``), since its comparisons are probes."""
-        read = self._compiled.fields_read if reads is None else reads
-        return {k: _engine_value(values[k]) for k in read & values.keys()}
+    def _engine_facts(self, values: Values) -> dict:
+        """The facts the network tests itself: texts and booleans; a list or a number reaches it only
+        as "present" (``exists``), since its comparisons are probes."""
+        return {k: _engine_value(values[k]) for k in self._compiled.fields_read & values.keys()}

@@ -1,0 +1,74 @@
+"""Which strata can match a line, decided before its fact is sent to the engine.
+
+The engine parses every fact it is sent and walks it through its network, yet most strata hold
+rules for lines most orders never have: foreign-made items, the FDP prongs, de minimis.  Each
+rule's line pattern is a conjunction, and some of its top-level tests can be read off the fact
+as sent: an equality (a text, a boolean, a probe's answer), a property that must be present or
+absent, a ``$neq`` (which fails on an absent property, see the durable-rules notes), the day
+against the rule's window.  A stratum is sent a line only when one of its rules passes every such
+test.  Tests the filter does not read (an ``$or``) it leaves to the engine, so it skips only facts
+on which every rule of the stratum would certainly fail: the firings are the same.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+_BOOKKEEPING = frozenset({"kind", "stratum"})  # every line pattern tests them; the fact always passes
+
+
+@dataclass(frozen=True)
+class Gate:
+    """The tests of one rule's line pattern that a fact fails on sight, as sets: checking them is a few
+    set comparisons (a fact's values are texts, booleans and integers, all hashable)."""
+
+    equal: frozenset[tuple[str, object]] = frozenset()
+    unequal: frozenset[tuple[str, object]] = frozenset()  # present, and not this value
+    present: frozenset[str] = frozenset()  # with the properties ``unequal`` names
+    absent: frozenset[str] = frozenset()
+    first_day: int = -1
+    end_day: int | None = None  # exclusive
+
+    @property
+    def size(self) -> int:
+        return len(self.equal) + len(self.present) + len(self.absent)
+
+    def admits(self, fact: dict, day: int) -> bool:
+        return (self.first_day <= day and (self.end_day is None or day < self.end_day)
+                and fact.items() >= self.equal and fact.keys() >= self.present
+                and fact.keys().isdisjoint(self.absent) and fact.items().isdisjoint(self.unequal))
+
+
+def gate_of(line_pattern: dict) -> Gate:
+    """The gate of a compiled line pattern (``{"$and": [tests]}``): the tests it can read, the rest ignored."""
+    equal, unequal, present, absent = [], [], [], []
+    first_day, end_day = -1, None
+    for test in line_pattern.get("$and", [line_pattern]):
+        [(op, operand)] = test.items()
+        if op in ("$ex", "$nex"):
+            (present if op == "$ex" else absent).extend(operand)
+        elif op == "$neq":
+            unequal.extend(operand.items())
+            present.extend(operand)
+        elif op == "$gte" and set(operand) == {"day"}:
+            first_day = operand["day"]
+        elif op == "$lt" and set(operand) == {"day"}:
+            end_day = operand["day"]
+        elif not op.startswith("$") and op not in _BOOKKEEPING:
+            equal.append((op, operand))
+    return Gate(frozenset(equal), frozenset(unequal), frozenset(present), frozenset(absent), first_day, end_day)
+
+
+class StratumFilter:
+    """Per stratum, the gates of its rules; a line fact is worth sending if any gate admits it."""
+
+    def __init__(self, gates_by_stratum: list[list[Gate]]):
+        # the most permissive gates first: a fact most rules may match is admitted after few tests
+        self._gates = tuple(tuple(sorted(set(gates), key=lambda g: g.size)) for gates in gates_by_stratum)
+
+    def admits(self, stratum: int, fact: dict, day: int) -> bool:
+        """Whether any rule of ``stratum`` may match ``fact`` (the line's properties, a superset of
+        what the stratum reads: the gates test only properties the stratum reads) on ``day``."""
+        for gate in self._gates[stratum]:
+            if gate.admits(fact, day):
+                return True
+        return False
