@@ -22,7 +22,7 @@ class CompiledBundle:
     probes: dict[tuple[str, str, object], Probe]  # probe_id(leaf) -> the question asked of a fact
     probe_keys: dict[Leaf, str]  # a probe leaf -> the key of its answer in the facts
     network: dict[str, dict]
-    fields_read: frozenset[str]  # the facts the network tests itself; only these (and probe answers) reach it
+    fields_read: frozenset[str]  # the facts the network tests; only these (and the probes answered yes) reach it
     line_reads: tuple[frozenset[str], ...] = ()  # per stratum: the line properties its rules test
     line_filter: StratumFilter = StratumFilter([])  # per stratum: whether a line fact can match any rule
 
@@ -46,7 +46,7 @@ def compile_rulebook(book: RuleBook) -> CompiledBundle:
         probe_keys=dict(probes.keys),
         network=network,
         fields_read=frozenset(leaf.field for rule in book.rules for cond in (rule.when, rule.for_party)
-                              if cond is not None for leaf in leaves(cond) if not leaf.is_probe),
+                              if cond is not None for leaf in leaves(cond)),
         line_reads=_line_reads(network, stratum_of),
         line_filter=_line_filter(network, stratum_of),
     )
@@ -100,4 +100,7 @@ def _compile_rule(rule: LoadedRule, stratum: int, probes: ProbeRegistry) -> dict
 
 
 def _flatten(expr: dict) -> list[dict]:
-    return list(expr["$and"]) if set(expr) == {"$and"} else [expr]
+    """The conjuncts of ``expr``, nested conjunctions included: one flat sequence of tests."""
+    if set(expr) != {"$and"}:
+        return [expr]
+    return [test for part in expr["$and"] for test in _flatten(part)]

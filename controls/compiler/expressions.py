@@ -3,7 +3,8 @@
 Set membership never reaches the engine as a list (durable-rules has no IN operator and a long
 ``$or`` would hit its node limits), and no number reaches it at all (it compares C doubles, and
 crashes on ``1e+16``): each distinct question (fact in set, fact >= number, ...) becomes a
-*probe*, a boolean the fact builder computes before the engine runs, exactly.  ``tpp < 4800`` is
+*probe*, a boolean the fact builder computes before the engine runs, exactly; only its yes reaches
+the engine, so a fact carries a handful of answers, not one per question the bundle asks.  ``tpp < 4800`` is
 the probe ``tpp >= 4800`` answered False, so both share one probe.  Negation is pushed down to the
 leaves with its missing-data meaning kept: ``not (tpp >= 4800)`` holds when the TPP is below 4800
 *or unknown*.
@@ -62,10 +63,13 @@ def _leaf(leaf: Leaf, probes: ProbeRegistry, negate: bool) -> dict:
     if leaf.op == "exists":
         return {"$ex" if leaf.value != negate else "$nex": {leaf.field: 1}}
     if leaf.is_probe:
-        field, wanted = probes.key_for(leaf), leaf.question[1]
+        # only a yes reaches the engine (a fact carries the questions it answers yes to): a no is
+        # the fact's property given and the answer absent, and a missing property answers nothing
+        key, wanted, given = probes.key_for(leaf), leaf.question[1], {"$ex": {leaf.field: 1}}
         if not negate:
-            return {field: wanted}
-        return {"$or": [{field: not wanted}, {"$nex": {field: 1}}]}
+            return {key: True} if wanted else {"$and": [given, {"$nex": {key: 1}}]}
+        # not (yes) holds on a no or a missing property; not (no) on a yes or a missing property
+        return {"$nex": {key: 1}} if wanted else {"$or": [{key: True}, {"$nex": {leaf.field: 1}}]}
     # equality of texts and booleans, which the engine compares exactly
     field, value = leaf.field, leaf.value
     missing = {"$nex": {field: 1}}

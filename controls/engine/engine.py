@@ -170,7 +170,7 @@ class Engine:
         used = {f.overcome_by for f in findings}
         findings = [f for f in findings if f.effect != Decision.LICENSE_EXCEPTION or f.rule in used]
         decision = Decision.most_restrictive([r.decision for r in results])
-        return Determination.model_construct(transaction_id=txn.id, decision=decision, as_of=day, ruleset=self.ruleset,
+        return Determination(transaction_id=txn.id, decision=decision, as_of=day, ruleset=self.ruleset,
                              lines=results, findings=findings, warnings=warnings, lists=list(self.lists))
 
     def screen(self, name: str, country: str | None = None, address: str | None = None,
@@ -261,11 +261,11 @@ class Engine:
                     lines[i].update(fields)
                     new_answers = self._facts.answers(lines[i], day, fields)
                     answers[i].update(new_answers)
-                    views[i].update(self._facts.engine_view(fields, new_answers))
+                    self._facts.update_view(views[i], fields, new_answers)
         return fired, derivations, conflicts
 
     def _derivation(self, rule: LoadedRule, values: Values, answers: dict[str, bool]) -> Derivation:
-        return Derivation.model_construct(rule=rule.id, citation=rule.rule.citation, facts=dict(rule.derive),
+        return Derivation(rule=rule.id, citation=rule.rule.citation, facts=dict(rule.derive),
                           because=self._because(rule.when, values, answers))
 
     def _finding(self, rule_id: str, line_facts, party_facts, line: int, day: dt.date) -> Finding:
@@ -281,7 +281,7 @@ class Engine:
             matches = self._matches_behind(rule, screen, day)
         enforced = enforced_on(rule.rule, day)
         policy = then.review_policy or next((m.review_policy for m in matches if m.review_policy), None)
-        return Finding.model_construct(rule=rule_id, citation=rule.rule.citation, effect=then.decision, line=line, party=role,
+        return Finding(rule=rule_id, citation=rule.rule.citation, effect=then.decision, line=line, party=role,
                        review_policy=policy, license_exception=then.license_exception,
                        message=then.message.strip(), title=rule.rule.title, jurisdiction=rule.jurisdiction,
                        enforced=enforced, because=reasons, sources=list(rule.rule.sources), matches=matches)
@@ -402,6 +402,6 @@ class Engine:
         decision = Decision.most_restrictive([base, *effects.values()])
         exception = next((f.license_exception for f in own if f.license_exception and effects.get(id(f)) == decision),
                          None)
-        return LineResult.model_construct(line=index, sku=sku, eccn=values.get("item.eccn"), subject_to_ear=subject,
+        return LineResult(line=index, sku=sku, eccn=values.get("item.eccn"), subject_to_ear=subject,
                           basis=values.get("item.basis"), decision=decision, license_exception=exception,
                           derived=derivations)

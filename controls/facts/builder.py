@@ -192,11 +192,20 @@ class FactBuilder:
                 for p in self._by_field[field]}
 
     def engine_view(self, values: Values, answers: dict[str, bool]) -> dict:
-        """A line as the network can see it: the properties its conditions test and the probe answers.
+        """A line as the network can see it: the properties its conditions test and the probes answered yes.
         Each stratum is sent its projection (``line_fact``); derived facts update it in place."""
         view = self._engine_facts(values)
-        view.update(answers)
+        view.update((key, True) for key, yes in answers.items() if yes)
         return view
+
+    def update_view(self, view: dict, fields: Values, answers: dict[str, bool]) -> None:
+        """Derived ``fields`` and their probes' new ``answers`` into a line's ``view`` (a yes may become a no)."""
+        view.update(self._engine_facts(fields))
+        for key, yes in answers.items():
+            if yes:
+                view[key] = True
+            else:
+                view.pop(key, None)
 
     def line_fact(self, index: int, stratum: int, view: dict, day: int) -> dict:
         """The line as one stratum's rules see it: only the properties they test, and the bookkeeping."""
@@ -206,7 +215,7 @@ class FactBuilder:
 
     def party_fact(self, index: int, values: Values, answers: dict[str, bool]) -> dict:
         fact = self._engine_facts(values)
-        fact.update(answers)
+        fact.update((key, True) for key, yes in answers.items() if yes)
         fact.update(kind="party", id=f"p{index}", index=index)
         return fact
 
