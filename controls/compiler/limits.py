@@ -14,7 +14,8 @@ node of a pattern links to its rule's beta node.
 from __future__ import annotations
 
 import itertools
-import json
+
+import orjson
 
 from ..errors import Problem, RuleError
 from ..rulebook.loader import LoadedRule
@@ -98,5 +99,5 @@ class _Network:
             for branch in expr["$or"]:
                 self.add(self.walk(branch, node, rule_id), join, "nex", rule_id)
             return join
-        key = json.dumps(expr, sort_keys=True)
+        key = orjson.dumps(expr, option=orjson.OPT_SORT_KEYS)
         return self.add(node, node + (key,), "nex" if "$nex" in expr else "tests", rule_id)

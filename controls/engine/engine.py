@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 from collections import defaultdict
 from functools import lru_cache
@@ -114,6 +115,10 @@ class Engine:
         ``lists`` is the list store to screen parties against; by default ``$CHIPGATE_LISTS``, else
         the ``lists`` folder of the rule directory.  Without imported lists, or with a broken list
         store, parties are HOLD with a warning that says why.
+
+        The bundle and the screening index live as long as the process: they are moved out of the
+        garbage collector's reach (``gc.freeze``), which otherwise walks them on every full collection
+        and stalls a check for a fraction of a second.
         """
         rules_dir = Path(path) if path else DEFAULT_RULES
         compiled = compile_rulebook(load_rulebook(rules_dir))
@@ -122,7 +127,10 @@ class Engine:
         except ListDataError as exc:  # a broken store is screened against by nobody: parties are HOLD
             screener, unscreened = None, (f"the list store cannot be used, so parties cannot be screened: {exc} "
                                           "(run: chipgate lists status)")
-        return cls(compiled, screener, unscreened)
+        engine = cls(compiled, screener, unscreened)
+        gc.collect()
+        gc.freeze()
+        return engine
 
     @property
     def rules(self) -> dict[str, LoadedRule]:

@@ -5,6 +5,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -38,17 +39,25 @@ class LoadedRule:
     def id(self) -> str:
         return self.rule.id
 
-    def guards(self) -> set[str]:
+    def guards(self) -> frozenset[str]:
         """Facts this rule requires to be missing, at the top level: ``item.eccn: {exists: false}``."""
-        conjuncts = self.when.parts if isinstance(self.when, conditions.All) else (self.when,)
-        return {c.field for c in conjuncts
-                if isinstance(c, conditions.Leaf) and c.op == "exists" and c.value is False}
+        return self._guards
 
-    def reads(self) -> set[str]:
+    def reads(self) -> frozenset[str]:
+        return self._reads
+
+    @cached_property
+    def _guards(self) -> frozenset[str]:  # asked for every pair of rules when strata are built
+        conjuncts = self.when.parts if isinstance(self.when, conditions.All) else (self.when,)
+        return frozenset(c.field for c in conjuncts
+                         if isinstance(c, conditions.Leaf) and c.op == "exists" and c.value is False)
+
+    @cached_property
+    def _reads(self) -> frozenset[str]:
         found = {leaf.field for leaf in conditions.leaves(self.when)}
         if self.for_party is not None:
             found |= {leaf.field for leaf in conditions.leaves(self.for_party)}
-        return found
+        return frozenset(found)
 
 
 @dataclass
