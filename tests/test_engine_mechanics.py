@@ -1,6 +1,7 @@
 """The engine adapter's promises: no state between checks, many threads, many sessions."""
 import sys
 import threading
+from itertools import islice
 from pathlib import Path
 
 from conftest import order
@@ -86,3 +87,40 @@ def test_a_check_leaves_nothing_behind_in_the_reused_session(engine):
     first = [engine.check(o).model_dump_json() for o in orders]
     again = [engine.check(o).model_dump_json() for o in reversed(orders)]
     assert first == list(reversed(again))
+
+
+def test_skipping_strata_no_rule_can_match_changes_no_determination(engine, monkeypatch):
+    """The stratum filter only skips facts the engine would have matched against nothing: the bench
+    corpus and the fuzz orders (foreign-made lines, FDP and de minimis facts, every date) give the same
+    determinations with every stratum sent."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    from corpus import corpus
+    from test_fuzz import generated_orders
+
+    orders = corpus(600, seed=3) + [txn for _, txn in islice(generated_orders(["Example Listed Co"]), 600)]
+    filtered = [engine.check(o).model_dump_json() for o in orders]
+    monkeypatch.setattr(engine, "_prefilter", False)
+    assert [engine.check(o).model_dump_json() for o in orders] == filtered
+
+
+def test_a_us_origin_line_is_sent_to_fewer_strata_than_a_foreign_made_one(engine, monkeypatch):
+    """The filter's point: the FDP and de minimis strata never see a U.S.-origin line."""
+    admits = engine._compiled.line_filter.admits
+
+    def strata_sent(txn: dict) -> set[int]:
+        sent: set[int] = set()
+
+        def counting(stratum, view, day):
+            if admits(stratum, view, day):
+                sent.add(stratum)
+                return True
+            return False
+
+        with monkeypatch.context() as patch:
+            patch.setattr(engine._compiled.line_filter, "admits", counting)
+            engine.check(txn)
+        return sent
+
+    foreign = order("CN", eccn="3A090.a", origin="TW", direct_product_of=["3E001"])
+    foreign["export_from"] = "TW"
+    assert len(strata_sent(order("CN", eccn="3A090.a"))) < len(strata_sent(foreign))
