@@ -268,7 +268,7 @@ class Engine:
                     fields = _merge(lines[i], rules)
                     lines[i].update(fields)
                     new_answers = self._facts.answers(lines[i], day, fields)
-                    answers[i].update(new_answers)
+                    answers[i].merge(new_answers)
                     self._facts.update_view(views[i], fields, new_answers)
         return fired, derivations, conflicts
 

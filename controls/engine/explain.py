@@ -32,8 +32,11 @@ class Explainer:
                                  tuple(self._probe_keys[leaf] for leaf in probed))
             self._conds[key] = cond
         fields, _, keys = self._inputs[key]
-        facts = tuple(_frozen(values.get(f)) for f in fields)
-        return list(self._explain(key, facts, tuple(answers.get(k) for k in keys)))
+        facts, answered = tuple(map(values.get, fields)), tuple(map(answers.get, keys))
+        try:
+            return list(self._explain(key, facts, answered))
+        except TypeError:  # a list among the facts (end uses, ECCNs), which cannot key the memory
+            return list(self._explain(key, tuple(map(_frozen, facts)), answered))
 
     def _uncached(self, key: int, facts: tuple, answers: tuple) -> tuple[str, ...]:
         fields, probed, _ = self._inputs[key]

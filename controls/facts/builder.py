@@ -87,6 +87,8 @@ def notice_values(txn: Transaction, item: Item, day: dt.date, canonical: Callabl
     A notice that names ECCNs cannot be matched to a line without a declared ECCN: such a letter is
     ``letters_undecided``, such a notification ``undecided``, such an authorisation never covers it."""
     exporter = txn.exporter
+    if exporter is None and not txn.veu and txn.hbm is None:
+        return {}  # an order with no notices, most of them
     letters = exporter.letters if exporter else []
     notifications = exporter.nac_notifications if exporter else []
     in_force = [(letter, covers(letter, txn, item, canonical)) for letter in letters if letter.in_force(day)]
@@ -165,6 +167,21 @@ def _engine_value(value):
     return value if isinstance(value, (str, bool)) else True
 
 
+class Answers(dict):
+    """Probe answers by key; ``yes`` holds the keys answered True, all the engine is sent of them."""
+
+    def __init__(self):
+        super().__init__()
+        self.yes: dict[str, bool] = {}
+
+    def merge(self, newer: "Answers") -> None:
+        """``newer`` answers (of facts just derived) over these: a yes may become a no."""
+        self.update(newer)
+        for key in newer.keys() - newer.yes.keys():
+            self.yes.pop(key, None)
+        self.yes.update(newer.yes)
+
+
 class FactBuilder:
     def __init__(self, compiled: CompiledBundle, resolver: SetResolver):
         self._compiled = compiled
@@ -175,37 +192,38 @@ class FactBuilder:
         # one fact value asks the same questions on every day of an epoch: answer them once
         self._field_answers = lru_cache(maxsize=65536)(self._answers_for)
 
-    def answers(self, values: Values, day: dt.date, fields=None) -> dict[str, bool]:
+    def answers(self, values: Values, day: dt.date, fields=None) -> "Answers":
         """Answers of every probe about ``values`` (only about ``fields``, if given); missing facts get none."""
-        found: dict[str, bool] = {}
+        found = Answers()
         epoch = self._resolver.first_day(day)
         for field in self._by_field.keys() & (values.keys() if fields is None else values.keys() & fields):
             value = values[field]
-            found.update(self._field_answers(field, tuple(value) if isinstance(value, list) else value, epoch))
+            answered, yes = self._field_answers(field, tuple(value) if isinstance(value, list) else value, epoch)
+            found.update(answered)
+            found.yes.update(yes)
         return found
 
-    def _answers_for(self, field: str, value, epoch: dt.date) -> dict[str, bool]:
+    def _answers_for(self, field: str, value, epoch: dt.date) -> tuple[dict[str, bool], dict[str, bool]]:
         contains = self._resolver.contains
         values = value if isinstance(value, tuple) else (value,)
-        return {p.key: any(contains(p.target, v, epoch) if p.op == "in" else compare(p.op, v, p.target)
-                           for v in values)
-                for p in self._by_field[field]}
+        answered = {p.key: any(contains(p.target, v, epoch) if p.op == "in" else compare(p.op, v, p.target)
+                               for v in values)
+                    for p in self._by_field[field]}
+        return answered, {key: True for key, yes in answered.items() if yes}
 
-    def engine_view(self, values: Values, answers: dict[str, bool]) -> dict:
+    def engine_view(self, values: Values, answers: "Answers") -> dict:
         """A line as the network can see it: the properties its conditions test and the probes answered yes.
         Each stratum is sent its projection (``line_fact``); derived facts update it in place."""
         view = self._engine_facts(values)
-        view.update((key, True) for key, yes in answers.items() if yes)
+        view.update(answers.yes)
         return view
 
-    def update_view(self, view: dict, fields: Values, answers: dict[str, bool]) -> None:
+    def update_view(self, view: dict, fields: Values, answers: "Answers") -> None:
         """Derived ``fields`` and their probes' new ``answers`` into a line's ``view`` (a yes may become a no)."""
         view.update(self._engine_facts(fields))
-        for key, yes in answers.items():
-            if yes:
-                view[key] = True
-            else:
-                view.pop(key, None)
+        for key in answers.keys() - answers.yes.keys():
+            view.pop(key, None)
+        view.update(answers.yes)
 
     def line_fact(self, index: int, stratum: int, view: dict, day: int) -> dict:
         """The line as one stratum's rules see it: only the properties they test, and the bookkeeping."""
@@ -213,9 +231,9 @@ class FactBuilder:
         fact.update(kind="line", id=f"l{index}s{stratum}", line=index, stratum=stratum, day=day)
         return fact
 
-    def party_fact(self, index: int, values: Values, answers: dict[str, bool]) -> dict:
+    def party_fact(self, index: int, values: Values, answers: "Answers") -> dict:
         fact = self._engine_facts(values)
-        fact.update((key, True) for key, yes in answers.items() if yes)
+        fact.update(answers.yes)
         fact.update(kind="party", id=f"p{index}", index=index)
         return fact
 
