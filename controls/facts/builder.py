@@ -167,19 +167,36 @@ def _engine_value(value):
     return value if isinstance(value, (str, bool)) else True
 
 
-class Answers(dict):
-    """Probe answers by key; ``yes`` holds the keys answered True, all the engine is sent of them."""
+class Answers:
+    """A line's or a party's probe answers, kept per fact as cached (most are never read: the engine is
+    sent only the yeses, and an explanation reads the few its rule asks)."""
 
-    def __init__(self):
-        super().__init__()
-        self.yes: dict[str, bool] = {}
+    __slots__ = ("_by_field", "_field_of")
+
+    def __init__(self, field_of: dict[str, str]):
+        self._by_field: dict[str, tuple[dict[str, bool], dict[str, bool]]] = {}  # field -> (answers, yeses)
+        self._field_of = field_of  # a probe's key -> the fact it asks about
+
+    def get(self, key: str) -> bool | None:
+        """The answer of probe ``key``; None when its fact is missing."""
+        found = self._by_field.get(self._field_of[key])
+        return None if found is None else found[0][key]
+
+    @property
+    def yes(self) -> dict[str, bool]:
+        """The probes answered True, as the engine is sent them."""
+        found: dict[str, bool] = {}
+        for _, yes in self._by_field.values():
+            found.update(yes)
+        return found
+
+    @property
+    def no(self) -> set[str]:
+        return {key for answered, yes in self._by_field.values() for key in answered.keys() - yes.keys()}
 
     def merge(self, newer: "Answers") -> None:
-        """``newer`` answers (of facts just derived) over these: a yes may become a no."""
-        self.update(newer)
-        for key in newer.keys() - newer.yes.keys():
-            self.yes.pop(key, None)
-        self.yes.update(newer.yes)
+        """``newer`` answers (of facts just derived) over these."""
+        self._by_field.update(newer._by_field)
 
 
 class FactBuilder:
@@ -191,16 +208,16 @@ class FactBuilder:
             self._by_field[probe.field] = self._by_field.get(probe.field, ()) + (probe,)
         # one fact value asks the same questions on every day of an epoch: answer them once
         self._field_answers = lru_cache(maxsize=65536)(self._answers_for)
+        self._field_of = {probe.key: probe.field for probe in compiled.probes.values()}
 
-    def answers(self, values: Values, day: dt.date, fields=None) -> "Answers":
+    def answers(self, values: Values, day: dt.date, fields=None) -> Answers:
         """Answers of every probe about ``values`` (only about ``fields``, if given); missing facts get none."""
-        found = Answers()
+        found = Answers(self._field_of)
         epoch = self._resolver.first_day(day)
         for field in self._by_field.keys() & (values.keys() if fields is None else values.keys() & fields):
             value = values[field]
-            answered, yes = self._field_answers(field, tuple(value) if isinstance(value, list) else value, epoch)
-            found.update(answered)
-            found.yes.update(yes)
+            found._by_field[field] = self._field_answers(field, tuple(value) if isinstance(value, list) else value,
+                                                         epoch)
         return found
 
     def _answers_for(self, field: str, value, epoch: dt.date) -> tuple[dict[str, bool], dict[str, bool]]:
@@ -211,17 +228,17 @@ class FactBuilder:
                     for p in self._by_field[field]}
         return answered, {key: True for key, yes in answered.items() if yes}
 
-    def engine_view(self, values: Values, answers: "Answers") -> dict:
+    def engine_view(self, values: Values, answers: Answers) -> dict:
         """A line as the network can see it: the properties its conditions test and the probes answered yes.
         Each stratum is sent its projection (``line_fact``); derived facts update it in place."""
         view = self._engine_facts(values)
         view.update(answers.yes)
         return view
 
-    def update_view(self, view: dict, fields: Values, answers: "Answers") -> None:
+    def update_view(self, view: dict, fields: Values, answers: Answers) -> None:
         """Derived ``fields`` and their probes' new ``answers`` into a line's ``view`` (a yes may become a no)."""
         view.update(self._engine_facts(fields))
-        for key in answers.keys() - answers.yes.keys():
+        for key in answers.no:
             view.pop(key, None)
         view.update(answers.yes)
 
@@ -231,7 +248,7 @@ class FactBuilder:
         fact.update(kind="line", id=f"l{index}s{stratum}", line=index, stratum=stratum, day=day)
         return fact
 
-    def party_fact(self, index: int, values: Values, answers: "Answers") -> dict:
+    def party_fact(self, index: int, values: Values, answers: Answers) -> dict:
         fact = self._engine_facts(values)
         fact.update(answers.yes)
         fact.update(kind="party", id=f"p{index}", index=index)
