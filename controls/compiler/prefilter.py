@@ -23,7 +23,7 @@ class Gate:
 
     equal: frozenset[tuple[str, object]] = frozenset()
     unequal: frozenset[tuple[str, object]] = frozenset()  # present, and not this value
-    present: frozenset[str] = frozenset()  # with the properties ``unequal`` names
+    present: frozenset[str] = frozenset()
     absent: frozenset[str] = frozenset()
     first_day: int = -1
     end_day: int | None = None  # exclusive
@@ -33,9 +33,10 @@ class Gate:
         return len(self.equal) + len(self.present) + len(self.absent)
 
     def admits(self, fact: dict, day: int) -> bool:
+        """Every test but ``unequal``, which the filter tests once for all the gates that share it."""
         return (self.first_day <= day and (self.end_day is None or day < self.end_day)
                 and fact.items() >= self.equal and fact.keys() >= self.present
-                and fact.keys().isdisjoint(self.absent) and fact.items().isdisjoint(self.unequal))
+                and fact.keys().isdisjoint(self.absent))
 
 
 def gate_of(line_pattern: dict) -> Gate:
@@ -48,7 +49,6 @@ def gate_of(line_pattern: dict) -> Gate:
             (present if op == "$ex" else absent).extend(operand)
         elif op == "$neq":
             unequal.extend(operand.items())
-            present.extend(operand)
         elif op == "$gte" and set(operand) == {"day"}:
             first_day = operand["day"]
         elif op == "$lt" and set(operand) == {"day"}:
@@ -59,16 +59,29 @@ def gate_of(line_pattern: dict) -> Gate:
 
 
 class StratumFilter:
-    """Per stratum, the gates of its rules; a line fact is worth sending if any gate admits it."""
+    """Per stratum, the gates of its rules; a line fact is worth sending if any gate admits it.
+
+    Gates are grouped by their ``$neq`` tests, which most rules of a stratum share (the FDP rules
+    all ask for a line not of U.S. origin and not exported from the U.S.): a group is passed over
+    after one failed test, not after each of its rules."""
 
     def __init__(self, gates_by_stratum: list[list[Gate]]):
-        # the most permissive gates first: a fact most rules may match is admitted after few tests
-        self._gates = tuple(tuple(sorted(set(gates), key=lambda g: g.size)) for gates in gates_by_stratum)
+        self._groups: list[list[tuple[frozenset, frozenset, tuple[Gate, ...]]]] = []
+        for gates in gates_by_stratum:
+            grouped: dict[frozenset, list[Gate]] = {}
+            for gate in set(gates):
+                grouped.setdefault(gate.unequal, []).append(gate)
+            # the most permissive gates first: a fact most rules may match is admitted after few tests
+            groups = [(unequal, frozenset(name for name, _ in unequal),
+                       tuple(sorted(members, key=lambda g: g.size))) for unequal, members in grouped.items()]
+            self._groups.append(sorted(groups, key=lambda group: group[2][0].size))
 
     def admits(self, stratum: int, fact: dict, day: int) -> bool:
         """Whether any rule of ``stratum`` may match ``fact`` (the line's properties, a superset of
         what the stratum reads: the gates test only properties the stratum reads) on ``day``."""
-        for gate in self._gates[stratum]:
-            if gate.admits(fact, day):
-                return True
+        for unequal, named, gates in self._groups[stratum]:
+            if fact.keys() >= named and fact.items().isdisjoint(unequal):
+                for gate in gates:
+                    if gate.admits(fact, day):
+                        return True
         return False
