@@ -292,7 +292,7 @@ def cli(argv: list[str] | None = None) -> int:
     ap.add_argument("--compare", metavar="REF", help="also measure REF (commit, branch, tag), interleaved")
     ap.add_argument("--assert-same", action="store_true",
                     help="with --compare: exit 1 if any order's determination differs")
-    ap.add_argument("--scales", default="1,5,20", help="with --compare: compile the rule book at these multiples")
+    ap.add_argument("--scales", default="1,5,20", help="with --compare: compile the rule book at these multiples (default 1,5,20)")
     ap.add_argument("--profile-orders", type=int, default=1000,
                     help="with --compare: orders in the profiled round (default 1000)")
     args = ap.parse_args(argv)
@@ -306,4 +306,7 @@ def cli(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(cli())
+    try:
+        sys.exit(cli())
+    except KeyboardInterrupt:  # the workers and REF's worktree are gone by now
+        sys.exit("interrupted")
