@@ -49,6 +49,7 @@ from check_worker import WARM_UP, quantiles, time_checks  # noqa: E402
 from corpus import corpus, unseen_parties  # noqa: E402
 
 SIZES = {1: 5, 10: 25, 100: 200}  # lines an order -> one such order for every so many mixed orders
+FRESH = 20  # one order with a new end user for every so many mixed orders
 SHOWN = 5  # differing orders printed
 
 
@@ -82,9 +83,10 @@ def compare(n: int, ref: str, rounds: int, scales: list[int], profiled: int, ass
 
     lists = default_list_store().resolve()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that the cleanup below runs
+    orders = _corpora(n, rounds)
     with _scratch() as tmp, _worktree(ref, tmp / "ref") as ref_root:
         corpus_file = tmp / "corpus.json"
-        corpus_file.write_text(json.dumps(_corpora(n, rounds)))
+        corpus_file.write_text(json.dumps(orders))
         with _worker("this", ROOT, lists, corpus_file) as this, _worker(ref, ref_root, lists, corpus_file) as other:
             workers = [this, other]
             runs: dict[str, list[dict]] = {w.name: [] for w in workers}
@@ -98,9 +100,9 @@ def compare(n: int, ref: str, rounds: int, scales: list[int], profiled: int, ass
     print(f"\nthis = {ROOT} at {_describe()}; {ref} = {_describe(ref)} (a temporary worktree)")
     entries = ", ".join(f"{name}: {load['entries']:,} entries" for name, load in loaded.items())
     print(f"list store: {lists} ({entries})")
-    sizes = "/".join(str(max(1, n // every)) for every in SIZES.values())
-    print(f"corpus: {n} mixed orders ({loaded['this']['lines']} lines); {sizes} orders of "
-          f"{'/'.join(map(str, SIZES))} lines; {max(1, n // 20)} new end users a round; {rounds} rounds interleaved")
+    sizes = "/".join(str(len(o)) for o in orders["sizes"].values())
+    print(f"corpus: {n} mixed orders ({loaded['this']['lines']} lines); {sizes} orders of {'/'.join(orders['sizes'])} "
+          f"lines; {len(orders['fresh'][0])} new end users a round; {rounds} rounds interleaved")
     for name, load in loaded.items():
         if load["invalid"]:
             print(f"{name}: {len(load['invalid'])} orders refused by its models, e.g. "
@@ -113,7 +115,7 @@ def compare(n: int, ref: str, rounds: int, scales: list[int], profiled: int, ass
 def _corpora(n: int, rounds: int) -> dict:
     """Every order both workers check: the mixed corpus, fixed-size orders, and each round's new end users."""
     mixed = corpus(n)
-    fresh = max(1, n // 20)
+    fresh = max(1, n // FRESH)
     return {"mixed": mixed,
             "sizes": {str(lines): corpus(max(1, n // every), lines=lines) for lines, every in SIZES.items()},
             "fresh": [unseen_parties(mixed[:fresh], first=r * fresh) for r in range(rounds)]}
@@ -127,7 +129,11 @@ class _Worker:
         self.process = subprocess.Popen(
             [sys.executable, str(BENCH / "check_worker.py"), str(root), str(lists), str(corpus_file)],
             cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        self.loaded = self._answer()["loaded"]
+        try:
+            self.loaded = self._answer()["loaded"]
+        except BaseException:
+            self.process.kill()
+            raise
 
     def ask(self, **command) -> dict:
         self.process.stdin.write(json.dumps(command) + "\n")
