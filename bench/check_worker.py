@@ -105,7 +105,6 @@ class Checkout:
         self.mixed = valid(corpus["mixed"])
         self.sizes = {size: valid(orders) for size, orders in corpus["sizes"].items()}
         self.fresh = [valid(orders) for orders in corpus["fresh"]]
-        self._book = None
         time_checks(self.engine, self.mixed[:WARM_UP])
         for orders in self.sizes.values():
             time_checks(self.engine, orders[:1])
@@ -116,6 +115,7 @@ class Checkout:
                 "orders": len(self.mixed), "lines": sum(len(o.items) for o in self.mixed), "invalid": self.invalid}
 
     def round(self, number: int, scales: list[int], determinations: bool = False) -> dict:
+        """Every figure of one round (seconds; checks/s); the determinations of the mixed corpus if asked."""
         elapsed, latencies, results = time_checks(self.engine, self.mixed)
         p50, p99, _ = quantiles(latencies)
         out = {"rate": len(self.mixed) / elapsed, "p50": p50, "p99": p99, "sizes": {}}
