@@ -17,14 +17,15 @@ CHIPS = [
 ECCNS = ["3A090.a", "3A090.b", "4A090.a", "EAR99", "3A090.c", "5A992.z.1"]
 
 
-def corpus(n: int = 10_000, seed: int = 20261129, customers: int = 800) -> list[dict]:
-    """``n`` orders from a customer master of ``customers`` end users, as an ERP would send them."""
+def corpus(n: int = 10_000, seed: int = 20261129, customers: int = 800, lines: int | None = None) -> list[dict]:
+    """``n`` orders from a customer master of ``customers`` end users, as an ERP would send them;
+    1-3 lines an order, or exactly ``lines``."""
     rng = random.Random(seed)
     start = dt.date(2022, 6, 1)
     orders = []
     for i in range(n):
-        lines = []
-        for j in range(rng.choice([1, 1, 1, 2, 3])):
+        items = []
+        for j in range(lines or rng.choice([1, 1, 1, 2, 3])):
             item = {"sku": f"SKU-{j}", "quantity": rng.randint(1, 64), "unit_value": rng.choice([900, 25000]),
                     "origin": rng.choice(["US", "US", "US", "TW"])}
             kind = rng.random()
@@ -35,7 +36,7 @@ def corpus(n: int = 10_000, seed: int = 20261129, customers: int = 800) -> list[
             if item["origin"] != "US":
                 item["us_content_value"] = min(rng.choice([0, 100, 20000]), item["unit_value"])  # part of the item
                 item["direct_product_of"] = rng.choice([[], [], ["3E001"]])
-            lines.append(item)
+            items.append(item)
         customer = rng.randrange(customers)
         destination = DESTINATIONS[customer % len(DESTINATIONS)]
         end_user = {"role": "end_user", "name": f"Customer {customer} Ltd", "country": destination}
@@ -44,6 +45,27 @@ def corpus(n: int = 10_000, seed: int = 20261129, customers: int = 800) -> list[
         orders.append({
             "id": f"SO-{i:05d}", "date": (start + dt.timedelta(days=rng.randint(0, 1640))).isoformat(),
             "export_from": "US" if rng.random() < 0.8 else "TW",
-            "destination": destination, "parties": [end_user], "items": lines,
+            "destination": destination, "parties": [end_user], "items": items,
         })
     return orders
+
+
+PLACES = ["Shenzhen", "Beijing", "Dubai", "Moscow", "Hong Kong", "Kuala Lumpur", "Singapore", "Istanbul"]
+FIELDS = ["Electronics", "Technology", "Trading", "Semiconductor", "Computing", "Industrial"]
+SYLLABLES = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]
+
+
+def unseen_parties(orders: list[dict], first: int = 0) -> list[dict]:
+    """Copies of ``orders`` whose end user is a company no other order names (its first screening):
+    common words of listed names around an invented word, unique for each number from ``first`` on."""
+    out = []
+    for k, order in enumerate(orders, start=first):
+        # k -> a distinct number (7919 is prime to 70 ** 4) of four or five syllables
+        number, word = k * 7919 % len(SYLLABLES) ** 4 + len(SYLLABLES) ** 3, ""
+        while number:
+            number, syllable = divmod(number, len(SYLLABLES))
+            word += SYLLABLES[syllable]
+        name = f"{PLACES[k % len(PLACES)]} {word.title()} {FIELDS[k % len(FIELDS)]} Co., Ltd."
+        parties = [{**p, "name": name} if p["role"] == "end_user" else p for p in order["parties"]]
+        out.append({**order, "id": f"{order['id']}-NEW{k}", "parties": parties})
+    return out
