@@ -174,7 +174,8 @@ class Answers:
     __slots__ = ("_by_field", "_field_of")
 
     def __init__(self, field_of: dict[str, str]):
-        self._by_field: dict[str, tuple[dict[str, bool], dict[str, bool]]] = {}  # field -> (answers, yeses)
+        # field -> (its probes' answers, those answered yes, the keys of those answered no)
+        self._by_field: dict[str, tuple[dict[str, bool], dict[str, bool], tuple[str, ...]]] = {}
         self._field_of = field_of  # a probe's key -> the fact it asks about
 
     def get(self, key: str) -> bool | None:
@@ -186,13 +187,13 @@ class Answers:
     def yes(self) -> dict[str, bool]:
         """The probes answered True, as the engine is sent them."""
         found: dict[str, bool] = {}
-        for _, yes in self._by_field.values():
+        for _, yes, _ in self._by_field.values():
             found.update(yes)
         return found
 
     @property
-    def no(self) -> set[str]:
-        return {key for answered, yes in self._by_field.values() for key in answered.keys() - yes.keys()}
+    def no(self) -> list[str]:
+        return [key for _, _, no in self._by_field.values() for key in no]
 
     def merge(self, newer: "Answers") -> None:
         """``newer`` answers (of facts just derived) over these."""
@@ -220,13 +221,15 @@ class FactBuilder:
                                                          epoch)
         return found
 
-    def _answers_for(self, field: str, value, epoch: dt.date) -> tuple[dict[str, bool], dict[str, bool]]:
+    def _answers_for(self, field: str, value, epoch: dt.date) -> tuple[dict[str, bool], dict[str, bool],
+                                                                        tuple[str, ...]]:
         contains = self._resolver.contains
         values = value if isinstance(value, tuple) else (value,)
         answered = {p.key: any(contains(p.target, v, epoch) if p.op == "in" else compare(p.op, v, p.target)
                                for v in values)
                     for p in self._by_field[field]}
-        return answered, {key: True for key, yes in answered.items() if yes}
+        return (answered, {key: True for key, yes in answered.items() if yes},
+                tuple(key for key, yes in answered.items() if not yes))
 
     def engine_view(self, values: Values, answers: Answers) -> dict:
         """A line as the network can see it: the properties its conditions test and the probes answered yes.
