@@ -20,6 +20,7 @@ from controls.errors import ChipgateError, InputError
 from controls.lists.store import ListStore
 from controls.orders import MAX_FILE_BYTES, read_orders
 from controls.report import EXIT_CODES, render, render_screening
+from controls.rulebook.schema import JURISDICTIONS
 from controls.rulebook.yamlsource import brief
 
 
@@ -76,9 +77,12 @@ def main() -> None:
 @FORMAT
 @click.option("--as-of", type=DATE, default=None, help="judge by the rules in force on this date")
 @click.option("--explain", is_flag=True, help="show every derived fact and reason")
+@click.option("--jurisdiction", type=click.Choice(JURISDICTIONS), default=None,
+              help="report only this jurisdiction's decision and findings (and exit by it)")
 @RULES
 @LISTS
-def check(file: str, fmt: str, as_of, explain: bool, rules_dir: Path | None, lists_dir: Path | None) -> None:
+def check(file: str, fmt: str, as_of, explain: bool, rules_dir: Path | None, lists_dir: Path | None,
+          jurisdiction: str | None = None) -> None:
     """Check an order, or a batch of orders (a YAML/JSON list), in FILE ('-' for stdin)."""
     try:
         text = sys.stdin.read(MAX_FILE_BYTES + 1) if file == "-" else None  # read_orders refuses more
@@ -87,6 +91,8 @@ def check(file: str, fmt: str, as_of, explain: bool, rules_dir: Path | None, lis
         orders, batch = read_orders(file if file != "-" else "<stdin>", text)
         engine = Engine.load(rules_dir, lists_dir)
         results = [engine.check(order, as_of=as_of) for order in orders]
+        if jurisdiction:
+            results = [r.only(jurisdiction) for r in results]
     except Exception as exc:  # noqa: BLE001 - every failure becomes a message and an exit code
         _fail(exc)
     if fmt == "json":

@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from .countries import check_country
+from .errors import InputError
 from .facts.catalog import END_USE_TAGS, ROLES, unknown_word
 from .numbers import amount, exact, ratio
 
@@ -362,6 +363,8 @@ class LineResult(BaseModel):
     decision: Decision
     license_exception: str | None = None
     derived: list[Derivation] = []
+    jurisdictions: dict[str, Decision] = Field(
+        default={}, description="the line's decision under each jurisdiction the bundle holds rules for")
 
 
 class Determination(BaseModel):
@@ -373,6 +376,22 @@ class Determination(BaseModel):
     findings: list[Finding]
     warnings: list[str] = []
     lists: list[ListSnapshot] = []
+    jurisdictions: dict[str, Decision] = Field(
+        default={}, description="the decision under each jurisdiction the bundle holds rules for; "
+                                "``decision`` is the most restrictive of them")
+
+    def only(self, jurisdiction: str) -> "Determination":
+        """The determination as one jurisdiction sees it: its decision, its line decisions, its findings."""
+        if jurisdiction not in self.jurisdictions:
+            raise InputError(f"no rules of jurisdiction {jurisdiction!r} in the bundle; "
+                             f"it holds {', '.join(self.jurisdictions)}")
+        lines = [line.model_copy(update={"decision": line.jurisdictions[jurisdiction],
+                                         "jurisdictions": {jurisdiction: line.jurisdictions[jurisdiction]}})
+                 for line in self.lines]
+        return self.model_copy(update={
+            "decision": self.jurisdictions[jurisdiction], "lines": lines,
+            "findings": [f for f in self.findings if f.jurisdiction == jurisdiction],
+            "jurisdictions": {jurisdiction: self.jurisdictions[jurisdiction]}})
 
 
 class ScreenMatch(BaseModel):

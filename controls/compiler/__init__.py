@@ -79,7 +79,7 @@ def _compile_rule(rule: LoadedRule, stratum: int, probes: ProbeRegistry) -> dict
     tests: list[dict] = [{"kind": "line"}, {"stratum": stratum}]
     window = rule.rule.effective
     tests.append({"$gte": {"day": window.start.toordinal()}})
-    if window.until is not None:
+    if window.until is not None and window.until_confirmed:  # past an unconfirmed end it fires, held
         tests.append({"$lt": {"day": window.until.toordinal()}})
     tests.extend(_flatten(to_durable(rule.when, probes)))
     patterns = [{"line": {"$and": tests}}]

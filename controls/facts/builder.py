@@ -59,6 +59,7 @@ def line_values(txn: Transaction, item: Item, day: dt.date | None = None,
         "item.cn_control_code": item.cn_control_code,
         "item.cn_content_value": item.cn_content_value,
         "item.software_kind": item.software_kind,
+        "cn_reach": cn_reach(txn, item),
     }
     values.update(notice_values(txn, item, day, canonical))
     if values_by_eccn is None:
@@ -66,6 +67,8 @@ def line_values(txn: Transaction, item: Item, day: dt.date | None = None,
     values["item.order_value_of_eccn"] = values_by_eccn.get(item.eccn)
     if item.us_content_value is not None and item.unit_value:
         values["item.us_content_pct"] = ratio(item.us_content_value, item.unit_value, 100)
+    if item.cn_content_value is not None and item.unit_value:
+        values["item.cn_content_pct"] = ratio(item.cn_content_value, item.unit_value, 100)
     if chip is not None:
         values.update({
             "item.chip.tpp": chip.tpp,
@@ -78,6 +81,20 @@ def line_values(txn: Transaction, item: Item, day: dt.date | None = None,
             "item.chip.us_available_2026_01_15": chip.us_available_2026_01_15,
         })
     return present(values)
+
+
+def cn_reach(txn: Transaction, item: Item) -> str | None:
+    """How PRC export control can reach the line: ``export`` (it leaves China), ``origin`` (a PRC-origin
+    item abroad), ``content`` (a foreign-made item with PRC-origin content), ``unknown`` (where it leaves
+    from or where it was made is not given), or None: it cannot.  Hong Kong and Macau are not China
+    here: they have their own export-control laws."""
+    if txn.export_from == "CN":
+        return "export"
+    if item.origin == "CN":
+        return "origin"
+    if item.cn_content_value:
+        return "content"
+    return "unknown" if txn.export_from is None or item.origin is None else None
 
 
 def notice_values(txn: Transaction, item: Item, day: dt.date, canonical: Callable[[str], str] = same) -> Values:

@@ -61,6 +61,8 @@ LINE_FIELDS: dict[str, FieldType] = {
     "item.hs_code": TEXT,
     "item.cn_control_code": TEXT,
     "item.cn_content_value": NUMBER,
+    "item.cn_content_pct": NUMBER,  # PRC-origin controlled content / unit value x 100 (MOFCOM No. 61 of 2025)
+    "cn_reach": TEXT,  # how PRC export control reaches the line: export | origin | content | unknown (builder.cn_reach)
     "item.order_value_of_eccn": NUMBER,  # quantity x unit value of every line with this line's ECCN
     "item.software_kind": TEXT,  # operation | error_fix | mass_market (License Exception TSU)
     # the order's notices, matched to the line on the check date (controls.facts.builder.notice_values)

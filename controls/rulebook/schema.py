@@ -25,12 +25,22 @@ class Window(_Strict):
 
     start: dt.date = Field(alias="from")
     until: dt.date | None = None
+    until_confirmed: bool = Field(
+        default=True, description="false: an extension past 'until' is reported but no published text "
+                                  "confirms it; an order dated on or after 'until' gets a HOLD asking for review")
     reason: str | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> "Window":
         check_window(self.start, self.until)
+        if not self.until_confirmed and (self.until is None or not self.reason):
+            raise ValueError("'until_confirmed: false' needs an 'until' and a 'reason' naming the reported extension")
         return self
+
+    @property
+    def unconfirmed_end(self) -> dt.date | None:
+        """The end date whose extension is reported but unconfirmed, if this window has one."""
+        return None if self.until_confirmed else self.until
 
     def covers(self, day: dt.date) -> bool:
         return in_window(self.start, self.until, day)
@@ -130,8 +140,11 @@ class Case(_Strict):
     not_fires: list[str] = []
 
 
+JURISDICTIONS = ("US-EAR", "CN-ECL")  # in the order reports show them
+
+
 class RuleFile(_Strict):
-    jurisdiction: Literal["US-EAR", "CN-ECL"] = "US-EAR"
+    jurisdiction: Literal[JURISDICTIONS] = "US-EAR"
     rules: list[Rule] = []
     sets: list[NamedSet] = []
     aliases: list[Alias] = []
@@ -142,3 +155,5 @@ class BundleMeta(_Strict):
     name: str
     version: str = Field(pattern=r"^\d{4}\.\d{1,2}\.\d+$")
     description: str = ""
+    reviewed: dt.date | None = Field(
+        default=None, description="the day the bundle was last checked against published texts")
