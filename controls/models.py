@@ -185,6 +185,10 @@ class Item(_Strict):
     hs_code: str | None = None
     cn_control_code: str | None = None
     cn_content_value: Money | None = None
+    cn_re_technology: bool | None = Field(
+        default=None, description="made outside China with PRC-origin technology for rare-earth mining, smelting "
+                                  "separation, metal smelting, magnet manufacturing or recycling (MOFCOM No. 61 of "
+                                  "2025, § 1(2))")
     software_kind: Literal["operation", "error_fix", "mass_market"] | None = Field(
         default=None, description="what a software line is, for License Exception TSU (15 CFR 740.13): the "
                                   "minimum operation software of an item lawfully exported ((a)), an update "
@@ -255,6 +259,9 @@ class Exporter(_Strict):
     headquarters_country: Country | None = None
     letters: list[Letter] = []
     nac_notifications: list[NacNotification] = []
+    cn_general_licences: list[Tag] = Field(
+        default=[], max_length=MAX_LIST, description="what the MOFCOM general licences the exporter holds cover, "
+                                                     "as the rule packs name it, e.g. rare_earths")
 
 
 class HbmShipment(_Strict):

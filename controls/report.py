@@ -26,6 +26,7 @@ def render(result: Determination, explain: bool = False) -> str:
 
 def _section(result: Determination, explain: bool) -> list[str]:
     out = []
+    ear = "US-EAR" in result.jurisdictions or not result.jurisdictions  # subject and basis are EAR terms
     rows = [("line", "sku", "eccn", "subject", "basis", "decision")]
     for line in result.lines:
         subject = {True: "yes", False: "no", None: "unknown"}[line.subject_to_ear]
@@ -33,6 +34,8 @@ def _section(result: Determination, explain: bool) -> list[str]:
         outside = any(d.facts.get("item.outside_3a090") for d in line.derived)
         eccn = line.eccn or ("not 3A090" if outside else "-")
         rows.append((str(line.line), line.sku, eccn, subject, line.basis or "-", decision))
+    if not ear:
+        rows = [(row[0], row[1], row[2], row[5]) for row in rows]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     out += ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     if explain:

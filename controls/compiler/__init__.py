@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..facts.catalog import LINE_FIELDS, PARTY_FIELDS
+from ..facts.catalog import PARTY_FIELDS
 from ..rulebook.conditions import Leaf, leaves
 from ..rulebook.loader import LoadedRule, RuleBook
 from .expressions import Probe, ProbeRegistry, to_durable
@@ -11,6 +11,8 @@ from .limits import check_limits
 from .strata import stratify
 
 __all__ = ["CompiledBundle", "Probe", "compile_rulebook"]
+
+LINE_BOOKKEEPING = 5  # kind, id, line, stratum, day
 
 
 @dataclass(frozen=True)
@@ -33,10 +35,12 @@ def compile_rulebook(book: RuleBook) -> CompiledBundle:
     stratum_of = stratify(book.rules)
     probes = ProbeRegistry()
     network = {rule.id: _compile_rule(rule, stratum_of[rule.id], probes) for rule in book.rules}
-    line_probes = sum(p.field in LINE_FIELDS for p in probes.probes.values())
-    party_probes = len(probes.probes) - line_probes
+    party_probes = sum(p.field in PARTY_FIELDS for p in probes.probes.values())
     rules = {rule.id: rule for rule in book.rules}
-    check_limits(network, rules, len(LINE_FIELDS) + line_probes + 5, len(PARTY_FIELDS) + party_probes + 3)
+    line_reads = _line_reads(network, stratum_of)
+    # a line fact carries only what its stratum's rules test (FactBuilder.line_fact), and its bookkeeping
+    line_properties = max((len(reads) for reads in line_reads), default=0) + LINE_BOOKKEEPING
+    check_limits(network, rules, line_properties, len(PARTY_FIELDS) + party_probes + 3)
     return CompiledBundle(
         book=book, rules=rules,
         strata=1 + max(stratum_of.values(), default=-1),
@@ -45,7 +49,7 @@ def compile_rulebook(book: RuleBook) -> CompiledBundle:
         network=network,
         fields_read=frozenset(leaf.field for rule in book.rules for cond in (rule.when, rule.for_party)
                               if cond is not None for leaf in leaves(cond) if not leaf.is_probe),
-        line_reads=_line_reads(network, stratum_of),
+        line_reads=line_reads,
     )
 
 

@@ -30,7 +30,13 @@ from ..orders import validate_order
 from ..rulebook.conditions import leaves
 from ..rulebook.loader import LIST_STORE, LoadedRule, RuleBook, enforced_on, load_rulebook
 from ..rulebook.schema import JURISDICTIONS
-from ..screening.parties import PartyScreen, PartyScreener, list_tag
+from ..screening.parties import (
+    PartyScreen,
+    PartyScreener,
+    designation_matches,
+    designation_screener,
+    list_tag,
+)
 from . import authoring
 from .authoring import Classification
 from .durable_adapter import RuleNetwork
@@ -45,6 +51,7 @@ BEFORE_RULES = "chipgate.no-rule-in-force"
 UNCONFIRMED_RULE = "chipgate.unconfirmed-end-date"
 NOT_REACHED_RULE = "chipgate.cn-ecl.not-reached"
 US, CN = JURISDICTIONS
+CN_SCREENED = ("export", "origin", "unknown")  # the reaches under which China's lists may bind the order
 AFFILIATE_SET = "affiliate-lists"  # the rule pack's set of lists whose affiliates share their restrictions
 
 
@@ -107,6 +114,8 @@ class Engine:
         self._member_note = lru_cache(maxsize=16384)(self._member_note_of)
         self.ruleset = Ruleset(version=compiled.version, digest=compiled.book.digest)
         self._first_day = min((r.rule.effective.start for r in compiled.book.rules), default=None)
+        # China's list designations, screened only for orders PRC export control can reach
+        self._designations = designation_screener(compiled.book.designations.values())
         held = {r.jurisdiction for r in compiled.book.rules} or {US}
         self.jurisdictions = tuple(j for j in JURISDICTIONS if j in held)
         # rules with a window whose end is unconfirmed: past it, their findings come with a HOLD
@@ -160,6 +169,9 @@ class Engine:
         readings = [(i, eccn) for i, values in enumerate(lines)
                     for eccn in self._paragraphs.readings(values.get("item.eccn", ""))[1:]]
         checked = lines + [{**lines[i], "item.eccn": eccn} for i, eccn in readings]
+        if self._designations and any(values.get("cn_reach") in CN_SCREENED for values in lines):
+            for party, screen in zip(txn.parties, screens):
+                screen.matches += designation_matches(self._designations, party)
         parties = [party_values(p, s.facts()) for p, s in zip(txn.parties, screens)]
         findings, derivations = self._evaluate(checked, parties, screens, day)
         findings += self._before_rules(day, len(checked))
@@ -178,7 +190,7 @@ class Engine:
         used = {f.overcome_by for f in findings}
         findings = [f for f in findings if f.effect != Decision.LICENSE_EXCEPTION or f.rule in used]
         if CN in self.jurisdictions and not any("cn_reach" in values for values in lines) \
-                and not any(f.jurisdiction == CN for f in findings):
+                and not any(f.jurisdiction == CN and f.enforced for f in findings):
             findings.append(_not_reached())
         jurisdictions = {j: Decision.most_restrictive([r.jurisdictions[j] for r in results]) for j in self.jurisdictions}
         return Determination(transaction_id=txn.id, decision=Decision.most_restrictive(jurisdictions.values()),

@@ -54,10 +54,11 @@ def line_values(txn: Transaction, item: Item, day: dt.date | None = None,
         "item.contains_us_ic": item.contains_us_ic,
         "item.contains_us_ic_count": _count(item.contains_us_ic),
         "item.ecad_tcad": item.ecad_tcad,
-        "item.material": item.material,
+        "item.material": " ".join(item.material.casefold().split()) if item.material else None,
         "item.hs_code": item.hs_code,
         "item.cn_control_code": item.cn_control_code,
         "item.cn_content_value": item.cn_content_value,
+        "item.cn_re_technology": item.cn_re_technology,
         "item.software_kind": item.software_kind,
         "cn_reach": cn_reach(txn, item),
     }
@@ -89,12 +90,12 @@ def cn_reach(txn: Transaction, item: Item) -> str | None:
     from or where it was made is not given), or None: it cannot.  Hong Kong and Macau are not China
     here: they have their own export-control laws."""
     if txn.export_from == "CN":
-        return "export"
+        return "export" if txn.destination != "CN" else None  # a sale within China is no export
+    if txn.export_from is None or item.origin is None:
+        return "unknown"
     if item.origin == "CN":
         return "origin"
-    if item.cn_content_value:
-        return "content"
-    return "unknown" if txn.export_from is None or item.origin is None else None
+    return "content" if item.cn_content_value else None
 
 
 def notice_values(txn: Transaction, item: Item, day: dt.date, canonical: Callable[[str], str] = same) -> Values:
@@ -112,6 +113,7 @@ def notice_values(txn: Transaction, item: Item, day: dt.date, canonical: Callabl
     hbm = txn.hbm
     return {
         "exporter.headquarters_country": exporter.headquarters_country if exporter else None,
+        "exporter.cn_general_licences": exporter.cn_general_licences if exporter else None,
         "letters_in_force": sorted({letter.basis for letter, covered in in_force if covered}),
         "letters_undecided": sorted({letter.basis for letter, covered in in_force if covered is None}),
         "nac_notification": next((s for s in NAC_STATES if s in states), None),

@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_valid
 from ..models import Decision, check_window, in_window
 
 RuleId = Field(pattern=r"^[a-z0-9][a-z0-9._-]*[a-z0-9]$")
-SetKind = Literal["country", "eccn", "end_use", "tag"]
+SetKind = Literal["country", "eccn", "end_use", "tag", "text"]
+JURISDICTIONS = ("US-EAR", "CN-ECL")  # in the order reports show them
 
 
 class _Strict(BaseModel):
@@ -136,11 +137,24 @@ class Case(_Strict):
     transaction: dict[str, Any]
     as_of: dt.date | None = None
     expect: Decision
+    jurisdiction: Literal[JURISDICTIONS] | None = Field(
+        default=None, description="expect this jurisdiction's decision, not the overall one")
     fires: list[str] = []
     not_fires: list[str] = []
 
 
-JURISDICTIONS = ("US-EAR", "CN-ECL")  # in the order reports show them
+class Designation(_Strict):
+    """One announcement putting parties on one of China's lists: screened for orders PRC export control
+    reaches, matches tagged with ``id`` in ``party.lists`` (the rules say what each designation means)."""
+
+    id: str = Field(pattern=r"^cn-[a-z0-9][a-z0-9-]*[a-z0-9]$")
+    list: Literal["unreliable-entity-list", "control-list", "watch-list"]
+    announcement: str = Field(min_length=3)
+    date: dt.date
+    country: str | None = None
+    names: list[str] = Field(min_length=1)
+    measures: str = Field(min_length=3)
+    source: str = Field(min_length=3)
 
 
 class RuleFile(_Strict):
@@ -148,6 +162,7 @@ class RuleFile(_Strict):
     rules: list[Rule] = []
     sets: list[NamedSet] = []
     aliases: list[Alias] = []
+    designations: list[Designation] = []
     cases: list[Case] = []
 
 
