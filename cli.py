@@ -260,6 +260,31 @@ def rules_test(directory: Path | None, lists_dir: Path | None) -> None:
     sys.exit(1 if failed else 0)
 
 
+@rules.command("status")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--as-of", type=DATE, default=None, help="the day to look from (default today)")
+@click.option("--days", type=click.IntRange(0, 3650), default=60, show_default=True)
+def rules_status(directory: Path | None, as_of, days: int) -> None:
+    """Rule windows ending within DAYS of today (or --as-of), and end dates passed whose extension is unconfirmed."""
+    as_of = as_of or dt.date.today()
+    try:
+        engine = Engine.load(directory)
+        ends = authoring.window_ends(engine, as_of, days)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+    reviewed = engine.rulebook.meta.reviewed
+    click.echo(f"{engine.rulebook.meta.name} {engine.rulebook.meta.version}, last reviewed "
+               f"{reviewed or 'on no stated date'}; windows ending by {as_of + dt.timedelta(days=days)} "
+               f"or ended unconfirmed, as of {as_of}:")
+    for e in ends:
+        state = ("ENDED, extension unconfirmed" if e.until <= as_of else "ends, extension unconfirmed") \
+            if not e.confirmed else "ends"
+        click.echo(f"  {e.until}  {state}: {e.rule} ({e.jurisdiction}, {e.window})"
+                   + (f"\n      {' '.join(e.reason.split())}" if e.reason else ""))
+    if not ends:
+        click.echo("  none")
+
+
 @rules.command("impact")
 @click.argument("orders", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--baseline", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
