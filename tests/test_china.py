@@ -177,3 +177,16 @@ def test_check_narrows_to_one_jurisdiction_and_reports_each_in_its_own_section(c
     assert data["jurisdictions"] == {"CN-ECL": "LICENSE_REQUIRED"} and data["decision"] == "LICENSE_REQUIRED"
     assert {f["jurisdiction"] for f in data["findings"]} == {"CN-ECL"}
     assert narrowed.exit_code == 3
+
+
+def test_rules_status_lists_ends_within_60_days_and_unconfirmed_ends_passed():
+    runner = CliRunner()
+    before = runner.invoke(cli.main, ["rules", "status", "--as-of", "2026-10-01"])
+    assert before.exit_code == 0
+    assert "2026-11-28  ends, extension unconfirmed: cn.2024-46.c2.us-ga-ge-sb-superhard" in before.output
+    assert "2026-11-11  ends, extension unconfirmed: cn.2025-61.c1.prc-content" in before.output
+    assert "last reviewed 2026-09-30" in before.output
+    after = runner.invoke(cli.main, ["rules", "status", "--as-of", "2027-03-01"])
+    assert "2026-11-10  ENDED, extension unconfirmed: ear.744.11.affiliates (US-EAR" in after.output
+    quiet = runner.invoke(cli.main, ["rules", "status", "--as-of", "2024-01-01", "--days", "10"])
+    assert quiet.output.rstrip().endswith("none")
