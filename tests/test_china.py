@@ -5,11 +5,10 @@ from decimal import Decimal
 
 import pytest
 from click.testing import CliRunner
+from conftest import fired
 
 import cli
 from controls.models import Decision
-
-from conftest import fired
 
 
 def cn_order(date="2026-06-01", export_from="CN", destination="DE", parties=(), end_uses=(), **item) -> dict:
