@@ -20,6 +20,7 @@ from controls.errors import ChipgateError, InputError
 from controls.lists.store import ListStore
 from controls.orders import MAX_FILE_BYTES, read_orders
 from controls.report import EXIT_CODES, render, render_screening
+from controls.rulebook.schema import JURISDICTIONS
 from controls.rulebook.yamlsource import brief
 
 
@@ -76,9 +77,12 @@ def main() -> None:
 @FORMAT
 @click.option("--as-of", type=DATE, default=None, help="judge by the rules in force on this date")
 @click.option("--explain", is_flag=True, help="show every derived fact and reason")
+@click.option("--jurisdiction", type=click.Choice(JURISDICTIONS), default=None,
+              help="report only this jurisdiction's decision and findings (and exit by it)")
 @RULES
 @LISTS
-def check(file: str, fmt: str, as_of, explain: bool, rules_dir: Path | None, lists_dir: Path | None) -> None:
+def check(file: str, fmt: str, as_of, explain: bool, rules_dir: Path | None, lists_dir: Path | None,
+          jurisdiction: str | None = None) -> None:
     """Check an order, or a batch of orders (a YAML/JSON list), in FILE ('-' for stdin)."""
     try:
         text = sys.stdin.read(MAX_FILE_BYTES + 1) if file == "-" else None  # read_orders refuses more
@@ -87,6 +91,8 @@ def check(file: str, fmt: str, as_of, explain: bool, rules_dir: Path | None, lis
         orders, batch = read_orders(file if file != "-" else "<stdin>", text)
         engine = Engine.load(rules_dir, lists_dir)
         results = [engine.check(order, as_of=as_of) for order in orders]
+        if jurisdiction:
+            results = [r.only(jurisdiction) for r in results]
     except Exception as exc:  # noqa: BLE001 - every failure becomes a message and an exit code
         _fail(exc)
     if fmt == "json":
@@ -252,6 +258,31 @@ def rules_test(directory: Path | None, lists_dir: Path | None) -> None:
                    ("" if outcome.passed else f"\n      {outcome.detail}"))
     click.echo(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")
     sys.exit(1 if failed else 0)
+
+
+@rules.command("status")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--as-of", type=DATE, default=None, help="the day to look from (default today)")
+@click.option("--days", type=click.IntRange(0, 3650), default=60, show_default=True)
+def rules_status(directory: Path | None, as_of, days: int) -> None:
+    """Rule windows ending within DAYS of today (or --as-of), and end dates passed whose extension is unconfirmed."""
+    as_of = as_of or dt.date.today()
+    try:
+        engine = Engine.load(directory)
+        ends = authoring.window_ends(engine, as_of, days)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+    reviewed = engine.rulebook.meta.reviewed
+    click.echo(f"{engine.rulebook.meta.name} {engine.rulebook.meta.version}, last reviewed "
+               f"{reviewed or 'on no stated date'}; windows ending by {as_of + dt.timedelta(days=days)} "
+               f"or ended unconfirmed, as of {as_of}:")
+    for e in ends:
+        state = ("ENDED, extension unconfirmed" if e.until <= as_of else "ends, extension unconfirmed") \
+            if not e.confirmed else "ends"
+        click.echo(f"  {e.until}  {state}: {e.rule} ({e.jurisdiction}, {e.window})"
+                   + (f"\n      {' '.join(e.reason.split())}" if e.reason else ""))
+    if not ends:
+        click.echo("  none")
 
 
 @rules.command("impact")

@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from .countries import check_country
+from .errors import InputError
 from .facts.catalog import END_USE_TAGS, ROLES, unknown_word
 from .numbers import amount, exact, ratio
 
@@ -184,6 +185,10 @@ class Item(_Strict):
     hs_code: str | None = None
     cn_control_code: str | None = None
     cn_content_value: Money | None = None
+    cn_re_technology: bool | None = Field(
+        default=None, description="made outside China with PRC-origin technology for rare-earth mining, smelting "
+                                  "separation, metal smelting, magnet manufacturing or recycling (MOFCOM No. 61 of "
+                                  "2025, § 1(2))")
     software_kind: Literal["operation", "error_fix", "mass_market"] | None = Field(
         default=None, description="what a software line is, for License Exception TSU (15 CFR 740.13): the "
                                   "minimum operation software of an item lawfully exported ((a)), an update "
@@ -254,6 +259,9 @@ class Exporter(_Strict):
     headquarters_country: Country | None = None
     letters: list[Letter] = []
     nac_notifications: list[NacNotification] = []
+    cn_general_licences: list[Tag] = Field(
+        default=[], max_length=MAX_LIST, description="what the MOFCOM general licences the exporter holds cover, "
+                                                     "as the rule packs name it, e.g. rare_earths")
 
 
 class HbmShipment(_Strict):
@@ -362,6 +370,8 @@ class LineResult(BaseModel):
     decision: Decision
     license_exception: str | None = None
     derived: list[Derivation] = Field(default_factory=list)
+    jurisdictions: dict[str, Decision] = Field(
+        default_factory=dict, description="the line's decision under each jurisdiction the bundle holds rules for")
 
 
 class Determination(BaseModel):
@@ -373,6 +383,22 @@ class Determination(BaseModel):
     findings: list[Finding]
     warnings: list[str] = Field(default_factory=list)
     lists: list[ListSnapshot] = Field(default_factory=list)
+    jurisdictions: dict[str, Decision] = Field(
+        default_factory=dict, description="the decision under each jurisdiction the bundle holds rules for; "
+                                "``decision`` is the most restrictive of them")
+
+    def only(self, jurisdiction: str) -> "Determination":
+        """The determination as one jurisdiction sees it: its decision, its line decisions, its findings."""
+        if jurisdiction not in self.jurisdictions:
+            raise InputError(f"no rules of jurisdiction {jurisdiction!r} in the bundle; "
+                             f"it holds {', '.join(self.jurisdictions)}")
+        lines = [line.model_copy(update={"decision": line.jurisdictions[jurisdiction],
+                                         "jurisdictions": {jurisdiction: line.jurisdictions[jurisdiction]}})
+                 for line in self.lines]
+        return self.model_copy(update={
+            "decision": self.jurisdictions[jurisdiction], "lines": lines,
+            "findings": [f for f in self.findings if f.jurisdiction == jurisdiction],
+            "jurisdictions": {jurisdiction: self.jurisdictions[jurisdiction]}})
 
 
 class ScreenMatch(BaseModel):

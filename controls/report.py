@@ -8,9 +8,25 @@ EXIT_CODES = {Decision.NOT_SUBJECT: 0, Decision.NLR: 0, Decision.LICENSE_EXCEPTI
 
 
 def render(result: Determination, explain: bool = False) -> str:
-    """A decision line, a per-line table, then the findings with their citations."""
+    """A decision line, a per-line table, then the findings with their citations; with rules of several
+    jurisdictions, the decision under each, then one such section per jurisdiction."""
     out = [f"{result.transaction_id}: {result.decision.value}",
-           f"  as of {result.as_of}; rules {result.ruleset.version} {result.ruleset.digest[:19]}...", ""]
+           f"  as of {result.as_of}; rules {result.ruleset.version} {result.ruleset.digest[:19]}..."]
+    if len(result.jurisdictions) <= 1:
+        out += [""] + _section(result, explain)
+    else:
+        out += [f"  {j}: {d.value}" for j, d in result.jurisdictions.items()]
+        for jurisdiction in result.jurisdictions:
+            part = result.only(jurisdiction)
+            out += ["", f"== {jurisdiction}: {part.decision.value}"] + _section(part, explain)
+    if result.warnings:
+        out += ["", "Warnings"] + [f"  - {w}" for w in result.warnings]
+    return "\n".join(out)
+
+
+def _section(result: Determination, explain: bool) -> list[str]:
+    out = []
+    ear = "US-EAR" in result.jurisdictions or not result.jurisdictions  # subject and basis are EAR terms
     rows = [("line", "sku", "eccn", "subject", "basis", "decision")]
     for line in result.lines:
         subject = {True: "yes", False: "no", None: "unknown"}[line.subject_to_ear]
@@ -18,6 +34,8 @@ def render(result: Determination, explain: bool = False) -> str:
         outside = any(d.facts.get("item.outside_3a090") for d in line.derived)
         eccn = line.eccn or ("not 3A090" if outside else "-")
         rows.append((str(line.line), line.sku, eccn, subject, line.basis or "-", decision))
+    if not ear:
+        rows = [(row[0], row[1], row[2], row[5]) for row in rows]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     out += ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     if explain:
@@ -31,13 +49,11 @@ def render(result: Determination, explain: bool = False) -> str:
         out += ["", "Findings"]
         for finding in enforced:
             out += _finding(finding, explain)
-    if result.warnings:
-        out += ["", "Warnings"] + [f"  - {w}" for w in result.warnings]
-    return "\n".join(out)
+    return out
 
 
 def _finding(f: Finding, explain: bool) -> list[str]:
-    where = f"line {f.line}" + (f", party {f.party}" if f.party else "")
+    where = ("order" if f.line is None else f"line {f.line}") + (f", party {f.party}" if f.party else "")
     effect = f.effect.value + (f", overcome by {f.overcome_by}" if f.overcome_by else "")
     lines = [f"  [{effect}] {where}: {f.title}",
              f"      rule {f.rule} - {f.citation}" + (f"; review: {f.review_policy}" if f.review_policy else "")]

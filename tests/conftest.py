@@ -50,8 +50,9 @@ def chip(**parameters) -> dict:
     return {"chip": parameters}
 
 
-def fired(result) -> set[str]:
-    return {f.rule for f in result.findings if f.enforced}
+def fired(result, jurisdiction: str | None = "US-EAR") -> set[str]:
+    """The rules behind the enforced findings of one jurisdiction (the EAR by default; None: all)."""
+    return {f.rule for f in result.findings if f.enforced and jurisdiction in (None, f.jurisdiction)}
 
 
 def on(day: str) -> dt.date:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..facts.catalog import LINE_FIELDS, PARTY_FIELDS
+from ..facts.catalog import PARTY_FIELDS
 from ..rulebook.conditions import Leaf, leaves
 from ..rulebook.loader import LoadedRule, RuleBook
 from .expressions import Probe, ProbeRegistry, to_durable
@@ -12,6 +12,8 @@ from .prefilter import StratumFilter, gate_of
 from .strata import stratify
 
 __all__ = ["CompiledBundle", "Probe", "compile_rulebook"]
+
+LINE_BOOKKEEPING = 5  # kind, id, line, stratum, day
 
 
 @dataclass(frozen=True)
@@ -35,10 +37,12 @@ def compile_rulebook(book: RuleBook) -> CompiledBundle:
     stratum_of = stratify(book.rules)
     probes = ProbeRegistry()
     network = {rule.id: _compile_rule(rule, stratum_of[rule.id], probes) for rule in book.rules}
-    line_probes = sum(p.field in LINE_FIELDS for p in probes.probes.values())
-    party_probes = len(probes.probes) - line_probes
+    party_probes = sum(p.field in PARTY_FIELDS for p in probes.probes.values())
     rules = {rule.id: rule for rule in book.rules}
-    check_limits(network, rules, len(LINE_FIELDS) + line_probes + 5, len(PARTY_FIELDS) + party_probes + 3)
+    line_reads = _line_reads(network, stratum_of)
+    # a line fact carries only what its stratum's rules test (FactBuilder.line_fact), and its bookkeeping
+    line_properties = max((len(reads) for reads in line_reads), default=0) + LINE_BOOKKEEPING
+    check_limits(network, rules, line_properties, len(PARTY_FIELDS) + party_probes + 3)
     return CompiledBundle(
         book=book, rules=rules,
         strata=1 + max(stratum_of.values(), default=-1),
@@ -47,7 +51,7 @@ def compile_rulebook(book: RuleBook) -> CompiledBundle:
         network=network,
         fields_read=frozenset(leaf.field for rule in book.rules for cond in (rule.when, rule.for_party)
                               if cond is not None for leaf in leaves(cond)),
-        line_reads=_line_reads(network, stratum_of),
+        line_reads=line_reads,
         line_filter=_line_filter(network, stratum_of),
     )
 
@@ -89,7 +93,7 @@ def _compile_rule(rule: LoadedRule, stratum: int, probes: ProbeRegistry) -> dict
     tests: list[dict] = [{"kind": "line"}, {"stratum": stratum}]
     window = rule.rule.effective
     tests.append({"$gte": {"day": window.start.toordinal()}})
-    if window.until is not None:
+    if window.until is not None and window.until_confirmed:  # past an unconfirmed end it fires, held
         tests.append({"$lt": {"day": window.until.toordinal()}})
     tests.extend(_flatten(to_durable(rule.when, probes)))
     patterns = [{"line": {"$and": tests}}]

@@ -30,7 +30,14 @@ from ..models import (
 from ..orders import validate_order
 from ..rulebook.conditions import leaves
 from ..rulebook.loader import LIST_STORE, LoadedRule, RuleBook, enforced_on, load_rulebook
-from ..screening.parties import PartyScreen, PartyScreener, list_tag
+from ..rulebook.schema import JURISDICTIONS
+from ..screening.parties import (
+    PartyScreen,
+    PartyScreener,
+    designation_matches,
+    designation_screener,
+    list_tag,
+)
 from . import authoring
 from .authoring import Classification
 from .durable_adapter import RuleNetwork
@@ -42,6 +49,10 @@ DEFAULT_RULES = Path(__file__).resolve().parent.parent.parent / "rules"
 CONFLICT_RULE = "chipgate.conflicting-derivation"
 PARAGRAPH_RULE = "chipgate.most-restrictive-paragraph"
 BEFORE_RULES = "chipgate.no-rule-in-force"
+UNCONFIRMED_RULE = "chipgate.unconfirmed-end-date"
+NOT_REACHED_RULE = "chipgate.cn-ecl.not-reached"
+US, CN = JURISDICTIONS
+CN_SCREENED = ("export", "origin", "unknown")  # the reaches under which China's lists may bind the order
 AFFILIATE_SET = "affiliate-lists"  # the rule pack's set of lists whose affiliates share their restrictions
 
 
@@ -106,6 +117,13 @@ class Engine:
         self._member_note = lru_cache(maxsize=16384)(self._member_note_of)
         self.ruleset = Ruleset(version=compiled.version, digest=compiled.book.digest)
         self._first_day = min((r.rule.effective.start for r in compiled.book.rules), default=None)
+        # China's list designations, screened only for orders PRC export control can reach
+        self._designations = designation_screener(compiled.book.designations.values())
+        held = {r.jurisdiction for r in compiled.book.rules} or {US}
+        self.jurisdictions = tuple(j for j in JURISDICTIONS if j in held)
+        # rules with a window whose end is unconfirmed: past it, their findings come with a HOLD
+        self._unconfirmed = {r.id: ends for r in compiled.book.rules
+                             if (ends := [w for w in (r.rule.effective, *r.rule.not_enforced) if w.unconfirmed_end])}
         self.lists = screener.snapshots if screener else []
 
     @classmethod
@@ -161,9 +179,13 @@ class Engine:
         readings = [(i, eccn) for i, values in enumerate(lines)
                     for eccn in self._paragraphs.readings(values.get("item.eccn", ""))[1:]]
         checked = lines + [{**lines[i], "item.eccn": eccn} for i, eccn in readings]
+        if self._designations and any(values.get("cn_reach") in CN_SCREENED for values in lines):
+            for party, screen in zip(txn.parties, screens):
+                screen.matches += designation_matches(self._designations, party)
         parties = [party_values(p, s.facts()) for p, s in zip(txn.parties, screens)]
         findings, derivations = self._evaluate(checked, parties, screens, day)
         findings += self._before_rules(day, len(checked))
+        findings += self._unconfirmed_ends(findings, day)
         warnings = self._warnings(findings, day, bool(txn.parties))
         warnings += [f"{p.role} {p.name!r} resembles {m.list} entry {m.entry!r} (score {m.score:.2f}); {m.allowed}"
                      for p, s in zip(txn.parties, screens) for m in s.matches if m.allowed]
@@ -177,9 +199,13 @@ class Engine:
         # an exception that overcame nothing on its line is no finding (it was never needed)
         used = {f.overcome_by for f in findings}
         findings = [f for f in findings if f.effect != Decision.LICENSE_EXCEPTION or f.rule in used]
-        decision = Decision.most_restrictive([r.decision for r in results])
-        return Determination(transaction_id=txn.id, decision=decision, as_of=day, ruleset=self.ruleset,
-                             lines=results, findings=findings, warnings=warnings, lists=list(self.lists))
+        if CN in self.jurisdictions and not any("cn_reach" in values for values in lines) \
+                and not any(f.jurisdiction == CN and f.enforced for f in findings):
+            findings.append(_not_reached())
+        jurisdictions = {j: Decision.most_restrictive([r.jurisdictions[j] for r in results]) for j in self.jurisdictions}
+        return Determination(transaction_id=txn.id, decision=Decision.most_restrictive(jurisdictions.values()),
+                             as_of=day, ruleset=self.ruleset, lines=results, findings=findings, warnings=warnings,
+                             lists=list(self.lists), jurisdictions=jurisdictions)
 
     def screen(self, name: str, country: str | None = None, address: str | None = None,
                as_of: dt.date | None = None) -> ScreeningResult:
@@ -380,6 +406,7 @@ class Engine:
                     because=[f"item.eccn = {given}; its paragraphs are decided differently: {summary}"],
                     message=f"{given} is read as {read_as}, the most restrictive of its paragraphs.  Give the "
                             f"item's full ECCN (paragraph included) to have it decided."))
+                results[i].jurisdictions[US] = Decision.most_restrictive([results[i].jurisdictions[US], Decision.HOLD])
                 results[i].decision = Decision.most_restrictive([results[i].decision, Decision.HOLD])
         return results, kept
 
@@ -395,6 +422,26 @@ class Engine:
                                 "transaction by the regulations of its date.")
                 for i in range(lines)]
 
+    def _unconfirmed_ends(self, findings: list[Finding], day: dt.date) -> list[Finding]:
+        """A rule found on or after an end date whose extension is reported but unconfirmed: the codified
+        answer stands, and a HOLD asks someone to check whether the date moved."""
+        held: dict[tuple, Finding] = {}
+        for f in findings:
+            for window in self._unconfirmed.get(f.rule, ()):
+                if day < window.unconfirmed_end or (f.rule, f.line, f.party) in held:
+                    continue
+                reviewed = self.rulebook.meta.reviewed
+                held[(f.rule, f.line, f.party)] = Finding(
+                    rule=UNCONFIRMED_RULE, citation=f.citation, effect=Decision.HOLD, line=f.line, party=f.party,
+                    jurisdiction=f.jurisdiction, title="Past an end date whose extension is unconfirmed",
+                    because=[f"{f.rule}: the window ending {window.unconfirmed_end} ({window.reason}) is marked "
+                             f"until_confirmed: false; the order is dated {day}"],
+                    message=f"{f.rule} is applied as codified (the window ended on {window.unconfirmed_end}), "
+                            "but an extension is reported and not confirmed by a published text"
+                            + (f" as of the bundle's last review on {reviewed}" if reviewed else "")
+                            + ": review whether the date moved before relying on this answer.")
+        return list(held.values())
+
     def _conflict(self, line: int, first: LoadedRule, second: LoadedRule) -> Finding:
         return Finding(rule=CONFLICT_RULE, citation="chipgate rule bundle", effect=Decision.HOLD, line=line,
                        message=f"rules disagree: {first.id} derives {first.derive}, {second.id} derives "
@@ -404,12 +451,35 @@ class Engine:
     def _line_result(self, index: int, sku: str, values: Values, line_findings: list[Finding],
                      derivations: list[Derivation]) -> LineResult:
         subject = values.get("item.subject_to_ear")
-        base = Decision.HOLD if subject is None else Decision.NLR if subject else Decision.NOT_SUBJECT
         own = [f for f in line_findings if f.enforced]
-        effects = self._effects(own)
-        decision = Decision.most_restrictive([base, *effects.values()])
+        decisions: dict[str, Decision] = {}
+        effects: dict[int, Decision] = {}
+        for jurisdiction in self.jurisdictions:
+            found = self._effects([f for f in own if f.jurisdiction == jurisdiction])
+            decisions[jurisdiction] = Decision.most_restrictive([_base(jurisdiction, values), *found.values()])
+            effects.update(found)
+        decision = Decision.most_restrictive(decisions.values())
         exception = next((f.license_exception for f in own if f.license_exception and effects.get(id(f)) == decision),
                          None)
         return LineResult(line=index, sku=sku, eccn=values.get("item.eccn"), subject_to_ear=subject,
                           basis=values.get("item.basis"), decision=decision, license_exception=exception,
-                          derived=derivations)
+                          derived=derivations, jurisdictions=decisions)
+
+
+def _base(jurisdiction: str, values: Values) -> Decision:
+    """A line's decision before findings: under the EAR, whether it is subject; under PRC export control,
+    NLR for an item leaving China (its rules hold what they cannot decide), else not reached."""
+    if jurisdiction == CN:
+        return Decision.NLR if values.get("cn_reach") == "export" else Decision.NOT_SUBJECT
+    subject = values.get("item.subject_to_ear")
+    return Decision.HOLD if subject is None else Decision.NLR if subject else Decision.NOT_SUBJECT
+
+
+def _not_reached() -> Finding:
+    return Finding(
+        rule=NOT_REACHED_RULE, jurisdiction=CN, effect=Decision.NOT_SUBJECT,
+        citation="Export Control Law of the PRC, art. 2; MOFCOM Announcement No. 61 of 2025",
+        title="PRC export control does not reach the order",
+        because=["no line is exported from China, of PRC origin or with PRC-origin content (cn_content_value)"],
+        message="Nothing on the order leaves China, was made in China or contains PRC-origin content: "
+                "not subject to PRC export control.")

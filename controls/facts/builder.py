@@ -54,11 +54,13 @@ def line_values(txn: Transaction, item: Item, day: dt.date | None = None,
         "item.contains_us_ic": item.contains_us_ic,
         "item.contains_us_ic_count": _count(item.contains_us_ic),
         "item.ecad_tcad": item.ecad_tcad,
-        "item.material": item.material,
+        "item.material": " ".join(item.material.casefold().split()) if item.material else None,
         "item.hs_code": item.hs_code,
         "item.cn_control_code": item.cn_control_code,
         "item.cn_content_value": item.cn_content_value,
+        "item.cn_re_technology": item.cn_re_technology,
         "item.software_kind": item.software_kind,
+        "cn_reach": cn_reach(txn, item),
     }
     values.update(notice_values(txn, item, day, canonical))
     if values_by_eccn is None:
@@ -66,6 +68,8 @@ def line_values(txn: Transaction, item: Item, day: dt.date | None = None,
     values["item.order_value_of_eccn"] = values_by_eccn.get(item.eccn)
     if item.us_content_value is not None and item.unit_value:
         values["item.us_content_pct"] = ratio(item.us_content_value, item.unit_value, 100)
+    if item.cn_content_value is not None and item.unit_value:
+        values["item.cn_content_pct"] = ratio(item.cn_content_value, item.unit_value, 100)
     if chip is not None:
         values.update({
             "item.chip.tpp": chip.tpp,
@@ -78,6 +82,20 @@ def line_values(txn: Transaction, item: Item, day: dt.date | None = None,
             "item.chip.us_available_2026_01_15": chip.us_available_2026_01_15,
         })
     return present(values)
+
+
+def cn_reach(txn: Transaction, item: Item) -> str | None:
+    """How PRC export control can reach the line: ``export`` (it leaves China), ``origin`` (a PRC-origin
+    item abroad), ``content`` (a foreign-made item with PRC-origin content), ``unknown`` (where it leaves
+    from or where it was made is not given), or None: it cannot.  Hong Kong and Macau are not China
+    here: they have their own export-control laws."""
+    if txn.export_from == "CN":
+        return "export" if txn.destination != "CN" else None  # a sale within China is no export
+    if txn.export_from is None or item.origin is None:
+        return "unknown"
+    if item.origin == "CN":
+        return "origin"
+    return "content" if item.cn_content_value else None
 
 
 def notice_values(txn: Transaction, item: Item, day: dt.date, canonical: Callable[[str], str] = same) -> Values:
@@ -97,6 +115,7 @@ def notice_values(txn: Transaction, item: Item, day: dt.date, canonical: Callabl
     hbm = txn.hbm
     return {
         "exporter.headquarters_country": exporter.headquarters_country if exporter else None,
+        "exporter.cn_general_licences": exporter.cn_general_licences if exporter else None,
         "letters_in_force": sorted({letter.basis for letter, covered in in_force if covered}),
         "letters_undecided": sorted({letter.basis for letter, covered in in_force if covered is None}),
         "nac_notification": next((s for s in NAC_STATES if s in states), None),

@@ -61,6 +61,10 @@ LINE_FIELDS: dict[str, FieldType] = {
     "item.hs_code": TEXT,
     "item.cn_control_code": TEXT,
     "item.cn_content_value": NUMBER,
+    "item.cn_content_pct": NUMBER,  # PRC-origin controlled content / unit value x 100 (MOFCOM No. 61 of 2025)
+    "item.cn_re_technology": BOOL,  # made abroad with PRC-origin rare-earth technology (No. 61 § 1(2))
+    "exporter.cn_general_licences": TAGS,  # what the exporter's MOFCOM general licences cover
+    "cn_reach": TEXT,  # how PRC export control reaches the line: export | origin | content | unknown (builder.cn_reach)
     "item.order_value_of_eccn": NUMBER,  # quantity x unit value of every line with this line's ECCN
     "item.software_kind": TEXT,  # operation | error_fix | mass_market (License Exception TSU)
     # the order's notices, matched to the line on the check date (controls.facts.builder.notice_values)
@@ -106,6 +110,9 @@ END_USE_TAGS: dict[str, str] = {
     "ic_production_node_unknown": "IC production at a facility whose node is not known (15 CFR 744.23(a)(2)(ii))",
     "advanced_node_ic_design": "design of advanced-node ICs with ECAD or TCAD items (15 CFR 744.23(a)(2)(iii))",
     "sme_development": "development or production of semiconductor manufacturing equipment (15 CFR 744.23(a)(4))",
+    "advanced_chip_14nm_256layer": "R&D or production of logic chips of 14 nm and below or memory chips of 256 "
+                                   "layers and above, or of their production and test equipment and materials "
+                                   "(MOFCOM No. 61 of 2025)",
     "datacenter": "a datacenter (no rule reads it alone)",
     "civil": "a civil end use (no rule reads it)",
 }

@@ -16,7 +16,7 @@ from ..errors import Problem, RuleError
 from ..facts.catalog import DERIVABLE, END_USE_TAGS, LINE_FIELDS, PARTY_FIELDS, suggest, unknown_word
 from ..models import check_eccn
 from . import conditions
-from .schema import Alias, BundleMeta, Case, NamedSet, Rule, RuleFile
+from .schema import Alias, BundleMeta, Case, Designation, NamedSet, Rule, RuleFile
 from .yamlsource import YamlError, line_of, load_yaml
 
 BUNDLE_FILE = "bundle.yaml"
@@ -68,6 +68,7 @@ class RuleBook:
     sets: dict[str, NamedSet]
     aliases: list[Alias]
     cases: list[tuple[str, Case]] = field(default_factory=list)
+    designations: dict[str, Designation] = field(default_factory=dict)
 
     @property
     def digest(self) -> str:
@@ -80,6 +81,8 @@ class RuleBook:
                            key=lambda s: s["id"]),
             "aliases": [a.model_dump(mode="json", by_alias=True) for a in self.aliases],
         }
+        if self.designations:  # bundles without designations keep the digest they had
+            canonical["designations"] = [d.model_dump(mode="json") for _, d in sorted(self.designations.items())]
         text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
@@ -100,12 +103,18 @@ def load_rulebook(root: Path) -> RuleBook:
 
     sets: dict[str, NamedSet] = {}
     aliases: list[Alias] = []
+    designations: dict[str, Designation] = {}
     for path, raw, rf in files:
         for index, named in enumerate(rf.sets):
             if named.id in sets:
                 problems.append(Problem(str(path), line_of(raw, ("sets", index)), f"set {named.id!r} defined twice"))
             sets[named.id] = named
         aliases.extend(rf.aliases)
+        for index, designation in enumerate(rf.designations):
+            if designation.id in designations:
+                problems.append(Problem(str(path), line_of(raw, ("designations", index)),
+                                        f"designation {designation.id!r} defined twice"))
+            designations[designation.id] = designation
     for path, raw, rf in files:
         for index, named in enumerate(rf.sets):
             problems.extend(_check_set(named, sets, str(path), line_of(raw, ("sets", index))))
@@ -136,7 +145,8 @@ def load_rulebook(root: Path) -> RuleBook:
                      for other in rule.rule.then.overcomes if other not in ids]
     if problems:
         raise RuleError(problems)
-    return RuleBook(meta=meta, root=root, rules=rules, sets=sets, aliases=aliases, cases=cases)
+    return RuleBook(meta=meta, root=root, rules=rules, sets=sets, aliases=aliases, cases=cases,
+                    designations=designations)
 
 
 def _load_meta(root: Path, problems: list[Problem]) -> BundleMeta:

@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_valid
 from ..models import Decision, check_window, in_window
 
 RuleId = Field(pattern=r"^[a-z0-9][a-z0-9._-]*[a-z0-9]$")
-SetKind = Literal["country", "eccn", "end_use", "tag"]
+SetKind = Literal["country", "eccn", "end_use", "tag", "text"]
+JURISDICTIONS = ("US-EAR", "CN-ECL")  # in the order reports show them
 
 
 class _Strict(BaseModel):
@@ -25,12 +26,22 @@ class Window(_Strict):
 
     start: dt.date = Field(alias="from")
     until: dt.date | None = None
+    until_confirmed: bool = Field(
+        default=True, description="false: an extension past 'until' is reported but no published text "
+                                  "confirms it; an order dated on or after 'until' gets a HOLD asking for review")
     reason: str | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> "Window":
         check_window(self.start, self.until)
+        if not self.until_confirmed and (self.until is None or not self.reason):
+            raise ValueError("'until_confirmed: false' needs an 'until' and a 'reason' naming the reported extension")
         return self
+
+    @property
+    def unconfirmed_end(self) -> dt.date | None:
+        """The end date whose extension is reported but unconfirmed, if this window has one."""
+        return None if self.until_confirmed else self.until
 
     def covers(self, day: dt.date) -> bool:
         return in_window(self.start, self.until, day)
@@ -126,15 +137,32 @@ class Case(_Strict):
     transaction: dict[str, Any]
     as_of: dt.date | None = None
     expect: Decision
+    jurisdiction: Literal[JURISDICTIONS] | None = Field(
+        default=None, description="expect this jurisdiction's decision, not the overall one")
     fires: list[str] = []
     not_fires: list[str] = []
 
 
+class Designation(_Strict):
+    """One announcement putting parties on one of China's lists: screened for orders PRC export control
+    reaches, matches tagged with ``id`` in ``party.lists`` (the rules say what each designation means)."""
+
+    id: str = Field(pattern=r"^cn-[a-z0-9][a-z0-9-]*[a-z0-9]$")
+    list: Literal["unreliable-entity-list", "control-list", "watch-list"]
+    announcement: str = Field(min_length=3)
+    date: dt.date
+    country: str | None = None
+    names: list[str] = Field(min_length=1)
+    measures: str = Field(min_length=3)
+    source: str = Field(min_length=3)
+
+
 class RuleFile(_Strict):
-    jurisdiction: Literal["US-EAR", "CN-ECL"] = "US-EAR"
+    jurisdiction: Literal[JURISDICTIONS] = "US-EAR"
     rules: list[Rule] = []
     sets: list[NamedSet] = []
     aliases: list[Alias] = []
+    designations: list[Designation] = []
     cases: list[Case] = []
 
 
@@ -142,3 +170,5 @@ class BundleMeta(_Strict):
     name: str
     version: str = Field(pattern=r"^\d{4}\.\d{1,2}\.\d+$")
     description: str = ""
+    reviewed: dt.date | None = Field(
+        default=None, description="the day the bundle was last checked against published texts")

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..errors import InputError
 from ..lists import csl, ecfr
 from ..lists._common import slug
+from ..lists.model import ListEntry
 from ..lists.store import ListStore
 from ..models import ListMatch, ListSnapshot, Party
 from ..rulebook.yamlsource import YamlError, load_yaml
@@ -161,6 +162,22 @@ class PartyScreener:
             footnote_texts={n: self._footnotes[m.entry.list][n] for n in m.entry.footnotes
                             if n in self._footnotes.get(m.entry.list, {})},
             allowed=(f"allowed by {allowance.by} on {allowance.on}: {allowance.why}" if allowance else None))
+
+
+def designation_screener(designations) -> Screener | None:
+    """China's list designations (controls.rulebook.schema.Designation) as a screener: each name an entry
+    of the list ``designation.id``, so that a match is tagged with the designation in ``party.lists``."""
+    entries = [ListEntry(list=d.id, entry_id=f"{d.id}/{i}", name=name, country=d.country, listed_on=d.date,
+                         license_requirement=f"{d.announcement}: {d.measures}")
+               for d in designations for i, name in enumerate(d.names)]
+    return Screener(entries) if entries else None
+
+
+def designation_matches(screener: Screener, party: Party) -> list[ListMatch]:
+    return [ListMatch(list=m.entry.list, entry=m.entry.name, entry_id=m.entry.entry_id, matched_name=m.matched_name,
+                      score=round(m.score, 3), strength=m.strength, country=m.entry.country, reasons=list(m.reasons),
+                      license_requirement=m.entry.license_requirement)
+            for m in screener.screen(party.name, party.country, party.address)]
 
 
 def _snapshot(name: str, record: dict) -> ListSnapshot:
