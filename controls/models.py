@@ -99,7 +99,7 @@ class Decision(str, Enum):
 
     @classmethod
     def most_restrictive(cls, decisions) -> "Decision | None":
-        return max(decisions, key=lambda d: d.rank, default=None)
+        return max(decisions, key=_RANK.__getitem__, default=None)
 
 
 _RANK = {d: len(Decision) - i for i, d in enumerate(Decision)}

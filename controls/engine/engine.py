@@ -455,7 +455,7 @@ class Engine:
         decisions: dict[str, Decision] = {}
         effects: dict[int, Decision] = {}
         for jurisdiction in self.jurisdictions:
-            found = self._effects([f for f in own if f.jurisdiction == jurisdiction])
+            found = self._effects(mine) if (mine := [f for f in own if f.jurisdiction == jurisdiction]) else {}
             decisions[jurisdiction] = Decision.most_restrictive([_base(jurisdiction, values), *found.values()])
             effects.update(found)
         decision = Decision.most_restrictive(decisions.values())
