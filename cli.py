@@ -15,10 +15,11 @@ import click
 
 from controls import Decision, Engine
 from controls.engine import authoring
-from controls.engine.engine import default_list_store
+from controls.engine.engine import DEFAULT_RULES, default_list_store
 from controls.errors import ChipgateError, InputError
 from controls.lists.store import ListStore
 from controls.orders import MAX_FILE_BYTES, read_orders
+from controls.rulebook import lint
 from controls.report import EXIT_CODES, render, render_screening
 from controls.rulebook.yamlsource import brief
 
@@ -234,6 +235,23 @@ def rules_validate(directory: Path | None) -> None:
     book = engine.rulebook
     click.echo(f"ok: {len(book.rules)} rules, {len(book.sets)} sets, {len(book.cases)} cases; "
                f"{book.meta.name} {book.meta.version} {book.digest}")
+
+
+@rules.command("lint")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@FORMAT
+def rules_lint(directory: Path | None, fmt: str) -> None:
+    """Every problem of the rule pack in DIRECTORY, errors and warnings, each with a stable code;
+    exit 2 if there is an error."""
+    try:
+        problems = lint.lint(directory or DEFAULT_RULES)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+    if fmt == "json":
+        click.echo(json.dumps(lint.as_json(problems), indent=2, ensure_ascii=False))
+    else:
+        click.echo(lint.render(problems))
+    sys.exit(2 if any(p.severity == "error" for p in problems) else 0)
 
 
 @rules.command("test")

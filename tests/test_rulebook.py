@@ -85,7 +85,8 @@ def test_every_problem_is_reported_at_once(tmp_path):
 
 def test_duplicate_rule_ids(tmp_path):
     text = rule("destination: CN") + rule("destination: DE")[len("rules:\n"):]
-    assert any("rule id also used" in p.message for p in problems(tmp_path, text))
+    [p] = problems(tmp_path, text)
+    assert p.code == "rule.duplicate-id" and p.line == 9 and "already used at" in p.message and p.message.endswith(":2")
 
 
 def test_derivation_cycle_is_refused(tmp_path):

@@ -39,7 +39,8 @@ def stratify(rules: list[LoadedRule]) -> dict[str, int]:
         if rule_id in visiting:
             cycle = visiting[visiting.index(rule_id):] + [rule_id]
             rule = by_id[rule_id]
-            raise RuleError([Problem(rule.file, rule.line, "derivation cycle: " + " -> ".join(cycle), rule_id)])
+            raise RuleError([Problem(rule.file, rule.line, "derivation cycle: " + " -> ".join(cycle), rule_id,
+                                     code="rule.derivation-cycle")])
         visiting.append(rule_id)
         level[rule_id] = 1 + max((visit(d) for d in depends[rule_id]), default=-1)
         visiting.pop()
