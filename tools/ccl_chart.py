@@ -497,6 +497,14 @@ HEADER = """\
 """
 
 
+class _PlainDumper(yaml.SafeDumper):
+    """Writes a value shared by several rules out in full each time: no YAML anchors, which a reader
+    of the pack would have to chase (rules share conditions by name, not by anchor)."""
+
+    def ignore_aliases(self, data) -> bool:
+        return True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", type=Path, help="folder with ccl-cat3-4-5-<date>.json and country-chart-<date>.json")
@@ -510,7 +518,8 @@ def main(argv: list[str] | None = None) -> int:
     body = render(pack)
     notes = "\n".join(f"#   {note}" for note in pack.notes) or "#   nothing"
     text = HEADER.format(source=f"{ccl_file.name} and {chart_file.name}", edition=pack.edition, notes=notes)
-    text += "jurisdiction: US-EAR\n\n" + yaml.safe_dump(body, sort_keys=False, width=110, allow_unicode=True, default_flow_style=None)
+    text += "jurisdiction: US-EAR\n\n" + yaml.dump(body, Dumper=_PlainDumper, sort_keys=False, width=110,
+                                                   allow_unicode=True, default_flow_style=None)
     args.out.write_text(text)
     print(f"{args.out}: {len(body['sets'])} sets, {len(body['rules'])} rules "
           f"({len(pack.conditional)} conditional), edition {pack.edition}", file=sys.stderr)

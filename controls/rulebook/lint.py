@@ -33,6 +33,9 @@ CODES = {
     "rule.unknown-fact": "a condition on a fact the catalogue does not have",
     "rule.unknown-operator": "an operator the language does not have",
     "rule.unknown-set": "in/not_in names no set",
+    "rule.unknown-condition": "{condition: id} names no named condition",
+    "rule.condition-cycle": "named conditions that use each other",
+    "condition.duplicate-id": "two named conditions with one id (points at the first)",
     "rule.bad-value": "a constant of the wrong type, or an unknown code",
     "rule.bad-condition": "a condition that is not a mapping, or an empty all/any",
     "rule.not-derivable": "then.derive sets a fact rules may not derive",
@@ -46,6 +49,7 @@ CODES = {
     # warnings: the bundle loads, but something is likely wrong or untested
     "rule.ne-on-optional": "ne/not_in on a fact an order may leave out: silent when it does",
     "set.unused": "a set nothing reads",
+    "condition.unused": "a named condition no rule uses",
     "rule.no-case": "no case names the rule in fires",
     "rule.threshold-one-side": "a number no case tests on both sides",
 }
@@ -60,7 +64,8 @@ def lint(root) -> list[Problem]:
     """Every problem of the pack at ``root``, sorted by file and line."""
     book, problems = read_pack(root)
     problems += _compile_problems(book)
-    for check in (_overlapping_windows, _contradictory_ranges, _unused_sets, _ne_on_optional, _without_case,
+    for check in (_overlapping_windows, _contradictory_ranges, _unused_sets, _unused_conditions, _ne_on_optional,
+                  _without_case,
                   _one_sided_thresholds):
         problems += check(book)
     return sorted(problems, key=lambda p: (p.file, p.line or 0, p.code, p.message))
@@ -175,6 +180,28 @@ def _unused_sets(book: RuleBook) -> Iterator[Problem]:
         where = book.set_where[set_id]
         yield Problem(where.file, where.line, f"set {set_id!r} is read by no rule and no other set", code="set.unused",
                       severity="warning", fix="remove it, or name it in a rule")
+
+
+def _named_in(node) -> Iterator[str]:
+    """The named conditions a YAML condition uses."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "condition" and isinstance(value, str):
+                yield value
+            else:
+                yield from _named_in(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _named_in(value)
+
+
+def _unused_conditions(book: RuleBook) -> Iterator[Problem]:
+    used = {name for node in book.conditions.values() for name in _named_in(node)}
+    used |= {name for rule in book.rules for node in (rule.rule.when, rule.rule.for_party) for name in _named_in(node)}
+    for name in sorted(book.conditions.keys() - used):
+        where = book.condition_where[name]
+        yield Problem(where.file, where.line, f"condition {name!r} is used by no rule and no other condition",
+                      code="condition.unused", severity="warning", fix="remove it, or name it in a rule")
 
 
 def _negated_leaves(cond: Cond, negated: bool = False) -> Iterator[tuple[Leaf, bool]]:

@@ -16,7 +16,7 @@ from ..errors import Problem, RuleError
 from ..facts.catalog import DERIVABLE, END_USE_TAGS, LINE_FIELDS, PARTY_FIELDS, suggest, unknown_word
 from ..models import check_eccn
 from . import conditions
-from .schema import Alias, BundleMeta, Case, NamedSet, Rule, RuleFile
+from .schema import Alias, BundleMeta, Case, NamedSet, Rule, RuleFile, _json_numbers
 from .yamlsource import YamlError, line_of, load_yaml
 
 BUNDLE_FILE = "bundle.yaml"
@@ -69,6 +69,8 @@ class RuleBook:
     # where each set and case is written (for lint and for the coverage report)
     set_where: dict[str, Where] = field(default_factory=dict)
     case_lines: list[int | None] = field(default_factory=list)
+    conditions: dict[str, Any] = field(default_factory=dict)  # named conditions, id -> YAML
+    condition_where: dict[str, Where] = field(default_factory=dict)
 
     @property
     def digest(self) -> str:
@@ -81,6 +83,8 @@ class RuleBook:
                            key=lambda s: s["id"]),
             "aliases": [a.model_dump(mode="json", by_alias=True) for a in self.aliases],
         }
+        if self.conditions:  # rules name them, so their content is the rules' content
+            canonical["conditions"] = _json_numbers(self.conditions)
         text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
@@ -92,6 +96,7 @@ class _File:
     path: Path
     raw: Any
     jurisdiction: str = "US-EAR"
+    conditions: dict[str, Any] = field(default_factory=dict)
     rules: list[tuple[int, Rule | None]] = field(default_factory=list)  # None: the rule's shape is invalid
     sets: list[tuple[int, NamedSet]] = field(default_factory=list)
     aliases: list[tuple[int, Alias]] = field(default_factory=list)
@@ -147,6 +152,8 @@ def read_pack(root: Path) -> tuple[RuleBook, list[Problem]]:
                                         f"unknown country code {bad[0]!r}", code="rule.bad-value"))
 
     set_kinds = {name: s.kind for name, s in sets.items()}
+    named, condition_where = _named_conditions(files, set_kinds, problems)
+    names = conditions.Names(set_kinds, named)
     rules: list[LoadedRule] = []
     seen: dict[str, Where] = {}
     cases: list[tuple[str, Case]] = []
@@ -163,7 +170,7 @@ def read_pack(root: Path) -> tuple[RuleBook, list[Problem]]:
                 continue
             if rule_id:
                 seen[rule_id] = where
-            loaded = _load_rule(rule, rule_id, rf.jurisdiction, rf.path, rf.raw, index, set_kinds, problems)
+            loaded = _load_rule(rule, rule_id, rf.jurisdiction, rf.path, rf.raw, index, names, problems)
             if loaded is not None:
                 rules.append(loaded)
         for index, case in rf.cases:
@@ -180,8 +187,32 @@ def read_pack(root: Path) -> tuple[RuleBook, list[Problem]]:
                              code="case.unknown-rule", fix="name a rule of the bundle, or one of chipgate's own")
                      for other in (*case.fires, *case.not_fires) if other not in ids and other not in ENGINE_RULES]
     book = RuleBook(meta=meta, root=root, rules=rules, sets=sets, aliases=aliases, cases=cases,
-                    set_where=set_where, case_lines=case_lines)
+                    set_where=set_where, case_lines=case_lines, conditions=named, condition_where=condition_where)
     return book, problems
+
+
+def _named_conditions(files: list[_File], set_kinds: dict[str, str], problems: list[Problem]):
+    """The bundle's named conditions (id -> YAML), each checked where it is written; a rule that
+    names one is checked again for the facts of its place (line or party)."""
+    named: dict[str, Any] = {}
+    where: dict[str, Where] = {}
+    for rf in files:
+        for name, node in rf.conditions.items():
+            here = Where(str(rf.path), line_of(rf.raw, ("conditions", name)))
+            if name in named:
+                problems.append(Problem(here.file, here.line, f"condition {name!r} is already defined at "
+                                        f"{where[name].file}:{where[name].line}", code="condition.duplicate-id",
+                                        fix="rename one of the two conditions, or merge them"))
+                continue
+            named[name], where[name] = node, here
+    names = conditions.Names(set_kinds, named)
+    for name, node in named.items():
+        errors: list[conditions.ConditionError] = []
+        conditions.parse(node, {**LINE_FIELDS, **PARTY_FIELDS}, conditions.Names(set_kinds, named, (name,)),
+                         where[name].line, errors)
+        problems.extend(Problem(where[name].file, exc.line, f"condition {name!r}: {exc}", code=exc.code,
+                                fix=_FIXES.get(exc.code, "")) for exc in errors)
+    return named, where
 
 
 # findings the engine itself makes (controls.engine.engine), which a case may name
@@ -227,7 +258,7 @@ def _load_rule_file(path: Path, problems: list[Problem]) -> _File | None:
     except ValidationError as exc:
         problems.extend(_validation_problems(str(path), raw, exc))
         return None
-    parsed = _File(path, raw, top.jurisdiction)
+    parsed = _File(path, raw, top.jurisdiction, dict(raw.get("conditions") or {}))
     for section, model in _SECTIONS.items():
         for index, node in enumerate(sections.get(section) or ()):
             try:
@@ -291,8 +322,8 @@ def _member_error(kind: str, code: str) -> str | None:
     return None
 
 
-def _load_rule(rule: Rule | None, rule_id: str | None, jurisdiction: str, path: Path, raw, index: int, set_kinds,
-               problems) -> LoadedRule | None:
+def _load_rule(rule: Rule | None, rule_id: str | None, jurisdiction: str, path: Path, raw, index: int,
+               names: conditions.Names, problems) -> LoadedRule | None:
     """The rule with its conditions parsed; None if it has a problem (each one added to ``problems``).
     A rule whose shape is invalid (``rule`` None) still has its conditions checked."""
     file = str(path)
@@ -304,7 +335,7 @@ def _load_rule(rule: Rule | None, rule_id: str | None, jurisdiction: str, path: 
         if not isinstance(node, dict) or node.get(key) is None:
             return None
         errors: list[conditions.ConditionError] = []
-        cond = conditions.parse(node[key], fields, set_kinds, line_of(raw, (*base, key)), errors)
+        cond = conditions.parse(node[key], fields, names, line_of(raw, (*base, key)), errors)
         problems.extend(Problem(file, exc.line, f"{key}: {exc}", rule_id, code=exc.code, fix=_FIXES.get(exc.code, ""))
                         for exc in errors)
         return None if errors else cond
@@ -313,6 +344,8 @@ def _load_rule(rule: Rule | None, rule_id: str | None, jurisdiction: str, path: 
     for_party = parse("for_party", PARTY_FIELDS)
     if rule is None:
         return None
+    if rule.when is None:
+        when = EVERY_LINE
     derive: dict[str, Any] = {}
     for name, value in rule.then.derive.items():
         where = line_of(raw, (*base, "then", "derive", name))
@@ -334,10 +367,14 @@ def _load_rule(rule: Rule | None, rule_id: str | None, jurisdiction: str, path: 
     return LoadedRule(rule, jurisdiction, file, line_of(raw, base), when, for_party, derive)
 
 
+EVERY_LINE = conditions.All(())  # a rule without ``when`` (a party rule) looks at every line
+
 _FIXES = {
     "rule.unknown-fact": "use a fact of the catalogue (rules/README.md, 'Facts of an order line')",
     "rule.unknown-operator": "use eq, ne, lt, lte, gt, gte, in, not_in or exists",
     "rule.unknown-set": "name a set defined in the bundle, or give a literal list",
+    "rule.unknown-condition": "name a condition of the bundle's conditions sections",
+    "rule.condition-cycle": "a named condition may not use itself, directly or through others",
 }
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 
@@ -101,9 +101,15 @@ class Rule(_Strict):
     effective: Window
     not_enforced: list[Window] = []
     verification: str | None = Field(default=None, description="what in this rule is unverified")
-    when: Any
+    when: Any = Field(default=None, description="conditions on the order line; none: every line")
     for_party: Any = None
     then: Then
+
+    @model_validator(mode="after")
+    def _has_conditions(self) -> "Rule":
+        if self.when is None and self.for_party is None:
+            raise ValueError("a rule needs 'when' (conditions on the line), 'for_party' (on a party), or both")
+        return self
 
     @field_serializer("when", "for_party", when_used="json")
     def _numbers_as_numbers(self, cond: Any) -> Any:
@@ -130,8 +136,12 @@ class Case(_Strict):
     not_fires: list[str] = []
 
 
+ConditionId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*[a-z0-9]$")]
+
+
 class RuleFile(_Strict):
     jurisdiction: Literal["US-EAR", "CN-ECL"] = "US-EAR"
+    conditions: dict[ConditionId, Any] = Field(default={}, description="named conditions: id -> condition")
     rules: list[Rule] = []
     sets: list[NamedSet] = []
     aliases: list[Alias] = []
