@@ -267,7 +267,8 @@ def rules_test(directory: Path | None, lists_dir: Path | None) -> None:
     failed = [o for o in outcomes if not o.passed]
     for outcome in outcomes:
         click.echo(f"{'PASS' if outcome.passed else 'FAIL'}  {outcome.name}" +
-                   ("" if outcome.passed else f"\n      {outcome.detail}"))
+                   "".join(f"\n      {line}" for line in outcome.detail.splitlines() if not outcome.passed))
+    click.echo(authoring.coverage(engine.rulebook, outcomes).render())
     click.echo(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")
     sys.exit(1 if failed else 0)
 

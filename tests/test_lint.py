@@ -88,7 +88,7 @@ def test_threshold_sides_count_cases_on_each_side(tmp_path):
         fires: [t.r]
     """
     [one_side] = [p for p in lint(pack(tmp_path, text)) if p.code == "rule.threshold-one-side"]
-    assert "just below 4800" in one_side.fix
+    assert one_side.fix == "add a case with item.chip.tpp < 4800"
     below = text + """\
       - name: below
         transaction: {id: C, date: 2026-01-01, destination: CN, items: [{sku: X, quantity: 1, chip: {tpp: 4799.9}}]}

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from ..errors import Problem, RuleError
 from ..facts.catalog import ALWAYS_GIVEN
-from ..numbers import compare
+from ..numbers import compare, plain
 from .conditions import All, Any_, Cond, Leaf, Not, leaves
 from .loader import LoadedRule, RuleBook, read_pack
 
@@ -268,16 +268,28 @@ def threshold_sides(book: RuleBook) -> dict[tuple, tuple[LoadedRule, Leaf, set[b
     return thresholds
 
 
+_HOLDS = {"gt": ">", "gte": ">=", "eq": "="}
+_FAILS = {"gt": "<=", "gte": "<", "eq": "!="}
+
+
+def untested_sides(threshold: tuple, sides: set[bool]) -> list[str]:
+    """The sides of ``threshold`` (field, op, number) no case tests, as conditions: ``item.chip.tpp < 4800``."""
+    field, op, target = threshold
+    wanted = [(True, _HOLDS[op]), (False, _FAILS[op])]
+    if op == "gte" and target == 0:  # no number is below 0: one side only
+        wanted = wanted[:1]
+    return [f"{field} {symbol} {plain(target)}" for side, symbol in wanted if side not in sides]
+
+
 def _one_sided_thresholds(book: RuleBook) -> Iterator[Problem]:
     if not book.cases:
         return
-    for (field, op, target), (rule, leaf, sides) in threshold_sides(book).items():
-        if sides != {True, False}:
-            missing = "either side" if not sides else "the side where it fails" if True in sides else \
-                "the side where it holds"
-            yield Problem(rule.file, leaf.line or rule.line, f"threshold {leaf.text}: no case tests {missing}",
-                          rule.id, code="rule.threshold-one-side", severity="warning",
-                          fix=f"add a case with {field} just {'below' if True in sides else 'at or above'} {target}")
+    for threshold, (rule, leaf, sides) in threshold_sides(book).items():
+        missing = untested_sides(threshold, sides)
+        if missing:
+            yield Problem(rule.file, leaf.line or rule.line, f"threshold {leaf.text}: no case has "
+                          + " or ".join(missing), rule.id, code="rule.threshold-one-side", severity="warning",
+                          fix=f"add a case with {' and one with '.join(missing)}")
 
 
 def render(problems: list[Problem]) -> str:
@@ -297,4 +309,4 @@ def as_json(problems: list[Problem]) -> list[dict]:
              "message": p.message, "fix": p.fix} for p in problems]
 
 
-__all__ = ["as_json", "case_lines", "lint", "render", "threshold_sides", "version_key"]
+__all__ = ["as_json", "case_lines", "lint", "render", "threshold_sides", "untested_sides", "version_key"]
