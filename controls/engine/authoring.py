@@ -80,7 +80,7 @@ def _brief_finding(finding: Finding) -> str:
 def _differences(case: Case, result: Determination, fired: frozenset[str]) -> list[str]:
     """What the case expected and the bundle did not answer, as "expected ... / actual ..." lines."""
     problems = []
-    if result.decision != case.expect:
+    if case.expect is not None and result.decision != case.expect:
         problems.append(f"decision: expected {case.expect.value}, actual {result.decision.value}")
     problems += [f"fires: expected {r}, which did not fire" for r in case.fires if r not in fired]
     problems += [f"not_fires: {r} fired" for r in case.not_fires if r in fired]

@@ -192,7 +192,7 @@ class Case(_Strict):
     as_of: dt.date | None = None
     screening: dict[Role, StubScreen] = {}
     lists: Literal["stub", "store"] = "stub"
-    expect: Decision
+    expect: Decision | None = Field(default=None, description="the decision on the order; none: not asserted")
     fires: list[str] = []
     not_fires: list[str] = []
     findings: list[ExpectedFinding] = []
