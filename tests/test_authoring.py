@@ -7,6 +7,7 @@ from conftest import REPO
 
 from cli import main
 from controls import Engine
+from controls.engine import authoring
 
 CASE = """\
 cases:
@@ -72,3 +73,11 @@ def test_rules_test_does_not_depend_on_the_list_store(tmp_path, list_store):
 def test_rules_test_reports_coverage(tmp_path):
     result = run("rules", "test", "--lists", str(tmp_path / "no-lists"))
     assert "rules fired in some case" in result.output and "thresholds without a case on both sides" in result.output
+
+
+def test_every_shipped_rule_fires_in_a_case_and_every_threshold_is_tested_on_both_sides(tmp_path):
+    engine = Engine.load(lists=tmp_path / "no-lists")
+    outcomes = engine.run_cases()
+    assert all(o.passed for o in outcomes), [o.detail for o in outcomes if not o.passed]
+    report = authoring.coverage(engine.rulebook, outcomes)
+    assert [r.id for r in report.never_fired] == [] and report.one_sided == []
