@@ -46,6 +46,12 @@ CODES = {
     "rule.derivation-cycle": "rules that derive facts from each other",
     "rule.engine-limit": "a condition or bundle past what the rule engine can hold",
     "case.unknown-rule": "a case's fires/not_fires names no rule",
+    "table.bad-hit-policy": "a decision table's hit is not unique, first or collect",
+    "table.unknown-rule": "a row names no rule of its table, or a rule of the table has no row",
+    "table.unknown-input": "a row tests a fact that is not an input of its table",
+    "table.empty-row": "a row that tests no input",
+    "table.gap": "an input no row of a table covers (with an example)",
+    "table.overlap": "an input two rows cover (unique), or rows deciding differently (collect)",
     # warnings: the bundle loads, but something is likely wrong or untested
     "rule.ne-on-optional": "ne/not_in on a fact an order may leave out: silent when it does",
     "set.unused": "a set nothing reads",

@@ -17,7 +17,8 @@ from ..facts.catalog import DERIVABLE, END_USE_TAGS, LINE_FIELDS, PARTY_FIELDS, 
 from ..models import check_eccn
 from . import conditions
 from .schema import Alias, BundleMeta, Case, NamedSet, Rule, RuleFile, _json_numbers
-from .yamlsource import YamlError, line_of, load_yaml
+from .tables import analyse as analyse_table, expand as expand_table
+from .yamlsource import LineList, YamlError, line_of, load_yaml
 
 BUNDLE_FILE = "bundle.yaml"
 LIST_STORE = "lists"  # the imported lists (and their allow-list) live here, beside the rules, not in them
@@ -97,6 +98,7 @@ class _File:
     raw: Any
     jurisdiction: str = "US-EAR"
     conditions: dict[str, Any] = field(default_factory=dict)
+    tables: list[Any] = field(default_factory=list)
     rules: list[tuple[int, Rule | None]] = field(default_factory=list)  # None: the rule's shape is invalid
     sets: list[tuple[int, NamedSet]] = field(default_factory=list)
     aliases: list[tuple[int, Alias]] = field(default_factory=list)
@@ -153,6 +155,7 @@ def read_pack(root: Path) -> tuple[RuleBook, list[Problem]]:
 
     set_kinds = {name: s.kind for name, s in sets.items()}
     named, condition_where = _named_conditions(files, set_kinds, problems)
+    problems += [p for rf in files for table in rf.tables for p in analyse_table(table, str(rf.path), set_kinds)]
     names = conditions.Names(set_kinds, named)
     rules: list[LoadedRule] = []
     seen: dict[str, Where] = {}
@@ -250,6 +253,12 @@ def _load_rule_file(path: Path, problems: list[Problem]) -> _File | None:
         return None
     if raw is None:
         return None
+    tables = raw.get("tables") if isinstance(raw, dict) else None
+    if isinstance(tables, list) and tables:  # a table's rows are ordinary rules, added to the file's own
+        rules = raw.get("rules") if isinstance(raw.get("rules"), list) else LineList()
+        rules.extend(rule for table in tables for rule in expand_table(table, str(path), problems))
+        rules.lines = [getattr(rule, "line", None) for rule in rules]
+        raw["rules"] = rules
     sections = {key: raw.get(key) for key in _SECTIONS} if isinstance(raw, dict) else {}
     head = {k: v for k, v in raw.items() if k not in sections or not isinstance(v, list)} \
         if isinstance(raw, dict) else raw
@@ -258,7 +267,7 @@ def _load_rule_file(path: Path, problems: list[Problem]) -> _File | None:
     except ValidationError as exc:
         problems.extend(_validation_problems(str(path), raw, exc))
         return None
-    parsed = _File(path, raw, top.jurisdiction, dict(raw.get("conditions") or {}))
+    parsed = _File(path, raw, top.jurisdiction, dict(raw.get("conditions") or {}), list(tables or []))
     for section, model in _SECTIONS.items():
         for index, node in enumerate(sections.get(section) or ()):
             try:

@@ -205,6 +205,7 @@ ConditionId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*[a-z0-9]$")]
 class RuleFile(_Strict):
     jurisdiction: Literal["US-EAR", "CN-ECL"] = "US-EAR"
     conditions: dict[ConditionId, Any] = Field(default={}, description="named conditions: id -> condition")
+    tables: list[Any] = Field(default=[], description="decision tables, compiled to rules (controls.rulebook.tables)")
     rules: list[Rule] = []
     sets: list[NamedSet] = []
     aliases: list[Alias] = []
