@@ -19,7 +19,8 @@ from controls.engine.engine import DEFAULT_RULES, default_list_store
 from controls.errors import ChipgateError, InputError
 from controls.lists.store import ListStore
 from controls.orders import MAX_FILE_BYTES, read_orders
-from controls.rulebook import lint
+from controls.rulebook import editor_schema, lint
+from controls.rulebook.loader import load_rulebook
 from controls.report import EXIT_CODES, render, render_screening
 from controls.rulebook.yamlsource import brief
 
@@ -252,6 +253,25 @@ def rules_lint(directory: Path | None, fmt: str) -> None:
     else:
         click.echo(lint.render(problems))
     sys.exit(2 if any(p.severity == "error" for p in problems) else 0)
+
+
+@rules.command("schema")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="write the schema here (default: print it)")
+def rules_schema(directory: Path | None, output: Path | None) -> None:
+    """A JSON Schema of rule files, from the fact catalogue and the sets and named conditions of the
+    pack in DIRECTORY; start a rule file with '# yaml-language-server: $schema=<file>' to use it."""
+    try:
+        schema = editor_schema.rule_file_schema(load_rulebook(directory or DEFAULT_RULES))
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+    text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}; add to a rule file: # yaml-language-server: $schema={output}")
 
 
 @rules.command("test")
