@@ -19,9 +19,9 @@ from controls.engine.engine import DEFAULT_RULES, default_list_store
 from controls.errors import ChipgateError, InputError
 from controls.lists.store import ListStore
 from controls.orders import MAX_FILE_BYTES, read_orders
+from controls.report import EXIT_CODES, render, render_screening
 from controls.rulebook import editor_schema, lint
 from controls.rulebook.loader import load_rulebook
-from controls.report import EXIT_CODES, render, render_screening
 from controls.rulebook.yamlsource import brief
 
 

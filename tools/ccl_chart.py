@@ -399,7 +399,8 @@ def render(pack: Pack) -> dict:
 
 
 # An example destination for each named set of the hand-written packs that a chart rule names.
-EXAMPLE_DESTINATION = {"chart:AT1": "SY", "macau-or-d5": "MO", "ac-a-enforced-scope": "CN", "ac-b-scope": "CN", "ac-groups": "CN",
+EXAMPLE_DESTINATION = {"chart:AT1": "SY", "macau-or-d5": "MO", "ac-a-enforced-scope": "CN", "ac-b-scope": "CN",
+                       "ac-groups": "CN",
                        "un-arms-embargo-review": "CN", "B": "IN"}
 AVOID = {"CN", "RU", "BY", "MO", "VE", "KP", "IR", "SY", "CU"}  # destinations many other rules decide
 CASE_DATE = "2026-11-28"

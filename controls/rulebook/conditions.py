@@ -208,7 +208,8 @@ def _operand(field, ftype: FieldType, op, value, set_kinds, line):
                                  "lte, gt or gte", line)
         if isinstance(value, str):
             if value not in set_kinds:
-                raise ConditionError(f"{field}: unknown set {value!r}{suggest(value, set_kinds)}", line, "rule.unknown-set")
+                raise ConditionError(f"{field}: unknown set {value!r}{suggest(value, set_kinds)}", line,
+                                     "rule.unknown-set")
             if set_kinds[value] != ftype.name:
                 raise ConditionError(f"{field}: set {value!r} holds {set_kinds[value]} values, "
                                      f"the fact is a {ftype.name}", line)

@@ -64,10 +64,12 @@ def _rule() -> dict[str, Any]:
         "overcomes": {"type": "array", "items": {"type": "string", "pattern": ID}},
         "message": {"type": "string"},
         "derive": {"type": "object", "additionalProperties": False, "properties": derive}}}
-    return {"type": "object", "additionalProperties": False, "required": ["id", "title", "citation", "effective", "then"],
+    return {"type": "object", "additionalProperties": False,
+            "required": ["id", "title", "citation", "effective", "then"],
             "properties": {
                 "id": {"type": "string", "pattern": ID}, "title": {"type": "string", "minLength": 3},
-                "citation": {"type": "string", "minLength": 3}, "sources": {"type": "array", "items": {"type": "string"}},
+                "citation": {"type": "string", "minLength": 3},
+                "sources": {"type": "array", "items": {"type": "string"}},
                 "effective": {"$ref": "#/definitions/window"},
                 "not_enforced": {"type": "array", "items": {"$ref": "#/definitions/window"}},
                 "verification": {"type": "string"},

@@ -16,7 +16,7 @@ from decimal import Decimal
 from ..errors import Problem, RuleError
 from ..facts.catalog import ALWAYS_GIVEN
 from ..numbers import compare, plain
-from .conditions import All, Any_, Cond, Leaf, Not, leaves
+from .conditions import All, Cond, Leaf, Not, leaves
 from .loader import LoadedRule, RuleBook, read_pack
 
 CODES = {

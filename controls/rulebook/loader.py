@@ -17,7 +17,8 @@ from ..facts.catalog import DERIVABLE, END_USE_TAGS, LINE_FIELDS, PARTY_FIELDS, 
 from ..models import check_eccn
 from . import conditions
 from .schema import Alias, BundleMeta, Case, NamedSet, Rule, RuleFile, _json_numbers
-from .tables import analyse as analyse_table, expand as expand_table
+from .tables import analyse as analyse_table
+from .tables import expand as expand_table
 from .yamlsource import LineList, YamlError, line_of, load_yaml
 
 BUNDLE_FILE = "bundle.yaml"
@@ -155,8 +156,8 @@ def read_pack(root: Path) -> tuple[RuleBook, list[Problem]]:
 
     set_kinds = {name: s.kind for name, s in sets.items()}
     named, condition_where = _named_conditions(files, set_kinds, problems)
-    problems += [p for rf in files for table in rf.tables for p in analyse_table(table, str(rf.path), set_kinds)]
     names = conditions.Names(set_kinds, named)
+    problems += [p for rf in files for table in rf.tables for p in analyse_table(table, str(rf.path), set_kinds)]
     rules: list[LoadedRule] = []
     seen: dict[str, Where] = {}
     cases: list[tuple[str, Case]] = []
@@ -208,7 +209,6 @@ def _named_conditions(files: list[_File], set_kinds: dict[str, str], problems: l
                                         fix="rename one of the two conditions, or merge them"))
                 continue
             named[name], where[name] = node, here
-    names = conditions.Names(set_kinds, named)
     for name, node in named.items():
         errors: list[conditions.ConditionError] = []
         conditions.parse(node, {**LINE_FIELDS, **PARTY_FIELDS}, conditions.Names(set_kinds, named, (name,)),
@@ -360,7 +360,8 @@ def _load_rule(rule: Rule | None, rule_id: str | None, jurisdiction: str, path: 
         where = line_of(raw, (*base, "then", "derive", name))
         if name not in DERIVABLE:
             problems.append(Problem(file, where, f"then.derive: {name!r} cannot be derived{suggest(name, DERIVABLE)}",
-                                    rule.id, code="rule.not-derivable", fix=f"derive one of {', '.join(sorted(DERIVABLE))}"))
+                                    rule.id, code="rule.not-derivable",
+                                    fix=f"derive one of {', '.join(sorted(DERIVABLE))}"))
             continue
         try:
             derive[name] = conditions.check_value(name, LINE_FIELDS[name], value, where)

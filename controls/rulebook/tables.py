@@ -54,7 +54,8 @@ def expand(table: Any, file: str, problems: list[Problem]) -> list[LineDict]:
     """The ordinary rules (as YAML nodes, lines kept) that ``table``'s rows decide."""
     line = getattr(table, "line", None)
     if not isinstance(table, dict):
-        problems.append(Problem(file, line, "a table is a mapping (id, inputs, rules, rows ...)", code="schema.invalid"))
+        problems.append(Problem(file, line, "a table is a mapping (id, inputs, rules, rows ...)",
+                                code="schema.invalid"))
         return []
     where = f"table {table.get('id')!r}"
     known = {"id", "title", "hit", "when", "inputs", "rules", "rows", *RULE_KEYS}
@@ -63,8 +64,9 @@ def expand(table: Any, file: str, problems: list[Problem]) -> list[LineDict]:
                                 fix="remove or correct the key"))
     hit, inputs = table.get("hit", "unique"), table.get("inputs") or []
     if hit not in HITS:
-        problems.append(Problem(file, _line(table, "hit"), f"{where}: hit policy {hit!r}; it is one of {', '.join(HITS)}",
-                                code="table.bad-hit-policy", fix="write hit: unique, first or collect"))
+        problems.append(Problem(file, _line(table, "hit"), f"{where}: hit policy {hit!r}; it is one of "
+                                f"{', '.join(HITS)}", code="table.bad-hit-policy",
+                                fix="write hit: unique, first or collect"))
         return []
     rules = {r.get("id"): r for r in table.get("rules") or [] if isinstance(r, dict)}
     rows = [r for r in table.get("rows") or [] if isinstance(r, dict)]
@@ -78,7 +80,8 @@ def expand(table: Any, file: str, problems: list[Problem]) -> list[LineDict]:
                                     code="table.empty-row", fix="give the row a cell (the table's when holds for all)"))
         for key in row.keys() - {"rule", *inputs}:
             problems.append(Problem(file, _line(row, key), f"{where}: row {index + 1} tests {key!r}, not an input of "
-                                    "the table", code="table.unknown-input", fix="add it to inputs, or remove the cell"))
+                                    "the table", code="table.unknown-input",
+                                    fix="add it to inputs, or remove the cell"))
     expanded = []
     for rule_id, rule in rules.items():
         node = LineDict({k: v for k, v in table.items() if k in RULE_KEYS})
