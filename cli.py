@@ -15,11 +15,13 @@ import click
 
 from controls import Decision, Engine
 from controls.engine import authoring
-from controls.engine.engine import default_list_store
+from controls.engine.engine import DEFAULT_RULES, default_list_store
 from controls.errors import ChipgateError, InputError
 from controls.lists.store import ListStore
 from controls.orders import MAX_FILE_BYTES, read_orders
 from controls.report import EXIT_CODES, render, render_screening
+from controls.rulebook import editor_schema, lint
+from controls.rulebook.loader import load_rulebook
 from controls.rulebook.schema import JURISDICTIONS
 from controls.rulebook.yamlsource import brief
 
@@ -242,6 +244,42 @@ def rules_validate(directory: Path | None) -> None:
                f"{book.meta.name} {book.meta.version} {book.digest}")
 
 
+@rules.command("lint")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@FORMAT
+def rules_lint(directory: Path | None, fmt: str) -> None:
+    """Every problem of the rule pack in DIRECTORY, errors and warnings, each with a stable code;
+    exit 2 if there is an error."""
+    try:
+        problems = lint.lint(directory or DEFAULT_RULES)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+    if fmt == "json":
+        click.echo(json.dumps(lint.as_json(problems), indent=2, ensure_ascii=False))
+    else:
+        click.echo(lint.render(problems))
+    sys.exit(2 if any(p.severity == "error" for p in problems) else 0)
+
+
+@rules.command("schema")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="write the schema here (default: print it)")
+def rules_schema(directory: Path | None, output: Path | None) -> None:
+    """A JSON Schema of rule files, from the fact catalogue and the sets and named conditions of the
+    pack in DIRECTORY; start a rule file with '# yaml-language-server: $schema=<file>' to use it."""
+    try:
+        schema = editor_schema.rule_file_schema(load_rulebook(directory or DEFAULT_RULES))
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+    text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}; add to a rule file: # yaml-language-server: $schema={output}")
+
+
 @rules.command("test")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @LISTS
@@ -255,7 +293,8 @@ def rules_test(directory: Path | None, lists_dir: Path | None) -> None:
     failed = [o for o in outcomes if not o.passed]
     for outcome in outcomes:
         click.echo(f"{'PASS' if outcome.passed else 'FAIL'}  {outcome.name}" +
-                   ("" if outcome.passed else f"\n      {outcome.detail}"))
+                   "".join(f"\n      {line}" for line in outcome.detail.splitlines() if not outcome.passed))
+    click.echo(authoring.coverage(engine.rulebook, outcomes).render())
     click.echo(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")
     sys.exit(1 if failed else 0)
 

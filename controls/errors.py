@@ -22,12 +22,19 @@ class InputError(ChipgateError, ValueError):
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem found in a source file, located as precisely as we can."""
+    """One problem found in a source file, located as precisely as we can.
+
+    ``code`` is stable (``rule.unknown-fact``): editors and CI key on it, never on the message.
+    A ``warning`` does not stop a bundle from loading; ``fix`` says in a few words what to do.
+    """
 
     file: str
     line: int | None
     message: str
     rule: str | None = None
+    code: str = "rule.invalid"
+    severity: str = "error"  # error | warning
+    fix: str = ""
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"

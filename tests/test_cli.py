@@ -1,5 +1,6 @@
 """The chipgate command line, through click's runner: output, exit codes, bad input."""
 import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -134,19 +135,34 @@ def test_explain_shows_derivations():
     assert "ear.3a090.a.classify" in result.output and "item.chip.tpp = 15832 (>= 4800)" in result.output
 
 
-def test_rules_impact_lists_the_orders_a_change_affects(tmp_path, cli_lists):
+def changed_tiers(tmp_path, edit) -> Path:
+    """A copy of the bundled rules with the 3A090 tier table of classification.yaml edited."""
     import shutil
     changed = tmp_path / "rules"
     shutil.copytree(REPO / "rules", changed, ignore=shutil.ignore_patterns("lists"))
     path = changed / "ear" / "classification.yaml"
-    path.write_text(path.read_text().replace("- item.chip.tpp: {gte: 4800}", "- item.chip.tpp: {gte: 5000}", 1))
+    text = path.read_text()
+    start, end = text.index("tables:"), text.index("\ncases:")
+    path.write_text(text[:start] + edit(text[start:end]) + text[end:])
+    return changed
+
+
+def test_a_tier_change_that_leaves_a_gap_is_refused_with_an_example(tmp_path, cli_lists):
+    # raising the .a threshold without moving .b and "outside" leaves a gap: the author sees it at once
+    changed = changed_tiers(tmp_path, lambda t: t.replace("item.chip.tpp: {gte: 4800}}", "item.chip.tpp: {gte: 5000}}"))
+    result = run("rules", "validate", str(changed))
+    assert result.exit_code == 2
+    assert "table 'ear.3a090.tiers': no row covers item.chip.tpp = 4800" in result.output
+
+
+def test_rules_impact_lists_the_orders_a_change_affects(tmp_path, cli_lists):
+    changed = changed_tiers(tmp_path, lambda t: t.replace("4800", "5000"))
     orders = write(tmp_path, [order("CN", chip={"tpp": 4900, "performance_density": 2.0, "datacenter": True}) | {"id": "A"},
                               order("CN", chip={"tpp": 9000, "performance_density": 2.0, "datacenter": True}) | {"id": "B"}])
     result = run("rules", "impact", orders, "--baseline", str(REPO / "rules"), "--rules", str(changed))
-    assert result.exit_code == 0
-    # raising the .a threshold without moving .b and "outside" leaves a gap: the author sees it here
-    assert result.output.startswith("A: LICENSE_REQUIRED -> HOLD")
-    assert "+ chipgate.unclassified-advanced-computing" in result.output
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("A: LICENSE_REQUIRED -> LICENSE_REQUIRED")
+    assert "+ ear.742.6.a6.iii.b.macau-d5" in result.output and "- ear.742.6.a6.iii.a.macau-d5" in result.output
     assert result.output.splitlines()[-1] == "1 of 2 orders change"
 
 

@@ -176,5 +176,4 @@ def test_numeric_comparisons_keep_their_missing_data_meaning(tmp_path):
 def test_rule_thresholds_stay_numbers_in_json_and_the_digest(engine):
     # thresholds are read as Decimals; the bundle digest must not depend on that (same rules, same digest)
     rule = engine.rules["ear.3a090.a.classify"].rule
-    assert json.loads(rule.model_dump_json())["when"]["any"][1]["all"][1] == {
-        "item.chip.performance_density": {"gte": 5.92}}
+    assert '{"item.chip.performance_density":{"gte":5.92}}' in rule.model_dump_json()

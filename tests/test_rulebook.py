@@ -85,7 +85,8 @@ def test_every_problem_is_reported_at_once(tmp_path):
 
 def test_duplicate_rule_ids(tmp_path):
     text = rule("destination: CN") + rule("destination: DE")[len("rules:\n"):]
-    assert any("rule id also used" in p.message for p in problems(tmp_path, text))
+    [p] = problems(tmp_path, text)
+    assert p.code == "rule.duplicate-id" and p.line == 9 and "already used at" in p.message and p.message.endswith(":2")
 
 
 def test_derivation_cycle_is_refused(tmp_path):
@@ -202,3 +203,56 @@ def test_the_list_store_beside_the_rules_is_not_read_as_rules(tmp_path):
     (root / "lists").mkdir()
     (root / "lists" / "allow-list.yaml").write_text("- {list: Entity List, entry: X, name: Y}\n")
     assert Engine.load(root).rules.keys() == {"test.rule"}
+
+
+NAMED = """\
+conditions:
+  big-chip:
+    any:
+      - item.chip.tpp: {gte: 4800}
+      - all: [{item.chip.tpp: {gte: 1600}}, {item.chip.performance_density: {gte: 5.92}}]
+rules:
+  - id: test.rule
+    title: a test rule
+    citation: 15 CFR 742.6
+    effective: {from: 2020-01-01}
+    when:
+      destination: CN
+      {when}
+    then: {decision: HOLD}
+"""
+
+
+def test_a_named_condition_compiles_as_if_written_in_place(tmp_path):
+    inline = "any: [{item.chip.tpp: {gte: 4800}}, {all: [{item.chip.tpp: {gte: 1600}}, " \
+             "{item.chip.performance_density: {gte: 5.92}}]}]"
+    named = Engine.load(pack(tmp_path / "named", NAMED.replace("{when}", "condition: big-chip")))
+    written = Engine.load(pack(tmp_path / "written", NAMED.replace("{when}", inline)))
+    assert named._compiled.network == written._compiled.network
+    result = named.check(order(**{"chip": {"tpp": 2000, "performance_density": 6}}))
+    assert "test.rule" in {f.rule for f in result.findings}
+    changed = Engine.load(pack(tmp_path / "changed", NAMED.replace("{when}", "condition: big-chip")
+                               .replace("gte: 4800", "gte: 4000")))
+    assert changed.ruleset.digest != named.ruleset.digest
+
+
+def test_a_named_condition_is_checked_for_the_facts_of_its_place(tmp_path):
+    text = NAMED.replace("{when}", "condition: big-chip").replace(
+        "rules:", "  chinese-party: {party.country: CN}\nrules:").replace("destination: CN", "any: [{condition: chinese-party}]")
+    [p] = problems(tmp_path / "party-in-when", text)
+    assert p.code == "rule.unknown-fact" and "condition 'chinese-party'" in p.message and p.line == 13
+    [p] = problems(tmp_path / "unknown", NAMED.replace("{when}", "condition: big-chp"))
+    assert p.code == "rule.unknown-condition" and "did you mean 'big-chip'" in p.message
+
+
+def test_a_party_rule_needs_no_condition_on_the_line(tmp_path):
+    text = RULE.replace("    when:\n      {when}\n", "    for_party: {party.country: CN}\n")
+    engine = Engine.load(pack(tmp_path, text))
+    result = engine.check(order(origin=None, eccn=None))
+    assert result.findings[0].rule == "test.rule" and result.findings[0].party == "end_user"
+    assert "test.rule" not in {f.rule for f in engine.check(order("DE")).findings}
+
+
+def test_a_rule_without_conditions_is_refused(tmp_path):
+    [p] = problems(tmp_path, RULE.replace("    when:\n      {when}\n", ""))
+    assert "needs 'when'" in p.message and p.rule == "test.rule"

@@ -395,7 +395,94 @@ def render(pack: Pack) -> dict:
     for cond in pack.conditional:
         rules.append(_conditional_rule(cond, edition, verification))
     _render_exceptions(pack, sets, rules, verification)
-    return {"sets": sets, "rules": rules}
+    return {"sets": sets, "rules": rules, "cases": _cases(pack, sets, rules)}
+
+
+# An example destination for each named set of the hand-written packs that a chart rule names.
+EXAMPLE_DESTINATION = {"chart:AT1": "SY", "macau-or-d5": "MO", "ac-a-enforced-scope": "CN", "ac-b-scope": "CN",
+                       "ac-groups": "CN",
+                       "un-arms-embargo-review": "CN", "B": "IN"}
+AVOID = {"CN", "RU", "BY", "MO", "VE", "KP", "IR", "SY", "CU"}  # destinations many other rules decide
+CASE_DATE = "2026-11-28"
+
+
+def _cases(pack: Pack, sets: list, rules: list) -> list[dict]:
+    """One case per rule, showing it fire on a U.S.-origin item of its entry to a destination of its
+    scope (and, for LVS, a case just above the limit too): the pack's cases are made with it."""
+    members = {s["id"]: [m if isinstance(m, str) else m["code"] for m in s.get("members", [])] for s in sets}
+    named = {m for ids in members.values() for m in ids} | _eccns_named_by_hand()
+    leaves = {e for e in named if not any(o.startswith(e + ".") for o in named)}  # no paragraph reading
+    cases = []
+    for rule in rules:
+        when = rule["when"]
+        eccn_spec = when["item.eccn"]
+        candidates = members[eccn_spec["in"]] if isinstance(eccn_spec["in"], str) else eccn_spec["in"]
+        excepted = set(members.get(eccn_spec.get("not_in"), []))
+        destination = _destination(when, pack, members)
+        if rule["then"]["decision"] == "LICENSE_EXCEPTION":  # it must overcome an NS requirement on the line
+            ns = sorted({e for c in ("NS1", "NS2") if c in pack.columns for e in pack.columns[c]["in"]})
+            candidates = [e for e in candidates if _under(e, ns)] + [e for e in ns if _under(e, candidates)]
+            if rule["id"] != "ear.740.4.gbs":  # a line GBS covers reports GBS as what overcame the requirement
+                gbs_excepted = members.get("ccl:gbs:except", [])
+                candidates = [e for e in candidates if not _under(e, members["ccl:gbs"]) or _under(e, gbs_excepted)] \
+                    or candidates
+            ns_destinations = set(pack.column_sets.get("NS2", [])) | set(pack.column_sets.get("NS1", []))
+            destination = next((c for c in pack.group_b if c in ns_destinations and c not in AVOID), destination)
+        eccn = next((e for e in candidates if not _under(e, excepted) and e in leaves),
+                    next(e for e in candidates if not _under(e, excepted)))
+        item = {"sku": "X-1", "quantity": 1, "origin": "US", "eccn": eccn}
+        txn = {"id": f"chart-{len(cases) + 1}", "date": CASE_DATE, "export_from": "US", "destination": destination,
+               "parties": [{"role": "end_user", "name": "Example Customer Ltd", "country": destination}],
+               "items": [item]}
+        if "export_from" in when:
+            txn.update(export_from="CN", destination="DE")
+            txn["parties"][0]["country"] = "DE"
+        case = {"name": f"{rule['id']} fires: {eccn} to {txn['destination']}", "transaction": txn}
+        if rule.get("for_party"):
+            case["screening"] = {"end_user": {"list": "Entity List", "footnotes": [5]}}
+        case.update(fires=[rule["id"]], findings=[{"rule": rule["id"], "effect": rule["then"]["decision"]}])
+        limit = when.get("item.order_value_of_eccn", {}).get("lte")
+        if limit is None:
+            cases.append(case)
+            continue
+        item["unit_value"] = limit
+        above = json.loads(json.dumps(case))
+        above["transaction"]["items"][0]["unit_value"] = limit + 1
+        above["transaction"]["id"] += "-above"
+        above.update(name=f"{rule['id']} does not fire: {eccn} worth ${limit + 1:,}", not_fires=[rule["id"]])
+        del above["fires"], above["findings"]
+        cases += [case, above]
+    return cases
+
+
+def _under(eccn: str, entries) -> bool:
+    """``eccn`` is one of ``entries`` or a paragraph below one."""
+    return any(eccn == e or eccn.startswith(e + ".") for e in entries)
+
+
+def _eccns_named_by_hand() -> set[str]:
+    """The ECCNs the hand-written packs name (sets, literal lists): a case's item must have no
+    paragraph named anywhere, or it is checked as each paragraph (the most restrictive stands)."""
+    found: set[str] = set()
+    for path in (REPO / "rules").rglob("*.yaml"):
+        if path != DEFAULT_OUT and "lists" not in path.relative_to(REPO / "rules").parts:
+            found |= set(re.findall(r"\b\d[A-E]\d{3}(?:\.[a-z0-9]+)+", path.read_text()))
+    return found
+
+
+def _destination(when: dict, pack: Pack, members: dict) -> str:
+    """A destination the rule's condition holds for, outside the destinations many other rules decide."""
+    spec = when.get("destination") or when.get("any", [{}])[0].get("destination") or {"ne": "US"}
+    target = spec.get("in")
+    if target is None:
+        return "DE"
+    if isinstance(target, list):
+        return target[0]
+    if target in EXAMPLE_DESTINATION:
+        return EXAMPLE_DESTINATION[target]
+    column = pack.column_sets.get(target.removeprefix("chart:"))
+    choices = column if column is not None else members.get(target, [])
+    return next((c for c in choices if c not in AVOID), choices[0] if choices else "DE")
 
 
 NS_RULES = ["ear.738.chart.ns1", "ear.738.chart.ns2"]
@@ -497,6 +584,14 @@ HEADER = """\
 """
 
 
+class _PlainDumper(yaml.SafeDumper):
+    """Writes a value shared by several rules out in full each time: no YAML anchors, which a reader
+    of the pack would have to chase (rules share conditions by name, not by anchor)."""
+
+    def ignore_aliases(self, data) -> bool:
+        return True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", type=Path, help="folder with ccl-cat3-4-5-<date>.json and country-chart-<date>.json")
@@ -510,7 +605,8 @@ def main(argv: list[str] | None = None) -> int:
     body = render(pack)
     notes = "\n".join(f"#   {note}" for note in pack.notes) or "#   nothing"
     text = HEADER.format(source=f"{ccl_file.name} and {chart_file.name}", edition=pack.edition, notes=notes)
-    text += "jurisdiction: US-EAR\n\n" + yaml.safe_dump(body, sort_keys=False, width=110, allow_unicode=True, default_flow_style=None)
+    text += "jurisdiction: US-EAR\n\n" + yaml.dump(body, Dumper=_PlainDumper, sort_keys=False, width=110,
+                                                   allow_unicode=True, default_flow_style=None)
     args.out.write_text(text)
     print(f"{args.out}: {len(body['sets'])} sets, {len(body['rules'])} rules "
           f"({len(pack.conditional)} conditional), edition {pack.edition}", file=sys.stderr)

@@ -24,8 +24,9 @@ class CompiledBundle:
     probes: dict[tuple[str, str, object], Probe]  # probe_id(leaf) -> the question asked of a fact
     probe_keys: dict[Leaf, str]  # a probe leaf -> the key of its answer in the facts
     network: dict[str, dict]
-    fields_read: frozenset[str]  # the facts the network tests; only these (and the probes answered yes) reach it
+    fields_read: frozenset[str]  # the facts the network tests itself; only these (and probe answers) reach it
     line_reads: tuple[frozenset[str], ...] = ()  # per stratum: the line properties its rules test
+    probes_sent_no: frozenset[str] = frozenset()  # the probes whose every answer is sent, not only a yes
     line_filter: StratumFilter = StratumFilter([])  # per stratum: whether a line fact can match any rule
 
     @property
@@ -35,7 +36,7 @@ class CompiledBundle:
 
 def compile_rulebook(book: RuleBook) -> CompiledBundle:
     stratum_of = stratify(book.rules)
-    probes = ProbeRegistry()
+    probes = ProbeRegistry(cond for rule in book.rules for cond in (rule.when, rule.for_party) if cond is not None)
     network = {rule.id: _compile_rule(rule, stratum_of[rule.id], probes) for rule in book.rules}
     party_probes = sum(p.field in PARTY_FIELDS for p in probes.probes.values())
     rules = {rule.id: rule for rule in book.rules}
@@ -50,8 +51,9 @@ def compile_rulebook(book: RuleBook) -> CompiledBundle:
         probe_keys=dict(probes.keys),
         network=network,
         fields_read=frozenset(leaf.field for rule in book.rules for cond in (rule.when, rule.for_party)
-                              if cond is not None for leaf in leaves(cond)),
+                              if cond is not None for leaf in leaves(cond) if not leaf.is_probe),
         line_reads=line_reads,
+        probes_sent_no=probes.sent_no,
         line_filter=_line_filter(network, stratum_of),
     )
 

@@ -3,18 +3,20 @@
 Set membership never reaches the engine as a list (durable-rules has no IN operator and a long
 ``$or`` would hit its node limits), and no number reaches it at all (it compares C doubles, and
 crashes on ``1e+16``): each distinct question (fact in set, fact >= number, ...) becomes a
-*probe*, a boolean the fact builder computes before the engine runs, exactly; only its yes reaches
-the engine, so a fact carries a handful of answers, not one per question the bundle asks.  ``tpp < 4800`` is
+*probe*, a boolean the fact builder computes before the engine runs, exactly.  Of a probe no rule
+wants answered no (set membership, mostly) only a yes reaches the engine, so a fact carries a
+handful of answers, not one per question the bundle asks.  ``tpp < 4800`` is
 the probe ``tpp >= 4800`` answered False, so both share one probe.  Negation is pushed down to the
 leaves with its missing-data meaning kept: ``not (tpp >= 4800)`` holds when the TPP is below 4800
 *or unknown*.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..rulebook.conditions import All, Any_, Cond, Leaf, Not
+from ..rulebook.conditions import All, Any_, Cond, Leaf, Not, leaves
 
 
 @dataclass(frozen=True)
@@ -34,9 +36,18 @@ def probe_id(leaf: Leaf) -> tuple[str, str, object]:
 
 
 class ProbeRegistry:
-    def __init__(self):
+    def __init__(self, conditions: Iterable[Cond] = ()):
         self.probes: dict[tuple[str, str, object], Probe] = {}
         self.keys: dict[Leaf, str] = {}  # each probe leaf of the bundle -> the key of its answer
+        # the questions some rule wants answered no (``tpp < 4800``, ``not_in``): a fact carries
+        # their every answer; of the others (most: set membership), only a yes
+        self.asked_no = frozenset(probe_id(leaf) for cond in conditions for leaf in leaves(cond)
+                                  if leaf.is_probe and not leaf.question[1])
+
+    @property
+    def sent_no(self) -> frozenset[str]:
+        """The keys of the probes whose no is sent too."""
+        return frozenset(probe.key for ident, probe in self.probes.items() if ident in self.asked_no)
 
     def key_for(self, leaf: Leaf) -> str:
         ident = probe_id(leaf)
@@ -63,13 +74,11 @@ def _leaf(leaf: Leaf, probes: ProbeRegistry, negate: bool) -> dict:
     if leaf.op == "exists":
         return {"$ex" if leaf.value != negate else "$nex": {leaf.field: 1}}
     if leaf.is_probe:
-        # only a yes reaches the engine (a fact carries the questions it answers yes to): a no is
-        # the fact's property given and the answer absent, and a missing property answers nothing
-        key, wanted, given = probes.key_for(leaf), leaf.question[1], {"$ex": {leaf.field: 1}}
-        if not negate:
-            return {key: True} if wanted else {"$and": [given, {"$nex": {key: 1}}]}
-        # not (yes) holds on a no or a missing property; not (no) on a yes or a missing property
-        return {"$nex": {key: 1}} if wanted else {"$or": [{key: True}, {"$nex": {leaf.field: 1}}]}
+        key, wanted = probes.key_for(leaf), leaf.question[1]
+        if probe_id(leaf) in probes.asked_no:  # every answer is sent; a missing fact answers nothing
+            return {"$or": [{key: not wanted}, {"$nex": {key: 1}}]} if negate else {key: wanted}
+        # only a yes is sent: "not yes" is a no or a missing fact alike
+        return {"$nex": {key: 1}} if negate else {key: True}
     # equality of texts and booleans, which the engine compares exactly
     field, value = leaf.field, leaf.value
     missing = {"$nex": {field: 1}}

@@ -35,7 +35,8 @@ def check_limits(compiled: dict[str, dict], rules: dict[str, LoadedRule], line_p
 
     def problem(rule_id: str | None, message: str) -> None:
         rule = rules.get(rule_id) if rule_id else None
-        problems.append(Problem(rule.file if rule else "<bundle>", rule.line if rule else None, message, rule_id))
+        problems.append(Problem(rule.file if rule else "<bundle>", rule.line if rule else None, message, rule_id,
+                                code="rule.engine-limit"))
 
     if len(compiled) > MAX_RULES:
         problem(None, f"{len(compiled)} rules; durable-rules holds at most {MAX_RULES} per ruleset")

@@ -56,7 +56,8 @@ def stratify(rules: list[LoadedRule]) -> dict[str, int]:
         if node in visiting:
             cycle = [n for n in visiting[visiting.index(node):] if isinstance(n, str)] + [node]
             rule = by_id[cycle[0]]
-            raise RuleError([Problem(rule.file, rule.line, "derivation cycle: " + " -> ".join(cycle), rule.id)])
+            raise RuleError([Problem(rule.file, rule.line, "derivation cycle: " + " -> ".join(cycle), rule.id,
+                                     code="rule.derivation-cycle")])
         visiting.append(node)
         if isinstance(node, str):
             level[node] = 1 + max((visit(g) for g in groups_of(by_id[node])), default=-1)

@@ -6,8 +6,12 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from ..models import Derivation, Transaction
+from ..models import Decision, Derivation, Determination, Finding, ListMatch, Party, Transaction
 from ..orders import validate_order
+from ..rulebook.lint import threshold_sides, untested_sides
+from ..rulebook.loader import LoadedRule
+from ..rulebook.schema import Case, ExpectedFinding, StubMatch, StubScreen
+from ..screening.parties import PartyScreen
 
 
 @dataclass(frozen=True)
@@ -40,11 +44,42 @@ def window_ends(engine, as_of: dt.date, days: int = 60) -> list[WindowEnd]:
 class CaseOutcome:
     name: str
     passed: bool
-    detail: str = ""
+    detail: str = ""  # expected / actual, one line each, when the case failed
+    fired: frozenset[str] = frozenset()  # every rule that fired or derived, enforced or not
+
+
+class CaseScreener:
+    """Screening as the case in hand states it: each party matches what ``screening`` gives for
+    its role, and nothing else; no list store is read."""
+
+    snapshots: list = []
+
+    def __init__(self):
+        self.stubs: dict[str, StubScreen] = {}
+
+    def screen_party(self, party: Party, affiliate_lists=frozenset()) -> PartyScreen:
+        stub = self.stubs.get(party.role)
+        if stub is None:
+            return PartyScreen()
+        return PartyScreen(matches=[_match(m, party.name) for m in stub.matches],
+                           owners=[_match(m, m.entry) for m in stub.owners], screened=stub.screened,
+                           name_screenable=stub.name_screenable, lists_missing=list(stub.lists_missing))
+
+
+def _match(stub: StubMatch, name: str) -> ListMatch:
+    return ListMatch(list=stub.list_name, entry=stub.entry, entry_id="case", matched_name=name,
+                     score=1.0 if stub.strength == "strong" else 0.8, strength=stub.strength,
+                     footnotes=stub.footnotes, review_policy=stub.review_policy,
+                     owner=stub.entry if stub.share is not None else None, share=stub.share)
 
 
 def run_cases(engine) -> list[CaseOutcome]:
-    """Check every case written beside the rules against what the bundle answers."""
+    """Check every case written beside the rules against what the bundle answers.
+
+    Screening is the case's stub unless the case asks for the list store (``lists: store``), so
+    the outcome never depends on what a local store happens to hold."""
+    screener = CaseScreener()
+    stubbed = engine.with_screener(screener)
     outcomes = []
     for file, case in engine.rulebook.cases:
         name = f"{file}: {case.name}"
@@ -53,20 +88,94 @@ def run_cases(engine) -> list[CaseOutcome]:
         except ValueError as exc:
             outcomes.append(CaseOutcome(name, False, f"invalid transaction: {exc}"))
             continue
-        result = engine.check(txn, as_of=case.as_of)
+        screener.stubs = case.screening
+        result = (engine if case.lists == "store" else stubbed).check(txn, as_of=case.as_of)
         if case.jurisdiction:
             result = result.only(case.jurisdiction)
-        fired = {f.rule for f in result.findings} | {d.rule for line in result.lines for d in line.derived}
-        problems = []
-        if result.decision != case.expect:
-            problems.append(f"decision {result.decision.value}, expected {case.expect.value}")
-        problems += [f"rule {r} did not fire" for r in case.fires if r not in fired]
-        problems += [f"rule {r} fired" for r in case.not_fires if r in fired]
-        # "chipgate." names the engine's own findings (no rule before the bundle, past an unconfirmed end ...)
-        unknown = [r for r in (*case.fires, *case.not_fires) if r not in engine.rules and not r.startswith("chipgate.")]
-        problems += [f"unknown rule {r}" for r in unknown]
-        outcomes.append(CaseOutcome(name, not problems, "; ".join(problems)))
+        fired = frozenset({f.rule for f in result.findings} | {d.rule for line in result.lines for d in line.derived})
+        problems = _differences(case, result, fired)
+        if problems:
+            problems.append("actual findings: " + ("; ".join(_brief_finding(f) for f in result.findings) or "none"))
+        outcomes.append(CaseOutcome(name, not problems, "\n".join(problems), fired))
     return outcomes
+
+
+def _brief_finding(finding: Finding) -> str:
+    who = f" {finding.party}" if finding.party else ""
+    return f"{finding.rule} {finding.effect.value} (line {finding.line}{who})"
+
+
+def _differences(case: Case, result: Determination, fired: frozenset[str]) -> list[str]:
+    """What the case expected and the bundle did not answer, as "expected ... / actual ..." lines."""
+    problems = []
+    if case.expect is not None and result.decision != case.expect:
+        problems.append(f"decision: expected {case.expect.value}, actual {result.decision.value}")
+    problems += [f"fires: expected {r}, which did not fire" for r in case.fires if r not in fired]
+    problems += [f"not_fires: {r} fired" for r in case.not_fires if r in fired]
+    for want in case.findings:
+        problems += _finding_difference(want, result.findings)
+    for want in case.lines:
+        if want.line >= len(result.lines):
+            problems.append(f"line {want.line}: expected, but the order has {len(result.lines)} lines")
+            continue
+        got = result.lines[want.line]
+        for key, value in want.model_dump(exclude_unset=True, exclude={"line"}).items():
+            actual = getattr(got, key)
+            if actual != value:
+                problems.append(f"line {want.line} {key}: expected {_text(value)}, actual {_text(actual)}")
+    return problems
+
+
+def _finding_difference(want: ExpectedFinding, findings: list[Finding]) -> list[str]:
+    candidates = [f for f in findings if f.rule == want.rule and (want.line is None or f.line == want.line)
+                  and (want.party is None or f.party == want.party)]
+    where = "".join(f" {k} {v}" for k, v in (("line", want.line), ("party", want.party)) if v is not None)
+    if not candidates:
+        return [f"finding {want.rule}{where}: expected, none"]
+    best: list[str] = []
+    for finding in candidates:
+        misses = []
+        for key, value in want.model_dump(exclude_unset=True, exclude={"rule", "line", "party", "because"}).items():
+            if getattr(finding, key) != value:
+                misses.append(f"finding {want.rule}{where} {key}: expected {_text(value)}, "
+                              f"actual {_text(getattr(finding, key))}")
+        for text in want.because:
+            if not any(text in reason for reason in finding.because):
+                misses.append(f"finding {want.rule}{where} because: expected {text!r}, actual {finding.because}")
+        if not misses:
+            return []
+        best = misses if not best or len(misses) < len(best) else best
+    return best
+
+
+def _text(value) -> str:
+    return value.value if isinstance(value, Decision) else repr(value) if isinstance(value, str) else str(value)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What the cases exercise: the rules they make fire, and the sides of each threshold they test."""
+
+    rules: int
+    never_fired: list[LoadedRule]
+    one_sided: list[str]  # "item.chip.tpp >= 4800 (rule, file:line): no case has item.chip.tpp < 4800"
+
+    def render(self) -> str:
+        fired = self.rules - len(self.never_fired)
+        lines = [f"coverage: {fired} of {self.rules} rules fired in some case"
+                 f" ({100 * fired / self.rules if self.rules else 100:.0f} %)"]
+        lines += [f"  never fired: {r.id} ({r.file}:{r.line})" for r in self.never_fired]
+        lines.append(f"thresholds without a case on both sides: {len(self.one_sided)}")
+        lines += [f"  {text}" for text in self.one_sided]
+        return "\n".join(lines)
+
+
+def coverage(book, outcomes: list[CaseOutcome]) -> Coverage:
+    fired = set().union(*(o.fired for o in outcomes)) if outcomes else set()
+    one_sided = [f"{leaf.text} ({rule.id}, {rule.file}:{leaf.line or rule.line}): no case has " + " or ".join(missing)
+                 for threshold, (rule, leaf, sides) in threshold_sides(book).items()
+                 if (missing := untested_sides(threshold, sides))]
+    return Coverage(len(book.rules), [r for r in book.rules if r.id not in fired], one_sided)
 
 
 class Change(BaseModel):

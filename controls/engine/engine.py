@@ -1,6 +1,7 @@
 """Engine.load / Engine.check: prepare a bundle once, check many transactions."""
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import gc
 import os
@@ -161,6 +162,12 @@ class Engine:
     def classify(self, chip: dict[str, Any], on: dt.date | None = None) -> Classification:
         """ECCN of an IC from its parameters, as the bundle's rules classify it on ``on``."""
         return authoring.classify(self, chip, on)
+
+    def with_screener(self, screener) -> "Engine":
+        """This bundle, its network shared, screening parties with ``screener`` (the cases' stubs)."""
+        other = copy.copy(self)
+        other._screener, other.lists = screener, screener.snapshots
+        return other
 
     def run_cases(self) -> list[authoring.CaseOutcome]:
         """Run the test cases written beside the rules."""

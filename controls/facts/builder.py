@@ -188,12 +188,12 @@ def _engine_value(value):
 
 class Answers:
     """A line's or a party's probe answers, kept per fact as cached (most are never read: the engine is
-    sent only the yeses, and an explanation reads the few its rule asks)."""
+    sent only the answers it tests, the yeses mostly, and an explanation reads the few its rule asks)."""
 
     __slots__ = ("_by_field", "_field_of")
 
     def __init__(self, field_of: dict[str, str]):
-        # field -> (its probes' answers, those answered yes, the keys of those answered no)
+        # field -> (its probes' answers, those the engine is sent, the keys of those it is not)
         self._by_field: dict[str, tuple[dict[str, bool], dict[str, bool], tuple[str, ...]]] = {}
         self._field_of = field_of  # a probe's key -> the fact it asks about
 
@@ -203,16 +203,16 @@ class Answers:
         return None if found is None else found[0][key]
 
     @property
-    def yes(self) -> dict[str, bool]:
-        """The probes answered True, as the engine is sent them."""
+    def sent(self) -> dict[str, bool]:
+        """The answers the engine is sent: every yes, and the no of a probe some rule asks a no of."""
         found: dict[str, bool] = {}
-        for _, yes, _ in self._by_field.values():
-            found.update(yes)
+        for _, sent, _ in self._by_field.values():
+            found.update(sent)
         return found
 
     @property
-    def no(self) -> list[str]:
-        return [key for _, _, no in self._by_field.values() for key in no]
+    def unsent(self) -> list[str]:
+        return [key for _, _, unsent in self._by_field.values() for key in unsent]
 
     def merge(self, newer: "Answers") -> None:
         """``newer`` answers (of facts just derived) over these."""
@@ -247,22 +247,23 @@ class FactBuilder:
         answered = {p.key: any(contains(p.target, v, epoch) if p.op == "in" else compare(p.op, v, p.target)
                                for v in values)
                     for p in self._by_field[field]}
-        return (answered, {key: True for key, yes in answered.items() if yes},
-                tuple(key for key, yes in answered.items() if not yes))
+        sent_no = self._compiled.probes_sent_no
+        return (answered, {key: yes for key, yes in answered.items() if yes or key in sent_no},
+                tuple(key for key, yes in answered.items() if not yes and key not in sent_no))
 
     def engine_view(self, values: Values, answers: Answers) -> dict:
-        """A line as the network can see it: the properties its conditions test and the probes answered yes.
+        """A line as the network can see it: the properties its conditions test and the probe answers it is sent.
         Each stratum is sent its projection (``line_fact``); derived facts update it in place."""
         view = self._engine_facts(values)
-        view.update(answers.yes)
+        view.update(answers.sent)
         return view
 
     def update_view(self, view: dict, fields: Values, answers: Answers) -> None:
         """Derived ``fields`` and their probes' new ``answers`` into a line's ``view`` (a yes may become a no)."""
         view.update(self._engine_facts(fields))
-        for key in answers.no:
+        for key in answers.unsent:
             view.pop(key, None)
-        view.update(answers.yes)
+        view.update(answers.sent)
 
     def line_fact(self, index: int, stratum: int, view: dict, day: int) -> dict:
         """The line as one stratum's rules see it: only the properties they test, and the bookkeeping."""
@@ -272,7 +273,7 @@ class FactBuilder:
 
     def party_fact(self, index: int, values: Values, answers: Answers) -> dict:
         fact = self._engine_facts(values)
-        fact.update(answers.yes)
+        fact.update(answers.sent)
         fact.update(kind="party", id=f"p{index}", index=index)
         return fact
 

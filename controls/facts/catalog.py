@@ -94,6 +94,9 @@ PARTY_FIELDS: dict[str, FieldType] = {
     "party.possible_affiliate_of": TAGS,
 }
 
+# Facts every valid order gives (the models require them): a rule may test them with ne/not_in safely.
+ALWAYS_GIVEN = frozenset({"destination", "party_count", "item.quantity", "party.role", "party.name", "party.country"})
+
 # Fields a rule's ``then.derive`` may set (forward chaining: parameters -> ECCN -> licence).
 DERIVABLE = frozenset({"item.eccn", "item.outside_3a090", "item.subject_to_ear", "item.basis"})
 # Derived facts to which several rules may each add a value (a line subject to the EAR on several

@@ -3,6 +3,7 @@
 Grammar (YAML)::
 
     cond  := {all: [cond, ...]} | {any: [cond, ...]} | {not: cond} | [cond, ...]   # a list is all
+           | {condition: <id>}                     # a named condition of the bundle's ``conditions``
            | {<field>: <scalar>}                   # equality
            | {<field>: {<op>: <value>, ...}}       # several ops on one field are all required
            | {<field1>: ..., <field2>: ...}        # several fields are all required
@@ -13,6 +14,7 @@ never holds (``ne`` and ``not_in`` included); use ``exists`` or ``not`` to speak
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
@@ -22,10 +24,10 @@ from ..countries import iso_alpha2
 from ..facts.catalog import END_USE_TAGS, NUMBER, ROLES, FieldType, suggest, unknown_word
 from ..models import check_eccn
 from ..numbers import plain
-from .yamlsource import LineDict, LineList
+from .yamlsource import LineDict, LineList, brief
 
 OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "exists")
-CONNECTORS = ("all", "any", "not")
+CONNECTORS = ("all", "any", "not", "condition")
 
 
 @dataclass(frozen=True)
@@ -86,34 +88,90 @@ _QUESTION = {"in": ("in", True), "not_in": ("in", False), "eq": ("eq", True), "n
 
 
 class ConditionError(ValueError):
-    def __init__(self, message: str, line: int | None):
+    """A condition that cannot be compiled; ``code`` is its stable lint code (see controls.rulebook.lint)."""
+
+    def __init__(self, message: str, line: int | None, code: str = "rule.bad-value"):
         self.line = line
+        self.code = code
         super().__init__(message)
 
 
-def parse(node: Any, fields: dict[str, FieldType], set_kinds: dict[str, str], line: int | None = None) -> Cond:
-    """Parse a YAML condition; ``set_kinds`` maps known set names to the kind of their members."""
+@dataclass(frozen=True)
+class Names:
+    """What a condition may name: sets (id -> kind of member) and named conditions (id -> YAML)."""
+
+    set_kinds: dict[str, str]
+    conditions: dict[str, Any] = dataclasses.field(default_factory=dict)
+    using: tuple[str, ...] = ()  # the named conditions being expanded, outermost first
+
+
+def parse(node: Any, fields: dict[str, FieldType], names: Names | dict[str, str], line: int | None = None,
+          errors: list[ConditionError] | None = None) -> Cond:
+    """Parse a YAML condition; ``names`` holds the sets and named conditions it may name (or just
+    the sets, as id -> kind of member).  A named condition is expanded in place, as if written there.
+
+    With ``errors``, every problem in the tree is appended there (the tree returned is then
+    incomplete and must not be used); without it, the first problem is raised.
+    """
+    if not isinstance(names, Names):
+        names = Names(names)
     line = getattr(node, "line", None) or line
     if isinstance(node, list):
         if not node:
-            raise ConditionError("an empty condition list", line)
-        return All(tuple(parse(n, fields, set_kinds, _item_line(node, i, line)) for i, n in enumerate(node)))
+            raise ConditionError("an empty condition list", line, "rule.bad-condition")
+        return All(tuple(_parse_part(errors, parse, n, fields, names, _item_line(node, i, line), errors)
+                         for i, n in enumerate(node)))
     if not isinstance(node, dict) or not node:
-        raise ConditionError(f"expected a condition (a mapping), got {node!r}", line)
+        raise ConditionError(f"expected a condition (a mapping), got {brief(node)}", line, "rule.bad-condition")
     parts = []
     for key, value in node.items():
         key_line = node.lines.get(key, line) if isinstance(node, LineDict) else line
-        if key in ("all", "any"):
-            if not isinstance(value, list) or not value:
-                raise ConditionError(f"'{key}' needs a non-empty list of conditions", key_line)
-            children = tuple(parse(v, fields, set_kinds, _item_line(value, i, key_line))
-                             for i, v in enumerate(value))
-            parts.append(All(children) if key == "all" else Any_(children))
-        elif key == "not":
-            parts.append(Not(parse(value, fields, set_kinds, key_line)))
-        else:
-            parts.extend(_field_conditions(key, value, fields, set_kinds, key_line))
+        parts.extend(_parse_part(errors, _key_conditions, key, value, fields, names, key_line, errors) or ())
+    if not parts:
+        return All(())
     return parts[0] if len(parts) == 1 else All(tuple(parts))
+
+
+def _named(name, fields, names: Names, line) -> Cond:
+    """The named condition ``name``, parsed for the facts of the place that uses it."""
+    if not isinstance(name, str) or name not in names.conditions:
+        raise ConditionError(f"unknown condition {brief(name)!r}{suggest(str(name), names.conditions)}", line,
+                             "rule.unknown-condition")
+    if name in names.using:
+        raise ConditionError("named conditions use each other: " + " -> ".join((*names.using, name)), line,
+                             "rule.condition-cycle")
+    inner = Names(names.set_kinds, names.conditions, (*names.using, name))
+    try:
+        return parse(names.conditions[name], fields, inner, line)
+    except ConditionError as exc:
+        if exc.code == "rule.condition-cycle" or names.using:
+            raise
+        raise ConditionError(f"condition {name!r}: {exc}", line, exc.code) from None
+
+
+def _parse_part(errors, parse_one, *args):
+    """``parse_one(*args)``; with an ``errors`` list, a problem is kept there and parsing goes on."""
+    if errors is None:
+        return parse_one(*args)
+    try:
+        return parse_one(*args)
+    except ConditionError as exc:
+        errors.append(exc)
+        return All(()) if parse_one is parse else []
+
+
+def _key_conditions(key, value, fields, names: Names, key_line, errors) -> list[Cond]:
+    if key in ("all", "any"):
+        if not isinstance(value, list) or not value:
+            raise ConditionError(f"'{key}' needs a non-empty list of conditions", key_line, "rule.bad-condition")
+        children = tuple(_parse_part(errors, parse, v, fields, names, _item_line(value, i, key_line), errors)
+                         for i, v in enumerate(value))
+        return [All(children) if key == "all" else Any_(children)]
+    if key == "not":
+        return [Not(parse(value, fields, names, key_line, errors))]
+    if key == "condition":
+        return [_named(value, fields, names, key_line)]
+    return _field_conditions(key, value, fields, names.set_kinds, key_line)
 
 
 def _item_line(seq, index: int, default: int | None) -> int | None:
@@ -122,7 +180,8 @@ def _item_line(seq, index: int, default: int | None) -> int | None:
 
 def _field_conditions(field, spec, fields, set_kinds, line) -> list[Leaf]:
     if field not in fields:
-        raise ConditionError(f"unknown fact {field!r}{suggest(str(field), list(fields) + list(CONNECTORS))}", line)
+        raise ConditionError(f"unknown fact {field!r}{suggest(str(field), list(fields) + list(CONNECTORS))}", line,
+                             "rule.unknown-fact")
     ftype = fields[field]
     if not isinstance(spec, dict):
         return [Leaf(field, "eq", check_value(field, ftype, spec, line), line)]
@@ -133,7 +192,7 @@ def _field_conditions(field, spec, fields, set_kinds, line) -> list[Leaf]:
         op_line = spec.lines.get(op, line) if isinstance(spec, LineDict) else line
         if op not in OPS:
             raise ConditionError(f"{field}: unknown operator {op!r}{suggest(str(op), OPS)}; "
-                                 f"operators are {', '.join(OPS)}", op_line)
+                                 f"operators are {', '.join(OPS)}", op_line, "rule.unknown-operator")
         leaves.append(Leaf(field, op, _operand(field, ftype, op, value, set_kinds, op_line), op_line))
     return leaves
 
@@ -149,7 +208,8 @@ def _operand(field, ftype: FieldType, op, value, set_kinds, line):
                                  "lte, gt or gte", line)
         if isinstance(value, str):
             if value not in set_kinds:
-                raise ConditionError(f"{field}: unknown set {value!r}{suggest(value, set_kinds)}", line)
+                raise ConditionError(f"{field}: unknown set {value!r}{suggest(value, set_kinds)}", line,
+                                     "rule.unknown-set")
             if set_kinds[value] != ftype.name:
                 raise ConditionError(f"{field}: set {value!r} holds {set_kinds[value]} values, "
                                      f"the fact is a {ftype.name}", line)

@@ -1,6 +1,7 @@
 """Load a rule-pack directory into a RuleBook, reporting every problem with its file and line."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -16,8 +17,10 @@ from ..errors import Problem, RuleError
 from ..facts.catalog import DERIVABLE, END_USE_TAGS, LINE_FIELDS, PARTY_FIELDS, suggest, unknown_word
 from ..models import check_eccn
 from . import conditions
-from .schema import Alias, BundleMeta, Case, Designation, NamedSet, Rule, RuleFile
-from .yamlsource import YamlError, line_of, load_yaml
+from .schema import Alias, BundleMeta, Case, Designation, NamedSet, Rule, RuleFile, _json_numbers
+from .tables import analyse as analyse_table
+from .tables import expand as expand_table
+from .yamlsource import LineList, YamlError, line_of, load_yaml
 
 BUNDLE_FILE = "bundle.yaml"
 LIST_STORE = "lists"  # the imported lists (and their allow-list) live here, beside the rules, not in them
@@ -60,6 +63,12 @@ class LoadedRule:
         return frozenset(found)
 
 
+@dataclass(frozen=True)
+class Where:
+    file: str
+    line: int | None
+
+
 @dataclass
 class RuleBook:
     meta: BundleMeta
@@ -69,6 +78,11 @@ class RuleBook:
     aliases: list[Alias]
     cases: list[tuple[str, Case]] = field(default_factory=list)
     designations: dict[str, Designation] = field(default_factory=dict)
+    # where each set and case is written (for lint and for the coverage report)
+    set_where: dict[str, Where] = field(default_factory=dict)
+    case_lines: list[int | None] = field(default_factory=list)
+    conditions: dict[str, Any] = field(default_factory=dict)  # named conditions, id -> YAML
+    condition_where: dict[str, Where] = field(default_factory=dict)
 
     @property
     def digest(self) -> str:
@@ -83,107 +97,213 @@ class RuleBook:
         }
         if self.designations:  # bundles without designations keep the digest they had
             canonical["designations"] = [d.model_dump(mode="json") for _, d in sorted(self.designations.items())]
+        if self.conditions:  # rules name them, so their content is the rules' content
+            canonical["conditions"] = _json_numbers(self.conditions)
         text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
+@dataclass
+class _File:
+    """One rule file, each item validated on its own so that one bad item hides nothing else."""
+
+    path: Path
+    raw: Any
+    jurisdiction: str = "US-EAR"
+    conditions: dict[str, Any] = field(default_factory=dict)
+    tables: list[Any] = field(default_factory=list)
+    rules: list[tuple[int, Rule | None]] = field(default_factory=list)  # None: the rule's shape is invalid
+    sets: list[tuple[int, NamedSet]] = field(default_factory=list)
+    aliases: list[tuple[int, Alias]] = field(default_factory=list)
+    cases: list[tuple[int, Case]] = field(default_factory=list)
+    designations: list[tuple[int, Designation]] = field(default_factory=list)
+
+
+_SECTIONS = {"rules": Rule, "sets": NamedSet, "aliases": Alias, "cases": Case, "designations": Designation}
+
+
 def load_rulebook(root: Path) -> RuleBook:
     """Read every ``*.yaml`` under ``root``; raise RuleError listing all problems, or return the book."""
+    book, problems = read_pack(root)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise RuleError(errors)
+    return book
+
+
+def read_pack(root: Path) -> tuple[RuleBook, list[Problem]]:
+    """Read a rule directory as far as it can be read: the book of every valid rule, set and case,
+    and every problem found on the way (none hides another)."""
     root = Path(root)
     problems: list[Problem] = []
     if not root.is_dir():
-        raise RuleError([Problem(str(root), None, "rule directory not found")])
+        return (RuleBook(BundleMeta(name=root.name, version="0000.0.0"), root, [], {}, []),
+                [Problem(str(root), None, "rule directory not found", code="bundle.missing")])
     meta = _load_meta(root, problems)
-    files: list[tuple[Path, Any, RuleFile]] = []
-    for path in sorted(p for p in root.rglob("*.yaml")
-                       if p.name != BUNDLE_FILE and LIST_STORE not in p.relative_to(root).parts):
-        parsed = _load_rule_file(path, problems)
-        if parsed is not None:
-            files.append(parsed)
+    files = [parsed for path in sorted(p for p in root.rglob("*.yaml")
+                                       if p.name != BUNDLE_FILE and LIST_STORE not in p.relative_to(root).parts)
+             if (parsed := _load_rule_file(path, problems)) is not None]
 
     sets: dict[str, NamedSet] = {}
+    set_where: dict[str, Where] = {}
     aliases: list[Alias] = []
     designations: dict[str, Designation] = {}
-    for path, raw, rf in files:
-        for index, named in enumerate(rf.sets):
+    for rf in files:
+        for index, named in rf.sets:
+            where = Where(str(rf.path), line_of(rf.raw, ("sets", index)))
             if named.id in sets:
-                problems.append(Problem(str(path), line_of(raw, ("sets", index)), f"set {named.id!r} defined twice"))
-            sets[named.id] = named
-        aliases.extend(rf.aliases)
-        for index, designation in enumerate(rf.designations):
+                first = set_where[named.id]
+                problems.append(Problem(where.file, where.line, f"set {named.id!r} is already defined at "
+                                        f"{first.file}:{first.line}", code="set.duplicate-id",
+                                        fix="rename one of the two sets, or merge them"))
+                continue
+            sets[named.id], set_where[named.id] = named, where
+        aliases.extend(alias for _, alias in rf.aliases)
+        for index, designation in rf.designations:
             if designation.id in designations:
-                problems.append(Problem(str(path), line_of(raw, ("designations", index)),
-                                        f"designation {designation.id!r} defined twice"))
+                problems.append(Problem(str(rf.path), line_of(rf.raw, ("designations", index)),
+                                        f"designation {designation.id!r} defined twice", code="designation.duplicate-id",
+                                        fix="rename one of the two designations, or merge them"))
             designations[designation.id] = designation
-    for path, raw, rf in files:
-        for index, named in enumerate(rf.sets):
-            problems.extend(_check_set(named, sets, str(path), line_of(raw, ("sets", index))))
-        for index, alias in enumerate(rf.aliases):
+    for rf in files:
+        for index, named in rf.sets:
+            problems.extend(_check_set(named, sets, str(rf.path), line_of(rf.raw, ("sets", index))))
+        for index, alias in rf.aliases:
             bad = [c for c in (alias.code, alias.as_) if c not in iso_alpha2()]
             if bad:
-                problems.append(Problem(str(path), line_of(raw, ("aliases", index)), f"unknown country code {bad[0]!r}"))
+                problems.append(Problem(str(rf.path), line_of(rf.raw, ("aliases", index)),
+                                        f"unknown country code {bad[0]!r}", code="rule.bad-value"))
 
     set_kinds = {name: s.kind for name, s in sets.items()}
+    named, condition_where = _named_conditions(files, set_kinds, problems)
+    names = conditions.Names(set_kinds, named)
+    problems += [p for rf in files for table in rf.tables for p in analyse_table(table, str(rf.path), set_kinds)]
     rules: list[LoadedRule] = []
-    seen: dict[str, str] = {}
+    seen: dict[str, Where] = {}
     cases: list[tuple[str, Case]] = []
-    for path, raw, rf in files:
-        for index, rule in enumerate(rf.rules):
-            where = line_of(raw, ("rules", index))
-            if rule.id in seen:
-                problems.append(Problem(str(path), where, f"rule id also used in {seen[rule.id]}", rule.id))
+    case_lines: list[int | None] = []
+    for rf in files:
+        for index, rule in rf.rules:
+            where = Where(str(rf.path), line_of(rf.raw, ("rules", index)))
+            rule_id = rule.id if rule else _raw_id(rf.raw, index)
+            if rule_id and rule_id in seen:
+                first = seen[rule_id]
+                problems.append(Problem(where.file, where.line, f"rule id is already used at {first.file}:{first.line}",
+                                        rule_id, code="rule.duplicate-id",
+                                        fix="give each rule its own id; a new version of a rule ends in .<year>"))
                 continue
-            seen[rule.id] = str(path)
-            loaded = _load_rule(rule, rf.jurisdiction, path, raw, index, set_kinds, problems)
+            if rule_id:
+                seen[rule_id] = where
+            loaded = _load_rule(rule, rule_id, rf.jurisdiction, rf.path, rf.raw, index, names, problems)
             if loaded is not None:
                 rules.append(loaded)
-        cases.extend((str(path), case) for case in rf.cases)
+        for index, case in rf.cases:
+            cases.append((str(rf.path), case))
+            case_lines.append(line_of(rf.raw, ("cases", index)))
 
-    ids = {rule.id for rule in rules}
+    ids = {rule.id for rule in rules} | set(seen)
     for rule in rules:
-        problems += [Problem(rule.file, rule.line, f"then.overcomes: unknown rule {other!r}{suggest(other, ids)}", rule.id)
+        problems += [Problem(rule.file, rule.line, f"then.overcomes: unknown rule {other!r}{suggest(other, ids)}",
+                             rule.id, code="rule.unknown-rule", fix="name a rule of the bundle")
                      for other in rule.rule.then.overcomes if other not in ids]
-    if problems:
-        raise RuleError(problems)
-    return RuleBook(meta=meta, root=root, rules=rules, sets=sets, aliases=aliases, cases=cases,
-                    designations=designations)
+    for (file, case), line in zip(cases, case_lines):
+        problems += [Problem(file, line, f"case {case.name!r}: unknown rule {other!r}{suggest(other, ids)}",
+                             code="case.unknown-rule", fix="name a rule of the bundle, or one of chipgate's own")
+                     for other in (*case.fires, *case.not_fires) if other not in ids and other not in ENGINE_RULES]
+    book = RuleBook(meta=meta, root=root, rules=rules, sets=sets, aliases=aliases, cases=cases,
+                    designations=designations, set_where=set_where, case_lines=case_lines, conditions=named, condition_where=condition_where)
+    return book, problems
+
+
+def _named_conditions(files: list[_File], set_kinds: dict[str, str], problems: list[Problem]):
+    """The bundle's named conditions (id -> YAML), each checked where it is written; a rule that
+    names one is checked again for the facts of its place (line or party)."""
+    named: dict[str, Any] = {}
+    where: dict[str, Where] = {}
+    for rf in files:
+        for name, node in rf.conditions.items():
+            here = Where(str(rf.path), line_of(rf.raw, ("conditions", name)))
+            if name in named:
+                problems.append(Problem(here.file, here.line, f"condition {name!r} is already defined at "
+                                        f"{where[name].file}:{where[name].line}", code="condition.duplicate-id",
+                                        fix="rename one of the two conditions, or merge them"))
+                continue
+            named[name], where[name] = node, here
+    for name, node in named.items():
+        errors: list[conditions.ConditionError] = []
+        conditions.parse(node, {**LINE_FIELDS, **PARTY_FIELDS}, conditions.Names(set_kinds, named, (name,)),
+                         where[name].line, errors)
+        problems.extend(Problem(where[name].file, exc.line, f"condition {name!r}: {exc}", code=exc.code,
+                                fix=_FIXES.get(exc.code, "")) for exc in errors)
+    return named, where
+
+
+# findings the engine itself makes (controls.engine.engine), which a case may name
+ENGINE_RULES = frozenset({"chipgate.conflicting-derivation", "chipgate.most-restrictive-paragraph",
+                          "chipgate.no-rule-in-force", "chipgate.unconfirmed-end-date", "chipgate.cn-ecl.not-reached"})
+
+
+def _raw_id(raw, index: int) -> str | None:
+    node = raw["rules"][index]
+    return node.get("id") if isinstance(node, dict) and isinstance(node.get("id"), str) else None
 
 
 def _load_meta(root: Path, problems: list[Problem]) -> BundleMeta:
     path = root / BUNDLE_FILE
     fallback = BundleMeta(name=root.name, version="0000.0.0")
     if not path.exists():
-        problems.append(Problem(str(path), None, "missing bundle.yaml (name and version of the bundle)"))
+        problems.append(Problem(str(path), None, "missing bundle.yaml (name and version of the bundle)",
+                                code="bundle.missing", fix="write bundle.yaml with the bundle's name and version"))
         return fallback
     try:
         raw = load_yaml(path)
         return BundleMeta.model_validate(raw)
     except YamlError as exc:
-        problems.append(exc.problem)
+        problems.append(dataclasses.replace(exc.problem, code="yaml.malformed", fix="fix the YAML syntax"))
     except ValidationError as exc:
         problems.extend(_validation_problems(str(path), raw, exc))
     return fallback
 
 
-def _load_rule_file(path: Path, problems: list[Problem]):
+def _load_rule_file(path: Path, problems: list[Problem]) -> _File | None:
     try:
         raw = load_yaml(path)
     except YamlError as exc:
-        problems.append(exc.problem)
+        problems.append(dataclasses.replace(exc.problem, code="yaml.malformed", fix="fix the YAML syntax"))
         return None
     if raw is None:
         return None
+    tables = raw.get("tables") if isinstance(raw, dict) else None
+    if isinstance(tables, list) and tables:  # a table's rows are ordinary rules, added to the file's own
+        rules = raw.get("rules") if isinstance(raw.get("rules"), list) else LineList()
+        rules.extend(rule for table in tables for rule in expand_table(table, str(path), problems))
+        rules.lines = [getattr(rule, "line", None) for rule in rules]
+        raw["rules"] = rules
+    sections = {key: raw.get(key) for key in _SECTIONS} if isinstance(raw, dict) else {}
+    head = {k: v for k, v in raw.items() if k not in sections or not isinstance(v, list)} \
+        if isinstance(raw, dict) else raw
     try:
-        return path, raw, RuleFile.model_validate(raw)
+        top = RuleFile.model_validate(head)
     except ValidationError as exc:
         problems.extend(_validation_problems(str(path), raw, exc))
         return None
+    parsed = _File(path, raw, top.jurisdiction, dict(raw.get("conditions") or {}), list(tables or []))
+    for section, model in _SECTIONS.items():
+        for index, node in enumerate(sections.get(section) or ()):
+            try:
+                item = model.model_validate(node)
+            except ValidationError as exc:
+                problems.extend(_validation_problems(str(path), raw, exc, (section, index)))
+                item = None
+            if item is not None or section == "rules":  # a rule's conditions are still checked
+                getattr(parsed, section).append((index, item))
+    return parsed
 
 
-def _validation_problems(file: str, raw: Any, exc: ValidationError) -> list[Problem]:
+def _validation_problems(file: str, raw: Any, exc: ValidationError, prefix: tuple = ()) -> list[Problem]:
     problems = []
     for error in exc.errors():
-        loc = tuple(error["loc"])
+        loc = prefix + tuple(error["loc"])
         rule_id = None
         if len(loc) >= 2 and loc[0] == "rules" and isinstance(raw, dict):
             try:
@@ -191,10 +311,13 @@ def _validation_problems(file: str, raw: Any, exc: ValidationError) -> list[Prob
             except (IndexError, KeyError, TypeError, AttributeError):
                 pass
         path = ".".join(str(p) for p in loc)
-        message = error["msg"]
+        message, code, fix = error["msg"], "schema.invalid", "see rules/README.md for the shape of a rule file"
         if error["type"] == "extra_forbidden":
-            message = f"unknown key {loc[-1]!r}"
-        problems.append(Problem(file, line_of(raw, loc), f"{path}: {message}", rule_id))
+            message, code, fix = f"unknown key {loc[-1]!r}", "schema.unknown-key", "remove or correct the key"
+        elif error["type"] == "missing":
+            code, fix = "schema.missing-key", f"add {loc[-1]!r}"
+        problems.append(Problem(file, line_of(raw, loc), f"{path}: {message}", rule_id if isinstance(rule_id, str)
+                                else None, code=code, fix=fix))
     return problems
 
 
@@ -204,12 +327,14 @@ def _check_set(named: NamedSet, sets: dict[str, NamedSet], file: str, line: int 
         code = member if isinstance(member, str) else member.code
         error = _member_error(named.kind, code)
         if error:
-            problems.append(Problem(file, line, f"set {named.id!r}: {error}"))
+            problems.append(Problem(file, line, f"set {named.id!r}: {error}", code="set.bad-member"))
     for ref in [*named.union, *named.minus]:
         if ref not in sets:
-            problems.append(Problem(file, line, f"set {named.id!r}: unknown set {ref!r}{suggest(ref, sets)}"))
+            problems.append(Problem(file, line, f"set {named.id!r}: unknown set {ref!r}{suggest(ref, sets)}",
+                                    code="set.unknown-set", fix="name a set of the bundle"))
         elif sets[ref].kind != named.kind:
-            problems.append(Problem(file, line, f"set {named.id!r}: {ref!r} holds {sets[ref].kind} values"))
+            problems.append(Problem(file, line, f"set {named.id!r}: {ref!r} holds {sets[ref].kind} values",
+                                    code="set.bad-member"))
     return problems
 
 
@@ -226,38 +351,61 @@ def _member_error(kind: str, code: str) -> str | None:
     return None
 
 
-def _load_rule(rule: Rule, jurisdiction: str, path: Path, raw, index: int, set_kinds, problems) -> LoadedRule | None:
+def _load_rule(rule: Rule | None, rule_id: str | None, jurisdiction: str, path: Path, raw, index: int,
+               names: conditions.Names, problems) -> LoadedRule | None:
+    """The rule with its conditions parsed; None if it has a problem (each one added to ``problems``).
+    A rule whose shape is invalid (``rule`` None) still has its conditions checked."""
     file = str(path)
     base = ("rules", index)
+    node = raw["rules"][index]
     before = len(problems)
 
     def parse(key: str, fields):
-        node = raw["rules"][index][key]
-        try:
-            return conditions.parse(node, fields, set_kinds, line_of(raw, (*base, key)))
-        except conditions.ConditionError as exc:
-            problems.append(Problem(file, exc.line, f"{key}: {exc}", rule.id))
+        if not isinstance(node, dict) or node.get(key) is None:
             return None
+        errors: list[conditions.ConditionError] = []
+        cond = conditions.parse(node[key], fields, names, line_of(raw, (*base, key)), errors)
+        problems.extend(Problem(file, exc.line, f"{key}: {exc}", rule_id, code=exc.code, fix=_FIXES.get(exc.code, ""))
+                        for exc in errors)
+        return None if errors else cond
 
     when = parse("when", LINE_FIELDS)
-    for_party = parse("for_party", PARTY_FIELDS) if rule.for_party is not None else None
+    for_party = parse("for_party", PARTY_FIELDS)
+    if rule is None:
+        return None
+    if rule.when is None:
+        when = EVERY_LINE
     derive: dict[str, Any] = {}
     for name, value in rule.then.derive.items():
         where = line_of(raw, (*base, "then", "derive", name))
         if name not in DERIVABLE:
-            problems.append(Problem(file, where, f"then.derive: {name!r} cannot be derived{suggest(name, DERIVABLE)}", rule.id))
+            problems.append(Problem(file, where, f"then.derive: {name!r} cannot be derived{suggest(name, DERIVABLE)}",
+                                    rule.id, code="rule.not-derivable",
+                                    fix=f"derive one of {', '.join(sorted(DERIVABLE))}"))
             continue
         try:
             derive[name] = conditions.check_value(name, LINE_FIELDS[name], value, where)
         except conditions.ConditionError as exc:
-            problems.append(Problem(file, exc.line, f"then.derive: {exc}", rule.id))
+            problems.append(Problem(file, exc.line, f"then.derive: {exc}", rule.id, code=exc.code))
     for window in rule.not_enforced:
         if not (window.start >= rule.effective.start):
             problems.append(Problem(file, line_of(raw, (*base, "not_enforced")),
-                                    "not_enforced window starts before the rule is effective", rule.id))
+                                    "not_enforced window starts before the rule is effective", rule.id,
+                                    code="rule.bad-window", fix="start the window on or after effective.from"))
     if len(problems) > before:
         return None
     return LoadedRule(rule, jurisdiction, file, line_of(raw, base), when, for_party, derive)
+
+
+EVERY_LINE = conditions.All(())  # a rule without ``when`` (a party rule) looks at every line
+
+_FIXES = {
+    "rule.unknown-fact": "use a fact of the catalogue (rules/README.md, 'Facts of an order line')",
+    "rule.unknown-operator": "use eq, ne, lt, lte, gt, gte, in, not_in or exists",
+    "rule.unknown-set": "name a set defined in the bundle, or give a literal list",
+    "rule.unknown-condition": "name a condition of the bundle's conditions sections",
+    "rule.condition-cycle": "a named condition may not use itself, directly or through others",
+}
 
 
 def enforced_on(rule: Rule, day: dt.date) -> bool:

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 
-from ..models import Decision, check_window, in_window
+from ..models import Decision, Role, check_window, in_window
 
 RuleId = Field(pattern=r"^[a-z0-9][a-z0-9._-]*[a-z0-9]$")
 SetKind = Literal["country", "eccn", "end_use", "tag", "text"]
@@ -112,9 +112,15 @@ class Rule(_Strict):
     effective: Window
     not_enforced: list[Window] = []
     verification: str | None = Field(default=None, description="what in this rule is unverified")
-    when: Any
+    when: Any = Field(default=None, description="conditions on the order line; none: every line")
     for_party: Any = None
     then: Then
+
+    @model_validator(mode="after")
+    def _has_conditions(self) -> "Rule":
+        if self.when is None and self.for_party is None:
+            raise ValueError("a rule needs 'when' (conditions on the line), 'for_party' (on a party), or both")
+        return self
 
     @field_serializer("when", "for_party", when_used="json")
     def _numbers_as_numbers(self, cond: Any) -> Any:
@@ -130,17 +136,83 @@ def _json_numbers(node: Any) -> Any:
     return float(node) if isinstance(node, Decimal) else node
 
 
+class StubMatch(_Strict):
+    """A list entry a case says screening matches: ``{list: Entity List, entry: ..., footnotes: [4]}``."""
+
+    list_name: str = Field(alias="list", description="the list as published (Entity List), or as rules name it")
+    entry: str = "listed party"
+    strength: Literal["strong", "possible"] = "strong"
+    footnotes: list[int] = []
+    review_policy: str | None = None
+    share: float | None = Field(default=None, ge=0, le=1, description="an owner's share (owners only)")
+
+
+class StubScreen(_Strict):
+    """What screening finds for a party, as a case states it instead of reading the list store.
+
+    Written as one match, a list of matches, or in full (matches, owners, screened ...)."""
+
+    matches: list[StubMatch] = []
+    owners: list[StubMatch] = Field(default=[], description="the party's owners' matches (affiliates rule)")
+    screened: bool = True
+    name_screenable: bool = True
+    lists_missing: list[str] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_forms(cls, value):
+        if isinstance(value, list):
+            return {"matches": value}
+        if isinstance(value, dict) and "list" in value:
+            return {"matches": [value]}
+        return value
+
+
+class ExpectedFinding(_Strict):
+    """A finding a case requires; every field given must match (``because``: each text is part of a reason)."""
+
+    rule: str
+    line: int | None = None
+    party: str | None = None
+    effect: Decision | None = None
+    citation: str | None = None
+    enforced: bool | None = None
+    overcome_by: str | None = None
+    because: list[str] = []
+
+
+class ExpectedLine(_Strict):
+    """A line result a case requires; every field given must match."""
+
+    line: int = 0
+    decision: Decision | None = None
+    eccn: str | None = None
+    subject_to_ear: bool | None = None
+    basis: str | None = None
+    license_exception: str | None = None
+
+
 class Case(_Strict):
-    """A rule author's test case: a transaction and what the bundle must answer for it."""
+    """A rule author's test case: a transaction and what the bundle must answer for it.
+
+    Screening is stubbed: every party is screened and matches nothing, unless ``screening`` (by
+    party role) says what it matches; ``lists: store`` screens against the list store instead."""
 
     name: str
     transaction: dict[str, Any]
     as_of: dt.date | None = None
-    expect: Decision
+    screening: dict[Role, StubScreen] = {}
+    lists: Literal["stub", "store"] = "stub"
+    expect: Decision | None = Field(default=None, description="the decision on the order; none: not asserted")
     jurisdiction: Literal[JURISDICTIONS] | None = Field(
         default=None, description="expect this jurisdiction's decision, not the overall one")
     fires: list[str] = []
     not_fires: list[str] = []
+    findings: list[ExpectedFinding] = []
+    lines: list[ExpectedLine] = []
+
+
+ConditionId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*[a-z0-9]$")]
 
 
 class Designation(_Strict):
@@ -159,6 +231,8 @@ class Designation(_Strict):
 
 class RuleFile(_Strict):
     jurisdiction: Literal[JURISDICTIONS] = "US-EAR"
+    conditions: dict[ConditionId, Any] = Field(default={}, description="named conditions: id -> condition")
+    tables: list[Any] = Field(default=[], description="decision tables, compiled to rules (controls.rulebook.tables)")
     rules: list[Rule] = []
     sets: list[NamedSet] = []
     aliases: list[Alias] = []

@@ -1,0 +1,35 @@
+"""rules/README.md's walkthrough, run as written: its files into a copy of the pack, its commands."""
+import re
+import shlex
+import shutil
+
+from click.testing import CliRunner
+from conftest import REPO
+
+from cli import main
+
+README = (REPO / "rules" / "README.md").read_text()
+FILES = re.findall(r"```yaml file=(\S+)\n(.*?)```", README, re.S)
+COMMANDS = [line.split("#")[0].strip() for block in re.findall(r"```sh walkthrough\n(.*?)```", README, re.S)
+            for line in block.splitlines() if line.startswith("chipgate ")]
+
+
+def test_the_walkthrough_runs_as_written(tmp_path, monkeypatch, cli_lists):
+    assert len(FILES) == 3 and len(COMMANDS) == 4
+    for target in ("rules", "rules.before"):
+        shutil.copytree(REPO / "rules", tmp_path / target, ignore=shutil.ignore_patterns("lists"))
+    for name, text in FILES:
+        (tmp_path / name).write_text(text)
+    monkeypatch.chdir(tmp_path)
+    outputs = {}
+    for command in COMMANDS:
+        args = shlex.split(command)[1:]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, f"{command}\n{result.output}"
+        outputs[args[1]] = result.output
+    assert outputs["lint"].splitlines()[-1].startswith("0 errors")
+    assert "coverage: 207 of 207 rules fired in some case (100 %)" in outputs["test"]
+    assert "thresholds without a case on both sides: 0" in outputs["test"] and " 0 failed" in outputs["test"]
+    assert "207 rules" in outputs["validate"]
+    assert "PAST-1: LICENSE_REQUIRED -> LICENSE_REQUIRED\n    + example.gulf-review.officer" in outputs["impact"]
+    assert "PAST-2" not in outputs["impact"] and "1 of 2 orders change" in outputs["impact"]
