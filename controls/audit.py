@@ -177,7 +177,7 @@ class AuditLog:
         for record in self.records():
             seq += 1
             if record["seq"] != seq:
-                return Break(record["seq"], f"record {seq} is missing (deleted or renumbered)")
+                return Break(seq, f"missing (deleted or renumbered; the next record is {record['seq']})")
             if record["prev_hash"] != prev:
                 return Break(seq, "its previous hash is not the hash of the record before it "
                                   "(a record before it was removed, changed or moved)")
@@ -186,7 +186,7 @@ class AuditLog:
             prev = record["hash"]
         row = self._connection().execute("SELECT seq FROM sqlite_sequence WHERE name = 'records'").fetchone()
         if row and row["seq"] > seq:
-            return Break(seq + 1, f"records {seq + 1} to {row['seq']} are missing (deleted at the end)")
+            return Break(seq + 1, f"missing, with every record after it up to {row['seq']} (deleted at the end)")
         return None
 
     def close(self) -> None:
