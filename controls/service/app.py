@@ -41,7 +41,7 @@ from ..models import Date, Determination, ScreeningResult, Transaction
 from ..rulebook.yamlsource import brief
 from .problems import MEDIA_TYPE, ProblemError, invalid, malformed_json, too_large
 
-log = logging.getLogger("chipgate.service")
+log = logging.getLogger("uvicorn.error.chipgate")  # shown in the server log with uvicorn's own
 
 CALLER_HEADER = "X-Chipgate-Caller"
 NDJSON = "application/x-ndjson"
