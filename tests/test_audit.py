@@ -114,3 +114,16 @@ def test_concurrent_writers_keep_one_chain(tmp_path, engine):
     assert [r["seq"] for r in log.records()] == list(range(1, 101))
     assert log.verify() is None
     assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_schema_writes_the_input_and_output_schemas(tmp_path):
+    result = CliRunner().invoke(main, ["schema", "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    transaction = json.loads((tmp_path / "transaction.schema.json").read_text())
+    determination = json.loads((tmp_path / "determination.schema.json").read_text())
+    assert transaction["title"] == "Transaction" and determination["title"] == "Determination"
+    assert transaction["required"] == ["id", "destination", "items"]
+    # an amount is a JSON number (a number written as text is refused), bounded
+    assert transaction["$defs"]["Item"]["properties"]["quantity"] == {
+        "type": "number", "minimum": 0, "maximum": 10**12, "title": "Quantity"}
+    assert "decision" in determination["required"]

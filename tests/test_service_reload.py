@@ -128,3 +128,10 @@ def test_sighup_reloads(bundles):
     while httpx.get(f"{url}/v1/rules").json()["digest"] != other:
         assert time.monotonic() < deadline, "SIGHUP did not reload the bundle"
         time.sleep(0.2)
+
+
+def test_engine_reload_returns_a_new_engine_and_leaves_the_old(engine):
+    fresh = engine.reload()
+    assert fresh is not engine and fresh.sources == engine.sources
+    assert fresh.ruleset == engine.ruleset and fresh.lists == engine.lists
+    assert engine.check(ACCELERATOR) == fresh.check(ACCELERATOR)
