@@ -136,7 +136,9 @@ class Service:
             raise ProblemError(503, "not-ready", "Not ready", brief(detail, 2000))
         return engine
 
-    def check(self, engine: Engine, order: Transaction, as_of: dt.date | None, caller: str) -> bytes:
+    def check(self, engine: Engine, body: bytes, as_of: dt.date | None, caller: str) -> bytes:
+        """One order's JSON in, its determination's JSON out (recorded); in a pool thread, parsing included."""
+        order = read_order(body)
         result = engine.check(order, as_of=as_of)
         if self.audit:
             self.audit.record(result, caller=caller, order=order)
@@ -152,7 +154,7 @@ class Service:
                     raise line
                 if not line.strip():
                     raise ProblemError(400, "empty-record", "Empty record", "an empty line; expected one order")
-                out.append(self.check(engine, read_order(line), as_of, caller))
+                out.append(self.check(engine, line, as_of, caller))
             except (ProblemError, ChipgateError) as exc:
                 problem = exc if isinstance(exc, ProblemError) else _problem_of(exc)
                 out.append(json.dumps(problem.body(record=number), ensure_ascii=False, separators=(",", ":")).encode())
@@ -253,10 +255,10 @@ def create_app(settings: Settings) -> FastAPI:
     async def check(request: Request, as_of: dt.date | None = None):
         """Check one order (the contract's transaction as JSON); the determination, recorded in the audit trail."""
         engine = service.current()
-        order = read_order(await _body(request, settings.max_body))
-        body = await anyio.to_thread.run_sync(service.check, engine, order, as_of, _caller(request),
-                                              limiter=service.limiter)
-        return Response(body, media_type="application/json")
+        body = await _body(request, settings.max_body)
+        answer = await anyio.to_thread.run_sync(service.check, engine, body, as_of, _caller(request),
+                                                limiter=service.limiter)
+        return Response(answer, media_type="application/json")
 
     @app.post("/v1/check/batch", responses={200: {"content": {NDJSON: {}}}, 413: _PROBLEM},
               openapi_extra=_body_schema("Transaction", NDJSON))
