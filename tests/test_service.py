@@ -6,6 +6,7 @@ import json
 import socket
 import subprocess
 import sys
+import time
 from decimal import Decimal
 
 import httpx
@@ -181,6 +182,7 @@ def test_not_ready_when_the_bundle_fails_to_load(tmp_path):
     with served("--rules", str(tmp_path), "--no-audit", ready=False) as (url, _):
         problem = assert_problem(httpx.get(f"{url}/readyz", timeout=30), 503)
         while "loading" in problem["detail"]:
+            time.sleep(0.2)
             problem = assert_problem(httpx.get(f"{url}/readyz", timeout=30), 503)
         assert "bad.yaml" in problem["detail"]
         assert_problem(httpx.post(f"{url}/v1/check", json=accelerator(), timeout=30), 503)
