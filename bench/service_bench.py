@@ -9,6 +9,9 @@ checked in process (one thread, then 50 threads sharing the engine) for comparis
 p99 and max latency per request, and checks per second.  Lists: ``--lists``, else the store the
 engine finds by default, else the published lists of ``shared/data`` imported into a scratch store.
 Client and server share this machine's cores, so the HTTP figures include the client's own work.
+Each client sends its next order as soon as it has an answer (a closed loop), so at 50 clients a
+request waits, on average, for 50 / throughput seconds (Little's law): latency at 50 clients says
+more about checks per second than about the time of one check.
 """
 from __future__ import annotations
 
