@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import signal
 import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import click
 
-from controls import Decision, Engine
+from controls import Decision, Determination, Engine, Transaction
 from controls.engine import authoring
 from controls.engine.engine import DEFAULT_RULES, default_list_store
 from controls.errors import ChipgateError, InputError
@@ -345,6 +347,132 @@ def rules_impact(orders: Path, baseline: Path, rules_dir: Path | None, lists_dir
         click.echo(f"{c.transaction_id}: {c.before} -> {c.after}"
                    + "".join(f"\n    + {r}" for r in c.rules_added) + "".join(f"\n    - {r}" for r in c.rules_removed))
     click.echo(f"{len(changes)} of {len(batch)} orders change")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
+@click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
+              help="processes, each with its own engine (checks in one process take turns on the rule network)")
+@RULES
+@LISTS
+@click.option("--audit", "audit_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="audit database recording every determination (default: $CHIPGATE_AUDIT, else "
+                   "chipgate/audit.sqlite in $XDG_DATA_HOME or ~/.local/share)")
+@click.option("--no-audit", is_flag=True, help="record nothing")
+@click.option("--admin-token", envvar="CHIPGATE_ADMIN_TOKEN", default=None,
+              help="bearer token for /v1/admin/* (also $CHIPGATE_ADMIN_TOKEN); without one they are off")
+@click.option("--max-body", type=click.IntRange(1), default=4 * 2**20, show_default=True,
+              help="bytes of one request, and of one order line of a batch (413 beyond)")
+@click.option("--max-batch-body", type=click.IntRange(1), default=2**30, show_default=True,
+              help="bytes of one batch request")
+@click.option("--threads", type=click.IntRange(1), default=4, show_default=True,
+              help="checks running at once in one process")
+def serve(host, port, workers, rules_dir, lists_dir, audit_path, no_audit, admin_token, max_body, max_batch_body,
+          threads) -> None:
+    """Serve checks over HTTP (OpenAPI at /docs and /openapi.json). SIGHUP reloads rules and lists."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    from controls.audit import default_audit_path
+    from controls.service import Settings
+
+    settings = Settings(rules=rules_dir, lists=lists_dir, audit=None if no_audit else audit_path or default_audit_path(),
+                        admin_token=admin_token, max_body=max_body, max_batch_body=max_batch_body, threads=threads,
+                        workers=workers)
+    os.environ["CHIPGATE_SERVE"] = settings.to_env()  # worker processes read their settings here
+    config = uvicorn.Config("controls.service.app:app_from_env", factory=True, host=host, port=port,
+                            workers=workers, timeout_graceful_shutdown=30)
+
+    class Supervisor(Multiprocess):
+        def handle_hup(self) -> None:
+            """Each worker reloads in place (keeping its bundle if the new one fails), instead of a restart."""
+            for process in self.processes:
+                os.kill(process.pid, signal.SIGHUP)
+
+    if workers == 1:
+        uvicorn.Server(config).run()
+    else:
+        Supervisor(config, sockets=[config.bind_socket()]).run()
+
+
+@main.command()
+@click.option("-o", "--out", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="directory to write transaction.schema.json and determination.schema.json to")
+def schema(directory: Path) -> None:
+    """Write the JSON Schema of the input (a transaction) and of the output (a determination)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, model, mode in (("transaction", Transaction, "validation"), ("determination", Determination,
+                                                                           "serialization")):
+        document = {"$schema": "https://json-schema.org/draft/2020-12/schema", **model.model_json_schema(mode=mode)}
+        path = directory / f"{name}.schema.json"
+        path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        click.echo(path)
+
+
+AUDIT = click.option("--db", "db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                     help="audit database (default: $CHIPGATE_AUDIT or the user's data directory)")
+
+
+def _audit_log(db: Path | None):
+    from controls.audit import AuditLog, default_audit_path
+    path = db or default_audit_path()
+    if not path.exists():
+        _fail(InputError(f"{path}: no audit database"))
+    return AuditLog(path)
+
+
+@main.group()
+def audit() -> None:
+    """The audit trail of determinations the service (or a batch) recorded."""
+
+
+@audit.command("show")
+@click.option("--decision", type=click.Choice([d.value for d in Decision]), default=None)
+@click.option("--since", type=DATE, default=None, help="records made on or after this day (UTC)")
+@AUDIT
+def audit_show(decision, since, db) -> None:
+    """One line per record: number, time, order, decision, bundle, caller."""
+    for r in _audit_log(db).records(decision, since):
+        click.echo(f"{r['seq']}  {r['time']}  {r['transaction_id']}  {r['decision']}  as of {r['as_of']}  "
+                   f"{r['bundle_version']} {r['bundle_digest'][:19]}...  {r['caller'] or '-'}")
+
+
+@audit.command("export")
+@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
+@click.option("--decision", type=click.Choice([d.value for d in Decision]), default=None)
+@click.option("--since", type=DATE, default=None)
+@AUDIT
+def audit_export(fmt, decision, since, db) -> None:
+    """Every record as JSON Lines, the order input, findings and lists as JSON."""
+    for r in _audit_log(db).records(decision, since):
+        for field in ("input", "lists", "findings"):
+            r[field] = json.loads(r[field]) if r[field] is not None else None
+        click.echo(json.dumps(r, ensure_ascii=False))
+
+
+@audit.command("order")
+@click.argument("seq", type=click.IntRange(1))
+@AUDIT
+def audit_order(seq, db) -> None:
+    """The order record SEQ answered, as JSON, to review or check again (chipgate check -)."""
+    try:
+        order = _audit_log(db).order(seq)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+    click.echo(order.model_dump_json(indent=2, by_alias=True))
+
+
+@audit.command("verify")
+@AUDIT
+def audit_verify(db) -> None:
+    """Check the hash chain: exit 0 if intact, 2 naming the first record that was edited, removed or moved."""
+    log = _audit_log(db)
+    broken = log.verify()
+    if broken:
+        click.echo(f"error: the audit trail {log.path} is broken at {broken}", err=True)
+        sys.exit(2)
+    click.echo(f"ok: {sum(1 for _ in log.records())} records, the chain is intact")
 
 
 if __name__ == "__main__":

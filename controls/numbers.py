@@ -12,7 +12,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field, PlainSerializer
+from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 Number = Decimal | Fraction | int
 
@@ -70,6 +70,8 @@ def amount(ge: int = 0, gt: int | None = None, le: int = 10**15) -> type:
     boolean or a text is an error too (a model may be strict: only a Decimal passes after this).
     """
     bounds = {"gt": gt} if gt is not None else {"ge": ge}
+    schema = {"type": "number", "maximum": le, **({"exclusiveMinimum": gt} if gt is not None else {"minimum": ge})}
     return Annotated[Decimal, BeforeValidator(_number_as_given),
                      Field(le=le, max_digits=40, decimal_places=20, allow_inf_nan=False, **bounds),
-                     PlainSerializer(_json_number, when_used="json")]
+                     PlainSerializer(_json_number, when_used="json"),
+                     WithJsonSchema(schema)]  # a JSON number, never a text (Decimal's default schema allows one)

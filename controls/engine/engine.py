@@ -12,7 +12,7 @@ from typing import Any
 
 from ..compiler import CompiledBundle, compile_rulebook
 from ..countries import check_country
-from ..errors import InputError, ListDataError
+from ..errors import ChipgateError, InputError, ListDataError
 from ..facts.builder import FactBuilder, Values, line_values, order_values_by_eccn, party_values, present
 from ..facts.catalog import ACCUMULATED
 from ..facts.sets import SetResolver
@@ -126,6 +126,7 @@ class Engine:
         self._unconfirmed = {r.id: ends for r in compiled.book.rules
                              if (ends := [w for w in (r.rule.effective, *r.rule.not_enforced) if w.unconfirmed_end])}
         self.lists = screener.snapshots if screener else []
+        self.sources: tuple[Path, Path] | None = None  # (rules, list store) it was loaded from, for reload
 
     @classmethod
     def load(cls, path: str | Path | None = None, lists: str | Path | None = None) -> "Engine":
@@ -140,16 +141,29 @@ class Engine:
         and stalls a check for a fraction of a second.
         """
         rules_dir = Path(path) if path else DEFAULT_RULES
+        lists = Path(lists or default_list_store(rules_dir))
         compiled = compile_rulebook(load_rulebook(rules_dir))
         try:
-            screener, unscreened = PartyScreener.open(lists or default_list_store(rules_dir)), NO_LISTS
+            screener, unscreened = PartyScreener.open(lists), NO_LISTS
         except ListDataError as exc:  # a broken store is screened against by nobody: parties are HOLD
             screener, unscreened = None, (f"the list store cannot be used, so parties cannot be screened: {exc} "
                                           "(run: chipgate lists status)")
         engine = cls(compiled, screener, unscreened)
+        engine.sources = (rules_dir, lists)
         gc.collect()
         gc.freeze()
         return engine
+
+    def reload(self) -> "Engine":
+        """A new engine on this one's rule directory and list store as they are now; this one is unchanged.
+
+        Swap your reference to the new engine in one assignment: checks already running finish on
+        this one, and each determination's digests say which answered.  A bad rule file raises
+        here, and this engine goes on serving.
+        """
+        if self.sources is None:
+            raise ChipgateError("this engine was not loaded from a rule directory, so it cannot be reloaded")
+        return type(self).load(*self.sources)
 
     @property
     def rules(self) -> dict[str, LoadedRule]:

@@ -1,0 +1,428 @@
+"""The HTTP service: checks, screening and the rule bundle over JSON, on FastAPI.
+
+One ``Service`` holds the current engine.  A request takes the engine once, at its start, and
+finishes on it; a reload builds the new engine beside the old one and swaps the reference in one
+assignment, so a check (or a whole batch) never sees half of each bundle, and each
+determination's ``ruleset.digest`` and ``lists`` say which bundle answered.  A reload that fails
+(a bad rule file) leaves the old engine serving.
+
+Checks run in a small thread pool: the engine serialises each check's pass through the rule
+network on the network's lock (``controls.engine.durable_adapter``), and its C code holds the GIL,
+so more threads would only queue on that lock; more CPUs are used with more worker processes.
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import hmac
+import json
+import logging
+import os
+import signal
+import threading
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import anyio
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, ValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
+
+from ..audit import AuditLog
+from ..engine import Engine
+from ..errors import ChipgateError, InputError, RuleError
+from ..models import Date, Determination, ScreeningResult, Transaction
+from ..rulebook.yamlsource import brief
+from .problems import MEDIA_TYPE, ProblemError, invalid, malformed_json, too_large
+
+log = logging.getLogger("uvicorn.error.chipgate")  # shown in the server log with uvicorn's own
+
+CALLER_HEADER = "X-Chipgate-Caller"
+NDJSON = "application/x-ndjson"
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """How the service runs; ``chipgate serve`` fills it in from its options."""
+
+    rules: Path | None = None          # the rule directory (default: the bundled rules)
+    lists: Path | None = None          # the list store (default: $CHIPGATE_LISTS or RULES/lists)
+    audit: Path | None = None          # the audit database; None: nothing is recorded
+    admin_token: str | None = None     # required by /v1/admin/*; None: admin endpoints are off
+    max_body: int = 4 * 2**20          # bytes of one request, and of one order line of a batch
+    max_batch_body: int = 1 * 2**30    # bytes of one batch request
+    threads: int = 4                   # checks running at once in one process
+    workers: int = 1                   # processes; with more than one, a reload also signals the others
+
+    def to_env(self) -> str:
+        return json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(self).items()})
+
+    @classmethod
+    def from_env(cls, text: str) -> "Settings":
+        values = json.loads(text)
+        return cls(**{k: Path(v) if k in ("rules", "lists", "audit") and v else v for k, v in values.items()})
+
+
+class ScreenRequest(BaseModel):
+    """A name to screen against the imported lists (``chipgate screen``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    country: str | None = None
+    address: str | None = None
+    as_of: Date | None = None
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"duplicate key {next(k for k in keys if keys.count(k) > 1)!r}")
+    return dict(pairs)
+
+
+def parse_json(body: bytes) -> Any:
+    """JSON with its numbers read exactly (decimals, as ``chipgate check`` reads them); duplicate keys refused."""
+    try:
+        return json.loads(body, parse_float=Decimal, object_pairs_hook=_no_duplicate_keys)
+    except (ValueError, RecursionError) as exc:
+        raise malformed_json(exc) from None
+
+
+def read_order(body: bytes) -> Transaction:
+    data = parse_json(body)
+    try:
+        return Transaction.model_validate(data)
+    except ValidationError as exc:
+        raise invalid(exc, "order") from None
+
+
+class Service:
+    """The engine the service answers with, its reloads, and the audit log."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.audit = AuditLog(settings.audit) if settings.audit else None
+        self.engine: Engine | None = None  # swapped whole by reload(); read once per request
+        self.load_error: str | None = None
+        self.loaded_at: dt.datetime | None = None
+        self._reloading = threading.Lock()
+        self.limiter = anyio.CapacityLimiter(settings.threads)
+
+    def load(self) -> Engine:
+        """Build the bundle (rules and lists) beside the current one, then swap it in; raises if it fails."""
+        with self._reloading:
+            current = self.engine
+            try:
+                fresh = current.reload() if current else Engine.load(self.settings.rules, self.settings.lists)
+            except Exception as exc:
+                self.load_error = str(exc) if current is None else self.load_error
+                raise
+            self.engine, self.load_error, self.loaded_at = fresh, None, dt.datetime.now(dt.timezone.utc)
+            log.info("bundle %s %s loaded", fresh.ruleset.version, fresh.ruleset.digest)
+            return fresh
+
+    def current(self) -> Engine:
+        engine = self.engine
+        if engine is None:
+            detail = f"the rule bundle failed to load: {self.load_error}" if self.load_error else \
+                "the rule bundle is still loading"
+            raise ProblemError(503, "not-ready", "Not ready", brief(detail, 2000))
+        return engine
+
+    def check(self, engine: Engine, body: bytes, as_of: dt.date | None, caller: str) -> bytes:
+        """One order's JSON in, its determination's JSON out (recorded); in a pool thread, parsing included."""
+        order = read_order(body)
+        result = engine.check(order, as_of=as_of)
+        if self.audit:
+            self.audit.record(result, caller=caller, order=order)
+        return result.model_dump_json().encode()
+
+    def check_lines(self, engine: Engine, lines: list[tuple[int, bytes | ProblemError]], as_of: dt.date | None,
+                    caller: str) -> bytes:
+        """NDJSON: one output line per numbered input line, a determination or a problem in its place."""
+        out = []
+        for number, line in lines:
+            try:
+                if isinstance(line, ProblemError):
+                    raise line
+                if not line.strip():
+                    raise ProblemError(400, "empty-record", "Empty record", "an empty line; expected one order")
+                out.append(self.check(engine, line, as_of, caller))
+            except (ProblemError, ChipgateError) as exc:
+                problem = exc if isinstance(exc, ProblemError) else _problem_of(exc)
+                out.append(json.dumps(problem.body(record=number), ensure_ascii=False, separators=(",", ":")).encode())
+        return b"".join(line + b"\n" for line in out)
+
+
+def _problem_of(exc: ChipgateError) -> ProblemError:
+    if isinstance(exc, InputError):
+        return ProblemError(422, "invalid-input", "Invalid input", brief(str(exc), 2000))
+    return ProblemError(500, "engine-error", "Engine error", brief(str(exc), 2000))
+
+
+def _bundle(engine: Engine) -> dict:
+    return {"version": engine.ruleset.version, "digest": engine.ruleset.digest,
+            "lists": [s.model_dump(mode="json") for s in engine.lists]}
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    """The request body, refused (413) as soon as it is known to be over ``limit`` bytes."""
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > limit:
+        raise too_large(limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _caller(request: Request) -> str:
+    return brief(request.headers.get(CALLER_HEADER) or (request.client.host if request.client else "unknown"), 200)
+
+
+def _problem_response(problem: ProblemError, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse(problem.body(), status_code=problem.status, media_type=MEDIA_TYPE, headers=headers)
+
+
+_PROBLEM = {"content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+def _body_schema(model: str, media_type: str = "application/json") -> dict:
+    return {"requestBody": {"required": True, "content": {media_type: {"schema": {"$ref": f"#/components/schemas/{model}"}}}}}
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The service's ASGI application; the bundle loads in the background once it starts (see /readyz)."""
+    service = Service(settings)
+
+    async def reload_on_signal() -> None:
+        try:
+            await anyio.to_thread.run_sync(service.load)
+        except Exception as exc:  # noqa: BLE001 - the old bundle goes on serving
+            log.error("reload failed, the bundle %s goes on serving: %s",
+                      service.engine.ruleset.digest if service.engine else None, exc)
+
+    async def lifespan(app: FastAPI):
+        loading = asyncio.get_running_loop().run_in_executor(None, service.load)
+        loading.add_done_callback(lambda f: f.exception() and log.error("the bundle failed to load: %s",
+                                                                        f.exception()))
+        if threading.current_thread() is threading.main_thread():
+            asyncio.get_running_loop().add_signal_handler(
+                signal.SIGHUP, lambda: asyncio.ensure_future(reload_on_signal()))
+        yield
+
+    app = FastAPI(title="chipgate", version=_version(), lifespan=lifespan,
+                  description="Semiconductor export-control checks. Errors are RFC 9457 problem details.")
+    app.state.service = service
+
+    @app.exception_handler(ProblemError)
+    async def _problem(request: Request, exc: ProblemError):
+        return _problem_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_invalid(request: Request, exc: RequestValidationError):
+        errors = [{"pointer": "/" + "/".join(map(str, e["loc"])), "field": ".".join(map(str, e["loc"])),
+                   "detail": e["msg"]} for e in exc.errors()]
+        return _problem_response(ProblemError(422, "invalid-request", "Invalid request",
+                                              "; ".join(f"{e['field']}: {e['detail']}" for e in errors), errors))
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException):
+        return _problem_response(ProblemError(exc.status_code, f"http-{exc.status_code}", str(exc.detail),
+                                              str(exc.detail)), headers=exc.headers)
+
+    @app.exception_handler(ChipgateError)
+    async def _chipgate(request: Request, exc: ChipgateError):
+        return _problem_response(_problem_of(exc))
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception):
+        log.exception("internal error")
+        return _problem_response(ProblemError(500, "internal-error", "Internal error", type(exc).__name__))
+
+    @app.post("/v1/check", response_model=Determination, responses={400: _PROBLEM, 413: _PROBLEM, 422: _PROBLEM},
+              openapi_extra=_body_schema("Transaction"))
+    async def check(request: Request, as_of: dt.date | None = None):
+        """Check one order (the contract's transaction as JSON); the determination, recorded in the audit trail."""
+        engine = service.current()
+        body = await _body(request, settings.max_body)
+        answer = await anyio.to_thread.run_sync(service.check, engine, body, as_of, _caller(request),
+                                                limiter=service.limiter)
+        return Response(answer, media_type="application/json")
+
+    @app.post("/v1/check/batch", responses={200: {"content": {NDJSON: {}}}, 413: _PROBLEM},
+              openapi_extra=_body_schema("Transaction", NDJSON))
+    async def check_batch(request: Request, as_of: dt.date | None = None):
+        """Check orders sent as NDJSON (one order a line), streamed: one line out per line in, in order,
+        a problem (with its ``record``, the line number) in place of a bad order.  One bundle answers
+        the whole batch (its digests are on every line)."""
+        engine = service.current()
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > settings.max_batch_body:
+            raise too_large(settings.max_batch_body)
+        caller = _caller(request)
+
+        async def results():
+            try:
+                async for lines in _numbered_lines(request, settings.max_body, settings.max_batch_body):
+                    yield await anyio.to_thread.run_sync(service.check_lines, engine, lines, as_of, caller,
+                                                         limiter=service.limiter)
+            except ClientDisconnect:
+                return
+
+        return _DuplexResponse(results(), media_type=NDJSON)
+
+    @app.post("/v1/screen", response_model=ScreeningResult, responses={413: _PROBLEM, 422: _PROBLEM},
+              openapi_extra=_body_schema("ScreenRequest"))
+    async def screen(request: Request):
+        """Screen a name against the imported restricted-party lists (``chipgate screen``)."""
+        engine = service.current()
+        try:
+            query = ScreenRequest.model_validate(parse_json(await _body(request, settings.max_body)))
+        except ValidationError as exc:
+            raise invalid(exc, "screen-request") from None
+        result = await anyio.to_thread.run_sync(
+            lambda: engine.screen(query.name, country=query.country, address=query.address, as_of=query.as_of),
+            limiter=service.limiter)
+        return Response(result.model_dump_json(), media_type="application/json")
+
+    @app.get("/v1/rules")
+    async def rules():
+        """The bundle answering now: version, digest, rule count, effective dates and list editions."""
+        engine = service.current()
+        book = engine.rulebook
+        windows = [r.rule.effective for r in book.rules]
+        changes = [w.start for w in windows] + [w.until for w in windows if w.until]
+        return {"name": book.meta.name, **_bundle(engine), "rules": len(book.rules),
+                "jurisdictions": sorted({r.jurisdiction for r in book.rules}),
+                "effective": {"earliest": min(changes, default=None), "latest_change": max(changes, default=None)},
+                "loaded_at": service.loaded_at}
+
+    @app.get("/healthz")
+    async def healthz():
+        """The process answers (whether or not the bundle has loaded)."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", responses={503: _PROBLEM})
+    async def readyz():
+        """Ready once the bundle is loaded (503 until then, or if it failed to load)."""
+        engine = service.current()
+        return {"status": "ready", **_bundle(engine)}
+
+    @app.post("/v1/admin/reload", responses={401: _PROBLEM, 403: _PROBLEM, 422: _PROBLEM})
+    async def reload(request: Request):
+        """Load the rules and lists again and swap them in; a failure keeps the old bundle serving.
+
+        Requires ``Authorization: Bearer TOKEN`` (``chipgate serve --admin-token`` or
+        ``CHIPGATE_ADMIN_TOKEN``).  With several worker processes the others are signalled to reload too.
+        """
+        _authorise(request, settings.admin_token)
+        before = service.engine
+        try:
+            engine = await anyio.to_thread.run_sync(service.load)
+        except RuleError as exc:
+            errors = [{"file": p.file, "line": p.line, "rule": p.rule, "detail": p.message} for p in exc.problems]
+            raise ProblemError(422, "reload-failed", "Reload failed; the previous bundle goes on serving",
+                               brief(str(exc), 2000), errors) from None
+        except ChipgateError as exc:
+            raise ProblemError(422, "reload-failed", "Reload failed; the previous bundle goes on serving",
+                               brief(str(exc), 2000)) from None
+        if settings.workers > 1:
+            os.kill(os.getppid(), signal.SIGHUP)  # the supervisor passes it on to every worker
+        return {"previous": _bundle(before) if before else None, "current": _bundle(engine),
+                "loaded_at": service.loaded_at}
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                                 routes=app.routes)
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for model, mode in ((Transaction, "validation"), (ScreenRequest, "validation")):
+                found = model.model_json_schema(ref_template="#/components/schemas/{model}", mode=mode)
+                components.update(found.pop("$defs", {}))
+                components[model.__name__] = found
+            components["Problem"] = _PROBLEM_SCHEMA
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi
+    return app
+
+
+_PROBLEM_SCHEMA = {
+    "type": "object", "title": "Problem", "description": "RFC 9457 problem details",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "record": {"type": "integer", "description": "in a batch: the line number of the bad record"},
+        "errors": {"type": "array", "items": {"type": "object", "properties": {
+            "pointer": {"type": "string", "description": "JSON Pointer to the bad field"},
+            "field": {"type": "string", "description": "the same path, dotted"},
+            "detail": {"type": "string"}}}},
+    },
+}
+
+
+class _DuplexResponse(StreamingResponse):
+    """Streams the answer while the request body is still being read.  Starlette's response would
+    also listen for the client leaving, and that listener takes the body's messages; here the body's
+    reader sees the client leave (``ClientDisconnect``) instead."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        await self.stream_response(send)
+
+
+def _authorise(request: Request, token: str | None) -> None:
+    if not token:
+        raise ProblemError(403, "admin-disabled", "Admin endpoints are off",
+                           "start the service with --admin-token (or CHIPGATE_ADMIN_TOKEN) to use them")
+    given = request.headers.get("authorization", "")
+    if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        raise ProblemError(401, "unauthorised", "Unauthorised", "send Authorization: Bearer <the admin token>")
+
+
+async def _numbered_lines(request: Request, max_line: int, max_total: int):
+    """The body's lines as they arrive, numbered from 1, in groups; a line over ``max_line`` bytes
+    becomes a problem in its place, and a body over ``max_total`` ends with one."""
+    buffer, number, total, skipping = b"", 0, 0, False
+    async for chunk in request.stream():
+        total += len(chunk)
+        if total > max_total:
+            yield [(number + 1, too_large(max_total))]
+            return
+        *complete, buffer = (buffer + chunk).split(b"\n")
+        group = []
+        for line in complete:
+            number += 1
+            group.append((number, too_large(max_line, "order line") if skipping or len(line) > max_line else line))
+            skipping = False
+        if len(buffer) > max_line:  # the rest of this line is read and dropped
+            buffer, skipping = b"", True
+        if group:
+            yield group
+    if buffer.strip() or skipping:
+        yield [(number + 1, too_large(max_line, "order line") if skipping else buffer)]
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("chipgate")
+    except PackageNotFoundError:
+        return "0"
+
+
+def app_from_env() -> FastAPI:
+    """The app for ``uvicorn --factory``, configured by ``chipgate serve`` through ``CHIPGATE_SERVE``."""
+    return create_app(Settings.from_env(os.environ["CHIPGATE_SERVE"]))

@@ -1,0 +1,129 @@
+"""The audit trail: what a record holds, concurrent writers, and a chain that exposes an edited,
+deleted or moved record (``chipgate audit verify`` exits 2 naming it)."""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from controls.audit import AuditLog
+from controls.orders import validate_order
+from tests.conftest import chip, order
+
+
+@pytest.fixture
+def trail(tmp_path, engine):
+    """An audit log of five determinations: two HOLD (no date rule in force), three LICENSE_REQUIRED."""
+    log = AuditLog(tmp_path / "audit.sqlite")
+    for i, day in enumerate(["2026-11-28", "1999-01-01", "2026-11-28", "1999-01-01", "2026-11-28"]):
+        txn = validate_order({**order(date=day, **chip(tpp=5000, die_area_mm2=800, datacenter=True)), "id": f"T-{i}"})
+        log.record(engine.check(txn), caller="erp", order=txn)
+    return log
+
+
+def tamper(log: AuditLog, *statements: str) -> None:
+    """What someone with write access to the file can do: drop the triggers, then change rows."""
+    db = sqlite3.connect(log.path)
+    db.executescript("DROP TRIGGER records_no_update; DROP TRIGGER records_no_delete;" + ";".join(statements))
+    db.commit()
+    db.close()
+
+
+def verify(log: AuditLog):
+    return CliRunner().invoke(main, ["audit", "verify", "--db", str(log.path)])
+
+
+def test_a_record_holds_what_an_auditor_asks_for(trail, engine):
+    records = list(trail.records())
+    assert [r["seq"] for r in records] == [1, 2, 3, 4, 5]
+    first = records[0]
+    assert first["decision"] == "LICENSE_REQUIRED" and first["caller"] == "erp" and first["as_of"] == "2026-11-28"
+    assert first["bundle_digest"] == engine.ruleset.digest and first["input_digest"].startswith("sha256:")
+    assert json.loads(first["lists"]) == [s.model_dump(mode="json") for s in engine.lists]
+    assert {f["rule"] for f in json.loads(first["findings"])} >= {"ear.742.6.a6.iii.a.macau-d5"}
+    assert first["time"].endswith("+00:00")
+    # a held order can be reopened and checked again, with the same answer
+    held = next(r for r in records if r["decision"] == "HOLD")
+    reopened = trail.order(held["seq"])
+    assert reopened.id == held["transaction_id"]
+    assert engine.check(reopened).decision.value == "HOLD"
+
+
+def test_the_trail_refuses_updates_and_deletes(trail):
+    db = sqlite3.connect(trail.path)
+    for statement in ("UPDATE records SET decision = 'NLR'", "DELETE FROM records WHERE seq = 1"):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            db.execute(statement)
+
+
+def test_intact_trail_verifies(trail):
+    result = verify(trail)
+    assert result.exit_code == 0 and "5 records" in result.output
+
+
+@pytest.mark.parametrize("statements, broken", [
+    (["UPDATE records SET decision = 'NLR' WHERE seq = 2"], "record 2"),
+    (["UPDATE records SET findings = '[]' WHERE seq = 4"], "record 4"),
+    (["DELETE FROM records WHERE seq = 3"], "record 3"),
+    (["DELETE FROM records WHERE seq = 5"], "record 5"),
+    (["DELETE FROM records WHERE seq = 1"], "record 1"),
+    # two records trade places, each keeping its own content and hash
+    (["UPDATE records SET seq = 100 WHERE seq = 2", "UPDATE records SET seq = 2 WHERE seq = 3",
+      "UPDATE records SET seq = 3 WHERE seq = 100"], "record 2"),
+])
+def test_verify_names_the_first_broken_record(trail, statements, broken):
+    tamper(trail, *statements)
+    result = verify(trail)
+    assert result.exit_code == 2
+    assert f"broken at {broken}:" in result.output
+
+
+def test_show_and_export_filter_by_decision_and_date(trail):
+    runner = CliRunner()
+    shown = runner.invoke(main, ["audit", "show", "--decision", "HOLD", "--db", str(trail.path)])
+    assert shown.exit_code == 0 and [line.split()[2] for line in shown.output.splitlines()] == ["T-1", "T-3"]
+    assert runner.invoke(main, ["audit", "show", "--since", "2999-01-01", "--db", str(trail.path)]).output == ""
+    exported = runner.invoke(main, ["audit", "export", "--format", "jsonl", "--db", str(trail.path)])
+    lines = [json.loads(line) for line in exported.output.splitlines()]
+    assert [r["transaction_id"] for r in lines] == ["T-0", "T-1", "T-2", "T-3", "T-4"]
+    assert lines[0]["input"]["id"] == "T-0" and isinstance(lines[0]["findings"], list)
+    reopened = runner.invoke(main, ["audit", "order", "2", "--db", str(trail.path)])
+    assert reopened.exit_code == 0 and json.loads(reopened.output)["id"] == "T-1"
+
+
+def test_concurrent_writers_keep_one_chain(tmp_path, engine):
+    path = tmp_path / "audit.sqlite"
+    txn = validate_order(order(eccn="3A090.a"))
+    result = engine.check(txn)
+
+    def writer(n):
+        log = AuditLog(path)  # a log per thread, as separate processes would have
+        for _ in range(25):
+            log.record(result, caller=f"writer-{n}", order=txn)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    log = AuditLog(path)
+    assert [r["seq"] for r in log.records()] == list(range(1, 101))
+    assert log.verify() is None
+    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_schema_writes_the_input_and_output_schemas(tmp_path):
+    result = CliRunner().invoke(main, ["schema", "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    transaction = json.loads((tmp_path / "transaction.schema.json").read_text())
+    determination = json.loads((tmp_path / "determination.schema.json").read_text())
+    assert transaction["title"] == "Transaction" and determination["title"] == "Determination"
+    assert transaction["required"] == ["id", "destination", "items"]
+    # an amount is a JSON number (a number written as text is refused), bounded
+    assert transaction["$defs"]["Item"]["properties"]["quantity"] == {
+        "type": "number", "minimum": 0, "maximum": 10**12, "title": "Quantity"}
+    assert "decision" in determination["required"]

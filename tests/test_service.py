@@ -1,0 +1,217 @@
+"""The HTTP service against a real server on loopback: the contract's JSON in and out, problem
+details with the field path, size limits, the streamed NDJSON batch, the bundle endpoints."""
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from controls.audit import AuditLog
+from tests.conftest import REPO, chip, on, order
+from tests.service_server import served
+
+MAX_BODY = 64 * 1024
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture(scope="module")
+def server(list_store, tmp_path_factory):
+    audit = tmp_path_factory.mktemp("audit") / "audit.sqlite"
+    with served("--lists", str(list_store), "--audit", str(audit), "--max-body", str(MAX_BODY)) as (url, _):
+        yield url, audit
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    with httpx.Client(base_url=server[0], timeout=60) as client:
+        yield client
+
+
+def accelerator(**extra) -> dict:
+    return order(**chip(tpp=5000, die_area_mm2=800, datacenter=True), **extra)
+
+
+def assert_problem(response, status: int, *pointers: str) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    problem = response.json()
+    assert {"type", "title", "status", "detail"} <= problem.keys() and problem["status"] == status
+    assert {e["pointer"] for e in problem.get("errors", [])} >= set(pointers)
+    return problem
+
+
+def test_check_answers_as_the_library_does(client, engine):
+    data = accelerator()
+    response = client.post("/v1/check", json=data)
+    assert response.status_code == 200 and response.headers["content-type"] == "application/json"
+    assert response.json() == json.loads(engine.check(data).model_dump_json())
+    assert response.json()["decision"] == "LICENSE_REQUIRED"
+
+
+def test_check_as_of_a_date(client, engine):
+    response = client.post("/v1/check", params={"as_of": "2023-01-01"}, json=accelerator())
+    assert response.json()["as_of"] == "2023-01-01"
+    assert response.json() == json.loads(engine.check(accelerator(), as_of=on("2023-01-01")).model_dump_json())
+
+
+def test_numbers_are_read_exactly(client, engine):
+    """$327.78 of U.S. content in a $1,311.12 item is exactly 25 %: the JSON's decimals are not floats."""
+    body = ('{"id": "T-1", "date": "2026-11-28", "export_from": "DE", "destination": "CN", "items": [{"sku": "X-1", '
+            '"quantity": 1, "origin": "DE", "eccn": "3A090.a", "unit_value": 1311.12, "us_content_value": 327.78}]}')
+    response = client.post("/v1/check", content=body)
+    assert response.status_code == 200
+    assert response.json() == json.loads(engine.check(json.loads(body, parse_float=Decimal))
+                                         .model_dump_json())
+
+
+@pytest.mark.parametrize("change, pointer", [
+    ({"destination": "ZZ"}, "/destination"),
+    ({"items": []}, "/items"),
+    ({"items": [{"sku": "X-1", "quantity": "8"}]}, "/items/0/quantity"),
+    ({"items": [{"sku": "X-1", "quantity": 1, "eccn": "3A09"}]}, "/items/0/eccn"),
+    ({"surprise": 1}, "/surprise"),
+])
+def test_invalid_orders_are_problems_naming_the_field(client, change, pointer):
+    problem = assert_problem(client.post("/v1/check", json={**accelerator(), **change}), 422, pointer)
+    assert problem["type"].endswith("invalid-order")
+
+
+def test_a_missing_field_is_named(client):
+    data = accelerator()
+    del data["destination"]
+    assert_problem(client.post("/v1/check", json=data), 422, "/destination")
+
+
+@pytest.mark.parametrize("body", [b"{bad", b"", b'{"id": "a", "id": "b"}', b"[" * 60_000])
+def test_malformed_json_is_a_problem(client, body):
+    assert_problem(client.post("/v1/check", content=body), 400)
+
+
+def test_a_bad_query_parameter_is_a_problem(client):
+    assert_problem(client.post("/v1/check", params={"as_of": "yesterday"}, json=accelerator()), 422, "/query/as_of")
+
+
+def test_bodies_over_the_limit_are_413(client):
+    big = accelerator(description="x" * 9000)
+    big["items"] = big["items"] * 10
+    body = json.dumps(big).encode()
+    assert len(body) > MAX_BODY
+    assert_problem(client.post("/v1/check", content=body), 413)
+    # without a Content-Length the body is counted as it arrives
+    assert_problem(client.post("/v1/check", content=iter([body[:40000], body[40000:]])), 413)
+
+
+def test_batch_answers_every_line_in_order_with_errors_in_place(client, engine):
+    good = accelerator()
+    unknown_country = {**accelerator(), "id": "T-3", "destination": "XX"}
+    missing = {k: v for k, v in accelerator().items() if k != "items"}
+    lines = [json.dumps(good), "{not json", json.dumps(unknown_country), json.dumps(missing),
+             json.dumps({**good, "id": "T-5", "destination": "DE"})]
+    response = client.post("/v1/check/batch", content="\n".join(lines) + "\n")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("application/x-ndjson")
+    out = [json.loads(line) for line in response.text.splitlines()]
+    assert len(out) == 5
+    assert out[0] == json.loads(engine.check(good).model_dump_json())
+    assert [o.get("record") for o in out] == [None, 2, 3, 4, None]
+    assert out[1]["status"] == 400 and out[1]["type"].endswith("malformed-json")
+    assert [e["pointer"] for e in out[2]["errors"]] == ["/destination"]
+    assert [e["pointer"] for e in out[3]["errors"]] == ["/items"]
+    assert out[4]["transaction_id"] == "T-5" and out[4]["decision"] == engine.check({**good, "destination": "DE"}).decision
+
+
+def test_batch_line_over_the_limit_is_an_error_in_place(client):
+    big = json.dumps(accelerator(description="x" * MAX_BODY))
+    response = client.post("/v1/check/batch", content="\n".join([json.dumps(accelerator()), big, json.dumps(accelerator())]))
+    out = [json.loads(line) for line in response.text.splitlines()]
+    assert [o.get("status") for o in out] == [None, 413, None] and out[1]["record"] == 2
+
+
+def test_batch_is_streamed_both_ways(server):
+    """The first answer arrives while the rest of the batch has not been sent."""
+    host, port = server[0].removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=60) as s:
+        s.sendall(b"POST /v1/check/batch HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                  b"Content-Type: application/x-ndjson\r\n\r\n")
+        line = json.dumps(accelerator()).encode() + b"\n"
+        s.sendall(b"%x\r\n%s\r\n" % (len(line), line))
+        received = b""
+        while b'"transaction_id"' not in received:
+            chunk = s.recv(65536)
+            assert chunk, "the server closed the connection"
+            received += chunk
+        assert received.startswith(b"HTTP/1.1 200")
+        s.sendall(b"%x\r\n%s\r\n0\r\n\r\n" % (len(line), line))
+        while not received.endswith(b"0\r\n\r\n"):
+            received += s.recv(65536)
+    assert received.count(b'"transaction_id"') == 2
+
+
+def test_screen(client, engine):
+    response = client.post("/v1/screen", json={"name": "Huawei Technologies Co., Ltd.", "country": "CN"})
+    assert response.status_code == 200
+    expected = engine.screen("Huawei Technologies Co., Ltd.", country="CN")
+    assert response.json()["decision"] == expected.decision == "LICENSE_REQUIRED"
+    assert_problem(client.post("/v1/screen", json={"name": " "}), 422)
+    assert_problem(client.post("/v1/screen", json={"name": "X", "country": "ZZ"}), 422)
+    assert_problem(client.post("/v1/screen", json={"nmae": "Huawei"}), 422, "/nmae", "/name")
+
+
+def test_rules_names_the_bundle(client, engine):
+    answer = client.get("/v1/rules").json()
+    assert answer["version"] == engine.ruleset.version and answer["digest"] == engine.ruleset.digest
+    assert answer["rules"] == len(engine.rules)
+    assert answer["effective"]["earliest"] <= answer["effective"]["latest_change"]
+    assert answer["lists"] == [s.model_dump(mode="json") for s in engine.lists] and answer["lists"]
+
+
+def test_health_and_readiness(client, engine):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["digest"] == engine.ruleset.digest
+
+
+def test_not_ready_when_the_bundle_fails_to_load(tmp_path):
+    (tmp_path / "bundle.yaml").write_text("name: broken\nversion: '1'\n")
+    (tmp_path / "bad.yaml").write_text("rules:\n  - id: Not An Id\n")
+    with served("--rules", str(tmp_path), "--no-audit", ready=False) as (url, _):
+        problem = assert_problem(httpx.get(f"{url}/readyz", timeout=30), 503)
+        while "loading" in problem["detail"]:
+            time.sleep(0.2)
+            problem = assert_problem(httpx.get(f"{url}/readyz", timeout=30), 503)
+        assert "bad.yaml" in problem["detail"]
+        assert_problem(httpx.post(f"{url}/v1/check", json=accelerator(), timeout=30), 503)
+
+
+def test_admin_needs_the_token(client):
+    assert_problem(client.post("/v1/admin/reload"), 401)
+    assert_problem(client.post("/v1/admin/reload", headers={"Authorization": "Bearer wrong"}), 401)
+
+
+def test_openapi_is_generated_from_the_models(client):
+    spec = client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    assert {"Transaction", "Determination", "ScreeningResult", "Problem"} <= schemas.keys()
+    assert schemas["Transaction"]["required"] == ["id", "destination", "items"]
+    body = spec["paths"]["/v1/check"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/Transaction"}
+
+
+def test_unknown_path_is_a_problem(client):
+    assert_problem(client.get("/v2/nothing"), 404)
+
+
+def test_every_determination_is_recorded(client, server):
+    client.post("/v1/check", json={**accelerator(), "id": "AUDITED-1"}, headers={"X-Chipgate-Caller": "erp-eu"})
+    records = [r for r in AuditLog(server[1]).records() if r["transaction_id"] == "AUDITED-1"]
+    assert [r["caller"] for r in records] == ["erp-eu"]
+    assert records[0]["decision"] == "LICENSE_REQUIRED" and records[0]["input_digest"].startswith("sha256:")
+    verify = subprocess.run([sys.executable, "cli.py", "audit", "verify", "--db", str(server[1])], cwd=REPO,
+                            capture_output=True, text=True)
+    assert verify.returncode == 0, verify.stderr
+
