@@ -65,13 +65,23 @@ def _fail(exc: BaseException) -> None:
     sys.exit(code)
 
 
-@click.group()
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0  NOT_SUBJECT, NLR or LICENSE_EXCEPTION: the order may proceed
+  3  LICENSE_REQUIRED
+  4  PROHIBITED
+  5  HOLD: a possible list match, a red flag, or data missing
+  2  bad input or usage (the message on stderr names the field)
+  1  internal error"""
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES_HELP)
 @click.version_option(package_name="chipgate")
 def main() -> None:
     """Check semiconductor orders against export-control rules."""
 
 
-@main.command()
+@main.command(epilog=EXIT_CODES_HELP)
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @FORMAT
 @click.option("--as-of", type=DATE, default=None, help="judge by the rules in force on this date")
@@ -97,7 +107,7 @@ def check(file: str, fmt: str, as_of, explain: bool, rules_dir: Path | None, lis
     sys.exit(EXIT_CODES[Decision.most_restrictive([r.decision for r in results])])
 
 
-@main.command()
+@main.command(epilog=EXIT_CODES_HELP)
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--as-of", type=DATE, default=None)
 @RULES
@@ -108,7 +118,7 @@ def explain(ctx: click.Context, file: str, as_of, rules_dir: Path | None, lists_
     ctx.invoke(check, file=file, fmt="text", as_of=as_of, explain=True, rules_dir=rules_dir, lists_dir=lists_dir)
 
 
-@main.command()
+@main.command(epilog=EXIT_CODES_HELP)
 @click.argument("name")
 @click.option("--country", default=None, help="ISO 3166-1 alpha-2 country of the party")
 @click.option("--address", default=None, help="the party's address, as supporting evidence")
@@ -199,10 +209,18 @@ def lists_status(store: Path | None) -> None:
 @click.option("--date", "on", type=DATE, default=None, help="classify by the rules of this date (default today)")
 @FORMAT
 @RULES
-def classify(tpp, die_area, density, datacenter, mbd, io_rate, on, fmt, rules_dir) -> None:
-    """Classify an IC from its parameters (ECCN 3A090.a/.b/.c or outside 3A090)."""
+@click.pass_context
+def classify(ctx: click.Context, tpp, die_area, density, datacenter, mbd, io_rate, on, fmt, rules_dir) -> None:
+    """Classify an IC from its parameters (ECCN 3A090.a/.b/.c or outside 3A090).
+
+    Give at least one parameter: --tpp with --die-area (or --density) and --datacenter/--not-datacenter
+    for a processor, --mbd for high-bandwidth memory.
+    """
     chip = {"tpp": tpp, "die_area_mm2": die_area, "performance_density": density, "datacenter": datacenter,
             "memory_bandwidth_density": mbd, "interconnect_bandwidth": io_rate}
+    if all(v is None for v in chip.values()):
+        raise click.UsageError("give the chip's parameters, e.g. --tpp 4800 --die-area 814 --datacenter, "
+                               "or --mbd 2.5 for HBM", ctx)
     try:
         result = Engine.load(rules_dir).classify({k: v for k, v in chip.items() if v is not None}, on=on)
     except Exception as exc:  # noqa: BLE001
