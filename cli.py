@@ -20,6 +20,7 @@ from controls.errors import ChipgateError, InputError
 from controls.lists.store import ListStore
 from controls.orders import MAX_FILE_BYTES, read_orders
 from controls.report import EXIT_CODES, render, render_screening
+from controls.words import Glossary
 from controls.rulebook.yamlsource import brief
 
 
@@ -103,7 +104,9 @@ def check(file: str, fmt: str, as_of, explain: bool, rules_dir: Path | None, lis
         payload = [r.model_dump(mode="json") for r in results]
         click.echo(json.dumps(payload if batch else payload[0], indent=2, ensure_ascii=False))
     else:
-        click.echo("\n\n".join(render(r, explain) for r in results))
+        glossary, colour = Glossary.of(engine), sys.stdout.isatty()
+        click.echo("\n\n".join(render(r, explain, order, glossary, colour) for r, order in zip(results, orders)),
+                   color=colour)
     sys.exit(EXIT_CODES[Decision.most_restrictive([r.decision for r in results])])
 
 

@@ -1,54 +1,220 @@
-"""Human-readable reports of determinations, for the compliance officer at the terminal."""
+"""Human-readable reports of determinations, for the compliance analyst at the terminal.
+
+The report reads like an analyst's note: the decision in words, per party the lists screened and
+what was found, per line the chain (classification, subject to the EAR and why, each requirement
+and exception, each with its citation), every value written as an analyst writes it
+(``controls.words``).  It is built from the determination alone (the order, when given, adds the
+parties' names and the lines' descriptions), so a stored determination reads the same.
+"""
 from __future__ import annotations
 
-from .models import Decision, Determination, Finding, ScreeningResult
+import click
+
+from . import words
+from .models import Decision, Determination, Finding, LineResult, ScreeningResult, Transaction
+from .words import Glossary
 
 EXIT_CODES = {Decision.NOT_SUBJECT: 0, Decision.NLR: 0, Decision.LICENSE_EXCEPTION: 0,
               Decision.LICENSE_REQUIRED: 3, Decision.PROHIBITED: 4, Decision.HOLD: 5}
+COLOURS = {Decision.PROHIBITED: "red", Decision.LICENSE_REQUIRED: "red", Decision.HOLD: "yellow",
+           Decision.LICENSE_EXCEPTION: "green", Decision.NLR: "green", Decision.NOT_SUBJECT: "green"}
+CLASSIFYING = frozenset({"item.eccn", "item.outside_3a090"})
 
 
-def render(result: Determination, explain: bool = False) -> str:
-    """A decision line, a per-line table, then the findings with their citations."""
-    out = [f"{result.transaction_id}: {result.decision.value}",
-           f"  as of {result.as_of}; rules {result.ruleset.version} {result.ruleset.digest[:19]}...", ""]
-    rows = [("line", "sku", "eccn", "subject", "basis", "decision")]
+class _Pen:
+    """Styles text for a terminal, or leaves it plain (piped, a file, a test)."""
+
+    def __init__(self, colour: bool):
+        self.colour = colour
+
+    def decision(self, decision: Decision) -> str:
+        return click.style(decision.value, fg=COLOURS[decision], bold=True) if self.colour else decision.value
+
+    def heading(self, text: str) -> str:
+        return click.style(text, bold=True) if self.colour else text
+
+    def dim(self, text: str) -> str:
+        return click.style(text, dim=True) if self.colour else text
+
+
+def render(result: Determination, explain: bool = False, order: Transaction | None = None,
+           glossary: Glossary | None = None, colour: bool = False, chains: dict[int, list[str]] | None = None) -> str:
+    """The decision, the parties and their screening, each line's chain, the warnings.
+
+    ``explain`` adds the rule behind each step and its sources; ``chains`` per line the
+    foreign-direct-product and de minimis reasoning (``controls.engine.chain``).
+    """
+    glossary = glossary or Glossary()
+    pen = _Pen(colour)
+    out = [f"{pen.heading(result.transaction_id)}: {pen.decision(result.decision)} - "
+           f"{words.DECISIONS[result.decision]}",
+           f"  judged by the rules in force on {result.as_of}, rule bundle {result.ruleset.version} "
+           f"({_short(result.ruleset.digest)})"]
+    if order is not None:
+        out.append("  " + _order_line(order))
+    out += ["", pen.heading("Parties")] + _parties(result, order, glossary, pen)
+    out += ["", pen.heading("Lines")]
     for line in result.lines:
-        subject = {True: "yes", False: "no", None: "unknown"}[line.subject_to_ear]
-        decision = line.decision.value + (f" ({line.license_exception})" if line.license_exception else "")
-        outside = any(d.facts.get("item.outside_3a090") for d in line.derived)
-        eccn = line.eccn or ("not 3A090" if outside else "-")
-        rows.append((str(line.line), line.sku, eccn, subject, line.basis or "-", decision))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    out += ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-    if explain:
-        for line in result.lines:
-            for d in line.derived:
-                facts = ", ".join(f"{k} = {v}" for k, v in d.facts.items())
-                out += ["", f"  line {line.line}: {facts}", f"      rule {d.rule} - {d.citation}"]
-                out += [f"      because {reason}" for reason in d.because]
-    enforced = [f for f in result.findings if f.enforced]
-    if enforced:
-        out += ["", "Findings"]
-        for finding in enforced:
-            out += _finding(finding, explain)
+        item = order.items[line.line] if order is not None and line.line < len(order.items) else None
+        out += _line(line, item, result, explain, glossary, pen, (chains or {}).get(line.line, []))
+    general = [f for f in result.findings if f.line is None and f.enforced]
+    if general:
+        out += ["", pen.heading("Findings on the whole order")]
+        for finding in general:
+            out += _finding(finding, explain, glossary, pen, "  ")
     if result.warnings:
-        out += ["", "Warnings"] + [f"  - {w}" for w in result.warnings]
+        out += ["", pen.heading("Warnings")] + [f"  - {words.facts_in_words(w)}" for w in result.warnings]
     return "\n".join(out)
 
 
-def _finding(f: Finding, explain: bool) -> list[str]:
-    where = f"line {f.line}" + (f", party {f.party}" if f.party else "")
-    effect = f.effect.value + (f", overcome by {f.overcome_by}" if f.overcome_by else "")
-    lines = [f"  [{effect}] {where}: {f.title}",
-             f"      rule {f.rule} - {f.citation}" + (f"; review: {f.review_policy}" if f.review_policy else "")]
+def _short(digest: str) -> str:
+    return digest[:19] + "..." if len(digest) > 22 else digest
+
+
+def _order_line(order: Transaction) -> str:
+    where = f"to {words.country(order.destination)}"
+    if order.export_from:
+        where = f"from {words.country(order.export_from)} " + where
+    text = f"Order dated {order.date}, {where}"
+    if order.end_uses:
+        text += f"; end uses: {words.in_words(words.end_use(u) for u in order.end_uses)}"
+    if order.end_use_country:
+        text += f" in {words.country(order.end_use_country)}"
+    return text + "."
+
+
+def screening_summary(result: Determination) -> str:
+    """Which lists, which editions: what every party was screened against."""
+    if not result.lists:
+        return "not screened: no restricted-party lists are imported"
+    editions: dict[str, list[str]] = {}
+    for snapshot in result.lists:
+        editions.setdefault(snapshot.edition or "", []).append(snapshot.list)
+    groups = [f"{words.in_words(names)} ({f'edition {edition}' if edition else 'edition not stated'})"
+              for edition, names in sorted(editions.items(), reverse=True)]
+    return f"screened against {len(result.lists)} lists: " + "; ".join(groups)
+
+
+def _party_findings(result: Determination, role: str) -> list[Finding]:
+    """The findings on ``role``, once each (a party finding repeats on every line)."""
+    seen, found = set(), []
+    for f in result.findings:
+        if f.party == role and f.enforced and f.rule not in seen:
+            seen.add(f.rule)
+            found.append(f)
+    return found
+
+
+def _parties(result: Determination, order: Transaction | None, glossary: Glossary, pen: _Pen) -> list[str]:
+    roles = [p.role for p in order.parties] if order is not None else \
+        list(dict.fromkeys(f.party for f in result.findings if f.party))
+    if not roles:
+        return ["  none given"]
+    out = []
+    for index, role in enumerate(roles):
+        party = order.parties[index] if order is not None else None
+        who = f"{party.name}, {words.country(party.country)}" if party else "(name not in the determination)"
+        out.append(f"  {words.role(role).capitalize()}: {who}")
+        if party and party.headquarters_country:
+            out.append(f"    headquartered in {words.country(party.headquarters_country)}")
+        out.append(f"    {screening_summary(result)}")
+        found = _party_findings(result, role)
+        if not found:
+            out.append("    result: no match on any list, no finding")
+        for finding in found:
+            out.append(f"    result: {pen.decision(finding.effect)} - {_headline(finding, glossary)}")
+            out += [f"      {words.facts_in_words(finding.message)}"] if finding.message else []
+            for match in finding.matches:
+                out.append(f"      {match_line(match)}")
+                out += [f"        footnote {n}: {_clip(text)}" for n, text in sorted(match.footnote_texts.items())]
+    return out
+
+
+def match_line(m) -> str:
+    """A list match in words: which list, which entry, how close, what it triggers."""
+    text = (f"{m.strength} match on the {m.list}: entry \u201c{m.entry}\u201d ({m.entry_id}), matched as "
+            f"\u201c{m.matched_name}\u201d, score {m.score:.2f}")
+    if getattr(m, "owner", None):
+        text += f", through its owner \u201c{m.owner}\u201d ({m.share:.0%})"
+    if getattr(m, "footnotes", None):
+        text += f", {'footnote' if len(m.footnotes) == 1 else 'footnotes'} {words.in_words(m.footnotes)}"
+    if getattr(m, "license_requirement", None):
+        text += f"; licence requirement: {m.license_requirement}"
+    if getattr(m, "review_policy", None):
+        text += f"; review policy: {m.review_policy}"
+    if getattr(m, "allowed", None):
+        text += f"; reviewed as a false positive: {m.allowed}"
+    return text
+
+
+def _line(line: LineResult, item, result: Determination, explain: bool, glossary: Glossary, pen: _Pen,
+          chain: list[str]) -> list[str]:
+    what = line.sku
+    if item is not None:
+        if item.description:
+            what += f", {item.description}"
+        what += f"; {words.number(item.quantity)}"
+        if item.unit_value is not None:
+            what += f" at {words.money(item.unit_value)} each"
+    decision = pen.decision(line.decision)
+    if line.license_exception:
+        decision += f" (licence exception {line.license_exception})"
+    out = [f"  Line {line.line}: {what} - {decision}"]
+    classified = [d for d in line.derived if CLASSIFYING & d.facts.keys()]
+    eccn = line.eccn or ("outside 3A090, no ECCN given" if any(d.facts.get("item.outside_3a090") for d in classified)
+                         else "none")
+    out.append(f"    Classification: {eccn}" + ("" if classified else " (as given)" if line.eccn else ""))
+    for d in classified:
+        out += _step(d, explain, glossary)
+    subject = {True: "yes", False: "no", None: "not decided"}[line.subject_to_ear]
+    out.append(f"    Subject to the EAR: {subject}" + (f", {words.basis(line.basis)}" if line.basis else ""))
+    for d in line.derived:
+        if not CLASSIFYING & d.facts.keys():
+            out += _step(d, explain, glossary)
+    out += [f"    {text}" for text in chain]
+    findings = [f for f in result.findings if f.line == line.line and f.enforced]
+    for finding in findings:
+        if finding.party:
+            out.append(f"    {pen.decision(finding.effect)} - {_headline(finding, glossary)} (see Parties)")
+        else:
+            out += _finding(finding, explain, glossary, pen, "    ")
+    return out
+
+
+def _step(derivation, explain: bool, glossary: Glossary) -> list[str]:
+    title = glossary.rules.get(derivation.rule)
+    head = f"      {derivation.citation}" + (f": {title}" if title else "")
+    if explain:
+        head += f" [rule {derivation.rule}]"
+    return [head] + [f"        - {words.reason(r, glossary)}" for r in derivation.because]
+
+
+def _headline(f: Finding, glossary: Glossary) -> str:
+    """``The end user is on the Entity List: a licence is required, 15 CFR 744.11; review: ...``"""
+    title = f.title or glossary.rules.get(f.rule, f.rule)
+    if f.party and title.startswith("A party "):
+        title = f"the {words.role(f.party)} " + title.removeprefix("A party ")
+    effect = words.DECISIONS[f.effect]
+    if f.effect == Decision.LICENSE_EXCEPTION and f.license_exception:
+        effect = f"licence exception {f.license_exception} applies"
+    footnotes = sorted({n for m in f.matches if m.strength == "strong" for n in m.footnotes})
+    if footnotes:
+        title += f" ({'footnote' if len(footnotes) == 1 else 'footnotes'} {words.in_words(footnotes)})"
+    text = f"{title[:1].upper()}{title[1:]}: {effect} ({f.citation})"
+    if f.review_policy:
+        text += f"; review policy: {f.review_policy[:1].lower()}{f.review_policy[1:]}"
+    if f.overcome_by:
+        text += f"; overcome by {glossary.rules.get(f.overcome_by, f.overcome_by)}"
+    return text
+
+
+def _finding(f: Finding, explain: bool, glossary: Glossary, pen: _Pen, indent: str) -> list[str]:
+    lines = [f"{indent}{pen.decision(f.effect)} - {_headline(f, glossary)}"]
     if f.message:
-        lines.append(f"      {f.message}")
-    lines += [f"      because {reason}" for reason in f.because]
-    for m in f.matches:
-        lines.append(f"      match: {_match(m)}")
-        lines += [f"        footnote {n}: {_clip(text)}" for n, text in sorted(m.footnote_texts.items())]
-    if explain and f.sources:
-        lines.append(f"      sources: {'; '.join(f.sources)}")
+        lines.append(f"{indent}  {words.facts_in_words(f.message)}")
+    lines += [f"{indent}  - {words.reason(r, glossary)}" for r in f.because]
+    if explain:
+        lines.append(pen.dim(f"{indent}  rule {f.rule}" + (f"; sources: {'; '.join(f.sources)}" if f.sources else "")))
     return lines
 
 
@@ -56,19 +222,13 @@ def _clip(text: str, width: int = 150) -> str:
     return text if len(text) <= width else text[: width - 3].rstrip() + "..."
 
 
-def _match(m) -> str:
-    via = f" (owner {m.owner}, {m.share:.0%})" if getattr(m, "owner", None) else ""
-    return (f"{m.list}: {m.entry!r} [{m.entry_id}] as {m.matched_name!r}, score {m.score:.2f} "
-            f"({m.strength}){via}")
-
-
 def render_screening(result: ScreeningResult) -> str:
-    where = f" ({result.country})" if result.country else ""
-    out = [f"{result.query}{where}: {result.decision.value}"]
+    where = f" ({words.country(result.country)})" if result.country else ""
+    out = [f"{result.query}{where}: {result.decision.value} - {words.DECISIONS[result.decision]}"]
     for m in result.matches:
-        out.append(f"  [{m.effect.value}] {_match(m)}")
-        out.append(f"      rule {m.rule} - {m.citation}" + (f"; review: {m.review_policy}" if m.review_policy else ""))
+        out.append(f"  {m.effect.value}: {match_line(m)}")
+        out.append(f"      {m.citation} [rule {m.rule}]")
     if not result.matches:
         out.append("  no match")
-    out += [f"  warning: {w}" for w in result.warnings]
+    out += [f"  warning: {words.facts_in_words(w)}" for w in result.warnings]
     return "\n".join(out)
