@@ -15,6 +15,7 @@ import click
 
 from controls import Decision, Engine
 from controls.engine import authoring
+from controls.engine.chain import chains
 from controls.engine.engine import default_list_store
 from controls.errors import ChipgateError, InputError
 from controls.lists.store import ListStore
@@ -105,8 +106,9 @@ def check(file: str, fmt: str, as_of, explain: bool, rules_dir: Path | None, lis
         click.echo(json.dumps(payload if batch else payload[0], indent=2, ensure_ascii=False))
     else:
         glossary, colour = Glossary.of(engine), sys.stdout.isatty()
-        click.echo("\n\n".join(render(r, explain, order, glossary, colour) for r, order in zip(results, orders)),
-                   color=colour)
+        reports = [render(r, explain, order, glossary, colour, chains(engine, order, r) if explain else None)
+                   for r, order in zip(results, orders)]
+        click.echo("\n\n".join(reports), color=colour)
     sys.exit(EXIT_CODES[Decision.most_restrictive([r.decision for r in results])])
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import click
 
 from . import words
+from .engine.chain import MADE_ABROAD
+from .numbers import plain
 from .models import Decision, Determination, Finding, LineResult, ScreeningResult, Transaction
 from .words import Glossary
 
@@ -38,11 +40,11 @@ class _Pen:
 
 
 def render(result: Determination, explain: bool = False, order: Transaction | None = None,
-           glossary: Glossary | None = None, colour: bool = False, chains: dict[int, list[str]] | None = None) -> str:
+           glossary: Glossary | None = None, colour: bool = False, chains: dict | None = None) -> str:
     """The decision, the parties and their screening, each line's chain, the warnings.
 
     ``explain`` adds the rule behind each step and its sources; ``chains`` per line the
-    foreign-direct-product and de minimis reasoning (``controls.engine.chain``).
+    foreign-direct-product and de minimis reasoning (``controls.engine.chain.Chain``).
     """
     glossary = glossary or Glossary()
     pen = _Pen(colour)
@@ -56,7 +58,7 @@ def render(result: Determination, explain: bool = False, order: Transaction | No
     out += ["", pen.heading("Lines")]
     for line in result.lines:
         item = order.items[line.line] if order is not None and line.line < len(order.items) else None
-        out += _line(line, item, result, explain, glossary, pen, (chains or {}).get(line.line, []))
+        out += _line(line, item, result, explain, glossary, pen, (chains or {}).get(line.line))
     general = [f for f in result.findings if f.line is None and f.enforced]
     if general:
         out += ["", pen.heading("Findings on the whole order")]
@@ -148,7 +150,7 @@ def match_line(m) -> str:
 
 
 def _line(line: LineResult, item, result: Determination, explain: bool, glossary: Glossary, pen: _Pen,
-          chain: list[str]) -> list[str]:
+          chain) -> list[str]:
     what = line.sku
     if item is not None:
         if item.description:
@@ -171,7 +173,8 @@ def _line(line: LineResult, item, result: Determination, explain: bool, glossary
     for d in line.derived:
         if not CLASSIFYING & d.facts.keys():
             out += _step(d, explain, glossary)
-    out += [f"    {text}" for text in chain]
+    if chain is not None:
+        out += [f"    {text}" for text in chain_lines(chain, glossary, pen)]
     findings = [f for f in result.findings if f.line == line.line and f.enforced]
     for finding in findings:
         if finding.party:
@@ -232,3 +235,41 @@ def render_screening(result: ScreeningResult) -> str:
         out.append("  no match")
     out += [f"  warning: {words.facts_in_words(w)}" for w in result.warnings]
     return "\n".join(out)
+
+
+def chain_lines(chain, glossary: Glossary | None = None, pen: _Pen | None = None) -> list[str]:
+    """A foreign-made line's chain in words: the de minimis arithmetic, then each rule and its prongs."""
+    glossary, pen = glossary or Glossary(), pen or _Pen(False)
+    out = [pen.heading("Foreign-made: the de minimis and foreign-direct-product rules (15 CFR 734.4, 734.9)"),
+           f"  De minimis: {de_minimis_words(chain.de_minimis)}"]
+    abroad = next((p for rule in chain.rules for p in rule.prongs if p.name == MADE_ABROAD and p.met), None)
+    if abroad:
+        out.append(f"  Made abroad: {'; '.join(words.reason(r, glossary) for r in abroad.reasons)}")
+    for rule in chain.rules:
+        state = ("not in force on this date" if not rule.in_force else "applied" if rule.fired
+                 else "met, but another rule had already decided the line" if all(p.met for p in rule.prongs)
+                 else "not met")
+        out.append(f"  [{state}] {rule.citation}: {rule.title} [rule {rule.rule}]")
+        if not rule.in_force:
+            continue
+        for prong in rule.prongs:
+            if prong.name == MADE_ABROAD and prong.met:
+                continue
+            reasons = "; ".join(words.reason(r, glossary) for r in prong.reasons) or "nothing to check"
+            out.append(f"      {prong.name}: {'met' if prong.met else 'failed'} - {reasons}")
+    return out
+
+
+def de_minimis_words(dm) -> str:
+    """``USD 30,000 of USD 100,000 = 30 % exactly, over the 25 % level (15 CFR 734.4(d))``."""
+    if dm.share is None:
+        given = "the controlled U.S.-origin content" if dm.content is None else "the unit value"
+        return f"cannot be computed: {given} is not given"
+    share = plain(dm.share)
+    exactness = "" if share.startswith("about") else " exactly"
+    text = (f"controlled U.S.-origin content {words.money(plain(dm.content))} of unit value "
+            f"{words.money(plain(dm.value))} = {words.number(share)} %{exactness}")
+    if dm.level is None:
+        return text + "; no de minimis level rule is in force for this destination"
+    verdict = "over" if dm.over else "not over"
+    return f"{text}, {verdict} the {words.number(plain(dm.level))} % level ({dm.citation})"

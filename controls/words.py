@@ -80,7 +80,8 @@ MONEY = frozenset({"item.unit_value", "item.us_content_value", "item.cn_content_
 PERCENT = frozenset({"item.us_content_pct"})
 UNITS = {"item.chip.die_area_mm2": "mm²", "item.chip.memory_bandwidth_density": "GB/s per mm²",
          "item.chip.interconnect_bandwidth": "GB/s", "item.chip.dram_bandwidth": "GB/s"}
-MISSING = {"item.eccn": "the item has no ECCN", "item.subject_to_ear": "no rule has yet decided whether it is "
+MISSING = {"item.eccn": "the item has no ECCN", "party.footnotes": "no Entity List footnote applies to the party",
+           "party.lists": "the party is on no list", "party.possible_lists": "the party may be on no list", "item.subject_to_ear": "no rule has yet decided whether it is "
            "subject to the EAR", "item.basis": "no ground is yet known on which it is subject to the EAR"}
 ROLES = {"end_user": "end user", "ultimate_consignee": "ultimate consignee",
          "intermediate_consignee": "intermediate consignee", "purchaser": "purchaser"}
@@ -99,7 +100,8 @@ _NEGATIVE = {"eq": "", "ne": "not ", "lt": "under ", "lte": "at most ", "gt": "o
              "in": "in ", "not_in": "not in "}
 _GROUP = re.compile(r"^[A-E]:[0-9]$")
 _FIELD_NAMES = re.compile(r"\b(" + "|".join(re.escape(f) for f in sorted(LABELS, key=len, reverse=True)) + r")\b")
-COUNTRY_FIELDS = frozenset(f for f, t in {**LINE_FIELDS, **PARTY_FIELDS}.items() if t.name == "country")
+FIELD_TYPES = {**LINE_FIELDS, **PARTY_FIELDS}
+COUNTRY_FIELDS = frozenset(f for f, t in FIELD_TYPES.items() if t.name == "country")
 
 
 @dataclass
@@ -181,8 +183,9 @@ def value(name: str, given, glossary: Glossary | None = None) -> str:
     if name in PERCENT:
         return f"{number(given)} %"
     if name == "end_uses":
-        return str(given).replace("_", " ")
-    if name in ("party.lists", "party.possible_lists", "party.lists_missing"):
+        return end_use(given)
+    if name in ("party.lists", "party.possible_lists", "party.lists_missing", "party.affiliate_of",
+                "party.possible_affiliate_of"):
         return glossary.lists.get(given, str(given).replace("-", " "))
     if name == "party.footnotes":
         return f"footnote {str(given).removeprefix('fn')}"
@@ -190,8 +193,7 @@ def value(name: str, given, glossary: Glossary | None = None) -> str:
         return ROLES.get(given, given)
     if name == "item.basis":
         return basis(given)
-    if LINE_FIELDS.get(name, PARTY_FIELDS.get(name)) is not None and \
-            LINE_FIELDS.get(name, PARTY_FIELDS.get(name)).name == "number":
+    if name in FIELD_TYPES and FIELD_TYPES[name].name == "number":
         unit = UNITS.get(name)
         return number(given) + (f" {unit}" if unit else "")
     return str(given)
@@ -230,22 +232,24 @@ def reason(text: str, glossary: Glossary | None = None) -> str:
     if parts is None:
         return facts_in_words(text)
     name = label(parts.field)
+    many = FIELD_TYPES.get(parts.field) is not None and FIELD_TYPES[parts.field].many
+    verb = ":" if many else " is"  # a list reads as "the U.S.-origin ICs inside: 3A991", whatever its length
     if parts.op == "exists":
         if parts.operand:
-            return f"{name} is given"
-        return MISSING.get(parts.field, f"{name} is not given")
+            return f"{name}{verb} given"
+        return MISSING.get(parts.field, f"{name}{verb} not given")
     if parts.missing:  # a comparison on a missing fact never holds: the rule asked for the opposite
         if isinstance(parts.operand, bool):
             return f"{name}: not given"
         wanted = NEGATED[parts.op]
-        return MISSING.get(parts.field, f"{name} is not given") + \
+        return MISSING.get(parts.field, f"{name}{verb} not given") + \
             f", so it could not be shown to be {_NEGATIVE[wanted] or 'equal to '}{_operand(parts, glossary)}"
     if parts.op == "eq" and parts.value == parts.operand:
         if isinstance(parts.value, bool):
             return f"{name}: {value(parts.field, parts.value, glossary)}"
-        return f"{name} is {value(parts.field, parts.value, glossary)}"
+        return f"{name}{verb} {value(parts.field, parts.value, glossary)}"
     seen = value(parts.field, parts.value, glossary)
-    return f"{name} is {seen}, {_NEGATIVE[parts.op] or 'equal to '}{_operand(parts, glossary)}"
+    return f"{name}{verb} {seen}, {_NEGATIVE[parts.op] or 'equal to '}{_operand(parts, glossary)}"
 
 
 def facts_in_words(text: str) -> str:

@@ -65,10 +65,10 @@ def test_values_as_an_analyst_writes_them():
         "the controlled U.S.-origin content share is 20 %, at most 25 %"
     assert words.reason("item.eccn missing") == "the item has no ECCN"
     assert words.reason("item.direct_product_of = ('3E001', '4E001') (in ['3E001'])") == \
-        "the U.S. technology or software it is a direct product of is 3E001 and 4E001, in 3E001"
+        "the U.S. technology or software it is a direct product of: 3E001 and 4E001, in 3E001"
     assert words.value("item.unit_value", "25000") == "USD 25,000"
     assert words.value("end_uses", ["advanced_node_ic_production", "civil"]) == \
-        "advanced node ic production and civil"
+        "IC production at an advanced-node facility and a civil end use"
     assert words.reason("item.chip.dram_bandwidth missing, so not (item.chip.dram_bandwidth < 6500)") == \
         "the total DRAM bandwidth is not given, so it could not be shown to be under 6,500 GB/s"
 
