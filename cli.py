@@ -20,6 +20,8 @@ from controls.engine.engine import default_list_store
 from controls.errors import ChipgateError, InputError
 from controls.lists.store import ListStore
 from controls.orders import MAX_FILE_BYTES, read_orders
+from controls import memo
+from controls.memo import Memo
 from controls.report import EXIT_CODES, render, render_screening
 from controls.words import Glossary
 from controls.rulebook.yamlsource import brief
@@ -83,15 +85,8 @@ def main() -> None:
     """Check semiconductor orders against export-control rules."""
 
 
-@main.command(epilog=EXIT_CODES_HELP)
-@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
-@FORMAT
-@click.option("--as-of", type=DATE, default=None, help="judge by the rules in force on this date")
-@click.option("--explain", is_flag=True, help="show every derived fact and reason")
-@RULES
-@LISTS
-def check(file: str, fmt: str, as_of, explain: bool, rules_dir: Path | None, lists_dir: Path | None) -> None:
-    """Check an order, or a batch of orders (a YAML/JSON list), in FILE ('-' for stdin)."""
+def _judge(file: str, as_of, rules_dir: Path | None, lists_dir: Path | None):
+    """Read FILE and check every order in it: (engine, orders, determinations, whether FILE is a batch)."""
     try:
         text = sys.stdin.read(MAX_FILE_BYTES + 1) if file == "-" else None  # read_orders refuses more
         if text is None and not Path(file).exists():
@@ -101,6 +96,23 @@ def check(file: str, fmt: str, as_of, explain: bool, rules_dir: Path | None, lis
         results = [engine.check(order, as_of=as_of) for order in orders]
     except Exception as exc:  # noqa: BLE001 - every failure becomes a message and an exit code
         _fail(exc)
+    return engine, orders, results, batch
+
+
+def _exit(results) -> None:
+    sys.exit(EXIT_CODES[Decision.most_restrictive([r.decision for r in results])])
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@FORMAT
+@click.option("--as-of", type=DATE, default=None, help="judge by the rules in force on this date")
+@click.option("--explain", is_flag=True, help="show every derived fact and reason")
+@RULES
+@LISTS
+def check(file: str, fmt: str, as_of, explain: bool, rules_dir: Path | None, lists_dir: Path | None) -> None:
+    """Check an order, or a batch of orders (a YAML/JSON list), in FILE ('-' for stdin)."""
+    engine, orders, results, batch = _judge(file, as_of, rules_dir, lists_dir)
     if fmt == "json":
         payload = [r.model_dump(mode="json") for r in results]
         click.echo(json.dumps(payload if batch else payload[0], indent=2, ensure_ascii=False))
@@ -109,18 +121,29 @@ def check(file: str, fmt: str, as_of, explain: bool, rules_dir: Path | None, lis
         reports = [render(r, explain, order, glossary, colour, chains(engine, order, r) if explain else None)
                    for r, order in zip(results, orders)]
         click.echo("\n\n".join(reports), color=colour)
-    sys.exit(EXIT_CODES[Decision.most_restrictive([r.decision for r in results])])
+    _exit(results)
 
 
 @main.command(epilog=EXIT_CODES_HELP)
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--format", "fmt", type=click.Choice(["text", "md", "html"]), default="text", show_default=True,
+              help="text: the report with every rule and fact; md or html: a licence-determination memo to file "
+                   "(the HTML is self-contained and prints from a browser)")
 @click.option("--as-of", type=DATE, default=None)
 @RULES
 @LISTS
 @click.pass_context
-def explain(ctx: click.Context, file: str, as_of, rules_dir: Path | None, lists_dir: Path | None) -> None:
+def explain(ctx: click.Context, file: str, fmt: str, as_of, rules_dir: Path | None, lists_dir: Path | None) -> None:
     """Explain the decision on FILE: every rule, fact and threshold behind it."""
-    ctx.invoke(check, file=file, fmt="text", as_of=as_of, explain=True, rules_dir=rules_dir, lists_dir=lists_dir)
+    if fmt == "text":
+        ctx.invoke(check, file=file, fmt="text", as_of=as_of, explain=True, rules_dir=rules_dir,
+                   lists_dir=lists_dir)
+        return
+    engine, orders, results, _ = _judge(file, as_of, rules_dir, lists_dir)
+    memos = [Memo(order, r, chains(engine, order, r)) for order, r in zip(orders, results)]
+    write = memo.markdown if fmt == "md" else memo.html_document
+    click.echo(write(memos, Glossary.of(engine)), nl=False)
+    _exit(results)
 
 
 @main.command(epilog=EXIT_CODES_HELP)

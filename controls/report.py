@@ -97,7 +97,7 @@ def screening_summary(result: Determination) -> str:
     return f"screened against {len(result.lists)} lists: " + "; ".join(groups)
 
 
-def _party_findings(result: Determination, role: str) -> list[Finding]:
+def party_findings(result: Determination, role: str) -> list[Finding]:
     """The findings on ``role``, once each (a party finding repeats on every line)."""
     seen, found = set(), []
     for f in result.findings:
@@ -120,11 +120,11 @@ def _parties(result: Determination, order: Transaction | None, glossary: Glossar
         if party and party.headquarters_country:
             out.append(f"    headquartered in {words.country(party.headquarters_country)}")
         out.append(f"    {screening_summary(result)}")
-        found = _party_findings(result, role)
+        found = party_findings(result, role)
         if not found:
             out.append("    result: no match on any list, no finding")
         for finding in found:
-            out.append(f"    result: {pen.decision(finding.effect)} - {_headline(finding, glossary)}")
+            out.append(f"    result: {pen.decision(finding.effect)} - {headline(finding, glossary)}")
             out += [f"      {words.facts_in_words(finding.message)}"] if finding.message else []
             for match in finding.matches:
                 out.append(f"      {match_line(match)}")
@@ -178,7 +178,7 @@ def _line(line: LineResult, item, result: Determination, explain: bool, glossary
     findings = [f for f in result.findings if f.line == line.line and f.enforced]
     for finding in findings:
         if finding.party:
-            out.append(f"    {pen.decision(finding.effect)} - {_headline(finding, glossary)} (see Parties)")
+            out.append(f"    {pen.decision(finding.effect)} - {headline(finding, glossary)} (see Parties)")
         else:
             out += _finding(finding, explain, glossary, pen, "    ")
     return out
@@ -192,7 +192,7 @@ def _step(derivation, explain: bool, glossary: Glossary) -> list[str]:
     return [head] + [f"        - {words.reason(r, glossary)}" for r in derivation.because]
 
 
-def _headline(f: Finding, glossary: Glossary) -> str:
+def headline(f: Finding, glossary: Glossary) -> str:
     """``The end user is on the Entity List: a licence is required, 15 CFR 744.11; review: ...``"""
     title = f.title or glossary.rules.get(f.rule, f.rule)
     if f.party and title.startswith("A party "):
@@ -212,7 +212,7 @@ def _headline(f: Finding, glossary: Glossary) -> str:
 
 
 def _finding(f: Finding, explain: bool, glossary: Glossary, pen: _Pen, indent: str) -> list[str]:
-    lines = [f"{indent}{pen.decision(f.effect)} - {_headline(f, glossary)}"]
+    lines = [f"{indent}{pen.decision(f.effect)} - {headline(f, glossary)}"]
     if f.message:
         lines.append(f"{indent}  {words.facts_in_words(f.message)}")
     lines += [f"{indent}  - {words.reason(r, glossary)}" for r in f.because]
@@ -242,22 +242,48 @@ def chain_lines(chain, glossary: Glossary | None = None, pen: _Pen | None = None
     glossary, pen = glossary or Glossary(), pen or _Pen(False)
     out = [pen.heading("Foreign-made: the de minimis and foreign-direct-product rules (15 CFR 734.4, 734.9)"),
            f"  De minimis: {de_minimis_words(chain.de_minimis)}"]
-    abroad = next((p for rule in chain.rules for p in rule.prongs if p.name == MADE_ABROAD and p.met), None)
+    abroad = _made_abroad(chain, glossary)
     if abroad:
-        out.append(f"  Made abroad: {'; '.join(words.reason(r, glossary) for r in abroad.reasons)}")
+        out.append(f"  Made abroad: {abroad}")
     for rule in chain.rules:
-        state = ("not in force on this date" if not rule.in_force else "applied" if rule.fired
-                 else "met, but another rule had already decided the line" if all(p.met for p in rule.prongs)
-                 else "not met")
-        out.append(f"  [{state}] {rule.citation}: {rule.title} [rule {rule.rule}]")
-        if not rule.in_force:
-            continue
-        for prong in rule.prongs:
-            if prong.name == MADE_ABROAD and prong.met:
-                continue
-            reasons = "; ".join(words.reason(r, glossary) for r in prong.reasons) or "nothing to check"
-            out.append(f"      {prong.name}: {'met' if prong.met else 'failed'} - {reasons}")
+        out.append(f"  [{_state(rule)}] {rule.citation}: {rule.title} [rule {rule.rule}]")
+        out += [f"      {name}: {verdict}" for name, verdict in _prongs(rule, glossary)]
     return out
+
+
+def chain_facts(chain, glossary: Glossary) -> tuple[list[str], list[str]]:
+    """The same chain as sentences, one per rule in force (for the memo): those that applied (after
+    "made abroad"), and those considered that did not."""
+    applied = [f"Made abroad: {abroad}" for abroad in [_made_abroad(chain, glossary)] if abroad]
+    others = []
+    for rule in chain.rules:
+        if rule.in_force:
+            prongs = "; ".join(f"{name[:1].upper()}{name[1:]}: {verdict}" for name, verdict in _prongs(rule, glossary))
+            text = f"{rule.citation} ({rule.title}): {_state(rule)}" + (f". {prongs}" if prongs else "")
+            (applied if rule.fired else others).append(text)
+    return applied, others
+
+
+def _state(rule) -> str:
+    if not rule.in_force:
+        return "not in force on this date"
+    if rule.fired:
+        return "applied"
+    return "met, but another rule had already decided the line" if all(p.met for p in rule.prongs) else "not met"
+
+
+def _made_abroad(chain, glossary: Glossary) -> str:
+    abroad = next((p for rule in chain.rules for p in rule.prongs if p.name == MADE_ABROAD and p.met), None)
+    return "; ".join(words.reason(r, glossary) for r in abroad.reasons) if abroad else ""
+
+
+def _prongs(rule, glossary: Glossary) -> list[tuple[str, str]]:
+    """Each prong of a rule in force but the shared "made abroad" one, met or failed, and by which facts."""
+    if not rule.in_force:
+        return []
+    return [(prong.name, f"{'met' if prong.met else 'failed'} - "
+             + ("; ".join(words.reason(r, glossary) for r in prong.reasons) or "nothing to check"))
+            for prong in rule.prongs if not (prong.name == MADE_ABROAD and prong.met)]
 
 
 def de_minimis_words(dm) -> str:
