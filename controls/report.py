@@ -123,12 +123,16 @@ def _parties(result: Determination, order: Transaction | None, glossary: Glossar
         found = party_findings(result, role)
         if not found:
             out.append("    result: no match on any list, no finding")
+        quoted: set[str] = set()  # a footnote's text, once per party
         for finding in found:
             out.append(f"    result: {pen.decision(finding.effect)} - {headline(finding, glossary)}")
             out += [f"      {words.facts_in_words(finding.message)}"] if finding.message else []
             for match in finding.matches:
                 out.append(f"      {match_line(match)}")
-                out += [f"        footnote {n}: {_clip(text)}" for n, text in sorted(match.footnote_texts.items())]
+                for n, text in sorted(match.footnote_texts.items()):
+                    if text not in quoted:
+                        quoted.add(text)
+                        out.append(f"        footnote {n}: {_clip(text)}")
     return out
 
 

@@ -83,6 +83,8 @@ UNITS = {"item.chip.die_area_mm2": "mm²", "item.chip.memory_bandwidth_density":
 MISSING = {"item.eccn": "the item has no ECCN", "party.footnotes": "no Entity List footnote applies to the party",
            "party.lists": "the party is on no list", "party.possible_lists": "the party may be on no list", "item.subject_to_ear": "no rule has yet decided whether it is "
            "subject to the EAR", "item.basis": "no ground is yet known on which it is subject to the EAR"}
+GIVEN = {"item.outside_3a090": "the item was found to be outside ECCN 3A090",
+         "item.subject_to_ear": "a rule has already decided whether it is subject to the EAR"}
 ROLES = {"end_user": "end user", "ultimate_consignee": "ultimate consignee",
          "intermediate_consignee": "intermediate consignee", "purchaser": "purchaser"}
 BASES = {"us-origin": "U.S.-origin item", "in-us": "in the United States", "de-minimis": "above the de minimis "
@@ -99,7 +101,10 @@ DECISIONS = {
 _NEGATIVE = {"eq": "", "ne": "not ", "lt": "under ", "lte": "at most ", "gt": "over ", "gte": "at least ",
              "in": "in ", "not_in": "not in "}
 _GROUP = re.compile(r"^[A-E]:[0-9]$")
-_FIELD_NAMES = re.compile(r"\b(" + "|".join(re.escape(f) for f in sorted(LABELS, key=len, reverse=True)) + r")\b")
+# fact names as rule messages write them (``item.chip.tpp``, ``end_uses``); a plain word such as
+# "destination" is left alone, since messages use it in its ordinary sense
+_FIELD_NAMES = re.compile(r"\b(" + "|".join(re.escape(f) for f in sorted(LABELS, key=len, reverse=True)
+                                            if "." in f or "_" in f) + r")\b")
 FIELD_TYPES = {**LINE_FIELDS, **PARTY_FIELDS}
 COUNTRY_FIELDS = frozenset(f for f, t in FIELD_TYPES.items() if t.name == "country")
 
@@ -236,7 +241,7 @@ def reason(text: str, glossary: Glossary | None = None) -> str:
     verb = ":" if many else " is"  # a list reads as "the U.S.-origin ICs inside: 3A991", whatever its length
     if parts.op == "exists":
         if parts.operand:
-            return f"{name}{verb} given"
+            return GIVEN.get(parts.field, f"{name}{verb} given")
         return MISSING.get(parts.field, f"{name}{verb} not given")
     if parts.missing:  # a comparison on a missing fact never holds: the rule asked for the opposite
         if isinstance(parts.operand, bool):

@@ -118,7 +118,8 @@ def _consider(engine, loaded, values, member, parties, day, fired) -> RuleConsid
 
 
 def _parts(cond: Cond) -> tuple[Cond, ...]:
-    return cond.parts if isinstance(cond, All) else (cond,)
+    """The conjuncts of a condition, nested "all"s flattened (each may belong to a different prong)."""
+    return tuple(p for part in cond.parts for p in _parts(part)) if isinstance(cond, All) else (cond,)
 
 
 def _prong(name: str, cond: Cond, value_of, member) -> Prong:
