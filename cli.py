@@ -13,18 +13,17 @@ from pathlib import Path
 
 import click
 
-from controls import Decision, Engine
+from controls import Decision, Engine, memo
 from controls.engine import authoring
 from controls.engine.chain import chains
 from controls.engine.engine import default_list_store
 from controls.errors import ChipgateError, InputError
 from controls.lists.store import ListStore
-from controls.orders import MAX_FILE_BYTES, read_orders
-from controls import memo
 from controls.memo import Memo
+from controls.orders import MAX_FILE_BYTES, read_orders
 from controls.report import EXIT_CODES, render, render_screening
-from controls.words import Glossary
 from controls.rulebook.yamlsource import brief
+from controls.words import Glossary
 
 
 class _Date(click.ParamType):

@@ -12,8 +12,8 @@ import click
 
 from . import words
 from .engine.chain import MADE_ABROAD
-from .numbers import plain
 from .models import Decision, Determination, Finding, LineResult, ScreeningResult, Transaction
+from .numbers import plain
 from .words import Glossary
 
 EXIT_CODES = {Decision.NOT_SUBJECT: 0, Decision.NLR: 0, Decision.LICENSE_EXCEPTION: 0,
