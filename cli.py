@@ -15,17 +15,20 @@ from pathlib import Path
 
 import click
 
-from controls import Decision, Determination, Engine, Transaction
+from controls import Decision, Determination, Engine, Transaction, memo
 from controls.engine import authoring
+from controls.engine.chain import chains
 from controls.engine.engine import DEFAULT_RULES, default_list_store
 from controls.errors import ChipgateError, InputError
 from controls.lists.store import ListStore
+from controls.memo import Memo
 from controls.orders import MAX_FILE_BYTES, read_orders
 from controls.report import EXIT_CODES, render, render_screening
 from controls.rulebook import editor_schema, lint
 from controls.rulebook.loader import load_rulebook
 from controls.rulebook.schema import JURISDICTIONS
 from controls.rulebook.yamlsource import brief
+from controls.words import Glossary
 
 
 class _Date(click.ParamType):
@@ -70,24 +73,25 @@ def _fail(exc: BaseException) -> None:
     sys.exit(code)
 
 
-@click.group()
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0  NOT_SUBJECT, NLR or LICENSE_EXCEPTION: the order may proceed
+  3  LICENSE_REQUIRED
+  4  PROHIBITED
+  5  HOLD: a possible list match, a red flag, or data missing
+  2  bad input or usage (the message on stderr names the field)
+  1  internal error"""
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES_HELP)
 @click.version_option(package_name="chipgate")
 def main() -> None:
     """Check semiconductor orders against export-control rules."""
 
 
-@main.command()
-@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
-@FORMAT
-@click.option("--as-of", type=DATE, default=None, help="judge by the rules in force on this date")
-@click.option("--explain", is_flag=True, help="show every derived fact and reason")
-@click.option("--jurisdiction", type=click.Choice(JURISDICTIONS), default=None,
-              help="report only this jurisdiction's decision and findings (and exit by it)")
-@RULES
-@LISTS
-def check(file: str, fmt: str, as_of, explain: bool, rules_dir: Path | None, lists_dir: Path | None,
-          jurisdiction: str | None = None) -> None:
-    """Check an order, or a batch of orders (a YAML/JSON list), in FILE ('-' for stdin)."""
+def _judge(file: str, as_of, rules_dir: Path | None, lists_dir: Path | None, jurisdiction: str | None = None):
+    """Read FILE and check every order in it: (engine, orders, determinations, whether FILE is a batch);
+    with ``jurisdiction``, each determination as that jurisdiction sees it."""
     try:
         text = sys.stdin.read(MAX_FILE_BYTES + 1) if file == "-" else None  # read_orders refuses more
         if text is None and not Path(file).exists():
@@ -99,26 +103,60 @@ def check(file: str, fmt: str, as_of, explain: bool, rules_dir: Path | None, lis
             results = [r.only(jurisdiction) for r in results]
     except Exception as exc:  # noqa: BLE001 - every failure becomes a message and an exit code
         _fail(exc)
+    return engine, orders, results, batch
+
+
+def _exit(results) -> None:
+    sys.exit(EXIT_CODES[Decision.most_restrictive([r.decision for r in results])])
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@FORMAT
+@click.option("--as-of", type=DATE, default=None, help="judge by the rules in force on this date")
+@click.option("--explain", is_flag=True, help="show every derived fact and reason")
+@click.option("--jurisdiction", type=click.Choice(JURISDICTIONS), default=None,
+              help="report only this jurisdiction's decision and findings (and exit by it)")
+@RULES
+@LISTS
+def check(file: str, fmt: str, as_of, explain: bool, rules_dir: Path | None, lists_dir: Path | None,
+          jurisdiction: str | None = None) -> None:
+    """Check an order, or a batch of orders (a YAML/JSON list), in FILE ('-' for stdin)."""
+    engine, orders, results, batch = _judge(file, as_of, rules_dir, lists_dir, jurisdiction)
     if fmt == "json":
         payload = [r.model_dump(mode="json") for r in results]
         click.echo(json.dumps(payload if batch else payload[0], indent=2, ensure_ascii=False))
     else:
-        click.echo("\n\n".join(render(r, explain) for r in results))
-    sys.exit(EXIT_CODES[Decision.most_restrictive([r.decision for r in results])])
+        glossary, colour = Glossary.of(engine), sys.stdout.isatty()
+        reports = [render(r, explain, order, glossary, colour, chains(engine, order, r) if explain else None)
+                   for r, order in zip(results, orders)]
+        click.echo("\n\n".join(reports), color=colour)
+    _exit(results)
 
 
-@main.command()
+@main.command(epilog=EXIT_CODES_HELP)
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--format", "fmt", type=click.Choice(["text", "md", "html"]), default="text", show_default=True,
+              help="text: the report with every rule and fact; md or html: a licence-determination memo to file "
+                   "(the HTML is self-contained and prints from a browser)")
 @click.option("--as-of", type=DATE, default=None)
 @RULES
 @LISTS
 @click.pass_context
-def explain(ctx: click.Context, file: str, as_of, rules_dir: Path | None, lists_dir: Path | None) -> None:
+def explain(ctx: click.Context, file: str, fmt: str, as_of, rules_dir: Path | None, lists_dir: Path | None) -> None:
     """Explain the decision on FILE: every rule, fact and threshold behind it."""
-    ctx.invoke(check, file=file, fmt="text", as_of=as_of, explain=True, rules_dir=rules_dir, lists_dir=lists_dir)
+    if fmt == "text":
+        ctx.invoke(check, file=file, fmt="text", as_of=as_of, explain=True, rules_dir=rules_dir,
+                   lists_dir=lists_dir)
+        return
+    engine, orders, results, _ = _judge(file, as_of, rules_dir, lists_dir)
+    memos = [Memo(order, r, chains(engine, order, r)) for order, r in zip(orders, results)]
+    write = memo.markdown if fmt == "md" else memo.html_document
+    click.echo(write(memos, Glossary.of(engine)), nl=False)
+    _exit(results)
 
 
-@main.command()
+@main.command(epilog=EXIT_CODES_HELP)
 @click.argument("name")
 @click.option("--country", default=None, help="ISO 3166-1 alpha-2 country of the party")
 @click.option("--address", default=None, help="the party's address, as supporting evidence")
@@ -209,10 +247,18 @@ def lists_status(store: Path | None) -> None:
 @click.option("--date", "on", type=DATE, default=None, help="classify by the rules of this date (default today)")
 @FORMAT
 @RULES
-def classify(tpp, die_area, density, datacenter, mbd, io_rate, on, fmt, rules_dir) -> None:
-    """Classify an IC from its parameters (ECCN 3A090.a/.b/.c or outside 3A090)."""
+@click.pass_context
+def classify(ctx: click.Context, tpp, die_area, density, datacenter, mbd, io_rate, on, fmt, rules_dir) -> None:
+    """Classify an IC from its parameters (ECCN 3A090.a/.b/.c or outside 3A090).
+
+    Give at least one parameter: --tpp with --die-area (or --density) and --datacenter/--not-datacenter
+    for a processor, --mbd for high-bandwidth memory.
+    """
     chip = {"tpp": tpp, "die_area_mm2": die_area, "performance_density": density, "datacenter": datacenter,
             "memory_bandwidth_density": mbd, "interconnect_bandwidth": io_rate}
+    if all(v is None for v in chip.values()):
+        raise click.UsageError("give the chip's parameters, e.g. --tpp 4800 --die-area 814 --datacenter, "
+                               "or --mbd 2.5 for HBM", ctx)
     try:
         result = Engine.load(rules_dir).classify({k: v for k, v in chip.items() if v is not None}, on=on)
     except Exception as exc:  # noqa: BLE001

@@ -132,7 +132,8 @@ def test_classify():
 
 def test_explain_shows_derivations():
     result = run("explain", EXAMPLE)
-    assert "ear.3a090.a.classify" in result.output and "item.chip.tpp = 15832 (>= 4800)" in result.output
+    assert "ear.3a090.a.classify" in result.output
+    assert "the total processing performance (TPP) is 15,832, at least 4,800" in result.output
 
 
 def changed_tiers(tmp_path, edit) -> Path:
@@ -171,3 +172,29 @@ def test_an_impossible_date_is_exit_2_naming_field_and_line(tmp_path):
     text = yaml.safe_dump(data, sort_keys=False).replace("date: '2026-11-28'", "date: 2026-11-31")
     result = run("check", write(tmp_path, text))
     assert result.exit_code == 2 and "order.yaml:2:" in result.output and "date:" in result.output
+
+
+@pytest.mark.parametrize("args", [[], ["check"], ["explain"], ["screen"], ["classify"], ["lists", "import"],
+                                  ["rules", "test"]])
+def test_dash_h_is_help_everywhere(args):
+    result = run(*args, "-h")
+    assert result.exit_code == 0 and "Usage:" in result.output
+
+
+@pytest.mark.parametrize("args", [[], ["check"]])
+def test_help_lists_the_exit_codes(args):
+    output = run(*args, "--help").output
+    for code, meaning in [("0", "may proceed"), ("2", "bad input"), ("3", "LICENSE_REQUIRED"),
+                          ("4", "PROHIBITED"), ("5", "HOLD"), ("1", "internal error")]:
+        assert f"{code}  " in output and meaning in output
+
+
+def test_classify_without_parameters_is_usage_exit_2():
+    result = run("classify")
+    assert result.exit_code == 2
+    assert "Usage:" in result.output and "--tpp" in result.output and "cannot classify" not in result.output
+
+
+def test_license_file_matches_pyproject():
+    assert "Apache License" in (REPO / "LICENSE").read_text() and "Version 2.0" in (REPO / "LICENSE").read_text()
+    assert 'license = {text = "Apache-2.0"}' in (REPO / "pyproject.toml").read_text()

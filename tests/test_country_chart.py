@@ -224,4 +224,4 @@ def test_explain_shows_the_entry_s_reasons_the_column_and_the_country_s_x(tmp_pa
     assert result.exit_code == 3
     assert "Commerce Country Chart: national security (NS column 2)" in result.output
     assert "3B001 (reasons for control: NS, RS, AT): NS applies to 3B001.a.1 to a.3" in result.output
-    assert "destination = CN (in chart:NS2)" in result.output
+    assert "the destination is China (CN), in Commerce Country Chart, column NS2" in result.output

@@ -1,6 +1,9 @@
 """Say which facts made a rule fire: the "because" lines of a finding."""
 from __future__ import annotations
 
+import ast
+import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 from ..numbers import plain
@@ -73,3 +76,65 @@ def _describe(leaf: Leaf, value, negate: bool) -> str:
     if not isinstance(value, (str, bool, list, tuple)):
         value = plain(value)
     return f"{leaf.field} = {value} ({rule.replace(leaf.field + ' ', '', 1)})"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One "because" line read back into its parts, so that a report can say it in words.
+
+    ``value`` is the fact the rule saw (None when missing, or when the line only names the condition),
+    ``op`` and ``operand`` the condition (``operand`` as written: a set's name, a list, a number).
+    """
+
+    field: str
+    op: str
+    operand: object
+    value: object = None
+    missing: bool = False
+
+
+_OPS = {"=": "eq", "!=": "ne", "<": "lt", "<=": "lte", ">": "gt", ">=": "gte", "in": "in", "not in": "not_in"}
+NEGATED = {"eq": "ne", "ne": "eq", "lt": "gte", "gte": "lt", "gt": "lte", "lte": "gt", "in": "not_in",
+            "not_in": "in"}
+_CONDITION = re.compile(r"^(?P<neg>not \()?(?:(?!not )(?P<field>[a-z_][\w.]*) )?"
+                        r"(?P<op>!=|<=|>=|=|<|>|not in|in|given|missing)(?: (?P<operand>.*?))?(?(neg)\))$")
+_SEEN = re.compile(r"^(?P<field>[a-z_][\w.]*) = (?P<value>.*?) \((?P<condition>(?:not \()?(?:!=|<=|>=|=|<|>|not in|in) .*)\)$")
+_MISSING = re.compile(r"^(?P<field>[a-z_][\w.]*) missing, so (?P<condition>.*)$")
+
+
+def read_reason(text: str) -> Reason | None:
+    """The parts of a line ``because`` wrote (the inverse of ``_describe``); None for any other text."""
+    if m := _MISSING.match(text):
+        condition = _condition(m["condition"], m["field"])
+        return condition and Reason(condition.field, condition.op, condition.operand, None, True)
+    if m := _SEEN.match(text):
+        condition = _condition(m["condition"], m["field"])
+        return condition and Reason(m["field"], condition.op, condition.operand, _literal(m["value"]))
+    condition = _condition(text, None)
+    if condition and condition.op == "eq":  # the rule's own text: the fact is the value it names
+        return Reason(condition.field, "eq", condition.operand, condition.operand)
+    return condition
+
+
+def _condition(text: str, field: str | None) -> Reason | None:
+    m = _CONDITION.match(text)
+    if m is None or (m["field"] or field) is None:
+        return None
+    field = m["field"] or field
+    word = m["op"]
+    if word in ("given", "missing"):
+        op, operand = "exists", (word == "given") != bool(m["neg"])
+    else:
+        op, operand = _OPS[word], _literal(m["operand"] or "")
+        op = NEGATED[op] if m["neg"] else op
+    return Reason(field, op, operand)
+
+
+def _literal(text: str):
+    """A value as ``_describe`` wrote it: a list or tuple, true/false, or text (numbers stay text)."""
+    if text[:1] in "([":
+        try:
+            return list(ast.literal_eval(text))
+        except (ValueError, SyntaxError):
+            return text
+    return {"True": True, "False": False}.get(text, text)
