@@ -19,7 +19,8 @@ from typing import Iterable, NamedTuple
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from controls.screening.normalize import PLACES, QUALIFIERS, key_tokens, normalize
+from controls.lists.countries import iso2_or_none
+from controls.screening.normalize import PLACES, QUALIFIERS, STOPWORDS, key_tokens, normalize
 
 __all__ = ["NameIndex", "NameRef", "name_variants", "token_similarity", "CONTAINED_MIN_WORDS"]
 
@@ -44,6 +45,10 @@ CONTAINED_MIN_WORDS = 2
 
 _PARENS = re.compile(r"\s*\(([^()]*)\)")
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&\-]{1,9}(?: [0-9]{1,3})?$")
+_SHORT_FORM = re.compile(r"^[A-Z][^,;:]{2,60}$")
+_LEGAL_ONLY = frozenset({"group", "private", "pvt", "pty", "partnership"})
+# "<parent>, Joint Stock Company <subsidiary>": the subsidiary's own name after its legal form
+_OWN_NAME = re.compile(r",\s*(?:(?:Public|Open|Closed)\s+)?Joint[- ]Stock\s+Company\s+(.{3,})$")
 
 
 def token_similarity(a: str, b: str) -> float:
@@ -64,10 +69,12 @@ class NameRef(NamedTuple):
 
 
 def name_variants(text: str) -> list[tuple[str, str]]:
-    """Strings to index for one listed name, each with its form ("full", "bare", "acronym").
+    """Strings to index for one listed name, each with its form ("full", "bare", "acronym", "short").
 
-    Lists put acronyms and places in parentheses ("... Institute (NUDT)", "... (Shanghai) Co.");
-    a customer usually writes the name without them, or only the acronym.
+    Lists put acronyms, short forms and places in parentheses ("... Institute (NUDT)", "...
+    (HiSilicon)", "... (Shanghai) Co."); a customer usually writes the name without them, or only
+    the acronym or short form. A subsidiary listed under its parent ("Concern Radio-Electronic
+    Technologies, Public Joint Stock Company Techpribor") is also known by its own name.
     """
     out = [(text, "full")]
     if "(" in text:  # most names have none
@@ -78,7 +85,24 @@ def name_variants(text: str) -> list[tuple[str, str]]:
             inner = inner.strip()
             if _ACRONYM.match(inner):
                 out.append((inner, "acronym"))
+            elif _short_form(inner):
+                out.append((inner, "short"))
+    own = _OWN_NAME.search(text)
+    if own and len(key_tokens(own.group(1))) >= 1 and key_tokens(own.group(1)) != key_tokens(text):
+        out.append((own.group(1), "short"))
     return out
+
+
+def _short_form(inner: str) -> bool:
+    """A parenthesised short name ("HiSilicon", "JSC NICEVT", "Dart Aviation Technics"), not a place
+    ("Shanghai", "Hong Kong"), a legal form ("Pvt") or a remark ("a subsidiary of ...")."""
+    if not _SHORT_FORM.match(inner):
+        return False
+    words = [w for w in key_tokens(inner) if w not in STOPWORDS]
+    if not words or all(w in PLACES or w in _LEGAL_ONLY for w in words) or iso2_or_none(inner):
+        return False
+    # one plain word is as likely a place as a name ("Kunshan"); a cased or numbered one is a name
+    return len(words) >= 2 or bool(re.search(r"[a-z][A-Z]|[A-Z]{2}|\d", inner))
 
 
 @contextmanager
@@ -108,21 +132,24 @@ class NameIndex:
         self.acronym: list[bool] = []
         self.by_norm: dict[str, set[int]] = defaultdict(set)
         seen: set[tuple[int, tuple[str, ...]]] = set()
-        for ref in refs:
-            for text, form in name_variants(ref.text):
-                key = key_tokens(text)
-                if not key or (ref.entry, key) in seen:
-                    continue
-                seen.add((ref.entry, key))
-                kid = key_ids.get(key)
-                if kid is None:
-                    kid = key_ids[key] = len(self.keys)
-                    self.keys.append(key)
-                    self.owners.append([])
-                    self.acronym.append(True)
-                self.owners[kid].append(NameRef(ref.entry, ref.text, ref.kind, form))
-                self.acronym[kid] = self.acronym[kid] and form == "acronym"
-                self.by_norm[normalize(text)].add(kid)
+        refs = list(refs)
+        # listed spellings first: a key both listed (an alias) and derived (a short form) is the listed one
+        variants = [(ref, text, form) for ref in refs for text, form in name_variants(ref.text)]
+        variants.sort(key=lambda v: v[2] != "full")
+        for ref, text, form in variants:
+            key = key_tokens(text)
+            if not key or (ref.entry, key) in seen:
+                continue
+            seen.add((ref.entry, key))
+            kid = key_ids.get(key)
+            if kid is None:
+                kid = key_ids[key] = len(self.keys)
+                self.keys.append(key)
+                self.owners.append([])
+                self.acronym.append(True)
+            self.owners[kid].append(NameRef(ref.entry, ref.text, ref.kind, form))
+            self.acronym[kid] = self.acronym[kid] and form == "acronym"
+            self.by_norm[normalize(text)].add(kid)
 
         postings: dict[str, list[int]] = defaultdict(list)
         self.by_sorted: dict[tuple[str, ...], list[int]] = defaultdict(list)

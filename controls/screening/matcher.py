@@ -67,10 +67,14 @@ _KIND_REASON = {
     "affiliate": "listed affiliate match",
 }
 # A name indexed without its parenthesised words, or only as its parenthesised acronym, is
-# not the listed spelling: its exact match stays below the listed spelling's.
-_FORM_CAP = {"full": 1.0, "bare": 0.96, "acronym": ACRONYM_SCORE}
+# not the listed spelling: its exact match stays below the listed spelling's. A short form (a
+# parenthesised short name, a subsidiary's own name after its parent's) alone is a possible
+# match; with the listing's country it is a strong one.
+SHORT_FORM_SCORE = 0.9
+_FORM_CAP = {"full": 1.0, "bare": 0.96, "acronym": ACRONYM_SCORE, "short": SHORT_FORM_SCORE}
 _EXACT_REASONS = frozenset({"exact spelling", "token order", "spacing"})
-_FORM_REASON = {"bare": "without parenthesised words", "acronym": "acronym match"}
+_FORM_REASON = {"bare": "without parenthesised words", "acronym": "acronym match",
+                "short": "short form of the listed name"}
 _COUNTRY_NAMES = {  # how lists print countries that ISO names differently
     "russia": "RU", "iran": "IR", "syria": "SY", "north korea": "KP", "south korea": "KR",
     "korea": "KR", "taiwan": "TW", "turkey": "TR", "turkiye": "TR", "uae": "AE",
@@ -290,7 +294,7 @@ class Screener:
             elif countries:
                 final -= COUNTRY_DIFFERS
                 reasons.append("country differs")
-                if exact:  # lists name parties in many countries: keep an exact name strong
+                if exact and score >= STRONG:  # lists name parties in many countries: keep an exact name strong
                     final = max(final, STRONG)
         if address and _address_agrees(address, entry.addresses):
             final += ADDRESS_AGREES

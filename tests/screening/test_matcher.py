@@ -241,3 +241,24 @@ def test_public_names_are_pinned():
     assert sorted(screening.__all__) == [
         "Match", "POSSIBLE", "STRONG", "Screener", "normalize", "tokens",
     ]
+
+
+def test_a_subsidiary_is_found_by_its_own_name(screener):
+    """"<parent>, Joint Stock Company <name>": the name alone finds the entry, strong with its country."""
+    alone = screener.screen("Avangard")
+    assert alone and alone[0].entry.name == "Tactical Missile Corporation, Joint Stock Company Avangard"
+    assert alone[0].strength == "possible" and "short form of the listed name" in alone[0].reasons
+    assert screener.screen("JSC Avangard", "RU")[0].strength == "strong"
+    assert screener.screen("Avangard", "DE")[0].strength == "possible"  # an exact short form stays possible
+    techpribor = screener.screen("Techpribor")[0]
+    assert techpribor.entry.name.endswith("Public Joint Stock Company Techpribor") and techpribor.score == 1.0
+
+
+def test_parenthesised_short_forms_are_searchable_and_places_are_not():
+    from controls.screening.index import name_variants
+
+    assert ("JSC NICEVT", "short") in name_variants("Scientific Research Center for Electronic Computer Technology (JSC NICEVT)")
+    assert ("HiSilicon", "short") in name_variants("Huawei Semiconductor (HiSilicon)")
+    for place in ("Foo Electronics (Shanghai) Co., Ltd.", "Foo (Kunshan) Ltd.", "Foo (Pvt.) Ltd.",
+                  "Foo (a subsidiary of Bar Corporation)"):
+        assert [form for _, form in name_variants(place)] == ["full", "bare"]
