@@ -37,11 +37,17 @@ PLACE_WEIGHT = 0.5
 # two in ten. Only words this long are compared.
 FUZZY_MIN_SIMILARITY = 0.8
 FUZZY_MIN_LEN = 5
+# A query word that is itself listed is also looked up fuzzily when it weighs this much (a rare
+# word, whose misspelling matters); common words ("technology") are not.
+FUZZY_LOOKUP_WEIGHT = 2.0
 # A listed name of fewer words is not looked for inside longer queries: one word found in a longer
 # name ("Shell" in "Shell plc", "Integral" in "Integral Systems Inc") is mostly another party, and
 # so are two common words ("Abu Ali", "Science Research"); three common words are a name ("China
 # Electronics Technology Group").
 CONTAINED_MIN_WORDS = 2
+# ... and words written in front of it may weigh no more than this (the weight of a word found in
+# about one name in a hundred), unless they name a place or a unit.
+CONTAINED_PREFIX_WEIGHT = 1.0
 
 _PARENS = re.compile(r"\s*\(([^()]*)\)")
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&\-]{1,9}(?: [0-9]{1,3})?$")
@@ -51,11 +57,19 @@ _LEGAL_ONLY = frozenset({"group", "private", "pvt", "pty", "partnership"})
 _OWN_NAME = re.compile(r",\s*(?:(?:Public|Open|Closed)\s+)?Joint[- ]Stock\s+Company\s+(.{3,})$")
 
 
+# rapidfuzz drops a score equal to its cutoff (1 - 1/5 is not >= 0.8 there): it is given a lower
+# cutoff, and scores are compared here
+_CUTOFF = FUZZY_MIN_SIMILARITY - 0.01
+_AT_LEAST = FUZZY_MIN_SIMILARITY - 1e-9
+
+
 def token_similarity(a: str, b: str) -> float:
-    """How alike two words are, 0.0 below FUZZY_MIN_SIMILARITY (a typo, not another word)."""
-    if len(a) < FUZZY_MIN_LEN or len(b) < FUZZY_MIN_LEN - 1:
+    """How alike two words are, 0.0 below FUZZY_MIN_SIMILARITY (a typo, not another word). The
+    longer word has FUZZY_MIN_LEN letters at least, so "Grup" is "Group" misspelt."""
+    if max(len(a), len(b)) < FUZZY_MIN_LEN or min(len(a), len(b)) < FUZZY_MIN_LEN - 1:
         return 0.0
-    return OSA.normalized_similarity(a, b, score_cutoff=FUZZY_MIN_SIMILARITY)
+    score = OSA.normalized_similarity(a, b, score_cutoff=_CUTOFF)
+    return score if score >= _AT_LEAST else 0.0
 
 
 class NameRef(NamedTuple):
@@ -216,7 +230,7 @@ class NameIndex:
 
     def _similar_tokens(self, token: str) -> tuple[tuple[str, float], ...]:
         """Vocabulary tokens spelled like ``token`` (a word no listed name uses), with similarity."""
-        if len(token) < FUZZY_MIN_LEN:
+        if len(token) < FUZZY_MIN_LEN - 1:
             return ()
         n = len(token)
         spread = int(n * (1 - FUZZY_MIN_SIMILARITY)) + 1
@@ -226,10 +240,10 @@ class NameIndex:
                 pool = self._by_end.get(end)
                 if not pool:
                     continue
-                for tok, score, _ in process.extract_iter(
-                    token, pool, scorer=OSA.normalized_similarity, score_cutoff=FUZZY_MIN_SIMILARITY
-                ):
-                    best[tok] = score
+                for tok, score, _ in process.extract_iter(token, pool, scorer=OSA.normalized_similarity,
+                                                          score_cutoff=_CUTOFF):
+                    if score >= _AT_LEAST and max(len(tok), n) >= FUZZY_MIN_LEN and tok != token:
+                        best[tok] = score
         return tuple(sorted(best.items(), key=lambda ts: -ts[1])[:3])
 
     def exact(self, norm: str, key: tuple[str, ...]) -> tuple[set[int], set[int], set[int]]:
@@ -242,9 +256,28 @@ class NameIndex:
 
     def contained(self, key: tuple[str, ...]) -> list[int]:
         """Keys whose words the query all has, and more: a listed name with words added to it
-        ("... Co., Ltd. Purchasing Department"). Acronyms, which match only exactly, are left out."""
+        ("... Co., Ltd. Purchasing Department"). Acronyms, which match only exactly, are left out.
+
+        Words added in front of a listed name make another name ("Wanhua" Chemical Group, "Hon Hai"
+        Precision Industry), unless they only place or qualify it ("Shenzhen" Huawei Technologies).
+        """
         words = set(key)
-        return [kid for tok in words for kid in self._by_anchor.get(tok, ()) if set(self.keys[kid]) < words]
+        found = []
+        for tok in words:
+            for kid in self._by_anchor.get(tok, ()):
+                listed = set(self.keys[kid])
+                if listed < words and self._qualified_only(key, listed):
+                    found.append(kid)
+        return found
+
+    def _qualified_only(self, key: tuple[str, ...], listed: set[str]) -> bool:
+        """Whether the query's words before the first of the listed name's only place or qualify it."""
+        for tok in key:
+            if tok in listed:
+                return True
+            if not (tok in PLACES or tok in QUALIFIERS or self.weight(tok) < CONTAINED_PREFIX_WEIGHT):
+                return False
+        return True
 
     def candidates(self, key: tuple[str, ...], floor: float, beta: float, cap: int) -> list[int]:
         """Up to ``cap`` key ids that could reach ``floor``, best upper bound first.
@@ -260,7 +293,8 @@ class NameIndex:
             wq = self.query_weight(tok)
             if tok in self.postings:
                 lookups.append((tok, 1.0, wq))
-            else:
+            # a listed word may be misspelt as another listed word ("Fondation" / "Foundation")
+            if wq >= FUZZY_LOOKUP_WEIGHT or tok not in self.postings:
                 lookups.extend((t, s, wq) for t, s in self.similar_tokens(tok))
         for first, second in zip(key, key[1:]):  # "Sa dallah" may be listed as "Sadallah"
             joined = first + second

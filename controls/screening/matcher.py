@@ -57,6 +57,9 @@ ADDRESS_MIN_SHARE = 0.8
 # Technologies Co., Ltd. Procurement Department"), is at least a possible match, whatever the
 # added words weigh: a possible match still where the country differs.
 CONTAINED_SCORE = POSSIBLE + COUNTRY_DIFFERS
+# A one-word name matched only by its spelling needs this score: one
+# letter in five ("Intel" / "Inter", "Tesla" / "Tesa") makes another word, one in seven a typo.
+ONE_WORD_FUZZY_MIN = 0.85
 # Keys scored in full per query, best upper bound first.
 CANDIDATE_CAP = 60
 
@@ -254,7 +257,7 @@ class Screener:
             if kid in contained and score < CONTAINED_SCORE:
                 scored[kid] = (CONTAINED_SCORE, ("listed name contained", "words differ"))
                 continue
-            if score + bonus < POSSIBLE:
+            if score + bonus < POSSIBLE or (fuzzy and len(key) == 1 and score < ONE_WORD_FUZZY_MIN):
                 continue
             why = ["spelling variant"] if fuzzy else []
             if unmatched >= INFORMATIVE_WEIGHT:
