@@ -292,6 +292,14 @@ class Ruleset(BaseModel):
     digest: str
 
 
+class Matcher(BaseModel):
+    """The screening algorithm that scored the parties' names (controls/screening/logic.py)."""
+
+    name: str
+    version: str
+    digest: str = Field(description="sha256 of its parameters and word tables")
+
+
 class ListMatch(BaseModel):
     """A listed party a screened name may be: which list, which entry, which name, how close."""
 
@@ -369,6 +377,7 @@ class Determination(BaseModel):
     decision: Decision
     as_of: dt.date
     ruleset: Ruleset
+    matcher: Matcher | None = Field(default=None, description="the screening algorithm, when parties were screened")
     lines: list[LineResult]
     findings: list[Finding]
     warnings: list[str] = []
@@ -396,6 +405,8 @@ class ScreeningResult(BaseModel):
     query: str
     country: str | None
     decision: Decision
+    matcher: Matcher | None = None
     matches: list[ScreenMatch]
     lists: list[ListSnapshot] = []
     warnings: list[str] = []
+    explanation: list[str] = Field(default=[], description="how the matcher scored the name, when asked")

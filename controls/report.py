@@ -71,4 +71,6 @@ def render_screening(result: ScreeningResult) -> str:
     if not result.matches:
         out.append("  no match")
     out += [f"  warning: {w}" for w in result.warnings]
+    if result.explanation:
+        out += ["", "How the names were scored"] + [f"  {line}" for line in result.explanation]
     return "\n".join(out)

@@ -155,3 +155,33 @@ def test_an_impossible_date_is_exit_2_naming_field_and_line(tmp_path):
     text = yaml.safe_dump(data, sort_keys=False).replace("date: '2026-11-28'", "date: 2026-11-31")
     result = run("check", write(tmp_path, text))
     assert result.exit_code == 2 and "order.yaml:2:" in result.output and "date:" in result.output
+
+
+def test_every_determination_names_its_matcher_beside_the_rule_bundle():
+    from controls.screening import logic
+
+    data = json.loads(run("check", EXAMPLE, "--format", "json").output)
+    assert data["matcher"] == {"name": logic.NAME, "version": logic.VERSION, "digest": logic.digest()}
+    assert data["matcher"]["digest"].startswith("sha256:") and data["ruleset"]["digest"].startswith("sha256:")
+
+
+def test_screen_explain_shows_words_listed_spelling_and_evidence():
+    result = run("screen", "Positive Tehnologies", "--country", "RU", "--explain")
+    assert result.exit_code in (3, 4)  # Entity List, and SDN in the CSL
+    out = result.output
+    assert "How the names were scored" in out and "matcher chipgate-names" in out
+    assert "query words (weight): positive" in out and "on 'Positive Technologies'" in out
+    assert "paired: positive, technology" in out and "party's country RU (+0.03)" in out
+    assert "How the names were scored" not in run("screen", "Positive Tehnologies", "--country", "RU").output
+
+
+def test_the_matcher_digest_changes_with_a_parameter(monkeypatch):
+    from controls.screening import logic
+
+    before = logic.digest()
+    logic.digest.cache_clear()
+    monkeypatch.setattr(logic, "POSSIBLE", 0.79)
+    try:
+        assert logic.digest() != before
+    finally:
+        logic.digest.cache_clear()

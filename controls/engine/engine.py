@@ -104,6 +104,7 @@ class Engine:
         self.ruleset = Ruleset(version=compiled.version, digest=compiled.book.digest)
         self._first_day = min((r.rule.effective.start for r in compiled.book.rules), default=None)
         self.lists = screener.snapshots if screener else []
+        self.matcher = screener.matcher if screener else None
 
     @classmethod
     def load(cls, path: str | Path | None = None, lists: str | Path | None = None) -> "Engine":
@@ -169,11 +170,13 @@ class Engine:
         findings = [f for f in findings if f.effect != Decision.LICENSE_EXCEPTION or f.rule in used]
         decision = Decision.most_restrictive([r.decision for r in results])
         return Determination(transaction_id=txn.id, decision=decision, as_of=day, ruleset=self.ruleset,
-                             lines=results, findings=findings, warnings=warnings, lists=self.lists)
+                             lines=results, findings=findings, warnings=warnings, lists=self.lists,
+                             matcher=self.matcher)
 
     def screen(self, name: str, country: str | None = None, address: str | None = None,
-               as_of: dt.date | None = None) -> ScreeningResult:
-        """Screen one name against the imported lists; the rule packs decide what a match means."""
+               as_of: dt.date | None = None, explain: bool = False) -> ScreeningResult:
+        """Screen one name against the imported lists; the rule packs decide what a match means.
+        ``explain``: say how the matcher scored it (words, listed spelling, country and address evidence)."""
         if not name or not name.strip():
             raise InputError("name: empty")
         try:
@@ -197,6 +200,9 @@ class Engine:
         unmatched = [f"{f.title} ({f.rule}): " + "; ".join(b for b in f.because if b.startswith("party."))
                      for f in effective if not f.matches]
         return ScreeningResult(query=name, country=country, decision=decision, matches=matches, lists=self.lists,
+                               matcher=self.matcher,
+                               explanation=self._screener.explain(name, country, address)
+                               if explain and self._screener else [],
                                warnings=self._warnings(findings, day, True) + unmatched)
 
     def _screen(self, party, day: dt.date) -> PartyScreen:

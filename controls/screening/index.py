@@ -20,34 +20,20 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from controls.lists.countries import iso2_or_none
+from controls.screening.logic import (  # noqa: F401
+    BLOCKING_MAX_SHARE,
+    CONTAINED_MIN_WORDS,
+    CONTAINED_PREFIX_WEIGHT,
+    FUZZY_LOOKUP_WEIGHT,
+    FUZZY_MIN_LEN,
+    FUZZY_MIN_SIMILARITY,
+    IDF_SHIFT,
+    MIN_WEIGHT,
+    PLACE_WEIGHT,
+)
 from controls.screening.normalize import PLACES, QUALIFIERS, STOPWORDS, key_tokens, normalize
 
 __all__ = ["NameIndex", "NameRef", "name_variants", "token_similarity", "CONTAINED_MIN_WORDS"]
-
-# A token in more than this share of keys does not select candidates on its own.
-BLOCKING_MAX_SHARE = 0.01
-# Word weight is IDF minus this shift (floored at MIN_WEIGHT): words found in a few percent of
-# names ("technology", "research", "trading") then weigh next to nothing, rare words a lot.
-IDF_SHIFT = 2.5
-MIN_WEIGHT = 0.05
-# Place words qualify a name ("Zhejiang" Dahua Technology) more than they identify it.
-PLACE_WEIGHT = 0.5
-# Two words are spelling variants when their normalized edit similarity (optimal string
-# alignment: a swap of two neighbours is one edit) reaches this: one edit in five letters,
-# two in ten. Only words this long are compared.
-FUZZY_MIN_SIMILARITY = 0.8
-FUZZY_MIN_LEN = 5
-# A query word that is itself listed is also looked up fuzzily when it weighs this much (a rare
-# word, whose misspelling matters); common words ("technology") are not.
-FUZZY_LOOKUP_WEIGHT = 2.0
-# A listed name of fewer words is not looked for inside longer queries: one word found in a longer
-# name ("Shell" in "Shell plc", "Integral" in "Integral Systems Inc") is mostly another party, and
-# so are two common words ("Abu Ali", "Science Research"); three common words are a name ("China
-# Electronics Technology Group").
-CONTAINED_MIN_WORDS = 2
-# ... and words written in front of it may weigh no more than this (the weight of a word found in
-# about one name in a hundred), unless they name a place or a unit.
-CONTAINED_PREFIX_WEIGHT = 1.0
 
 _PARENS = re.compile(r"\s*\(([^()]*)\)")
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&\-]{1,9}(?: [0-9]{1,3})?$")

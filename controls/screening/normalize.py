@@ -11,6 +11,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from controls.screening.logic import SPELLING_MIN_LEN, SPELLING_MIN_SIMILARITY
+
 __all__ = ["normalize", "tokens", "key_tokens", "screenable", "STOPWORDS", "PLACES", "PLACEHOLDERS"]
 
 # -- English / transliterated side ---------------------------------------------------------
@@ -396,13 +398,6 @@ def _merge_compounds(words: list[str]) -> list[str]:
     return out
 
 
-# Words this module knows (one-word legal forms, abbreviated generic words and their canonical
-# forms): a misspelt one ("Corporaton", "Tehnologies") is read as the word, so it neither counts as
-# an unknown, rare word of the name nor escapes being dropped as a legal form. None of them
-# identifies a party, so reading a typo of one as the word makes no match stronger than a person
-# would. Only words long enough for one edit to be a typo are read so.
-SPELLING_MIN_LEN = 6
-SPELLING_MIN_SIMILARITY = 0.83
 _KNOWN_WORDS = tuple(sorted(
     w for w in {*_LEGAL_WORDS, *_WORD_MAP, *_WORD_MAP.values()} if len(w) >= SPELLING_MIN_LEN - 1))
 _KNOWN = frozenset(_KNOWN_WORDS)

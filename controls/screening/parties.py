@@ -18,8 +18,9 @@ from ..errors import InputError
 from ..lists import csl, ecfr
 from ..lists._common import slug
 from ..lists.store import ListStore
-from ..models import ListMatch, ListSnapshot, Party
+from ..models import ListMatch, ListSnapshot, Matcher, Party
 from ..rulebook.yamlsource import YamlError, load_yaml
+from . import logic
 from .matcher import Match, Screener
 from .normalize import normalize, screenable
 
@@ -110,6 +111,7 @@ class PartyScreener:
                            for name in lists}
         self._programs = {(e.list, e.entry_id): e.programs for entries in lists.values() for e in entries if e.programs}
         self._screener = Screener(e for entries in lists.values() for e in entries)
+        self.matcher = Matcher(name=logic.NAME, version=logic.VERSION, digest=logic.digest())
         self._allowed = {(a.list, a.entry, normalize(a.name)): a for a in load_allowances(store.path / ALLOW_FILE)}
         self.lists_missing = sorted(list_tag(name) for name in KNOWN_LISTS - lists.keys())
         # customers recur from order to order: screen each (name, country, address) once
@@ -129,6 +131,10 @@ class PartyScreener:
 
     def _screen_uncached(self, name: str, country: str | None, address: str | None) -> tuple[ListMatch, ...]:
         return tuple(self._match(m, name) for m in self._screener.screen(name, country, address))
+
+    def explain(self, name: str, country: str | None = None, address: str | None = None) -> list[str]:
+        """How the matcher scored ``name``: words, listed spelling, evidence (see Screener.explain)."""
+        return self._screener.explain(name, country, address)
 
     def screen(self, name: str, country: str | None = None, address: str | None = None) -> PartyScreen:
         """What screening finds for a name, with what kept it from being screened in full."""
