@@ -320,6 +320,9 @@ class ListMatch(BaseModel):
     owner: str | None = Field(default=None, description="the screened owner, for the affiliates rule")
     share: float | None = None
     allowed: str | None = Field(default=None, description="a reviewed false positive: who, when, why")
+    edition: str | None = Field(default=None, description="the list edition this version of the entry is from")
+    in_force_from: dt.date | None = Field(default=None, description="listed (or last changed) on; None: unknown")
+    in_force_until: dt.date | None = Field(default=None, description="removed or changed on, in a later edition")
 
 
 class ListSnapshot(BaseModel):
