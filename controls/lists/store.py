@@ -307,9 +307,20 @@ class ListStore:
         return [json.loads(line) for line in payload.decode("utf-8").splitlines()]
 
     def content_digest(self) -> str:
-        """sha256 of the manifest: it names every list file's and the history's digest, so it changes
-        whenever what screening reads changes."""
+        """sha256 of the manifest, which names every list file's and the history's digest, once each
+        file is checked against its digest (ListDataError if one differs): it changes whenever what
+        screening reads changes, and a damaged file is reported, not screened against."""
         with self._reading():
+            manifest = self._manifest()
+            for key, info in manifest["lists"].items():
+                file_path = self.path / info["file"]
+                try:
+                    payload = file_path.read_bytes()
+                except OSError as exc:
+                    raise ListDataError(f"{file_path}: list file of {key} cannot be read: {exc.strerror}") from exc
+                if hashlib.sha256(payload).hexdigest() != info["content_sha256"]:
+                    raise ListDataError(f"{file_path}: content does not match the manifest digest; re-import {key}")
+            self._history_payload()
             path = self.path / MANIFEST
             return hashlib.sha256(path.read_bytes() if path.exists() else b"").hexdigest()
 

@@ -30,6 +30,7 @@ from controls.screening.logic import (  # noqa: F401
     IDF_SHIFT,
     MIN_WEIGHT,
     PLACE_WEIGHT,
+    POSTINGS_WALK_BUDGET,
 )
 from controls.screening.normalize import PLACES, QUALIFIERS, STOPWORDS, key_tokens, normalize
 
@@ -194,6 +195,16 @@ class NameIndex:
     def __len__(self) -> int:
         return len(self.keys)
 
+    def __getstate__(self) -> dict:
+        """Pickled without its look-up cache (parties.py keeps built indexes beside the list store)."""
+        state = self.__dict__.copy()
+        state.pop("similar_tokens", None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.similar_tokens = lru_cache(maxsize=32768)(self._similar_tokens)
+
     @staticmethod
     def _weigh(token: str, idf: float) -> float:
         if token in QUALIFIERS:
@@ -289,6 +300,17 @@ class NameIndex:
         informative = [lk for lk in lookups if len(self.postings[lk[0]]) <= self.block_max_df]
         if not informative:  # only common words ("China Technology Group"): use them all
             informative = lookups
+        # rarest first, within the walk budget (the rarest always): a word left unwalked counts as
+        # matched in the bound, like a common one, so the walk's cost stops growing with list size
+        informative.sort(key=lambda lk: len(self.postings[lk[0]]))
+        walked, budget = [], POSTINGS_WALK_BUDGET
+        for lk in informative:
+            size = len(self.postings[lk[0]])
+            if walked and size > budget:
+                continue
+            walked.append(lk)
+            budget -= size
+        informative = walked
         blocked = {lk[0] for lk in informative}
         optimistic_q = sum(wq for t, _, wq in lookups if t not in blocked)
         optimistic_c = sum(self.weight(t) for t, _, _ in lookups if t not in blocked)

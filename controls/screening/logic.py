@@ -81,6 +81,9 @@ FUZZY_MIN_LEN = 5
 # A query word that is itself listed is also looked up fuzzily when it weighs this much (a rare
 # word, whose misspelling matters); common words ("technology") are not.
 FUZZY_LOOKUP_WEIGHT = 2.0
+# Postings (listed keys) a query walks at most to find candidates, rarest words first; the words
+# past it count as matched in the candidates' bound. Keeps a query's cost flat as the lists grow.
+POSTINGS_WALK_BUDGET = 1500
 # A listed name of fewer words is not looked for inside longer queries: one word found in a longer
 # name ("Shell" in "Shell plc", "Integral" in "Integral Systems Inc") is mostly another party, and
 # so are two common words ("Abu Ali", "Science Research"); three common words are a name ("China

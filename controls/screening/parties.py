@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import pickle
+import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -22,10 +24,12 @@ from ..lists.store import ListStore
 from ..models import ListMatch, ListSnapshot, Matcher, Party
 from ..rulebook.yamlsource import YamlError, load_yaml
 from . import logic
+from .index import _gc_paused
 from .matcher import Match, Screener
 from .normalize import normalize, screenable
 
 ALLOW_FILE = "allow-list.yaml"
+INDEX_DIR = ".screening-index"  # built screening indexes, beside the lists they index
 # Every list the importers read: what a store may lack (the rule packs say which ones they need).
 KNOWN_LISTS = frozenset({ecfr.ENTITY_LIST, ecfr.UNVERIFIED_LIST, ecfr.MEU_LIST, *csl.SOURCES.values()})
 SCREEN_CACHE_SIZE = 8192
@@ -111,23 +115,25 @@ class PartyScreener:
     """The imported lists, indexed once, and the reviewed allow-list; its caches live and die with it."""
 
     def __init__(self, store: ListStore, max_list_age_days: int | None = None):
-        lists = store.screening_lists()
         manifest = store.manifest().get("lists", {})
         keys = store.screening_keys()
-        self.snapshots = [_snapshot(name, manifest.get(keys[name], {})) for name in sorted(lists)]
+        names = sorted(keys)
+        self.snapshots = [_snapshot(name, manifest.get(keys[name], {})) for name in names]
         self.max_list_age = dt.timedelta(days=max_list_age_days if max_list_age_days is not None else
                                          int(os.environ.get("CHIPGATE_LIST_MAX_AGE_DAYS", MAX_LIST_AGE_DAYS)))
         self._footnotes = {name: {int(n): text for n, text in manifest.get(keys[name], {}).get("footnotes", {}).items()}
-                           for name in lists}
-        self._programs = {(e.list, e.entry_id): e.programs for entries in lists.values() for e in entries if e.programs}
-        entries, self._windows = _dated_versions(lists, keys, manifest, store.history())
-        self._screener = Screener(entries)
+                           for name in names}
+        self._screener, windows = _indexed(
+            store, lambda: _dated_versions(store.screening_lists(), keys, manifest, store.history()))
+        self._windows = {id(entry): window for entry, window in zip(self._screener.entries, windows)}
+        self._programs = {(e.list, e.entry_id): e.programs for e in self._screener.entries if e.programs}
         self.matcher = Matcher(name=logic.NAME, version=logic.VERSION, digest=logic.digest())
         self._allowed = {(a.list, a.entry, normalize(a.name)): a for a in load_allowances(store.path / ALLOW_FILE)}
-        self.lists_missing = sorted(list_tag(name) for name in KNOWN_LISTS - lists.keys())
+        self.lists_missing = sorted(list_tag(name) for name in KNOWN_LISTS - set(names))
         # customers recur from order to order: screen each (name, country, address) once
         self._screen_cached = lru_cache(maxsize=SCREEN_CACHE_SIZE)(self._screen_uncached)
         self._screenable = lru_cache(maxsize=SCREEN_CACHE_SIZE)(screenable)
+        self.stale = lru_cache(maxsize=64)(self._stale)
 
     @classmethod
     def open(cls, path: str | os.PathLike | None) -> "PartyScreener | None":
@@ -145,7 +151,7 @@ class PartyScreener:
     def _screen_uncached(self, name: str, country: str | None, address: str | None) -> tuple[ListMatch, ...]:
         return tuple(self._match(m, name) for m in self._screener.screen(name, country, address, limit=2 * MATCH_LIMIT))
 
-    def stale(self, day: dt.date) -> list[str]:
+    def _stale(self, day: dt.date) -> list[str]:
         """Warnings for the lists whose edition is older than the allowed age on ``day``, or unknown."""
         notes = []
         for snap in self.snapshots:
@@ -197,6 +203,44 @@ class PartyScreener:
                             if n in self._footnotes.get(m.entry.list, {})},
             allowed=(f"allowed by {allowance.by} on {allowance.on}: {allowance.why}" if allowance else None),
             **self._windows[id(m.entry)])
+
+
+def _indexed(store: ListStore, versions) -> tuple[Screener, list[dict]]:
+    """The screener over the store's entry versions and their windows (``versions()``), read from
+    the cache beside the store when it was built from this store content by this matcher, else
+    built and cached there. The cache is a pickle in the store's own directory, trusted as the
+    lists are; its name and content carry the key, and a cache of any other key is never read."""
+    key = f"{store.content_digest()[:32]}-{logic.NAME}-{logic.VERSION}-{logic.digest()[7:23]}"
+    folder = store.path / INDEX_DIR
+    path = folder / f"{key}.pickle"
+    try:
+        with open(path, "rb") as fh, _gc_paused():  # ~10^6 acyclic objects: collector passes triple the load
+            cached = pickle.load(fh)
+        if isinstance(cached, dict) and cached.get("key") == key:
+            return cached["screener"], cached["windows"]
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
+        pass  # no cache, or one this code cannot read: build
+    entries, windows = versions()
+    screener = Screener(entries)
+    aligned = [windows[id(entry)] for entry in screener.entries]
+    if store.content_digest()[:32] == key[:32]:  # no import landed meanwhile
+        _write_atomically(folder, path, {"key": key, "screener": screener, "windows": aligned})
+    return screener, aligned
+
+
+def _write_atomically(folder: Path, path: Path, payload: dict) -> None:
+    """Write aside, then rename over; remove the caches of other keys. A store we cannot write to
+    is simply not cached."""
+    try:
+        folder.mkdir(exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as fh:
+            pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(fh.name, path)
+        for old in folder.iterdir():
+            if old != path and old.suffix in (".pickle", ".tmp") and old.name != Path(fh.name).name:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def _dated_versions(lists: dict[str, list[ListEntry]], keys: dict[str, str], manifest: dict,
