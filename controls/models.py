@@ -335,6 +335,16 @@ class ListSnapshot(BaseModel):
     entries: int | None = None
 
 
+class PartyScreening(BaseModel):
+    """How one party was screened: against which lists and editions, with what result."""
+
+    role: str
+    name: str
+    result: Literal["match", "possible match", "no match", "not screened"]
+    entries: list[str] = Field(default=[], description="ids of the entries matched (allowed ones left out)")
+    lists: list[str] = Field(default=[], description="each list screened against, with its source and edition")
+
+
 class Finding(BaseModel):
     """One rule that fired: which rule, its citation, its effect and the facts it rested on."""
 
@@ -385,6 +395,7 @@ class Determination(BaseModel):
     findings: list[Finding]
     warnings: list[str] = []
     lists: list[ListSnapshot] = []
+    screenings: list[PartyScreening] = Field(default=[], description="per party: lists, editions and result")
 
 
 class ScreenMatch(BaseModel):

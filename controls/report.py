@@ -31,9 +31,22 @@ def render(result: Determination, explain: bool = False) -> str:
         out += ["", "Findings"]
         for finding in enforced:
             out += _finding(finding, explain)
+    out += render_screenings(result)
     if result.warnings:
         out += ["", "Warnings"] + [f"  - {w}" for w in result.warnings]
     return "\n".join(out)
+
+
+def render_screenings(result: Determination) -> list[str]:
+    """Per party: the result ("no match" too) and the lists and editions it was screened against."""
+    if not result.screenings:
+        return []
+    out = ["", "Screening" + (f" ({result.matcher.name} v{result.matcher.version})" if result.matcher else "")]
+    for s in result.screenings:
+        entries = f": {', '.join(s.entries)}" if s.entries else ""
+        out.append(f"  {s.role} {s.name!r}: {s.result}{entries}")
+        out += [f"      screened against {name}" for name in s.lists]
+    return out
 
 
 def _finding(f: Finding, explain: bool) -> list[str]:

@@ -185,3 +185,20 @@ def test_the_matcher_digest_changes_with_a_parameter(monkeypatch):
         assert logic.digest() != before
     finally:
         logic.digest.cache_clear()
+
+
+def test_the_report_lists_per_party_the_lists_and_editions_screened_and_the_result():
+    out = run("check", EXAMPLE).output
+    assert "end_user 'Example Cloud Computing Co., Ltd.': no match" in out
+    assert "screened against Entity List (ecfr, edition unknown)" in out
+    data = json.loads(run("check", EXAMPLE, "--format", "json").output)
+    [screening] = data["screenings"]
+    assert screening["result"] == "no match" and "Entity List (ecfr, edition unknown)" in screening["lists"]
+
+
+def test_a_matched_party_names_its_entries(tmp_path):
+    path = write(tmp_path, order("CN", eccn="EAR99", parties=[
+        {"role": "end_user", "name": "Huawei Technologies Co., Ltd.", "country": "CN"}]))
+    data = json.loads(run("check", path, "--format", "json").output)
+    assert data["screenings"][0]["result"] == "match"
+    assert "EL-CN-huawei-technologies-co-ltd" in data["screenings"][0]["entries"]

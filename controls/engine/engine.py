@@ -173,7 +173,8 @@ class Engine:
         decision = Decision.most_restrictive([r.decision for r in results])
         return Determination(transaction_id=txn.id, decision=decision, as_of=day, ruleset=self.ruleset,
                              lines=results, findings=findings, warnings=warnings, lists=self.lists,
-                             matcher=self.matcher)
+                             matcher=self.matcher,
+                             screenings=[s.record(p.role, p.name, self.lists) for p, s in zip(txn.parties, screens)])
 
     def screen(self, name: str, country: str | None = None, address: str | None = None,
                as_of: dt.date | None = None, explain: bool = False) -> ScreeningResult:

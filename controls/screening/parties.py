@@ -21,7 +21,7 @@ from ..lists import csl, ecfr
 from ..lists._common import slug
 from ..lists.model import ListEntry
 from ..lists.store import ListStore
-from ..models import ListMatch, ListSnapshot, Matcher, Party
+from ..models import ListMatch, ListSnapshot, Matcher, Party, PartyScreening
 from ..rulebook.yamlsource import YamlError, load_yaml
 from . import logic
 from .index import _gc_paused
@@ -98,6 +98,15 @@ class PartyScreen:
             "party.possible_affiliate_of": self._affiliate_tags()
             if listed < 0.5 <= self._owned_by_listed() else [],
         }
+
+    def record(self, role: str, name: str, lists: list[ListSnapshot]) -> PartyScreening:
+        """What a report shows of this screening: the lists and editions, the result, "no match" included."""
+        active = [m for m in self.matches if not m.allowed]
+        result = ("not screened" if not self.screened else "match" if any(m.strength == "strong" for m in active)
+                  else "possible match" if active else "no match")
+        return PartyScreening(role=role, name=name, result=result, entries=[m.entry_id for m in active],
+                              lists=[f"{s.list} ({s.source}, edition {s.edition or 'unknown'})" for s in lists]
+                              if self.screened else [])
 
     def _owner_matches(self, strength: str | None) -> list[ListMatch]:
         return [m for m in self.owners if strength in (None, m.strength)]
