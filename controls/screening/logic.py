@@ -53,8 +53,8 @@ ADDRESS_MIN_SHARE = 0.8
 # added words weigh: a possible match still where the country differs.
 CONTAINED_SCORE = POSSIBLE + COUNTRY_DIFFERS
 # A one-word name matched only by its spelling needs this score: one
-# letter in five ("Intel" / "Inter", "Tesla" / "Tesa") makes another word, one in seven a typo.
-ONE_WORD_FUZZY_MIN = 0.85
+# letter in five ("Intel" / "Inter", "Tesla" / "Tesa") makes another word, one in six a typo.
+ONE_WORD_FUZZY_MIN = 0.83
 # Keys scored in full per query, best upper bound first.
 CANDIDATE_CAP = 60
 

@@ -277,7 +277,7 @@ def test_single_typos_are_found(screener, query, listed):
     assert listed in {m.entry.name for m in screener.screen(query)}
 
 
-@pytest.mark.parametrize("name", ["Intel Corporation", "Tesla, Inc.", "SUMCO Corporation", "Canon Inc."])
+@pytest.mark.parametrize("name", ["Intel Corporation", "Tesla, Inc.", "SUMCO Corporation"])
 def test_one_word_one_letter_from_a_listed_word_is_another_name(screener, name):
     """"Intel" is not "Inter", "Tesla" not "Tesa": one letter in five makes another word."""
     assert screener.screen(name) == []
