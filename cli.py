@@ -160,13 +160,14 @@ def explain(ctx: click.Context, file: str, fmt: str, as_of, rules_dir: Path | No
 @click.argument("name")
 @click.option("--country", default=None, help="ISO 3166-1 alpha-2 country of the party")
 @click.option("--address", default=None, help="the party's address, as supporting evidence")
+@click.option("--explain", is_flag=True, help="show how each score was made: words, listed spelling, evidence")
 @FORMAT
 @RULES
 @LISTS
-def screen(name: str, country, address, fmt: str, rules_dir, lists_dir) -> None:
+def screen(name: str, country, address, explain: bool, fmt: str, rules_dir, lists_dir) -> None:
     """Screen NAME against the imported restricted-party lists."""
     try:
-        result = Engine.load(rules_dir, lists_dir).screen(name, country=country, address=address)
+        result = Engine.load(rules_dir, lists_dir).screen(name, country=country, address=address, explain=explain)
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
     if fmt == "json":

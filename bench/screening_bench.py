@@ -222,8 +222,53 @@ def positives(entries: list[ListEntry], n: int, rng: random.Random) -> list[tupl
     out = []
     for i in sorted(rng.sample(pool, min(n, len(pool)))):
         e = entries[i]
+        out.append(("exact", e.name, i))
         out.extend(("alias", a, i) for a in e.aliases[:3] if key_tokens(a))
         out.extend((kind, q, i) for kind, q in _variants(e.name))
+    return out
+
+
+def _one_edit(word: str, rng: random.Random) -> str:
+    """``word`` with one letter dropped, doubled, replaced, or swapped with the next."""
+    k = rng.randrange(1, len(word) - 1)  # typists keep the first letter
+    letter = rng.choice("abcdefghiklmnoprstuvwy")
+    edit = rng.choice(("drop", "insert", "replace", "swap"))
+    if edit == "drop":
+        return word[:k] + word[k + 1:]
+    if edit == "insert":
+        return word[:k] + letter + word[k:]
+    if edit == "replace":
+        return word[:k] + (letter if letter != word[k].lower() else "q") + word[k + 1:]
+    return word[:k] + word[k + 1] + word[k] + word[k + 2:] if word[k] != word[k + 1] else word[:k] + word[k + 1:]
+
+
+def typos(entries: list[ListEntry], n: int, rng: random.Random) -> list[tuple[str, str, int]]:
+    """(kind, query, entry number): a listed name with one edit in one of its words of five letters
+    or more, any word, the legal form included ("Kitro Corporaton", "Positive Tehnologies")."""
+    pool = [i for i, e in enumerate(entries) if any(len(w) >= 5 for w in re.findall(r"[A-Za-z]+", e.name))]
+    out = []
+    for i in sorted(rng.sample(pool, min(n, len(pool)))):
+        name = entries[i].name
+        words = [m for m in re.finditer(r"[A-Za-z]+", name) if len(m.group()) >= 5]
+        m = rng.choice(words)
+        out.append(("single typo", name[:m.start()] + _one_edit(m.group(), rng) + name[m.end():], i))
+    return out
+
+
+# BGN/PCGN read backwards: how a Russian party writes its Latin-listed name in Cyrillic.
+_TO_CYRILLIC = [("shch", "щ"), ("kh", "х"), ("zh", "ж"), ("ts", "ц"), ("ch", "ч"), ("sh", "ш"), ("yu", "ю"),
+                ("ya", "я"), *zip("abvgdeziklmnoprstufy", "абвгдезиклмнопрстуфы")]
+
+
+def cyrillic(entries: list[ListEntry], n: int, rng: random.Random) -> list[tuple[str, str, int]]:
+    """(kind, query, entry number): the name of a Russian entry written in Cyrillic."""
+    pool = [i for i, e in enumerate(entries) if e.country == "RU" and re.fullmatch(r"[A-Za-z ,.'-]+", e.name)]
+    out = []
+    for i in sorted(rng.sample(pool, min(n, len(pool)))):
+        text = entries[i].name.lower()
+        for latin, cyr in _TO_CYRILLIC:
+            text = text.replace(latin, cyr)
+        out.append(("Cyrillic script", text, i))
     return out
 
 
@@ -287,6 +332,8 @@ def main() -> None:
     ap.add_argument("--pairs", type=int, default=1500, help="recombined negatives")
     ap.add_argument("--show", type=int, default=8, help="misses and false positives shown")
     ap.add_argument("--sweep", action="store_true", help="also print rates at other thresholds")
+    ap.add_argument("--engine", action="store_true",
+                    help="also time engine.screen against a naive brute force (imports the lists into a temp store)")
     args = ap.parse_args()
     rng = random.Random(args.seed)
 
@@ -302,14 +349,16 @@ def main() -> None:
     print(f"thresholds: STRONG >= {STRONG}, POSSIBLE >= {POSSIBLE}")
 
     pos = positives(entries, args.entries, rng)
+    typ = typos(entries, args.entries, rng)
     sim = similar(entries, screener, args.entries, rng)
-    eva = evasions(entries, args.entries // 2, rng)
+    eva = evasions(entries, args.entries // 2, rng) + cyrillic(entries, args.entries // 4, rng)
     listed_words = screener.index.by_sorted
     real = [c for c in REAL_COMPANIES if tuple(sorted(key_tokens(c))) not in listed_words]
     left_out = sorted(set(REAL_COMPANIES) - set(real))
     synth = recombined(screener, args.pairs, rng)
 
     queries = [q for _, q, _ in pos] + [q for _, q, _ in sim] + [q for _, q, _ in eva] + real + synth
+    queries += [q for _, q, _ in typ]
     screener.screen("warm up")
     times = []
     results = []
@@ -329,10 +378,13 @@ def main() -> None:
     res_sim = results[len(pos) : len(pos) + len(sim)]
     res_eva = results[len(pos) + len(sim) : len(pos) + len(sim) + len(eva)]
     res_real = results[len(pos) + len(sim) + len(eva) : len(pos) + len(sim) + len(eva) + len(real)]
-    res_synth = results[len(pos) + len(sim) + len(eva) + len(real) :]
+    res_synth = results[len(pos) + len(sim) + len(eva) + len(real) : len(queries) - len(typ)]
+    res_typ = results[len(queries) - len(typ) :]
 
     print(f"\npositives: spellings of listed names ({len(pos)} queries from {args.entries} sampled entries)")
-    _recall(entries, pos, res_pos, "strong", args.show)
+    pos_rates = _recall(entries, pos, res_pos, "strong", args.show)
+    print(f"\nsingle-typo variants ({len(typ)} queries: one edit in any word of 5+ letters; expected: found)")
+    typ_rates = _recall(entries, typ, res_typ, None, args.show)
     print(f"\nsimilar names ({len(sim)} queries; expected: possible, not strong)")
     _recall(entries, sim, res_sim, "possible", args.show)
     print(f"\nevasions ({len(eva)} queries; expected: found, possible or strong)")
@@ -351,13 +403,69 @@ def main() -> None:
     for q, m in s_strong[: args.show]:
         print(f"  strong: {q!r} -> {m.matched_name!r} {m.score} {m.reasons}")
 
+    print("\ntargets:")
+    targets = [
+        ("spellings of listed names found strong", pos_rates["ALL"][1], ">=", 0.995),
+        ("single-typo variants found", typ_rates["ALL"][0], ">=", 0.95),
+        ("real unlisted companies blocked (strong)", len(fp_strong) / len(real), "<=", 0.0),
+        ("real unlisted companies held (any match)", len(fp_any) / len(real), "<=", 0.02),
+    ]
+    for label, value, op, target in targets:
+        met = value >= target if op == ">=" else value <= target
+        print(f"  {label:42} {value:7.1%}  target {op} {target:.1%}  {'met' if met else 'NOT MET'}")
+
+    if args.engine:
+        _engine_speed(entries, [q for _, q, _ in pos[::10]] + real + synth[:100])
+
     if args.sweep:
         _sweep(screener, entries, pos, sim, real, synth)
 
 
-def _recall(entries, labelled, results, expected: str | None, show: int) -> None:
+def _engine_speed(entries: list[ListEntry], queries: list[str]) -> None:
+    """``engine.screen`` (the whole path: screening, facts, rules) against a naive rapidfuzz brute
+    force over every listed name and alias, in the same run; fresh names against cached ones; a
+    list store opened without and with its screening index cache."""
+    import tempfile
+
+    from rapidfuzz import fuzz, process, utils
+
+    from controls import Engine
+    from controls.lists import ListStore
+
+    store = Path(tempfile.mkdtemp(prefix="chipgate-bench-"))
+    ListStore(store).import_file(ECFR)
+    ListStore(store).import_file(CSL)
+    t = time.perf_counter()
+    engine = Engine.load(lists=store)
+    cold = time.perf_counter() - t
+    t = time.perf_counter()
+    engine = Engine.load(lists=store)
+    warm = time.perf_counter() - t
+
+    def per_query(fn, qs) -> float:
+        start = time.perf_counter()
+        for q in qs:
+            fn(q)
+        return (time.perf_counter() - start) / len(qs)
+
+    fresh = per_query(engine.screen, queries)
+    cached = per_query(engine.screen, queries)
+    names = [n for e in entries for n in (e.name, *e.aliases)]
+    naive = per_query(lambda q: process.extractOne(q, names, scorer=fuzz.token_set_ratio,
+                                                   processor=utils.default_process), queries[:60])
+    print(f"\nengine.screen, the whole path ({len(queries)} names; naive: rapidfuzz token_set_ratio over "
+          f"{len(names)} listed names and aliases, 60 names):")
+    print(f"  Engine.load {cold:.2f} s building the screening index, {warm:.2f} s reading it from the cache")
+    print(f"  fresh {fresh * 1e3:.2f} ms/name, cached {cached * 1e3:.2f} ms/name (fresh/cached {fresh / cached:.2f}x); "
+          f"naive brute force {naive * 1e3:.1f} ms/name: engine.screen {naive / fresh:.1f}x faster fresh, "
+          f"{naive / cached:.1f}x cached")
+    print(f"  target: >= 10x the brute force: {'met' if naive / fresh >= 10 else 'NOT MET'}; "
+          f"fresh <= 1.3x cached: {'met' if fresh / cached <= 1.3 else 'NOT MET'}")
+
+
+def _recall(entries, labelled, results, expected: str | None, show: int) -> dict[str, tuple[float, float]]:
     """Per kind: found (>= POSSIBLE), found strong, found among the best-scored; ``expected``
-    None: any strength will do."""
+    None: any strength will do. Returns (found, strong) rates by kind, "ALL" included."""
     print(f"  {'kind':22} {'n':>5} {'found':>8} {'strong':>8} {'top':>8}")
     by_kind: dict[str, list[tuple[bool, bool, bool]]] = {}
     odd = []
@@ -368,7 +476,9 @@ def _recall(entries, labelled, results, expected: str | None, show: int) -> None
         if hit is None or expected not in (None, hit.strength):
             odd.append((kind, q, entries[i].name, hit.score if hit else None))
     every = [r for rs in by_kind.values() for r in rs]
+    rates = {}
     for kind, rs in [*sorted(by_kind.items()), ("ALL", every)]:
+        rates[kind] = (sum(r[0] for r in rs) / len(rs), sum(r[1] for r in rs) / len(rs))
         n = len(rs)
         print(
             f"  {kind:22} {n:5} {sum(r[0] for r in rs) / n:8.1%} {sum(r[1] for r in rs) / n:8.1%} "
@@ -377,6 +487,7 @@ def _recall(entries, labelled, results, expected: str | None, show: int) -> None
     print("  found = entry among results (>= POSSIBLE); strong = found as strong; top = among the best-scored")
     for kind, q, listed, score in odd[:show]:
         print(f"  not {expected or 'found'}: [{kind}] {q!r} (listed {listed!r}) score {score}")
+    return rates
 
 
 def _sweep(screener, entries, pos, sim, real, synth) -> None:

@@ -300,6 +300,14 @@ class Ruleset(BaseModel):
     digest: str
 
 
+class Matcher(BaseModel):
+    """The screening algorithm that scored the parties' names (controls/screening/logic.py)."""
+
+    name: str
+    version: str
+    digest: str = Field(description="sha256 of its parameters and word tables")
+
+
 class ListMatch(BaseModel):
     """A listed party a screened name may be: which list, which entry, which name, how close."""
 
@@ -320,6 +328,9 @@ class ListMatch(BaseModel):
     owner: str | None = Field(default=None, description="the screened owner, for the affiliates rule")
     share: float | None = None
     allowed: str | None = Field(default=None, description="a reviewed false positive: who, when, why")
+    edition: str | None = Field(default=None, description="the list edition this version of the entry is from")
+    in_force_from: dt.date | None = Field(default=None, description="listed (or last changed) on; None: unknown")
+    in_force_until: dt.date | None = Field(default=None, description="removed or changed on, in a later edition")
 
 
 class ListSnapshot(BaseModel):
@@ -330,6 +341,16 @@ class ListSnapshot(BaseModel):
     edition: str | None = None
     digest: str | None = None
     entries: int | None = None
+
+
+class PartyScreening(BaseModel):
+    """How one party was screened: against which lists and editions, with what result."""
+
+    role: str
+    name: str
+    result: Literal["match", "possible match", "no match", "not screened"]
+    entries: list[str] = Field(default=[], description="ids of the entries matched (allowed ones left out)")
+    lists: list[str] = Field(default=[], description="each list screened against, with its source and edition")
 
 
 class Finding(BaseModel):
@@ -379,10 +400,13 @@ class Determination(BaseModel):
     decision: Decision
     as_of: dt.date
     ruleset: Ruleset
+    matcher: Matcher | None = Field(default=None, description="the screening algorithm, when parties were screened")
     lines: list[LineResult]
     findings: list[Finding]
     warnings: list[str] = Field(default_factory=list)
     lists: list[ListSnapshot] = Field(default_factory=list)
+    screenings: list[PartyScreening] = Field(default_factory=list,
+                                             description="per party: lists, editions and result")
     jurisdictions: dict[str, Decision] = Field(
         default_factory=dict, description="the decision under each jurisdiction the bundle holds rules for; "
                                 "``decision`` is the most restrictive of them")
@@ -422,6 +446,8 @@ class ScreeningResult(BaseModel):
     query: str
     country: str | None
     decision: Decision
+    matcher: Matcher | None = None
     matches: list[ScreenMatch]
     lists: list[ListSnapshot] = []
     warnings: list[str] = []
+    explanation: list[str] = Field(default=[], description="how the matcher scored the name, when asked")

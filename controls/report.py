@@ -70,7 +70,10 @@ def render(result: Determination, explain: bool = False, order: Transaction | No
 def _body(result: Determination, explain: bool, order: Transaction | None, glossary: Glossary, pen: "_Pen",
           chains: dict | None) -> list[str]:
     """Parties, lines and the findings on the whole order."""
-    out = ["", pen.heading("Parties")] + _parties(result, order, glossary, pen)
+    out = ["", pen.heading("Parties")]
+    if result.matcher:
+        out.append(pen.dim(f"  names matched by {result.matcher.name} v{result.matcher.version}"))
+    out += _parties(result, order, glossary, pen)
     out += ["", pen.heading("Lines")]
     for line in result.lines:
         item = order.items[line.line] if order is not None and line.line < len(order.items) else None
@@ -252,6 +255,8 @@ def render_screening(result: ScreeningResult) -> str:
     if not result.matches:
         out.append("  no match")
     out += [f"  warning: {words.facts_in_words(w)}" for w in result.warnings]
+    if result.explanation:
+        out += ["", "How the names were scored"] + [f"  {line}" for line in result.explanation]
     return "\n".join(out)
 
 

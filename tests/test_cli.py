@@ -198,3 +198,50 @@ def test_classify_without_parameters_is_usage_exit_2():
 def test_license_file_matches_pyproject():
     assert "Apache License" in (REPO / "LICENSE").read_text() and "Version 2.0" in (REPO / "LICENSE").read_text()
     assert 'license = {text = "Apache-2.0"}' in (REPO / "pyproject.toml").read_text()
+
+
+def test_every_determination_names_its_matcher_beside_the_rule_bundle():
+    from controls.screening import logic
+
+    data = json.loads(run("check", EXAMPLE, "--format", "json").output)
+    assert data["matcher"] == {"name": logic.NAME, "version": logic.VERSION, "digest": logic.digest()}
+    assert data["matcher"]["digest"].startswith("sha256:") and data["ruleset"]["digest"].startswith("sha256:")
+
+
+def test_screen_explain_shows_words_listed_spelling_and_evidence():
+    result = run("screen", "Positive Tehnologies", "--country", "RU", "--explain")
+    assert result.exit_code in (3, 4)  # Entity List, and SDN in the CSL
+    out = result.output
+    assert "How the names were scored" in out and "matcher chipgate-names" in out
+    assert "query words (weight): positive" in out and "on 'Positive Technologies'" in out
+    assert "paired: positive, technology" in out and "party's country RU (+0.03)" in out
+    assert "How the names were scored" not in run("screen", "Positive Tehnologies", "--country", "RU").output
+
+
+def test_the_matcher_digest_changes_with_a_parameter(monkeypatch):
+    from controls.screening import logic
+
+    before = logic.digest()
+    logic.digest.cache_clear()
+    monkeypatch.setattr(logic, "POSSIBLE", 0.79)
+    try:
+        assert logic.digest() != before
+    finally:
+        logic.digest.cache_clear()
+
+
+def test_the_report_lists_per_party_the_lists_and_editions_screened_and_the_result():
+    out = run("check", EXAMPLE).output
+    assert "End user: Example Cloud Computing Co., Ltd." in out and "result: no match on any list" in out
+    assert "screened against" in out and "names matched by chipgate-names" in out
+    data = json.loads(run("check", EXAMPLE, "--format", "json").output)
+    [screening] = data["screenings"]
+    assert screening["result"] == "no match" and "Entity List (ecfr, edition unknown)" in screening["lists"]
+
+
+def test_a_matched_party_names_its_entries(tmp_path):
+    path = write(tmp_path, order("CN", eccn="EAR99", parties=[
+        {"role": "end_user", "name": "Huawei Technologies Co., Ltd.", "country": "CN"}]))
+    data = json.loads(run("check", path, "--format", "json").output)
+    assert data["screenings"][0]["result"] == "match"
+    assert "EL-CN-huawei-technologies-co-ltd" in data["screenings"][0]["entries"]

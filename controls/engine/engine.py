@@ -127,6 +127,7 @@ class Engine:
                              if (ends := [w for w in (r.rule.effective, *r.rule.not_enforced) if w.unconfirmed_end])}
         self.lists = screener.snapshots if screener else []
         self.sources: tuple[Path, Path] | None = None  # (rules, list store) it was loaded from, for reload
+        self.matcher = screener.matcher if screener else None
 
     @classmethod
     def load(cls, path: str | Path | None = None, lists: str | Path | None = None) -> "Engine":
@@ -210,6 +211,8 @@ class Engine:
         warnings = self._warnings(findings, day, bool(txn.parties))
         warnings += [f"{p.role} {p.name!r} resembles {m.list} entry {m.entry!r} (score {m.score:.2f}); {m.allowed}"
                      for p, s in zip(txn.parties, screens) for m in s.matches if m.allowed]
+        warnings += [f"{p.role} {p.name!r} {note}" for p, s in zip(txn.parties, screens) for note in s.not_in_force]
+        warnings += self._screener.stale(day) if self._screener and txn.parties else []
         warnings += [f"line {i}: no rule determined whether the item is subject to the EAR"
                      for i, values in enumerate(lines) if "item.subject_to_ear" not in values]
         results = [self._line_result(i, txn.items[i].sku, checked[i], _on_line(findings, i), derivations[i])
@@ -226,11 +229,13 @@ class Engine:
         jurisdictions = {j: Decision.most_restrictive([r.jurisdictions[j] for r in results]) for j in self.jurisdictions}
         return Determination(transaction_id=txn.id, decision=Decision.most_restrictive(jurisdictions.values()),
                              as_of=day, ruleset=self.ruleset, lines=results, findings=findings, warnings=warnings,
-                             lists=list(self.lists), jurisdictions=jurisdictions)
+                             lists=list(self.lists), jurisdictions=jurisdictions, matcher=self.matcher,
+                             screenings=[s.record(p.role, p.name, self.lists) for p, s in zip(txn.parties, screens)])
 
     def screen(self, name: str, country: str | None = None, address: str | None = None,
-               as_of: dt.date | None = None) -> ScreeningResult:
-        """Screen one name against the imported lists; the rule packs decide what a match means."""
+               as_of: dt.date | None = None, explain: bool = False) -> ScreeningResult:
+        """Screen one name against the imported lists; the rule packs decide what a match means.
+        ``explain``: say how the matcher scored it (words, listed spelling, country and address evidence)."""
         if not name or not name.strip():
             raise InputError("name: empty")
         try:
@@ -238,7 +243,7 @@ class Engine:
         except ValueError as exc:
             raise InputError(f"country: {exc}") from None
         day = as_of or dt.date.today()
-        screen = self._screener.screen(name, country, address) if self._screener else PartyScreen(screened=False)
+        screen = self._screener.screen(name, country, address, day) if self._screener else PartyScreen(screened=False)
         party = present({"party.role": "end_user", "party.name": name, "party.country": country, **screen.facts()})
         # an EAR99 U.S.-origin line, one party and no destination: only party rules can fire
         line = {"export_from": "US", "item.origin": "US", "item.eccn": "EAR99", "party_count": 1.0}
@@ -254,13 +259,18 @@ class Engine:
         unmatched = [f"{f.title} ({f.rule}): " + "; ".join(b for b in f.because if b.startswith("party."))
                      for f in effective if not f.matches]
         return ScreeningResult(query=name, country=country, decision=decision, matches=matches, lists=self.lists,
-                               warnings=self._warnings(findings, day, True) + unmatched)
+                               matcher=self.matcher,
+                               explanation=self._screener.explain(name, country, address)
+                               if explain and self._screener else [],
+                               warnings=self._warnings(findings, day, True) + unmatched
+                               + [f"{name!r} {note}" for note in screen.not_in_force]
+                               + (self._screener.stale(day) if self._screener else []))
 
     def _screen(self, party, day: dt.date) -> PartyScreen:
         if self._screener is None:
             return PartyScreen(screened=False)
         affiliates = self._resolver.members(AFFILIATE_SET, day) if AFFILIATE_SET in self.rulebook.sets else frozenset()
-        return self._screener.screen_party(party, affiliates)
+        return self._screener.screen_party(party, affiliates, day)
 
     def _evaluate(self, lines, parties, screens, day):
         line_answers = [self._facts.answers(values, day) for values in lines]

@@ -60,13 +60,15 @@ _ADDRESS_INTRO = re.compile(
     r"^(?:Addresses for [^:]+:|The following addresses apply[^:]*:|Address(?:es)?:)\s*", re.IGNORECASE)
 _ADDRESS_ONLY = re.compile(r"^(Address \d+)\s*[,:]?\s*(.*)$", re.DOTALL)
 _WS = re.compile(r"\s+")
+_ALIAS_DASH = re.compile(r"(?<![^\W\d_])—|—(?![^\W\d_])")
 _DIGIT = re.compile(r"\d")
 _SPACE_COMMA = re.compile(r"\s+,")
 _LEADING_AND = re.compile(r"^(?:and|or)\s+")
 _TRAILING_AND = re.compile(r"(?:[;,:]\s*|\s+)(?:and|or)[.;,]?$")
 _OPEN_END = re.compile(rf"(?:;|\band|{AND_SEP})\W*$")
 _ITALIC_NAME = re.compile(rf"^{ITALIC_START}([^{ITALIC_END}]*){ITALIC_END}\s*,?\s*(.*)$", re.DOTALL)
-_TRAILING_SEPARATOR = re.compile(rf"[;,]?\s*(?:{_AND}|or)[.;,]?\s*$")
+# "; and" / ", or" ending an alias line; a word ending in "or"/"and" ("Techpribor") is no separator
+_TRAILING_SEPARATOR = re.compile(rf"(?:[;,]?\s*{AND_SEP}|(?:[;,]\s*|\s+|^)(?:and|or))[.;,]?\s*$")
 _INLINE_AKA = re.compile(rf"(?:[,;]\s*|\s+)({_AKA}|{_FKA})[,:]?\s+", re.IGNORECASE)
 _PARENTHETICAL_AKA = re.compile(rf"\(\s*({_AKA}|{_FKA})[,:]?\s*([^()]*(?:\([^()]*\)[^()]*)*)\)", re.IGNORECASE)
 _TO_INCLUDE = re.compile(r",?\s+(?:and\s+)?to include the following\b.*$", re.IGNORECASE)
@@ -103,7 +105,8 @@ class _CellReader:
                 self.sub_entities_follow or _HEADER_AKA.search(plain)))):
             self._name(line.lstrip("—"))
         elif dashed:
-            for alias_line in (a for a in line.split("—") if a.strip()):
+            # a dash between two letters joins a name ("ODK—Ufim Motor—Building"); others start an alias
+            for alias_line in (a for a in _ALIAS_DASH.split(line) if a.strip()):
                 self._alias(alias_line)
         elif intro := _ADDRESS_INTRO.match(line):
             self._address(line[intro.end():])

@@ -42,6 +42,7 @@ MANIFEST_VERSION = 1
 LOCK = ".lock"
 STAGING_PREFIX = ".import-"  # an import being written aside; deleted if found unlocked (rollback)
 COMMIT = ".commit"  # an import past its commit point; moved into place if found (roll-forward)
+HISTORY = "history.jsonl"  # every import's removed and changed entries, dated: point-in-time screening
 PLAN = "plan.json"  # inside .commit: which files to move into place, in order, and which to remove
 LIST_FIELDS = ("list", "source_format", "file", "entries", "content_sha256")
 #: Lists the regulation itself publishes; for these the eCFR edition is authoritative.
@@ -282,6 +283,13 @@ class ListStore:
                         lists[diff.key] = record
                 manifest = {"version": MANIFEST_VERSION, "lists": dict(sorted(lists.items()))}
                 writes = {list_file_name(source.format, name): payload for name, payload in source.payloads.values()}
+                changes = self._history_lines(diffs, old_lists, source, imported_at)
+                if changes:
+                    history = self._history_payload() + changes
+                    writes[HISTORY] = history
+                    manifest["history"] = {"file": HISTORY, "sha256": hashlib.sha256(history).hexdigest()}
+                elif "history" in self._manifest():
+                    manifest["history"] = self._manifest()["history"]
                 writes[MANIFEST] = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
                 self._commit(writes, [info["file"] for key, info in old_lists.items() if key not in source.payloads])
         except BaseException:
@@ -290,7 +298,66 @@ class ListStore:
             raise
         return ImportReport(source.path.name, source.format, source.edition, source.sha256, diffs, force, overridden)
 
+    def history(self) -> list[dict]:
+        """Every entry an import removed or changed, oldest first: ``{"key", "entry_id", "change"
+        ("removed" or "changed"), "on" (the new edition's date, else the import's day), "edition",
+        "entry" (the record that stopped being in force)}``; checked against the manifest's digest."""
+        with self._reading():
+            payload = self._history_payload()
+        return [json.loads(line) for line in payload.decode("utf-8").splitlines()]
+
+    def content_digest(self) -> str:
+        """sha256 of the manifest, which names every list file's and the history's digest, once each
+        file is checked against its digest (ListDataError if one differs): it changes whenever what
+        screening reads changes, and a damaged file is reported, not screened against."""
+        with self._reading():
+            manifest = self._manifest()
+            for key, info in manifest["lists"].items():
+                file_path = self.path / info["file"]
+                try:
+                    payload = file_path.read_bytes()
+                except OSError as exc:
+                    raise ListDataError(f"{file_path}: list file of {key} cannot be read: {exc.strerror}") from exc
+                if hashlib.sha256(payload).hexdigest() != info["content_sha256"]:
+                    raise ListDataError(f"{file_path}: content does not match the manifest digest; re-import {key}")
+            self._history_payload()
+            path = self.path / MANIFEST
+            return hashlib.sha256(path.read_bytes() if path.exists() else b"").hexdigest()
+
     # ------------------------------------------------------------------ internals
+
+    def _history_payload(self) -> bytes:
+        """The stored history (the caller holds the lock), checked against the manifest."""
+        record = self._manifest().get("history")
+        if not record:
+            return b""
+        try:
+            payload = (self.path / HISTORY).read_bytes()
+        except OSError as exc:
+            raise ListDataError(f"{self.path / HISTORY}: the list history cannot be read: {exc.strerror}") from exc
+        if hashlib.sha256(payload).hexdigest() != record.get("sha256"):
+            raise ListDataError(f"{self.path / HISTORY}: content does not match the manifest digest")
+        return payload
+
+    def _history_lines(self, diffs: tuple[ListDiff, ...], old_lists: dict, source: "_Source",
+                       imported_at: str) -> bytes:
+        """History records of what this import removes or changes, dated by the new edition."""
+        on = (source.edition.isoformat() if source.edition else imported_at[:10])
+        lines = []
+        for diff in diffs:
+            gone = dict(diff.removed) | dict(diff.changed)
+            if not gone or diff.damaged:
+                continue
+            old_info = old_lists[diff.key]
+            old = _index(self._read_list(diff.key, old_info))
+            for change, items in (("removed", diff.removed), ("changed", diff.changed)):
+                for entry_id, _ in items:
+                    lines.append(json.dumps({
+                        "key": diff.key, "entry_id": entry_id, "change": change, "on": on,
+                        "edition": old_info.get("edition"), "imported_at": old_info.get("imported_at"),
+                        "entry": old[entry_id]}, sort_keys=True, ensure_ascii=False) + "\n")
+        return "".join(lines).encode("utf-8")
+
 
     def _manifest(self) -> dict:
         """The manifest as stored (the caller holds the lock); its list records are checked."""

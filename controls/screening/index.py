@@ -19,38 +19,44 @@ from typing import Iterable, NamedTuple
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from controls.screening.normalize import PLACES, QUALIFIERS, key_tokens, normalize
+from controls.lists.countries import iso2_or_none
+from controls.screening.logic import (  # noqa: F401
+    BLOCKING_MAX_SHARE,
+    CONTAINED_MIN_WORDS,
+    CONTAINED_PREFIX_WEIGHT,
+    FUZZY_LOOKUP_WEIGHT,
+    FUZZY_MIN_LEN,
+    FUZZY_MIN_SIMILARITY,
+    IDF_SHIFT,
+    MIN_WEIGHT,
+    PLACE_WEIGHT,
+    POSTINGS_WALK_BUDGET,
+)
+from controls.screening.normalize import PLACES, QUALIFIERS, STOPWORDS, key_tokens, normalize
 
 __all__ = ["NameIndex", "NameRef", "name_variants", "token_similarity", "CONTAINED_MIN_WORDS"]
 
-# A token in more than this share of keys does not select candidates on its own.
-BLOCKING_MAX_SHARE = 0.01
-# Word weight is IDF minus this shift (floored at MIN_WEIGHT): words found in a few percent of
-# names ("technology", "research", "trading") then weigh next to nothing, rare words a lot.
-IDF_SHIFT = 2.5
-MIN_WEIGHT = 0.05
-# Place words qualify a name ("Zhejiang" Dahua Technology) more than they identify it.
-PLACE_WEIGHT = 0.5
-# Two words are spelling variants when their normalized edit similarity (optimal string
-# alignment: a swap of two neighbours is one edit) reaches this: one edit in five letters,
-# two in ten. Only words this long are compared.
-FUZZY_MIN_SIMILARITY = 0.8
-FUZZY_MIN_LEN = 5
-# A listed name of fewer words is not looked for inside longer queries: one word found in a longer
-# name ("Shell" in "Shell plc", "Integral" in "Integral Systems Inc") is mostly another party, and
-# so are two common words ("Abu Ali", "Science Research"); three common words are a name ("China
-# Electronics Technology Group").
-CONTAINED_MIN_WORDS = 2
-
 _PARENS = re.compile(r"\s*\(([^()]*)\)")
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&\-]{1,9}(?: [0-9]{1,3})?$")
+_SHORT_FORM = re.compile(r"^[A-Z][^,;:]{2,60}$")
+_LEGAL_ONLY = frozenset({"group", "private", "pvt", "pty", "partnership"})
+# "<parent>, Joint Stock Company <subsidiary>": the subsidiary's own name after its legal form
+_OWN_NAME = re.compile(r",\s*(?:(?:Public|Open|Closed)\s+)?Joint[- ]Stock\s+Company\s+(.{3,})$")
+
+
+# rapidfuzz drops a score equal to its cutoff (1 - 1/5 is not >= 0.8 there): it is given a lower
+# cutoff, and scores are compared here
+_CUTOFF = FUZZY_MIN_SIMILARITY - 0.01
+_AT_LEAST = FUZZY_MIN_SIMILARITY - 1e-9
 
 
 def token_similarity(a: str, b: str) -> float:
-    """How alike two words are, 0.0 below FUZZY_MIN_SIMILARITY (a typo, not another word)."""
-    if len(a) < FUZZY_MIN_LEN or len(b) < FUZZY_MIN_LEN - 1:
+    """How alike two words are, 0.0 below FUZZY_MIN_SIMILARITY (a typo, not another word). The
+    longer word has FUZZY_MIN_LEN letters at least, so "Grup" is "Group" misspelt."""
+    if max(len(a), len(b)) < FUZZY_MIN_LEN or min(len(a), len(b)) < FUZZY_MIN_LEN - 1:
         return 0.0
-    return OSA.normalized_similarity(a, b, score_cutoff=FUZZY_MIN_SIMILARITY)
+    score = OSA.normalized_similarity(a, b, score_cutoff=_CUTOFF)
+    return score if score >= _AT_LEAST else 0.0
 
 
 class NameRef(NamedTuple):
@@ -64,10 +70,12 @@ class NameRef(NamedTuple):
 
 
 def name_variants(text: str) -> list[tuple[str, str]]:
-    """Strings to index for one listed name, each with its form ("full", "bare", "acronym").
+    """Strings to index for one listed name, each with its form ("full", "bare", "acronym", "short").
 
-    Lists put acronyms and places in parentheses ("... Institute (NUDT)", "... (Shanghai) Co.");
-    a customer usually writes the name without them, or only the acronym.
+    Lists put acronyms, short forms and places in parentheses ("... Institute (NUDT)", "...
+    (HiSilicon)", "... (Shanghai) Co."); a customer usually writes the name without them, or only
+    the acronym or short form. A subsidiary listed under its parent ("Concern Radio-Electronic
+    Technologies, Public Joint Stock Company Techpribor") is also known by its own name.
     """
     out = [(text, "full")]
     if "(" in text:  # most names have none
@@ -78,7 +86,24 @@ def name_variants(text: str) -> list[tuple[str, str]]:
             inner = inner.strip()
             if _ACRONYM.match(inner):
                 out.append((inner, "acronym"))
+            elif _short_form(inner):
+                out.append((inner, "short"))
+    own = _OWN_NAME.search(text)
+    if own and len(key_tokens(own.group(1))) >= 1 and key_tokens(own.group(1)) != key_tokens(text):
+        out.append((own.group(1), "short"))
     return out
+
+
+def _short_form(inner: str) -> bool:
+    """A parenthesised short name ("HiSilicon", "JSC NICEVT", "Dart Aviation Technics"), not a place
+    ("Shanghai", "Hong Kong"), a legal form ("Pvt") or a remark ("a subsidiary of ...")."""
+    if not _SHORT_FORM.match(inner):
+        return False
+    words = [w for w in key_tokens(inner) if w not in STOPWORDS]
+    if not words or all(w in PLACES or w in _LEGAL_ONLY for w in words) or iso2_or_none(inner):
+        return False
+    # one plain word is as likely a place as a name ("Kunshan"); a cased or numbered one is a name
+    return len(words) >= 2 or bool(re.search(r"[a-z][A-Z]|[A-Z]{2}|\d", inner))
 
 
 @contextmanager
@@ -108,21 +133,24 @@ class NameIndex:
         self.acronym: list[bool] = []
         self.by_norm: dict[str, set[int]] = defaultdict(set)
         seen: set[tuple[int, tuple[str, ...]]] = set()
-        for ref in refs:
-            for text, form in name_variants(ref.text):
-                key = key_tokens(text)
-                if not key or (ref.entry, key) in seen:
-                    continue
-                seen.add((ref.entry, key))
-                kid = key_ids.get(key)
-                if kid is None:
-                    kid = key_ids[key] = len(self.keys)
-                    self.keys.append(key)
-                    self.owners.append([])
-                    self.acronym.append(True)
-                self.owners[kid].append(NameRef(ref.entry, ref.text, ref.kind, form))
-                self.acronym[kid] = self.acronym[kid] and form == "acronym"
-                self.by_norm[normalize(text)].add(kid)
+        refs = list(refs)
+        # listed spellings first: a key both listed (an alias) and derived (a short form) is the listed one
+        variants = [(ref, text, form) for ref in refs for text, form in name_variants(ref.text)]
+        variants.sort(key=lambda v: v[2] != "full")
+        for ref, text, form in variants:
+            key = key_tokens(text)
+            if not key or (ref.entry, key) in seen:
+                continue
+            seen.add((ref.entry, key))
+            kid = key_ids.get(key)
+            if kid is None:
+                kid = key_ids[key] = len(self.keys)
+                self.keys.append(key)
+                self.owners.append([])
+                self.acronym.append(True)
+            self.owners[kid].append(NameRef(ref.entry, ref.text, ref.kind, form))
+            self.acronym[kid] = self.acronym[kid] and form == "acronym"
+            self.by_norm[normalize(text)].add(kid)
 
         postings: dict[str, list[int]] = defaultdict(list)
         self.by_sorted: dict[tuple[str, ...], list[int]] = defaultdict(list)
@@ -167,6 +195,16 @@ class NameIndex:
     def __len__(self) -> int:
         return len(self.keys)
 
+    def __getstate__(self) -> dict:
+        """Pickled without its look-up cache (parties.py keeps built indexes beside the list store)."""
+        state = self.__dict__.copy()
+        state.pop("similar_tokens", None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.similar_tokens = lru_cache(maxsize=32768)(self._similar_tokens)
+
     @staticmethod
     def _weigh(token: str, idf: float) -> float:
         if token in QUALIFIERS:
@@ -189,7 +227,7 @@ class NameIndex:
 
     def _similar_tokens(self, token: str) -> tuple[tuple[str, float], ...]:
         """Vocabulary tokens spelled like ``token`` (a word no listed name uses), with similarity."""
-        if len(token) < FUZZY_MIN_LEN:
+        if len(token) < FUZZY_MIN_LEN - 1:
             return ()
         n = len(token)
         spread = int(n * (1 - FUZZY_MIN_SIMILARITY)) + 1
@@ -199,10 +237,10 @@ class NameIndex:
                 pool = self._by_end.get(end)
                 if not pool:
                     continue
-                for tok, score, _ in process.extract_iter(
-                    token, pool, scorer=OSA.normalized_similarity, score_cutoff=FUZZY_MIN_SIMILARITY
-                ):
-                    best[tok] = score
+                for tok, score, _ in process.extract_iter(token, pool, scorer=OSA.normalized_similarity,
+                                                          score_cutoff=_CUTOFF):
+                    if score >= _AT_LEAST and max(len(tok), n) >= FUZZY_MIN_LEN and tok != token:
+                        best[tok] = score
         return tuple(sorted(best.items(), key=lambda ts: -ts[1])[:3])
 
     def exact(self, norm: str, key: tuple[str, ...]) -> tuple[set[int], set[int], set[int]]:
@@ -215,9 +253,28 @@ class NameIndex:
 
     def contained(self, key: tuple[str, ...]) -> list[int]:
         """Keys whose words the query all has, and more: a listed name with words added to it
-        ("... Co., Ltd. Purchasing Department"). Acronyms, which match only exactly, are left out."""
+        ("... Co., Ltd. Purchasing Department"). Acronyms, which match only exactly, are left out.
+
+        Words added in front of a listed name make another name ("Wanhua" Chemical Group, "Hon Hai"
+        Precision Industry), unless they only place or qualify it ("Shenzhen" Huawei Technologies).
+        """
         words = set(key)
-        return [kid for tok in words for kid in self._by_anchor.get(tok, ()) if set(self.keys[kid]) < words]
+        found = []
+        for tok in words:
+            for kid in self._by_anchor.get(tok, ()):
+                listed = set(self.keys[kid])
+                if listed < words and self._qualified_only(key, listed):
+                    found.append(kid)
+        return found
+
+    def _qualified_only(self, key: tuple[str, ...], listed: set[str]) -> bool:
+        """Whether the query's words before the first of the listed name's only place or qualify it."""
+        for tok in key:
+            if tok in listed:
+                return True
+            if not (tok in PLACES or tok in QUALIFIERS or self.weight(tok) < CONTAINED_PREFIX_WEIGHT):
+                return False
+        return True
 
     def candidates(self, key: tuple[str, ...], floor: float, beta: float, cap: int) -> list[int]:
         """Up to ``cap`` key ids that could reach ``floor``, best upper bound first.
@@ -233,7 +290,8 @@ class NameIndex:
             wq = self.query_weight(tok)
             if tok in self.postings:
                 lookups.append((tok, 1.0, wq))
-            else:
+            # a listed word may be misspelt as another listed word ("Fondation" / "Foundation")
+            if wq >= FUZZY_LOOKUP_WEIGHT or tok not in self.postings:
                 lookups.extend((t, s, wq) for t, s in self.similar_tokens(tok))
         for first, second in zip(key, key[1:]):  # "Sa dallah" may be listed as "Sadallah"
             joined = first + second
@@ -242,6 +300,17 @@ class NameIndex:
         informative = [lk for lk in lookups if len(self.postings[lk[0]]) <= self.block_max_df]
         if not informative:  # only common words ("China Technology Group"): use them all
             informative = lookups
+        # rarest first, within the walk budget (the rarest always): a word left unwalked counts as
+        # matched in the bound, like a common one, so the walk's cost stops growing with list size
+        informative.sort(key=lambda lk: len(self.postings[lk[0]]))
+        walked, budget = [], POSTINGS_WALK_BUDGET
+        for lk in informative:
+            size = len(self.postings[lk[0]])
+            if walked and size > budget:
+                continue
+            walked.append(lk)
+            budget -= size
+        informative = walked
         blocked = {lk[0] for lk in informative}
         optimistic_q = sum(wq for t, _, wq in lookups if t not in blocked)
         optimistic_c = sum(self.weight(t) for t, _, _ in lookups if t not in blocked)

@@ -19,46 +19,32 @@ import pycountry
 
 from controls.countries import check_country
 from controls.lists.model import ListEntry
+from controls.screening import logic
 from controls.screening.index import NameIndex, NameRef, token_similarity
+from controls.screening.logic import (  # noqa: F401  (the parameters, named where they are used)
+    ACRONYM_SCORE,
+    ADDRESS_AGREES,
+    ADDRESS_MIN_SHARE,
+    ADDRESS_MIN_TOKENS,
+    BETA,
+    CANDIDATE_CAP,
+    COMPACT_SCORE,
+    CONTAINED_SCORE,
+    COUNTRY_AGREES,
+    COUNTRY_DIFFERS,
+    EXACT_SCORE,
+    INFORMATIVE_WEIGHT,
+    ONE_WORD_FUZZY_MIN,
+    PARTIAL_CAP,
+    POSSIBLE,
+    REORDERED_SCORE,
+    REVIEW_CAP,
+    SHORT_FORM_SCORE,
+    STRONG,
+)
 from controls.screening.normalize import key_tokens, normalize
 
 __all__ = ["Match", "Screener", "STRONG", "POSSIBLE"]
-
-# Thresholds, tuned on the bench (bench/screening_bench.py --sweep). STRONG: every spelling of
-# a listed name (case, punctuation, legal form, abbreviation, word order) reaches it; a name
-# with an informative word misspelt, missing or added never does (REVIEW_CAP). POSSIBLE: at
-# 0.80 about 90% of such similar names are still found while 2% of unrelated real company
-# names and 3% of recombined half-names match; at 0.75 it is 98% found but 4% and 9%.
-STRONG = 0.92
-POSSIBLE = 0.80
-
-# Scores of exact forms: same normalized spelling, same words in another order, same letters
-# with different spacing, a parenthesised acronym of a listed name.
-EXACT_SCORE = 1.0
-REORDERED_SCORE = 0.99
-COMPACT_SCORE = 0.97
-ACRONYM_SCORE = 0.95
-PARTIAL_CAP = 0.98  # a score reached by token alignment stays below the exact forms
-# A name whose informative words are not all spelled as listed (a typo, a transliteration, a
-# word changed, added or missing) is for a person to judge: it never becomes strong, whatever
-# the evidence. Informative = a word weight (index.weight) of at least INFORMATIVE_WEIGHT.
-REVIEW_CAP = 0.91
-INFORMATIVE_WEIGHT = 0.3
-# F-beta weight of recall (coverage of the listed name) over precision (coverage of the query);
-# 1.0 treats a word missing from the query like a word added to it (the bench found no better).
-BETA = 1.0
-# Supporting evidence.
-COUNTRY_AGREES = 0.03
-COUNTRY_DIFFERS = 0.05
-ADDRESS_AGREES = 0.03
-ADDRESS_MIN_TOKENS = 3
-ADDRESS_MIN_SHARE = 0.8
-# A query holding every word of a listed name of two words or more, and other words too ("Huawei
-# Technologies Co., Ltd. Procurement Department"), is at least a possible match, whatever the
-# added words weigh: a possible match still where the country differs.
-CONTAINED_SCORE = POSSIBLE + COUNTRY_DIFFERS
-# Keys scored in full per query, best upper bound first.
-CANDIDATE_CAP = 60
 
 _KIND_REASON = {
     "name": "name match",
@@ -66,11 +52,10 @@ _KIND_REASON = {
     "former name": "former name match",
     "affiliate": "listed affiliate match",
 }
-# A name indexed without its parenthesised words, or only as its parenthesised acronym, is
-# not the listed spelling: its exact match stays below the listed spelling's.
-_FORM_CAP = {"full": 1.0, "bare": 0.96, "acronym": ACRONYM_SCORE}
+_FORM_CAP = {"full": 1.0, "bare": 0.96, "acronym": ACRONYM_SCORE, "short": SHORT_FORM_SCORE}
 _EXACT_REASONS = frozenset({"exact spelling", "token order", "spacing"})
-_FORM_REASON = {"bare": "without parenthesised words", "acronym": "acronym match"}
+_FORM_REASON = {"bare": "without parenthesised words", "acronym": "acronym match",
+                "short": "short form of the listed name"}
 _COUNTRY_NAMES = {  # how lists print countries that ISO names differently
     "russia": "RU", "iran": "IR", "syria": "SY", "north korea": "KP", "south korea": "KR",
     "korea": "KR", "taiwan": "TW", "turkey": "TR", "turkiye": "TR", "uae": "AE",
@@ -89,6 +74,7 @@ class Match:
     score: float
     strength: Literal["strong", "possible"]
     reasons: tuple[str, ...]
+    listed_words: tuple[str, ...] = ()  # the indexed words of ``matched_name`` (its form), for explain
 
 
 @lru_cache(maxsize=4096)
@@ -120,10 +106,11 @@ def _f_beta(p: float, r: float) -> float:
 
 
 def _align(
-    q: tuple[str, ...], wq: list[float], c: tuple[str, ...], wc: list[float]
+    q: tuple[str, ...], wq: list[float], c: tuple[str, ...], wc: list[float], trace: list | None = None
 ) -> tuple[float, float, bool, float]:
     """Matched weight on each side (query, candidate), whether any pair was inexact, and the
-    largest weight of a word left unmatched on either side."""
+    largest weight of a word left unmatched on either side; ``trace`` gets each pair made
+    (query word, listed word, similarity)."""
     c_left = list(c)
     wc_left = list(wc)
     mq = mc = 0.0
@@ -137,8 +124,10 @@ def _align(
         mq += w
         mc += wc_left.pop(i)
         c_left.pop(i)
+        if trace is not None:
+            trace.append((tok, tok, 1.0))
     # words written apart on one side, together on the other ("Sa dallah" / "Sadallah")
-    mq, mc = _join_split_words(q_left, c_left, wc_left, mq, mc)
+    mq, mc = _join_split_words(q_left, c_left, wc_left, mq, mc, trace)
     fuzzy = False
     used_q: set[int] = set()
     used_c: set[int] = set()
@@ -158,13 +147,16 @@ def _align(
             mq += sim * q_left[qi][1]
             mc += sim * wc_left[ci]
             fuzzy = True
+            if trace is not None:
+                trace.append((q_left[qi][0], c_left[ci], sim))
     unmatched = [w for i, (_, w) in enumerate(q_left) if i not in used_q]
     unmatched += [w for i, w in enumerate(wc_left) if i not in used_c]
     return mq, mc, fuzzy, max(unmatched, default=0.0)
 
 
 def _join_split_words(
-    q_left: list[tuple[str, float]], c_left: list[str], wc_left: list[float], mq: float, mc: float
+    q_left: list[tuple[str, float]], c_left: list[str], wc_left: list[float], mq: float, mc: float,
+    trace: list | None = None,
 ) -> tuple[float, float]:
     """Match two neighbouring words of one side to one word of the other; updates the lists."""
     i = 0
@@ -172,6 +164,8 @@ def _join_split_words(
         joined = q_left[i][0] + q_left[i + 1][0]
         if joined in c_left:
             ci = c_left.index(joined)
+            if trace is not None:
+                trace.append((f"{q_left[i][0]} {q_left[i + 1][0]}", joined, 1.0))
             mq += q_left[i][1] + q_left[i + 1][1]
             mc += wc_left.pop(ci)
             c_left.pop(ci)
@@ -183,6 +177,8 @@ def _join_split_words(
         joined = c_left[i] + c_left[i + 1]
         qi = next((k for k, (t, _) in enumerate(q_left) if t == joined), None)
         if qi is not None:
+            if trace is not None:
+                trace.append((joined, f"{c_left[i]} {c_left[i + 1]}", 1.0))
             mq += q_left.pop(qi)[1]
             mc += wc_left[i] + wc_left[i + 1]
             del c_left[i : i + 2], wc_left[i : i + 2]
@@ -250,7 +246,7 @@ class Screener:
             if kid in contained and score < CONTAINED_SCORE:
                 scored[kid] = (CONTAINED_SCORE, ("listed name contained", "words differ"))
                 continue
-            if score + bonus < POSSIBLE:
+            if score + bonus < POSSIBLE or (fuzzy and len(key) == 1 and score < ONE_WORD_FUZZY_MIN):
                 continue
             why = ["spelling variant"] if fuzzy else []
             if unmatched >= INFORMATIVE_WEIGHT:
@@ -261,7 +257,7 @@ class Screener:
 
         for kid, (score, why) in scored.items():
             for ref in idx.owners[kid]:
-                m = self._evidence(ref, score, why, cc, address)
+                m = self._evidence(ref, idx.keys[kid], score, why, cc, address)
                 if m is not None:
                     old = best.get(ref.entry)
                     if old is None or m.score > old.score:
@@ -269,8 +265,45 @@ class Screener:
         ranked = sorted(best.values(), key=lambda m: (-m.score, m.entry.list, m.entry.entry_id))
         return ranked[:limit]
 
+    def explain(self, name: str, country: str | None = None, address: str | None = None,
+                limit: int = 5) -> list[str]:
+        """How each match's score was made: the query's words and weights, the listed spelling
+        matched (name, alias, short form ...), the words paired, and the country and address evidence."""
+        idx = self.index
+        key = key_tokens(name)
+        out = [f"matcher {logic.NAME} v{logic.VERSION} ({logic.digest()[:19]}); "
+               f"strong >= {STRONG}, possible >= {POSSIBLE}",
+               "query words (weight): " + (", ".join(f"{t} ({idx.query_weight(t):.2f})" for t in key) or "none")]
+        for m in self.screen(name, country, address, limit):
+            trace: list = []
+            wq = [idx.query_weight(t) for t in key]
+            _align(key, wq, m.listed_words, [idx.weight(t) for t in m.listed_words], trace)
+            paired_q = {w for q, _, _ in trace for w in q.split()}
+            paired_c = {w for _, c, _ in trace for w in c.split()}
+            out.append(f"{m.entry.list} {m.entry.entry_id}: {m.strength} {m.score} on {m.matched_name!r}")
+            out.append("  listed words (weight): " + ", ".join(f"{t} ({idx.weight(t):.2f})" for t in m.listed_words))
+            out.append("  paired: " + (", ".join(q if q == c else f"{q} ~ {c} ({sim:.2f})" for q, c, sim in trace)
+                                       or "none"))
+            extra = [t for t in key if t not in paired_q]
+            missing = [t for t in m.listed_words if t not in paired_c]
+            if extra or missing:
+                out.append(f"  unpaired: query {', '.join(extra) or '-'}; listed {', '.join(missing) or '-'}")
+            out.append("  reasons: " + "; ".join(m.reasons))
+            countries = sorted(_entry_countries(m.entry))
+            evidence = [f"listed in {', '.join(countries) or 'no stated country'}"]
+            if country:
+                sign = f"+{COUNTRY_AGREES}" if "country agrees" in m.reasons else (
+                    f"-{COUNTRY_DIFFERS}" if "country differs" in m.reasons else "0")
+                evidence.append(f"party's country {country} ({sign})")
+            if address:
+                evidence.append(f"address {'agrees' if 'address agrees' in m.reasons else 'does not agree'} "
+                                f"({'+' + str(ADDRESS_AGREES) if 'address agrees' in m.reasons else '0'})")
+            out.append("  evidence: " + "; ".join(evidence))
+        return out
+
     def _evidence(
-        self, ref: NameRef, score: float, why: tuple[str, ...], cc: str | None, address: str | None
+        self, ref: NameRef, words: tuple[str, ...], score: float, why: tuple[str, ...], cc: str | None,
+        address: str | None,
     ) -> Match | None:
         """Apply country and address evidence to a name score; None if it ends below POSSIBLE."""
         entry = self.entries[ref.entry]
@@ -290,7 +323,7 @@ class Screener:
             elif countries:
                 final -= COUNTRY_DIFFERS
                 reasons.append("country differs")
-                if exact:  # lists name parties in many countries: keep an exact name strong
+                if exact and score >= STRONG:  # lists name parties in many countries: keep an exact name strong
                     final = max(final, STRONG)
         if address and _address_agrees(address, entry.addresses):
             final += ADDRESS_AGREES
@@ -303,7 +336,7 @@ class Screener:
         if final < POSSIBLE:
             return None
         strength: Literal["strong", "possible"] = "strong" if final >= STRONG else "possible"
-        return Match(entry, ref.text, final, strength, tuple(reasons))
+        return Match(entry, ref.text, final, strength, tuple(reasons), words)
 
 
 def _address_agrees(address: str, listed: Iterable[str]) -> bool:

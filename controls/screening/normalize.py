@@ -11,6 +11,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from controls.screening.logic import SPELLING_MIN_LEN, SPELLING_MIN_SIMILARITY
+
 __all__ = ["normalize", "tokens", "key_tokens", "screenable", "STOPWORDS", "PLACES", "PLACEHOLDERS"]
 
 # -- English / transliterated side ---------------------------------------------------------
@@ -170,8 +172,24 @@ _HAN_GLOSSARY = {
     "化工": "chemical", "雷达": "radar", "导航": "navigation", "卫星": "satellite",
     "芯片": "chip", "激光": "laser", "红外": "infrared", "量子": "quantum", "创新": "innovation",
     "国防": "national defense", "国家": "national", "实验室": "laboratory",
-    "重点实验室": "key laboratory", "分公司": "branch", "香港": "hong kong", "中国": "china",
+    "重点实验室": "key laboratory", "分公司": "branch", "香港": "hong kong", "中国": "china", "数字": "digital",
     "中华": "china", "长江": "yangtze",
+}
+
+# Brands whose English name on U.S. lists is not the pinyin of their Chinese name (海康威视 is
+# "Hikvision", not "haikangweishi"), or whose pinyin would split wrongly. Longest match wins, so a
+# brand inside a longer name (杭州海康威视数字技术) still reads as the brand.
+_HAN_BRANDS = {
+    "海康威视": "hikvision", "大华": "dahua", "华为": "huawei", "海思": "hisilicon",
+    "中芯国际集成电路制造": "semiconductor manufacturing international",
+    "中芯国际": "semiconductor manufacturing international", "中芯": "smic",
+    "长鑫存储": "changxin memory", "长鑫": "changxin", "长江存储": "yangtze memory",
+    "大疆": "dji", "商汤": "sensetime", "旷视": "megvii", "科大讯飞": "iflytek", "讯飞": "iflytek",
+    "浪潮": "inspur", "中科曙光": "sugon", "曙光": "sugon", "寒武纪": "cambricon", "依图": "yitu",
+    "云从": "cloudwalk", "美亚柏科": "meiya pico", "飞腾": "phytium", "申威": "sunway",
+    "海光": "hygon", "壁仞": "biren", "摩尔线程": "moore threads", "北方华创": "naura",
+    "拓荆": "piotech", "龙芯": "loongson", "上海微电子装备": "shanghai micro electronics equipment",
+    "中兴": "zte", "新凯来": "sicarrier", "中国电子科技集团": "china electronics technology group",
 }
 
 # Places, so a run like 深圳市大疆 splits into "shenzhen" + "dajiang"; some differ from
@@ -202,6 +220,7 @@ QUALIFIERS = frozenset({"branch", "office", "representative", "rep", "subsidiary
 
 _HAN_TERMS: dict[str, str] = {t: "" for t in _HAN_LEGAL}
 _HAN_TERMS.update(_HAN_GLOSSARY)
+_HAN_TERMS.update(_HAN_BRANDS)
 for _place, _en in _HAN_PLACES.items():
     _HAN_TERMS[_place] = _en
     _HAN_TERMS[_place + "市"] = _en  # city suffix
@@ -275,18 +294,44 @@ def _look_alikes() -> dict[int, str]:
     return table
 
 
+# Cyrillic to Latin, BGN/PCGN for Russian (the romanisation U.S. lists use: "Obshchestvo",
+# "Tekhnologii"), without its diacritics and apostrophes; Ukrainian and Belarusian letters added.
+_CYRILLIC = str.maketrans({
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z", "и": "i",
+    "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t",
+    "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "",
+    "э": "e", "ю": "yu", "я": "ya", "і": "i", "ї": "yi", "є": "ye", "ґ": "g", "ў": "w",
+})
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
+_CYRILLIC_LOWER = frozenset(chr(c) for c in _CYRILLIC)
+
+
+def transliterate(text: str) -> str:
+    """Cyrillic letters of ``text`` in Latin (BGN/PCGN), lower case; other characters as they are."""
+    return text.lower().translate(_CYRILLIC)
+
+
+def _written_in_cyrillic(text: str) -> bool:
+    """No Latin letter, and a Cyrillic letter that looks like none ("б", "ж", "я"): a name written in
+    Cyrillic. A text of look-alike letters only ("ЅАТСО") is a Latin name in disguise."""
+    if _LATIN_LETTER.search(text):
+        return False
+    look_alikes = _look_alikes()
+    return any(c.lower() in _CYRILLIC_LOWER and ord(c) not in look_alikes for c in text)
+
+
 def _latin(word: str) -> bool:
     return word.isascii() or all(c.isascii() or unicodedata.name(c, "").startswith("LATIN") for c in word)
 
 
 def _fold_look_alikes(word: re.Match) -> str:
     """A word that reads as Latin once its look-alike letters are folded ("Huаwеi" with Cyrillic а, е)
-    is that Latin word; a word of real Cyrillic or Greek ("Ростех") stays as written."""
+    is that Latin word; a word of real Cyrillic ("Ростех") is transliterated, Greek stays as written."""
     text = word.group()
     if text.isascii():
         return text
     folded = text.translate(_look_alikes())
-    return folded if _latin(folded) else text
+    return folded if _latin(folded) else transliterate(text)
 
 
 def _plain(text: str) -> str:
@@ -297,6 +342,8 @@ def _plain(text: str) -> str:
         text = _HAN_RUN.sub(lambda m: _han_to_words(m.group()), text)
         text = unicodedata.normalize("NFKD", text)
         text = "".join(c for c in text if not unicodedata.combining(c))
+        if _written_in_cyrillic(text):  # "ООО Техприбор": transliterated, not read as look-alikes
+            text = transliterate(text)
         text = _LETTERS.sub(_fold_look_alikes, text).translate(_UNDECOMPOSABLE)
     text = text.casefold().replace("&", " and ")
     text = _APOSTROPHES.sub("", text)
@@ -351,9 +398,28 @@ def _merge_compounds(words: list[str]) -> list[str]:
     return out
 
 
+_KNOWN_WORDS = tuple(sorted(
+    w for w in {*_LEGAL_WORDS, *_WORD_MAP, *_WORD_MAP.values()} if len(w) >= SPELLING_MIN_LEN - 1))
+_KNOWN = frozenset(_KNOWN_WORDS)
+
+
+@lru_cache(maxsize=65536)
+def _spelled(word: str) -> str:
+    """``word``, or the known word it misspells by one or two letters."""
+    if len(word) < SPELLING_MIN_LEN or word in _KNOWN or not word.isalpha():
+        return word
+    from rapidfuzz import process
+    from rapidfuzz.distance import OSA
+
+    best = process.extractOne(word, _KNOWN_WORDS, scorer=OSA.normalized_similarity,
+                              score_cutoff=SPELLING_MIN_SIMILARITY - 0.01)  # rapidfuzz drops a score at its cutoff
+    return best[0] if best and best[1] >= SPELLING_MIN_SIMILARITY else word
+
+
 def _words(name: str) -> tuple[list[str], list[str]]:
     """Canonical words of ``name``, and those that are not a legal form."""
-    words = _merge_compounds([_WORD_MAP.get(w, w) for w in _plain(name).split()])
+    words = [_spelled(w) for w in _plain(name).split()]
+    words = _merge_compounds([_WORD_MAP.get(w, w) for w in words])
     return words, _drop_legal(words)
 
 

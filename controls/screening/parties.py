@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import pickle
+import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -19,15 +21,23 @@ from ..lists import csl, ecfr
 from ..lists._common import slug
 from ..lists.model import ListEntry
 from ..lists.store import ListStore
-from ..models import ListMatch, ListSnapshot, Party
+from ..models import ListMatch, ListSnapshot, Matcher, Party, PartyScreening
 from ..rulebook.yamlsource import YamlError, load_yaml
+from . import logic
+from .index import _gc_paused
 from .matcher import Match, Screener
 from .normalize import normalize, screenable
 
 ALLOW_FILE = "allow-list.yaml"
+INDEX_DIR = ".screening-index"  # built screening indexes, beside the lists they index
 # Every list the importers read: what a store may lack (the rule packs say which ones they need).
 KNOWN_LISTS = frozenset({ecfr.ENTITY_LIST, ecfr.UNVERIFIED_LIST, ecfr.MEU_LIST, *csl.SOURCES.values()})
 SCREEN_CACHE_SIZE = 8192
+# A list edition older than this on the order's date is stale: screening against it gets a warning.
+# $CHIPGATE_LIST_MAX_AGE_DAYS sets it; an edition of unknown date is always stale.
+MAX_LIST_AGE_DAYS = 90
+# Matches kept per name before those not in force on the order's date are set aside.
+MATCH_LIMIT = 5
 
 
 def list_tag(list_name: str) -> str:
@@ -70,6 +80,8 @@ class PartyScreen:
     screened: bool = True
     name_screenable: bool = True  # the name has a word that can identify a party (not "N/A", "-")
     lists_missing: list[str] = field(default_factory=list)  # tags of known lists the store lacks
+    # matches of entries not in force on the order's date (listed later, or removed before it), as notes
+    not_in_force: list[str] = field(default_factory=list)
 
     def facts(self) -> dict:
         active = [m for m in self.matches if not m.allowed]
@@ -87,6 +99,15 @@ class PartyScreen:
             if listed < 0.5 <= self._owned_by_listed() else [],
         }
 
+    def record(self, role: str, name: str, lists: list[ListSnapshot]) -> PartyScreening:
+        """What a report shows of this screening: the lists and editions, the result, "no match" included."""
+        active = [m for m in self.matches if not m.allowed]
+        result = ("not screened" if not self.screened else "match" if any(m.strength == "strong" for m in active)
+                  else "possible match" if active else "no match")
+        return PartyScreening(role=role, name=name, result=result, entries=[m.entry_id for m in active],
+                              lists=[f"{s.list} ({s.source}, edition {s.edition or 'unknown'})" for s in lists]
+                              if self.screened else [])
+
     def _owner_matches(self, strength: str | None) -> list[ListMatch]:
         return [m for m in self.owners if strength in (None, m.strength)]
 
@@ -102,20 +123,26 @@ class PartyScreen:
 class PartyScreener:
     """The imported lists, indexed once, and the reviewed allow-list; its caches live and die with it."""
 
-    def __init__(self, store: ListStore):
-        lists = store.screening_lists()
+    def __init__(self, store: ListStore, max_list_age_days: int | None = None):
         manifest = store.manifest().get("lists", {})
         keys = store.screening_keys()
-        self.snapshots = [_snapshot(name, manifest.get(keys[name], {})) for name in sorted(lists)]
+        names = sorted(keys)
+        self.snapshots = [_snapshot(name, manifest.get(keys[name], {})) for name in names]
+        self.max_list_age = dt.timedelta(days=max_list_age_days if max_list_age_days is not None else
+                                         int(os.environ.get("CHIPGATE_LIST_MAX_AGE_DAYS", MAX_LIST_AGE_DAYS)))
         self._footnotes = {name: {int(n): text for n, text in manifest.get(keys[name], {}).get("footnotes", {}).items()}
-                           for name in lists}
-        self._programs = {(e.list, e.entry_id): e.programs for entries in lists.values() for e in entries if e.programs}
-        self._screener = Screener(e for entries in lists.values() for e in entries)
+                           for name in names}
+        self._screener, windows = _indexed(
+            store, lambda: _dated_versions(store.screening_lists(), keys, manifest, store.history()))
+        self._windows = {id(entry): window for entry, window in zip(self._screener.entries, windows)}
+        self._programs = {(e.list, e.entry_id): e.programs for e in self._screener.entries if e.programs}
+        self.matcher = Matcher(name=logic.NAME, version=logic.VERSION, digest=logic.digest())
         self._allowed = {(a.list, a.entry, normalize(a.name)): a for a in load_allowances(store.path / ALLOW_FILE)}
-        self.lists_missing = sorted(list_tag(name) for name in KNOWN_LISTS - lists.keys())
+        self.lists_missing = sorted(list_tag(name) for name in KNOWN_LISTS - set(names))
         # customers recur from order to order: screen each (name, country, address) once
         self._screen_cached = lru_cache(maxsize=SCREEN_CACHE_SIZE)(self._screen_uncached)
         self._screenable = lru_cache(maxsize=SCREEN_CACHE_SIZE)(screenable)
+        self.stale = lru_cache(maxsize=64)(self._stale)
 
     @classmethod
     def open(cls, path: str | os.PathLike | None) -> "PartyScreener | None":
@@ -125,22 +152,44 @@ class PartyScreener:
         store = ListStore(path)
         return cls(store) if store.manifest().get("lists") else None
 
-    def screen_name(self, name: str, country: str | None = None, address: str | None = None) -> list[ListMatch]:
-        return list(self._screen_cached(name, country, address))
+    def screen_name(self, name: str, country: str | None = None, address: str | None = None,
+                    day: dt.date | None = None) -> list[ListMatch]:
+        """Matches of entries in force on ``day`` (every version, when None), best first."""
+        return _in_force(self._screen_cached(name, country, address), day)[0]
 
     def _screen_uncached(self, name: str, country: str | None, address: str | None) -> tuple[ListMatch, ...]:
-        return tuple(self._match(m, name) for m in self._screener.screen(name, country, address))
+        return tuple(self._match(m, name) for m in self._screener.screen(name, country, address, limit=2 * MATCH_LIMIT))
 
-    def screen(self, name: str, country: str | None = None, address: str | None = None) -> PartyScreen:
-        """What screening finds for a name, with what kept it from being screened in full."""
-        return PartyScreen(matches=self.screen_name(name, country, address), name_screenable=self._screenable(name),
-                           lists_missing=self.lists_missing)
+    def _stale(self, day: dt.date) -> list[str]:
+        """Warnings for the lists whose edition is older than the allowed age on ``day``, or unknown."""
+        notes = []
+        for snap in self.snapshots:
+            edition = dt.date.fromisoformat(snap.edition) if snap.edition else None
+            if edition is None:
+                notes.append(f"{snap.list} ({snap.source}): the edition date is unknown, so it may be out of date "
+                              f"on {day}; import a dated edition (chipgate lists import --edition)")
+            elif day - edition > self.max_list_age:
+                notes.append(f"{snap.list} ({snap.source}): edition {edition} is {(day - edition).days} days older "
+                             f"than {day}, more than the {self.max_list_age.days} allowed; import a newer edition")
+        return notes
 
-    def screen_party(self, party: Party, affiliate_lists: frozenset[str] = frozenset()) -> PartyScreen:
+    def explain(self, name: str, country: str | None = None, address: str | None = None) -> list[str]:
+        """How the matcher scored ``name``: words, listed spelling, evidence (see Screener.explain)."""
+        return self._screener.explain(name, country, address)
+
+    def screen(self, name: str, country: str | None = None, address: str | None = None,
+               day: dt.date | None = None) -> PartyScreen:
+        """What screening finds for a name on ``day``, with what kept it from being screened in full."""
+        matches, not_in_force = _in_force(self._screen_cached(name, country, address), day)
+        return PartyScreen(matches=matches, name_screenable=self._screenable(name), lists_missing=self.lists_missing,
+                           not_in_force=[_not_in_force_note(m, day) for m in not_in_force])
+
+    def screen_party(self, party: Party, affiliate_lists: frozenset[str] = frozenset(),
+                     day: dt.date | None = None) -> PartyScreen:
         """``affiliate_lists``: the rule pack's set "affiliate-lists", the owners' lists that count."""
-        result = self.screen(party.name, party.country, party.address)
+        result = self.screen(party.name, party.country, party.address, day)
         for owner in party.owners:
-            for m in self.screen_name(owner.name, owner.country):
+            for m in self.screen_name(owner.name, owner.country, day=day):
                 if not m.allowed and self._counts_as_owner(m, affiliate_lists):
                     result.owners.append(m.model_copy(update={"owner": owner.name, "share": owner.share}))
         return result
@@ -161,7 +210,112 @@ class PartyScreener:
             footnotes=list(m.entry.footnotes),
             footnote_texts={n: self._footnotes[m.entry.list][n] for n in m.entry.footnotes
                             if n in self._footnotes.get(m.entry.list, {})},
-            allowed=(f"allowed by {allowance.by} on {allowance.on}: {allowance.why}" if allowance else None))
+            allowed=(f"allowed by {allowance.by} on {allowance.on}: {allowance.why}" if allowance else None),
+            **self._windows[id(m.entry)])
+
+
+def _indexed(store: ListStore, versions) -> tuple[Screener, list[dict]]:
+    """The screener over the store's entry versions and their windows (``versions()``), read from
+    the cache beside the store when it was built from this store content by this matcher, else
+    built and cached there. The cache is a pickle in the store's own directory, trusted as the
+    lists are; its name and content carry the key, and a cache of any other key is never read."""
+    key = f"{store.content_digest()[:32]}-{logic.NAME}-{logic.VERSION}-{logic.digest()[7:23]}"
+    folder = store.path / INDEX_DIR
+    path = folder / f"{key}.pickle"
+    try:
+        with open(path, "rb") as fh, _gc_paused():  # ~10^6 acyclic objects: collector passes triple the load
+            cached = pickle.load(fh)
+        if isinstance(cached, dict) and cached.get("key") == key:
+            return cached["screener"], cached["windows"]
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
+        pass  # no cache, or one this code cannot read: build
+    entries, windows = versions()
+    screener = Screener(entries)
+    aligned = [windows[id(entry)] for entry in screener.entries]
+    if store.content_digest()[:32] == key[:32]:  # no import landed meanwhile
+        _write_atomically(folder, path, {"key": key, "screener": screener, "windows": aligned})
+    return screener, aligned
+
+
+def _write_atomically(folder: Path, path: Path, payload: dict) -> None:
+    """Write aside, then rename over; remove the caches of other keys. A store we cannot write to
+    is simply not cached."""
+    try:
+        folder.mkdir(exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as fh:
+            pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(fh.name, path)
+        for old in folder.iterdir():
+            if old != path and old.suffix in (".pickle", ".tmp") and old.name != Path(fh.name).name:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def _dated_versions(lists: dict[str, list[ListEntry]], keys: dict[str, str], manifest: dict,
+                    history: list[dict]) -> tuple[list[ListEntry], dict[int, dict]]:
+    """Every version of every entry screening uses, current and past, and when each was in force.
+
+    A current entry is in force from its last change in the history, else from its listing date
+    (its earliest Federal Register citation; unknown: in force). A removed or changed version is in
+    force until the edition that removed or changed it. Keyed by ``id()`` of the entry object.
+    """
+    used = {key: name for name, key in keys.items()}
+    changes: dict[tuple[str, str], list[dict]] = {}
+    for record in history:
+        if record["key"] in used:
+            changes.setdefault((record["key"], record["entry_id"]), []).append(record)
+    entries: list[ListEntry] = []
+    windows: dict[int, dict] = {}
+    for name, current in lists.items():
+        key = keys[name]
+        edition = _edition_label(manifest.get(key, {}))
+        for entry in current:
+            past = changes.get((key, entry.entry_id), [])
+            start = dt.date.fromisoformat(past[-1]["on"]) if past else entry.listed_on
+            entries.append(entry)
+            windows[id(entry)] = {"edition": edition, "in_force_from": start, "in_force_until": None}
+    for (key, _), records in changes.items():
+        start = None
+        for record in records:
+            old = ListEntry.model_validate(record["entry"])
+            entries.append(old)
+            windows[id(old)] = {"edition": _edition_label(record), "in_force_from": start or old.listed_on,
+                                "in_force_until": dt.date.fromisoformat(record["on"])}
+            start = dt.date.fromisoformat(record["on"])
+    return entries, windows
+
+
+def _edition_label(record: dict) -> str | None:
+    """``2026-07-23``, or ``unknown (imported 2026-11-30)`` for a file that states no edition."""
+    if record.get("edition"):
+        return record["edition"]
+    return f"unknown (imported {record['imported_at'][:10]})" if record.get("imported_at") else None
+
+
+def _in_force(matches: tuple[ListMatch, ...], day: dt.date | None) -> tuple[list[ListMatch], list[ListMatch]]:
+    """The matches of entry versions in force on ``day`` (one per entry), and those of entries that
+    were not (no version of them in force on that day)."""
+    if day is None:
+        return list(matches[:MATCH_LIMIT]), []
+    kept: dict[tuple[str, str], ListMatch] = {}
+    out: dict[tuple[str, str], ListMatch] = {}
+    for m in matches:
+        entry = (m.list, m.entry_id)
+        if (m.in_force_from is None or m.in_force_from <= day) and (m.in_force_until is None or day < m.in_force_until):
+            kept.setdefault(entry, m)
+        else:
+            out.setdefault(entry, m)
+    return list(kept.values())[:MATCH_LIMIT], [m for entry, m in out.items() if entry not in kept]
+
+
+def _not_in_force_note(m: ListMatch, day: dt.date) -> str:
+    if m.in_force_until is not None and day >= m.in_force_until:
+        why = f"it was removed or changed on {m.in_force_until} (edition {m.edition} was the last to list it so)"
+    else:
+        why = f"it was listed on {m.in_force_from}"
+    return (f"resembles {m.list} entry {m.entry!r} [{m.entry_id}] (score {m.score:.2f}), not applied on {day}: "
+            f"{why}")
 
 
 def designation_screener(designations) -> Screener | None:

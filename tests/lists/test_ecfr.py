@@ -285,3 +285,35 @@ def test_footnote_texts_come_from_the_table_foot(ecfr_file):
     notes = footnotes(ecfr_file)
     assert sorted(notes) == [1, 2, 3, 4, 5]
     assert "§ 734.9(e)(2)" in notes[4] and "§ 734.9(e)(3)" in notes[5] and "§ 734.9(g)" in notes[3]
+
+
+# --------------------------------------------------------------------------- names as listed
+
+# What only an address holds: a P.O. box, a numbered street, a floor or room, a postcode between commas.
+_ADDRESS_IN_NAME = re.compile(
+    r"P\.?\s?O\.?\s*Box|\b\d+[A-Za-z]?,?\s+(?:[\w'-]+\s+){0,3}(?:Street|St|Road|Rd|Avenue|Ave|Lane|Boulevard|Blvd|"
+    r"Prospekt|Prospect|Ulitsa|Highway)\b|\b(?:Floor|Suite|Room|Flat)\s+\d|\bNo\.\s*\d+,|,\s*\d{5,6}\s*(?:,|$)",
+    re.IGNORECASE)
+
+
+def test_every_name_and_alias_of_the_july_2026_file_is_a_plausible_name(ecfr_lists):
+    """No street, P.O. box or postcode in a name, no separator left at either end of one."""
+    wrong = [(e.entry_id, n) for entries in ecfr_lists.values() for e in entries
+             for n in (e.name, *e.aliases, *e.former_names)
+             if _ADDRESS_IN_NAME.search(n) or re.search(r"(?:^|\s)(?:and|or)$|^(?:and|or)\s|^[;,—]|[;,—]$", n)]
+    assert wrong == []
+    assert all(e.name for entries in ecfr_lists.values() for e in entries)
+
+
+def test_an_alias_ending_in_or_or_and_keeps_its_last_letters(entity_list):
+    """"—Techpribor." is an alias, not "Techprib" followed by the separator "or"."""
+    techpribor = find(entity_list, "Concern Radio-Electronic Technologies, Public Joint Stock Company Techpribor")
+    assert techpribor.aliases == ("Techpribor",)
+    assert "Semiconductor" in find(entity_list, "Yuwei Semiconductor Technology Co., Ltd.").aliases[-1]
+    assert not [a for e in entity_list for a in e.aliases if a.endswith(("Semiconduct", "prib"))]
+
+
+def test_a_dash_inside_a_name_does_not_split_it(entity_list):
+    ufa = find(entity_list, "Public Joint Stock Company UEC-Ufa Engine Industrial Association")
+    assert "Public Joint Stock Company ODK—Ufim Motor—Building Production Association" in ufa.aliases
+    assert "Public Joint" not in ufa.aliases and "Building Production Association" not in ufa.aliases

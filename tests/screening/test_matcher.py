@@ -241,3 +241,90 @@ def test_public_names_are_pinned():
     assert sorted(screening.__all__) == [
         "Match", "POSSIBLE", "STRONG", "Screener", "normalize", "tokens",
     ]
+
+
+def test_a_subsidiary_is_found_by_its_own_name(screener):
+    """"<parent>, Joint Stock Company <name>": the name alone finds the entry, strong with its country."""
+    alone = screener.screen("Avangard")
+    assert alone and alone[0].entry.name == "Tactical Missile Corporation, Joint Stock Company Avangard"
+    assert alone[0].strength == "possible" and "short form of the listed name" in alone[0].reasons
+    assert screener.screen("JSC Avangard", "RU")[0].strength == "strong"
+    assert screener.screen("Avangard", "DE")[0].strength == "possible"  # an exact short form stays possible
+    techpribor = screener.screen("Techpribor")[0]
+    assert techpribor.entry.name.endswith("Public Joint Stock Company Techpribor") and techpribor.score == 1.0
+
+
+def test_parenthesised_short_forms_are_searchable_and_places_are_not():
+    from controls.screening.index import name_variants
+
+    assert ("JSC NICEVT", "short") in name_variants("Scientific Research Center for Electronic Computer Technology (JSC NICEVT)")
+    assert ("HiSilicon", "short") in name_variants("Huawei Semiconductor (HiSilicon)")
+    for place in ("Foo Electronics (Shanghai) Co., Ltd.", "Foo (Kunshan) Ltd.", "Foo (Pvt.) Ltd.",
+                  "Foo (a subsidiary of Bar Corporation)"):
+        assert [form for _, form in name_variants(place)] == ["full", "bare"]
+
+
+@pytest.mark.parametrize("query, listed", [
+    ("Kitro Corporaton", "Kitro Corporation"),
+    ("United Aircraft Cororation", "United Aircraft Corporation"),
+    ("Positive Tehnologies", "Positive Technologies"),
+    ("Naura Technology Grup Co., Ltd.", "Naura Technology Group Co., Ltd."),  # a four-letter typo of a five-letter word
+    ("Corad Tecnology Limited", "Corad Technology Limited"),
+    ("Cwrad Technology Limited", "Corad Technology Limited"),  # one letter in five: rapidfuzz's cutoff was missing it
+    ("Zurmat Fondation", "Zurmat Foundation"),  # a typo that is itself a listed word
+])
+def test_single_typos_are_found(screener, query, listed):
+    assert listed in {m.entry.name for m in screener.screen(query)}
+
+
+@pytest.mark.parametrize("name", ["Intel Corporation", "Tesla, Inc.", "SUMCO Corporation"])
+def test_one_word_one_letter_from_a_listed_word_is_another_name(screener, name):
+    """"Intel" is not "Inter", "Tesla" not "Tesa": one letter in five makes another word."""
+    assert screener.screen(name) == []
+
+
+@pytest.mark.parametrize("name", ["Wanhua Chemical Group Co., Ltd.", "Hon Hai Precision Industry Co., Ltd."])
+def test_words_in_front_of_a_listed_name_make_another_name(screener, name):
+    assert screener.screen(name) == []
+
+
+def test_words_of_place_in_front_of_a_listed_name_do_not(screener):
+    assert screener.screen("Shenzhen Huawei Technologies Co., Ltd. Purchasing")[0].entry.name.startswith("Huawei")
+
+
+@pytest.mark.parametrize("query, listed", [
+    ("ПАО Техприбор", "Concern Radio-Electronic Technologies, Public Joint Stock Company Techpribor"),
+    ("Позитив Текнолоджиз", "Aktsionernoe Obshchestvo Pozitiv Teknolodzhiz"),
+    ("АО Концерн Океанприбор", "Joint Stock Company Concern Okeanpribor"),
+    ("Объединенная авиастроительная корпорация", None),  # Russian words, not the English name: not a typo of it
+])
+def test_names_written_in_cyrillic_are_transliterated(screener, query, listed):
+    names = {m.entry.name for m in screener.screen(query)}
+    assert listed in names if listed else not any("United Aircraft" in n for n in names)
+
+
+@pytest.mark.parametrize("query, listed", [
+    ("海康威视", "Hangzhou Hikvision Digital Technology Co., Ltd."),
+    ("杭州海康威视数字技术股份有限公司", "Hangzhou Hikvision Digital Technology Co., Ltd."),
+    ("浙江大华技术股份有限公司", "Dahua Technology"),
+    ("中芯国际集成电路制造有限公司", "Semiconductor Manufacturing International Corporation (SMIC)"),
+    ("华为技术有限公司", "Huawei Technologies Co., Ltd."),
+    ("长江存储科技有限责任公司", "Yangtze Memory Technologies Co., Ltd."),
+    ("寒武纪科技股份有限公司", "Cambricon Technologies Corporation Limited"),
+])
+def test_chinese_brand_names_are_their_english_names(screener, query, listed):
+    assert listed in {m.entry.name for m in screener.screen(query)}
+
+
+@pytest.mark.parametrize("name", [
+    "Huawei Technologies Co., Ltd.", "Hangzhou Hikvision Digital Technology Co., Ltd.", "Positive Technologies",
+    "Semiconductor Manufacturing International Corporation (SMIC)", "Yangtze Memory Technologies Co., Ltd."])
+def test_confusable_and_invisible_characters_match_as_strongly_as_the_plain_name(screener, name):
+    plain = screener.screen(name)[0]
+    fullwidth = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in name)
+    for variant in (name.replace("o", "\u043e").replace("e", "\u0435"),  # Cyrillic о, е
+                    "\u200b".join(name),  # a zero-width space between every letter
+                    "\u202e" + name.replace(" ", " \u200d"),  # bidi override, zero-width joiners
+                    fullwidth):
+        found = screener.screen(variant)[0]
+        assert (found.entry, found.score, found.strength) == (plain.entry, plain.score, plain.strength), variant

@@ -76,7 +76,8 @@ def test_han_names_meet_the_listed_english(han, listed):
 
 def test_han_words_become_pinyin_and_glossary_words():
     assert normalize("华为") == "huawei"
-    assert tokens("深圳市大疆创新科技有限公司") == ("shenzhen", "dajiang", "innovation", "technology")
+    assert tokens("深圳市大疆创新科技有限公司") == ("shenzhen", "dji", "innovation", "technology")  # a brand: its listed name
+    assert tokens("深圳市大宝创新科技有限公司") == ("shenzhen", "dabao", "innovation", "technology")
     # same words as the English name, in another order: the matcher ignores order
     assert sorted(key_tokens("国防科技大学")) == sorted(
         key_tokens("National University of Defense Technology")
@@ -106,9 +107,9 @@ def test_look_alike_letters_fold_to_the_latin_name(spoofed):
     assert normalize(spoofed) == "huawei technology"
 
 
-def test_real_cyrillic_and_greek_words_stay_as_written():
-    assert normalize("Ростех") == "ростех"  # not every letter has a Latin look-alike: a Russian word
-    assert normalize("ООО Ромашка") == "ромашка"  # "ООО" in Cyrillic is the legal form OOO
+def test_real_cyrillic_words_are_transliterated_and_greek_stays_as_written():
+    assert normalize("Ростех") == "rostekh"  # not every letter has a Latin look-alike: a Russian word (BGN/PCGN)
+    assert normalize("ООО Ромашка") == "romashka"  # "ООО" in Cyrillic is the legal form OOO
     assert normalize("Αθήνα") == "αθηνα"
 
 
@@ -125,3 +126,16 @@ def test_names_that_name_no_one_cannot_be_screened(name):
 @pytest.mark.parametrize("name", ["Huawei", "SA", "A B", "Limited Liability Company Kronshtadt", "华为"])
 def test_names_with_a_word_that_identifies_can_be_screened(name):
     assert screenable(name)
+
+
+def test_cyrillic_is_transliterated_and_look_alikes_are_folded():
+    assert tokens("ПАО Техприбор") == ("tekhpribor",)
+    assert tokens("Объединённая авиастроительная корпорация") == ("obedinennaya", "aviastroitelnaya", "korporatsiya")
+    assert tokens("\u0405\u0410\u0422\u0421\u041e") == ("satco",)  # only look-alike letters: a Latin name in disguise
+    assert tokens("Hu\u0430w\u0435i") == ("huawei",)
+
+
+def test_a_misspelt_legal_form_or_generic_word_is_that_word():
+    assert tokens("Kitro Corporaton") == tokens("Kitro Corporation") == ("kitro",)
+    assert tokens("Positive Tehnologies") == ("positive", "technology")
+    assert tokens("Limitless Organziation") == ("limitless", "organziation")  # not a generic word: left to the matcher

@@ -1,0 +1,122 @@
+"""The screening algorithm's name, version and every parameter, in one place.
+
+Like OpenSanctions' nomenklatura ``logic-v2``, the matcher is a named algorithm: its name, its
+version and a digest of its parameters and word tables are recorded in every determination beside
+the rule bundle's digest, so a determination says which matcher, tuned how, screened its parties.
+Change a number here and the digest changes; change what the algorithm does and bump VERSION.
+
+Scores run from 0 to 1. A name's score is an IDF-weighted F-score of word coverage both ways
+(matcher.py); words come from normalize.py; candidates from index.py.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+
+NAME = "chipgate-names"
+VERSION = "2"
+
+# ---------------------------------------------------------------- scores and thresholds (matcher.py)
+
+# Thresholds, tuned on the bench (bench/screening_bench.py --sweep). STRONG: every spelling of
+# a listed name (case, punctuation, legal form, abbreviation, word order) reaches it; a name
+# with an informative word misspelt, missing or added never does (REVIEW_CAP). POSSIBLE: at
+# 0.80 about 90% of such similar names are still found while 2% of unrelated real company
+# names and 3% of recombined half-names match; at 0.75 it is 98% found but 4% and 9%.
+STRONG = 0.92
+POSSIBLE = 0.80
+
+# Scores of exact forms: same normalized spelling, same words in another order, same letters
+# with different spacing, a parenthesised acronym of a listed name.
+EXACT_SCORE = 1.0
+REORDERED_SCORE = 0.99
+COMPACT_SCORE = 0.97
+ACRONYM_SCORE = 0.95
+PARTIAL_CAP = 0.98  # a score reached by token alignment stays below the exact forms
+# A name whose informative words are not all spelled as listed (a typo, a transliteration, a
+# word changed, added or missing) is for a person to judge: it never becomes strong, whatever
+# the evidence. Informative = a word weight (index.weight) of at least INFORMATIVE_WEIGHT.
+REVIEW_CAP = 0.91
+INFORMATIVE_WEIGHT = 0.3
+# F-beta weight of recall (coverage of the listed name) over precision (coverage of the query);
+# 1.0 treats a word missing from the query like a word added to it (the bench found no better).
+BETA = 1.0
+# Supporting evidence.
+COUNTRY_AGREES = 0.03
+COUNTRY_DIFFERS = 0.05
+ADDRESS_AGREES = 0.03
+ADDRESS_MIN_TOKENS = 3
+ADDRESS_MIN_SHARE = 0.8
+# A query holding every word of a listed name of two words or more, and other words too ("Huawei
+# Technologies Co., Ltd. Procurement Department"), is at least a possible match, whatever the
+# added words weigh: a possible match still where the country differs.
+CONTAINED_SCORE = POSSIBLE + COUNTRY_DIFFERS
+# A one-word name matched only by its spelling needs this score: one
+# letter in five ("Intel" / "Inter", "Tesla" / "Tesa") makes another word, one in six a typo.
+ONE_WORD_FUZZY_MIN = 0.83
+# Keys scored in full per query, best upper bound first.
+CANDIDATE_CAP = 60
+
+# A name indexed without its parenthesised words, or only as its parenthesised acronym, is
+# not the listed spelling: its exact match stays below the listed spelling's. A short form (a
+# parenthesised short name, a subsidiary's own name after its parent's) alone is a possible
+# match; with the listing's country it is a strong one.
+SHORT_FORM_SCORE = 0.9
+# ---------------------------------------------------------------- weights and candidates (index.py)
+
+# A token in more than this share of keys does not select candidates on its own.
+BLOCKING_MAX_SHARE = 0.01
+# Word weight is IDF minus this shift (floored at MIN_WEIGHT): words found in a few percent of
+# names ("technology", "research", "trading") then weigh next to nothing, rare words a lot.
+IDF_SHIFT = 2.5
+MIN_WEIGHT = 0.05
+# Place words qualify a name ("Zhejiang" Dahua Technology) more than they identify it.
+PLACE_WEIGHT = 0.5
+# Two words are spelling variants when their normalized edit similarity (optimal string
+# alignment: a swap of two neighbours is one edit) reaches this: one edit in five letters,
+# two in ten. Only words this long are compared.
+FUZZY_MIN_SIMILARITY = 0.8
+FUZZY_MIN_LEN = 5
+# A query word that is itself listed is also looked up fuzzily when it weighs this much (a rare
+# word, whose misspelling matters); common words ("technology") are not.
+FUZZY_LOOKUP_WEIGHT = 2.0
+# Postings (listed keys) a query walks at most to find candidates, rarest words first; the words
+# past it count as matched in the candidates' bound. Keeps a query's cost flat as the lists grow.
+POSTINGS_WALK_BUDGET = 1500
+# A listed name of fewer words is not looked for inside longer queries: one word found in a longer
+# name ("Shell" in "Shell plc", "Integral" in "Integral Systems Inc") is mostly another party, and
+# so are two common words ("Abu Ali", "Science Research"); three common words are a name ("China
+# Electronics Technology Group").
+CONTAINED_MIN_WORDS = 2
+# ... and words written in front of it may weigh no more than this (the weight of a word found in
+# about one name in a hundred), unless they name a place or a unit.
+CONTAINED_PREFIX_WEIGHT = 1.0
+
+# ---------------------------------------------------------------- normalisation (normalize.py)
+
+# Words this module knows (one-word legal forms, abbreviated generic words and their canonical
+# forms): a misspelt one ("Corporaton", "Tehnologies") is read as the word, so it neither counts as
+# an unknown, rare word of the name nor escapes being dropped as a legal form. None of them
+# identifies a party, so reading a typo of one as the word makes no match stronger than a person
+# would. Only words long enough for one edit to be a typo are read so.
+SPELLING_MIN_LEN = 6
+SPELLING_MIN_SIMILARITY = 0.83
+
+
+def parameters() -> dict[str, object]:
+    """Every parameter above, by name."""
+    return {k: v for k, v in globals().items() if k.isupper() and k not in ("NAME", "VERSION")}
+
+
+@lru_cache(maxsize=1)
+def digest() -> str:
+    """sha256 of the parameters and of the word tables normalisation uses (legal forms, glossaries,
+    transliteration): whatever changes a score changes it."""
+    from . import normalize
+
+    tables = {name: value for name, value in vars(normalize).items()
+              if name.startswith("_") and isinstance(value, (dict, frozenset, tuple)) and not name.startswith("__")}
+    payload = json.dumps({"name": NAME, "version": VERSION, "parameters": parameters(), "tables": tables},
+                         sort_keys=True, ensure_ascii=False, default=lambda v: sorted(map(str, v)))
+    return "sha256:" + hashlib.sha256(payload.encode("utf-8")).hexdigest()
