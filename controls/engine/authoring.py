@@ -54,10 +54,13 @@ class CaseScreener:
 
     snapshots: list = []
 
+    def stale(self, day) -> list[str]:
+        return []  # a case's lists are what it states: no edition to age
+
     def __init__(self):
         self.stubs: dict[str, StubScreen] = {}
 
-    def screen_party(self, party: Party, affiliate_lists=frozenset()) -> PartyScreen:
+    def screen_party(self, party: Party, affiliate_lists=frozenset(), day=None) -> PartyScreen:
         stub = self.stubs.get(party.role)
         if stub is None:
             return PartyScreen()
