@@ -12,8 +12,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import click
+from tqdm import tqdm
 
 from controls import Decision, Engine
+from controls.batch import run_batch
 from controls.engine import authoring
 from controls.engine.engine import default_list_store
 from controls.errors import ChipgateError, InputError
@@ -72,14 +74,34 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("file", required=False, type=click.Path(dir_okay=False, allow_dash=True))
 @FORMAT
 @click.option("--as-of", type=DATE, default=None, help="judge by the rules in force on this date")
 @click.option("--explain", is_flag=True, help="show every derived fact and reason")
+@click.option("--batch", "batch_file", type=click.Path(dir_okay=False, allow_dash=True), default=None,
+              help="stream the orders of this .jsonl, .json, .csv or .yaml file ('-': JSON lines on stdin) "
+                   "to --out, one JSON line per record, in order")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="with --batch: the results file (JSON lines), written whole or not at all")
+@click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True,
+              help="with --batch: worker processes, forked once the rules are loaded")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="with --batch: run on this Dask scheduler (tcp://host:port); workers need the same rules and lists")
 @RULES
 @LISTS
-def check(file: str, fmt: str, as_of, explain: bool, rules_dir: Path | None, lists_dir: Path | None) -> None:
-    """Check an order, or a batch of orders (a YAML/JSON list), in FILE ('-' for stdin)."""
+def check(file: str | None, fmt: str, as_of, explain: bool, batch_file: str | None, out: Path | None, workers: int,
+          scheduler: str | None, rules_dir: Path | None, lists_dir: Path | None) -> None:
+    """Check an order, or a batch of orders (a YAML/JSON list), in FILE ('-' for stdin).
+
+    For large batches use --batch ORDERS --out RESULTS.jsonl: constant memory, one result or error
+    per record, a summary on stderr.
+    """
+    if batch_file is not None:
+        _check_batch(file, batch_file, out, workers, scheduler, as_of, rules_dir, lists_dir)
+    if file is None:
+        _fail(InputError("give an order FILE, or --batch ORDERS --out RESULTS.jsonl"))
+    if out is not None or workers != 1 or scheduler:
+        _fail(InputError("--out, --workers and --scheduler go with --batch"))
     try:
         text = sys.stdin.read(MAX_FILE_BYTES + 1) if file == "-" else None  # read_orders refuses more
         if text is None and not Path(file).exists():
@@ -97,6 +119,36 @@ def check(file: str, fmt: str, as_of, explain: bool, rules_dir: Path | None, lis
     sys.exit(EXIT_CODES[Decision.most_restrictive([r.decision for r in results])])
 
 
+def _check_batch(file, batch_file: str, out: Path | None, workers: int, scheduler: str | None, as_of,
+                 rules_dir: Path | None, lists_dir: Path | None) -> None:
+    """Stream a batch to ``out``; the summary on stderr; exit with the most restrictive decision, 2 if any
+    record was invalid."""
+    if file is not None or out is None:
+        _fail(InputError("--batch ORDERS needs --out RESULTS.jsonl and no FILE"))
+    if scheduler and workers != 1:
+        _fail(InputError("--workers is for a local run; a Dask cluster has its own workers"))
+    try:
+        if batch_file != "-" and not Path(batch_file).is_file():
+            raise InputError(f"{brief(batch_file, 500)}: no such file")
+        engine = Engine.load(rules_dir, lists_dir)
+        size = Path(batch_file).stat().st_size if batch_file != "-" else None
+        with tqdm(total=size, unit="B", unit_scale=True, file=sys.stderr, disable=not sys.stderr.isatty(),
+                  desc="checking") as bar:
+            done = [0]
+
+            def progress(records: int, read: int) -> None:  # the bar counts bytes (rate, ETA); orders beside it
+                done[0] += records
+                bar.update(read)
+                bar.set_postfix_str(f"{done[0]:,} orders, {done[0] / max(bar.format_dict['elapsed'], 1e-3):,.0f}/s",
+                                    refresh=False)
+            summary = run_batch(engine, batch_file, out, as_of=as_of, workers=workers, scheduler=scheduler,
+                                progress=progress)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+    click.echo(f"{summary.render()}; results in {out}", err=True)
+    sys.exit(summary.exit_code)
+
+
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--as-of", type=DATE, default=None)
@@ -105,7 +157,8 @@ def check(file: str, fmt: str, as_of, explain: bool, rules_dir: Path | None, lis
 @click.pass_context
 def explain(ctx: click.Context, file: str, as_of, rules_dir: Path | None, lists_dir: Path | None) -> None:
     """Explain the decision on FILE: every rule, fact and threshold behind it."""
-    ctx.invoke(check, file=file, fmt="text", as_of=as_of, explain=True, rules_dir=rules_dir, lists_dir=lists_dir)
+    ctx.invoke(check, file=file, fmt="text", as_of=as_of, explain=True, batch_file=None, out=None, workers=1,
+               scheduler=None, rules_dir=rules_dir, lists_dir=lists_dir)
 
 
 @main.command()

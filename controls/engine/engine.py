@@ -6,7 +6,7 @@ import os
 from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 from ..compiler import CompiledBundle, compile_rulebook
 from ..countries import check_country
@@ -104,6 +104,7 @@ class Engine:
         self.ruleset = Ruleset(version=compiled.version, digest=compiled.book.digest)
         self._first_day = min((r.rule.effective.start for r in compiled.book.rules), default=None)
         self.lists = screener.snapshots if screener else []
+        self.loaded_from: tuple[Path, Path] | None = None  # (rules, list store) when loaded from files
 
     @classmethod
     def load(cls, path: str | Path | None = None, lists: str | Path | None = None) -> "Engine":
@@ -120,7 +121,9 @@ class Engine:
         except ListDataError as exc:  # a broken store is screened against by nobody: parties are HOLD
             screener, unscreened = None, (f"the list store cannot be used, so parties cannot be screened: {exc} "
                                           "(run: chipgate lists status)")
-        return cls(compiled, screener, unscreened)
+        engine = cls(compiled, screener, unscreened)
+        engine.loaded_from = (rules_dir, Path(lists or default_list_store(rules_dir)))
+        return engine
 
     @property
     def rules(self) -> dict[str, LoadedRule]:
@@ -170,6 +173,18 @@ class Engine:
         decision = Decision.most_restrictive([r.decision for r in results])
         return Determination(transaction_id=txn.id, decision=decision, as_of=day, ruleset=self.ruleset,
                              lines=results, findings=findings, warnings=warnings, lists=self.lists)
+
+    def check_many(self, txns: Iterable[Transaction | dict[str, Any]],
+                   as_of: dt.date | None = None) -> Iterator[Determination | InputError]:
+        """Check each transaction in turn, as it is needed: yield its determination or, for one that is
+        not valid, the InputError that says why (``record`` is its 1-based position), so that one bad
+        order costs no other its answer.  Other errors (the engine failing) are raised."""
+        for number, txn in enumerate(txns, start=1):
+            try:
+                yield self.check(txn, as_of=as_of)
+            except InputError as exc:
+                exc.record = number
+                yield exc
 
     def screen(self, name: str, country: str | None = None, address: str | None = None,
                as_of: dt.date | None = None) -> ScreeningResult:
