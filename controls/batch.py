@@ -116,11 +116,11 @@ def read_records(path: str | Path) -> Iterator[Record]:
         raise InputError(f"{name}: cannot read: {exc.strerror}") from None
     if kind == "csv":
         try:
-            return _csv(io.TextIOWrapper(stream, encoding="utf-8", newline=""), name)
+            return _csv(io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""), name)
         except BaseException:
             stream.close()
             raise
-    reader = {"jsonl": _jsonl, "yaml": _yaml, "json": lambda s, n: iter(_JsonArray(io.TextIOWrapper(s, "utf-8"), n))}
+    reader = {"jsonl": _jsonl, "yaml": _yaml, "json": lambda s, n: iter(_JsonArray(io.TextIOWrapper(s, "utf-8-sig"), n))}
     return _closing(reader[kind](stream, name), stream)
 
 
@@ -144,7 +144,7 @@ def _jsonl(stream, name: str) -> Iterator[Record]:
                                                   "an order may have", size)
             continue
         try:
-            yield Record(number, line, size, text=text.decode("utf-8"))
+            yield Record(number, line, size, text=text.decode("utf-8-sig" if line == 1 else "utf-8"))
         except UnicodeDecodeError as exc:
             yield _unreadable(name, number, line, f"not UTF-8 text: {exc.reason} at byte {exc.start}", size)
 
@@ -200,12 +200,13 @@ class _JsonArray:
     def __iter__(self) -> Iterator[Record]:
         try:
             first = self._next_char()
-            if first != "[":
+            if first not in ("[", "{"):  # an array of orders, or one order as ``chipgate check`` takes it
                 if first:
                     yield self._stop("malformed JSON: expected an array of orders, '['")
                 return
-            self.pos += 1
-            after = "]" if self._next_char() == "]" else ","
+            array = first == "["
+            self.pos += array
+            after = "]" if array and self._next_char() == "]" else ","
             self.pos += after == "]"
             while after == ",":
                 self._next_char()
@@ -217,13 +218,15 @@ class _JsonArray:
                 self.number += 1
                 text, self.pos = self.buffer[self.pos:end], end
                 yield Record(self.number, self._line_at(end - len(text)), len(text), text=text)
+                if not array:
+                    break
                 after = self._next_char()
                 if after not in (",", "]"):
                     yield self._stop("malformed JSON: expected ',' or ']' after an order")
                     return
                 self.pos += 1
             if self._next_char():
-                yield self._stop("malformed JSON: text after the array")
+                yield self._stop(f"malformed JSON: text after the {'array' if array else 'order'}")
         except UnicodeDecodeError as exc:
             yield self._stop(f"not UTF-8 text: {exc.reason}")
         except InputError as exc:
@@ -412,7 +415,8 @@ def _csv_order(number: int, rows: list[tuple[int, dict[str, str]]], name: str) -
         order["parties"].line = order.lines["parties"] = rows[0][0]
         order["parties"].lines = [parties.lines[role] for role in parties]
     order["items"], order.lines["items"] = items, rows[0][0]
-    return Record(number, rows[0][0], sum(len(",".join(r)) + 1 for _, r in rows), data=order, problems=tuple(problems))
+    size = sum(len(",".join(r.values())) + 1 for _, r in rows)
+    return Record(number, rows[0][0], size, data=order, problems=tuple(problems))
 
 
 # --- checking ---------------------------------------------------------------------------------------------
@@ -441,9 +445,21 @@ def parse_json(text: str) -> Any:
 def _located(text: str, line: int | None, name: str) -> Any:
     """``text`` read by the line-tracking loader, its lines counted from ``line``: only to place an error."""
     try:
-        return loads_yaml("\n" * ((line or 1) - 1) + text, name)
+        return _shifted(loads_yaml(text, name), (line or 1) - 1)
     except YamlError:
         return None
+
+
+def _shifted(data: Any, offset: int) -> Any:
+    if isinstance(data, (LineDict, LineList)):
+        data.line += offset
+        if isinstance(data, LineDict):
+            data.lines = {key: n + offset for key, n in data.lines.items()}
+        else:
+            data.lines = [n + offset for n in data.lines]
+        for value in data.values() if isinstance(data, LineDict) else data:
+            _shifted(value, offset)
+    return data
 
 
 def check_record(engine: Engine, record: Record, as_of=None, name: str = "<batch>") -> tuple[str | None, str]:
