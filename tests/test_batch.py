@@ -262,3 +262,28 @@ def test_dask_cluster_gives_the_same_output_as_the_local_run(engine, tmp_path):
         summary = run_batch(engine, source, tmp_path / "dask.jsonl", scheduler=cluster.scheduler_address)
     assert (tmp_path / "local.jsonl").read_bytes() == (tmp_path / "dask.jsonl").read_bytes()
     assert summary.invalid == [152, 153, 154]
+
+
+def test_a_json_file_may_hold_one_order_and_a_csv_a_byte_order_mark(engine, tmp_path):
+    (tmp_path / "one.json").write_text(json.dumps(GOOD_KP, indent=2))
+    run_batch(engine, tmp_path / "one.json", tmp_path / "out.jsonl")
+    assert [said(r) for r in outcomes(tmp_path / "out.jsonl")] == ["PROHIBITED"]
+    source = write_csv(tmp_path / "orders.csv", [GOOD_KP])
+    source.write_bytes(b"\xef\xbb\xbf" + source.read_bytes())
+    run_batch(engine, source, tmp_path / "out.jsonl")
+    assert [said(r) for r in outcomes(tmp_path / "out.jsonl")] == ["PROHIBITED"]
+
+
+def test_json_lines_from_stdin(cli_lists, tmp_path):
+    result = CliRunner().invoke(main, ["check", "--batch", "-", "--out", str(tmp_path / "out.jsonl")],
+                                input="\n".join(json.dumps(o) for o in (GOOD_DE, UNKNOWN_COUNTRY)) + "\n")
+    assert result.exit_code == 2 and [said(r) for r in outcomes(tmp_path / "out.jsonl")] == ["NLR", "destination"]
+
+
+def test_every_csv_column_is_documented():
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("A CSV batch"):readme.index("Restricted-party screening")]
+    roles = ("end_user", "ultimate_consignee", "intermediate_consignee", "purchaser")
+    missing = [c for c in CSV_COLUMNS if f"`{c}`" not in section
+               and not (c.split(".")[0] in roles and f"`{c.split('.')[0]}.*`" in section and f"`{c.split('.')[1]}`" in section)]
+    assert missing == []
