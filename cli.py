@@ -93,10 +93,12 @@ def check(file: str | None, fmt: str, as_of, explain: bool, batch_file: str | No
           scheduler: str | None, rules_dir: Path | None, lists_dir: Path | None) -> None:
     """Check an order, or a batch of orders (a YAML/JSON list), in FILE ('-' for stdin).
 
-    For large batches use --batch ORDERS --out RESULTS.jsonl: constant memory, one result or error
-    per record, a summary on stderr.
+    For large batches use --batch ORDERS --out RESULTS.jsonl: constant memory, one result (the JSON
+    of --format json) or error per record, a summary on stderr.
     """
     if batch_file is not None:
+        if explain:
+            _fail(InputError("--explain is for one order; a batch's results carry every finding"))
         _check_batch(file, batch_file, out, workers, scheduler, as_of, rules_dir, lists_dir)
     if file is None:
         _fail(InputError("give an order FILE, or --batch ORDERS --out RESULTS.jsonl"))

@@ -73,14 +73,25 @@ def _unreadable(name: str, number: int, line: int | None, message: str, size: in
 
 @dataclass
 class Summary:
-    """What a batch decided: orders per decision, and the invalid records."""
+    """What a batch decided: orders per decision, and how many records were invalid (the first few by number)."""
+
+    SHOWN = 20  # invalid record numbers kept: the summary stays small however many there are
 
     decisions: Counter = field(default_factory=Counter)
-    invalid: list[int] = field(default_factory=list)  # record numbers
+    invalid: int = 0
+    first_invalid: list[int] = field(default_factory=list)
+
+    def add(self, number: int, decision: str | None) -> None:
+        if decision is not None:
+            self.decisions[decision] += 1
+            return
+        self.invalid += 1
+        if len(self.first_invalid) < self.SHOWN:
+            self.first_invalid.append(number)
 
     @property
     def records(self) -> int:
-        return sum(self.decisions.values()) + len(self.invalid)
+        return sum(self.decisions.values()) + self.invalid
 
     @property
     def exit_code(self) -> int:
@@ -92,8 +103,8 @@ class Summary:
 
     def render(self) -> str:
         counts = ", ".join(f"{n:,} {d}" for d, n in sorted(self.decisions.items(), key=lambda i: -Decision(i[0]).rank))
-        shown = ", ".join(map(str, self.invalid[:20])) + (", ..." if len(self.invalid) > 20 else "")
-        bad = f"; {len(self.invalid):,} invalid (records {shown})" if self.invalid else ""
+        shown = ", ".join(map(str, self.first_invalid)) + (", ..." if self.invalid > len(self.first_invalid) else "")
+        bad = f"; {self.invalid:,} invalid (records {shown})" if self.invalid else ""
         return f"{self.records:,} orders: {counts or 'none checked'}{bad}"
 
 
@@ -214,6 +225,9 @@ class _JsonArray:
                     end = self._element_end()
                 except json.JSONDecodeError as exc:
                     yield self._stop(f"malformed JSON: {exc.msg}", exc.pos)
+                    return
+                except RecursionError:
+                    yield self._stop("malformed JSON: nested too deeply")
                     return
                 self.number += 1
                 text, self.pos = self.buffer[self.pos:end], end
@@ -472,7 +486,8 @@ def check_record(engine: Engine, record: Record, as_of=None, name: str = "<batch
             try:
                 raw = parse_json(record.text)
             except (ValueError, RecursionError) as exc:
-                message = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc) or "nested too deeply"
+                message = (exc.msg if isinstance(exc, json.JSONDecodeError) else
+                           "nested too deeply" if isinstance(exc, RecursionError) else str(exc))
                 raise invalid([Problem(name, record.line, f"malformed JSON: {message}")], record.number) from None
         located = (lambda: _located(record.text, record.line, name) or raw) if record.text is not None else None
         txn = validate_order(raw, name, record.number, located)
@@ -574,10 +589,7 @@ def run_batch(engine: Engine, source: str | Path, out: str | Path, *, as_of=None
                     for record, (decision, text) in zip(chunk, outcomes):
                         target.write(text)
                         target.write("\n")
-                        if decision is None:
-                            summary.invalid.append(record.number)
-                        else:
-                            summary.decisions[decision] += 1
+                        summary.add(record.number, decision)
                     if progress:
                         progress(len(chunk), sum(r.size for r in chunk))
                 target.flush()

@@ -11,7 +11,7 @@ from conftest import REPO, order
 
 from cli import main
 from controls import Decision, InputError
-from controls.batch import CSV_COLUMNS, read_records, run_batch
+from controls.batch import CSV_COLUMNS, Summary, read_records, run_batch
 from controls.errors import EngineError
 
 sys.path.insert(0, str(REPO / "bench"))
@@ -76,7 +76,7 @@ def test_bad_records_in_the_middle_give_one_error_each_in_input_order(engine, tm
     assert "unknown country code 'XX'" in results[1]["errors"][0]["message"]
     assert results[2]["errors"][0]["message"] == "Field required"
     assert "not the text 'eight'" in results[3]["error"]
-    assert summary.invalid == [2, 3, 4] and summary.exit_code == 2
+    assert summary.first_invalid == [2, 3, 4] and summary.invalid == 3 and summary.exit_code == 2
     assert summary.decisions == {"NLR": 1, "PROHIBITED": 1}
 
 
@@ -111,6 +111,30 @@ def test_every_format_reads_the_same_orders(engine, tmp_path):
         run_batch(engine, write(tmp_path / f"orders.{fmt}", ORDERS), tmp_path / f"{fmt}.out")
         results[fmt] = [said(r) for r in outcomes(tmp_path / f"{fmt}.out")]
     assert all(r == EXPECTED for r in results.values())
+
+
+def test_the_summary_keeps_a_few_invalid_record_numbers_and_counts_the_rest():
+    summary = Summary()
+    for number in range(1, 1001):
+        summary.add(number, "NLR" if number % 2 else None)
+    assert summary.invalid == 500 and summary.first_invalid == list(range(2, 42, 2))
+    assert summary.render().endswith("500 NLR; 500 invalid (records 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, "
+                                     "28, 30, 32, 34, 36, 38, 40, ...)")
+
+
+@pytest.mark.parametrize("name, text, says", [
+    ("deep.jsonl", "[" * 100_000 + "]" * 100_000 + "\n", "nested too deeply"),
+    ("deep.json", "[" + "[" * 100_000 + "]" * 100_001, "nested too deeply"),
+    ("deep.yaml", "- " + "[" * 100_000 + "]" * 100_000 + "\n", "nesting depth"),
+    ("bomb.yaml", "- id: X\n  a: &a [" + ", ".join(["lol"] * 10) + "]\n" + "".join(
+        f"  b{i}: &b{i} [" + ", ".join([f"*{'a' if i == 0 else f'b{i - 1}'}"] * 10) + "]\n" for i in range(9)),
+     "aliases expand to more than"),
+])
+def test_hostile_records_are_error_records(engine, tmp_path, name, text, says):
+    (tmp_path / name).write_text(text)
+    run_batch(engine, tmp_path / name, tmp_path / "out.jsonl")
+    [result] = outcomes(tmp_path / "out.jsonl")
+    assert result["record"] == 1 and says in result["error"]
 
 
 def test_a_syntax_error_in_a_json_array_ends_the_reading_with_an_error_record(engine, tmp_path):
@@ -261,7 +285,7 @@ def test_dask_cluster_gives_the_same_output_as_the_local_run(engine, tmp_path):
                                   host="127.0.0.1", dashboard_address=None) as cluster:
         summary = run_batch(engine, source, tmp_path / "dask.jsonl", scheduler=cluster.scheduler_address)
     assert (tmp_path / "local.jsonl").read_bytes() == (tmp_path / "dask.jsonl").read_bytes()
-    assert summary.invalid == [152, 153, 154]
+    assert summary.first_invalid == [152, 153, 154]
 
 
 def test_a_json_file_may_hold_one_order_and_a_csv_a_byte_order_mark(engine, tmp_path):
