@@ -30,6 +30,8 @@ import sys
 import tempfile
 import typing
 from collections import Counter, deque
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -168,15 +170,16 @@ class _JsonArray:
 
     def __init__(self, stream: io.TextIOBase, name: str):
         self.stream, self.name = stream, name
-        self.buffer, self.pos, self.line, self.eof, self.number = "", 0, 1, False, 0
+        self.buffer, self.pos, self.eof, self.number = "", 0, False, 0
+        self.line, self.mark = 1, 0  # the line at ``mark``, a position never after ``pos``
 
     def _more(self) -> bool:
         """Drop what was consumed, read more; False at the end of the file."""
         if self.eof:
             return False
-        self.line += self.buffer.count("\n", 0, self.pos)
+        self._line_at(self.pos)
         chunk = self.stream.read(_READ)
-        self.buffer, self.pos, self.eof = self.buffer[self.pos:] + chunk, 0, not chunk
+        self.buffer, self.pos, self.mark, self.eof = self.buffer[self.pos:] + chunk, 0, 0, not chunk
         return bool(chunk)
 
     def _next_char(self) -> str:
@@ -187,7 +190,10 @@ class _JsonArray:
                 return self.buffer[self.pos:self.pos + 1]
 
     def _line_at(self, pos: int) -> int:
-        return self.line + self.buffer.count("\n", 0, pos)
+        """The line of ``pos`` (at or after the last position asked about): newlines are counted once."""
+        self.line += self.buffer.count("\n", self.mark, pos)
+        self.mark = pos
+        return self.line
 
     def _element_end(self) -> int:
         """Where the element at ``pos`` ends; JSONDecodeError if it is malformed, InputError if too large."""
@@ -533,6 +539,15 @@ def _check_on_worker(rules: str, lists: str, as_of, name: str, chunk: list[Recor
             [check_record(engine, record, as_of, name) for record in chunk])
 
 
+def _result_of(future) -> Callable[[], list[Outcome]]:
+    def result() -> list[Outcome]:
+        try:
+            return future.result()
+        except BrokenProcessPool as exc:
+            raise EngineError(f"a worker process died: {exc}") from None
+    return result
+
+
 def _chunks(records: Iterable[Record]) -> Iterator[list[Record]]:
     chunk: list[Record] = []
     for record in records:
@@ -578,8 +593,9 @@ def run_batch(engine: Engine, source: str | Path, out: str | Path, *, as_of=None
             client, submit, limit = _dask(engine, scheduler, as_of, name)
         elif workers > 1:
             _ENGINE, _OPTIONS = engine, (as_of, name)
-            pool = multiprocessing.get_context("fork").Pool(workers)
-            submit, limit = (lambda chunk: pool.apply_async(_check_chunk, (chunk,)).get), workers * IN_FLIGHT
+            # an executor, not a Pool: a worker that dies (the C engine can abort) fails the run instead of hanging it
+            pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+            submit, limit = (lambda chunk: _result_of(pool.submit(_check_chunk, chunk))), workers * IN_FLIGHT
         else:
             submit, limit = (lambda chunk: (lambda done=[check_record(engine, r, as_of, name) for r in chunk]: done)), 1
         with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=out.parent if str(out.parent) else ".",
@@ -602,7 +618,7 @@ def run_batch(engine: Engine, source: str | Path, out: str | Path, *, as_of=None
         os.replace(target.name, out)
     finally:
         if pool is not None:
-            pool.terminate()
+            pool.shutdown(cancel_futures=True)
         if client is not None:
             client.close()
         _ENGINE, _OPTIONS = None, (None, "<batch>")

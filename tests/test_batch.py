@@ -2,6 +2,7 @@
 format; forked workers and a Dask cluster give the same output as one process; nothing partial on a crash."""
 import csv
 import json
+import os
 import sys
 
 import pytest
@@ -311,3 +312,17 @@ def test_every_csv_column_is_documented():
     missing = [c for c in CSV_COLUMNS if f"`{c}`" not in section
                and not (c.split(".")[0] in roles and f"`{c.split('.')[0]}.*`" in section and f"`{c.split('.')[1]}`" in section)]
     assert missing == []
+
+
+def test_a_worker_that_dies_fails_the_run_and_writes_nothing(engine, tmp_path, monkeypatch):
+    source = write_jsonl(tmp_path / "orders.jsonl", [GOOD_DE] * 50 + [GOOD_KP] + [GOOD_DE] * 50)
+    real = engine.check
+
+    def dying(txn, as_of=None):
+        if txn.id == "F":
+            os._exit(134)  # as the C engine does when it aborts
+        return real(txn, as_of=as_of)
+    monkeypatch.setattr(engine, "check", dying)
+    with pytest.raises(EngineError, match="a worker process died"):
+        run_batch(engine, source, tmp_path / "out.jsonl", workers=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.jsonl"]
