@@ -32,6 +32,7 @@ import typing
 from collections import Counter, deque
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -39,7 +40,6 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 import yaml
-from yaml._yaml import CParser
 
 from .engine import Engine
 from .errors import EngineError, InputError, Problem
@@ -253,20 +253,27 @@ class _JsonArray:
             yield self._stop(str(exc))
 
 
-class _YamlEvents(CParser, _Loader):
-    """libyaml's parser under the line-tracking loader's composer and constructor: the same values,
-    limits and line numbers as ``load_yaml``, one top-level element at a time."""
+if yaml.__with_libyaml__:
+    from yaml.cyaml import CParser
 
-    def __init__(self, stream):
-        CParser.__init__(self, stream)
-        yaml.composer.Composer.__init__(self)
-        yaml.constructor.SafeConstructor.__init__(self)
-        yaml.resolver.Resolver.__init__(self)
+    class _YamlEvents(CParser, _Loader):
+        """libyaml's parser under the line-tracking loader's composer and constructor: the same values,
+        limits and line numbers as ``load_yaml``, one top-level element at a time."""
 
-    def element(self) -> tuple[Any, yaml.Node]:
-        self._aliased = 0  # the alias budget is per order
-        node = self.compose_node(None, None)
-        return self.construct_document(node), node
+        def __init__(self, stream):
+            CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+else:  # pragma: no cover - PyYAML built without libyaml: the same events, parsed in Python
+    _YamlEvents = _Loader
+
+
+def _element(loader: _Loader) -> tuple[Any, yaml.Node]:
+    """The next top-level element, constructed; the alias budget is per order."""
+    loader._aliased = 0
+    node = loader.compose_node(None, None)
+    return loader.construct_document(node), node
 
 
 def _yaml(stream, name: str) -> Iterator[Record]:
@@ -280,7 +287,7 @@ def _yaml(stream, name: str) -> Iterator[Record]:
             if sequence:
                 loader.get_event()
             while not loader.check_event(yaml.SequenceEndEvent if sequence else yaml.DocumentEndEvent):
-                data, node = loader.element()
+                data, node = _element(loader)
                 if data is None and not sequence:
                     break  # an empty document is no order
                 number += 1
@@ -578,52 +585,67 @@ def run_batch(engine: Engine, source: str | Path, out: str | Path, *, as_of=None
               scheduler: str | None = None, progress: Callable[[int, int], None] | None = None) -> Summary:
     """Check every order in ``source`` and write one line per record to ``out`` (JSON lines), in order.
 
-    ``out`` appears whole or not at all: it is written to a temporary file beside it and renamed at the
-    end.  ``progress(records, size)`` is called as results are written.  Input errors are per record
-    (see the summary); anything else (an engine failure) raises, and nothing is written.
+    ``out`` appears whole or not at all.  ``progress(records, size)`` is called as results are written.
+    Input errors are per record (see the summary); anything else (an engine failure, a worker that died)
+    raises, and nothing is written.
     """
-    global _ENGINE, _OPTIONS
-    out = Path(out)
     name = brief(str(source), 500) if str(source) != "-" else "<stdin>"
     records = read_records(source)
     summary = Summary()
-    pool = client = None
     try:
-        if scheduler:
-            client, submit, limit = _dask(engine, scheduler, as_of, name)
-        elif workers > 1:
-            _ENGINE, _OPTIONS = engine, (as_of, name)
-            # an executor, not a Pool: a worker that dies (the C engine can abort) fails the run instead of hanging it
-            pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-            submit, limit = (lambda chunk: _result_of(pool.submit(_check_chunk, chunk))), workers * IN_FLIGHT
-        else:
-            submit, limit = (lambda chunk: (lambda done=[check_record(engine, r, as_of, name) for r in chunk]: done)), 1
-        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=out.parent if str(out.parent) else ".",
-                                         prefix=f".{out.name}.", suffix=".part", delete=False) as target:
-            try:
-                for chunk, outcomes in _in_order(_chunks(records), submit, limit):
-                    for record, (decision, text) in zip(chunk, outcomes):
-                        target.write(text)
-                        target.write("\n")
-                        summary.add(record.number, decision)
-                    if progress:
-                        progress(len(chunk), sum(r.size for r in chunk))
-                target.flush()
-                os.fsync(target.fileno())
-            except BaseException:
-                target.close()
-                os.unlink(target.name)
-                raise
-        os.chmod(target.name, 0o666 & ~_umask())  # as an ordinary new file would be (a temporary one is private)
-        os.replace(target.name, out)
+        with _checking(engine, as_of, name, workers, scheduler) as (submit, limit), _whole_or_nothing(out) as target:
+            for chunk, outcomes in _in_order(_chunks(records), submit, limit):
+                for record, (decision, text) in zip(chunk, outcomes):
+                    target.write(text)
+                    target.write("\n")
+                    summary.add(record.number, decision)
+                if progress:
+                    progress(len(chunk), sum(r.size for r in chunk))
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
-        if client is not None:
-            client.close()
-        _ENGINE, _OPTIONS = None, (None, "<batch>")
         records.close()
     return summary
+
+
+@contextmanager
+def _checking(engine: Engine, as_of, name: str, workers: int, scheduler: str | None):
+    """Where chunks are checked: ``(submit, limit)``, ``submit(chunk)`` giving a function that returns the
+    chunk's outcomes, with at most ``limit`` chunks in flight."""
+    global _ENGINE, _OPTIONS
+    if scheduler:
+        with _dask(engine, scheduler, as_of, name) as checking:
+            yield checking
+    elif workers > 1:
+        _ENGINE, _OPTIONS = engine, (as_of, name)
+        # an executor, not a Pool: a worker that dies (the C engine can abort) fails the run instead of hanging it
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+        try:
+            yield (lambda chunk: _result_of(pool.submit(_check_chunk, chunk))), workers * IN_FLIGHT
+        finally:
+            pool.shutdown(cancel_futures=True)
+            _ENGINE, _OPTIONS = None, (None, "<batch>")
+    else:
+        def here(chunk: list[Record]) -> Callable[[], list[Outcome]]:
+            outcomes = [check_record(engine, record, as_of, name) for record in chunk]
+            return lambda: outcomes
+        yield here, 1
+
+
+@contextmanager
+def _whole_or_nothing(out: str | Path):
+    """A text file that appears at ``out`` only if the block completes: written beside it, then renamed."""
+    out = Path(out)
+    target = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=out.parent, prefix=f".{out.name}.",
+                                         suffix=".part", delete=False)
+    try:
+        with target:
+            yield target
+            target.flush()
+            os.fsync(target.fileno())
+        os.chmod(target.name, 0o666 & ~_umask())  # as an ordinary new file would be (a temporary one is private)
+        os.replace(target.name, out)
+    except BaseException:
+        Path(target.name).unlink(missing_ok=True)
+        raise
 
 
 def _umask() -> int:
@@ -632,24 +654,26 @@ def _umask() -> int:
     return mask
 
 
+@contextmanager
 def _dask(engine: Engine, scheduler: str, as_of, name: str):
-    """Submit chunks to a Dask cluster; each worker loads the same bundle and lists once (by path)."""
+    """Chunks checked on a Dask cluster; each worker loads the same bundle and lists once, from the same paths."""
     try:
         from distributed import Client
     except ImportError:  # pragma: no cover - an optional dependency
         raise InputError("--scheduler needs the 'distributed' package: pip install 'chipgate[dask]'") from None
+    if engine.loaded_from is None:
+        raise InputError("a batch on Dask needs an engine loaded from a rule directory (Engine.load)")
     rules, lists = (str(p) for p in engine.loaded_from)
     expected = (engine.ruleset.digest, [s.digest for s in engine.lists])
     try:
         client = Client(scheduler, timeout=30)
     except OSError as exc:
         raise InputError(f"--scheduler {brief(scheduler)}: cannot connect: {exc}") from None
-    workers = max(1, len(client.scheduler_info().get("workers", {})))
 
-    def submit(chunk):
+    def submit(chunk: list[Record]) -> Callable[[], list[Outcome]]:
         future = client.submit(_check_on_worker, rules, lists, as_of, name, chunk, pure=False)
 
-        def result():
+        def result() -> list[Outcome]:
             digest, list_digests, outcomes = future.result()
             if (digest, list_digests) != expected:
                 raise EngineError(f"a Dask worker checked with bundle {digest} and lists {list_digests}, not "
@@ -657,4 +681,5 @@ def _dask(engine: Engine, scheduler: str, as_of, name: str):
             return outcomes
         return result
 
-    return client, submit, workers * IN_FLIGHT
+    with client:
+        yield submit, max(1, len(client.scheduler_info().get("workers", {}))) * IN_FLIGHT
