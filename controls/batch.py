@@ -21,6 +21,7 @@ loaded, so they share its memory) or on a Dask cluster (``scheduler``), with ide
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import multiprocessing
@@ -616,12 +617,14 @@ def _checking(engine: Engine, as_of, name: str, workers: int, scheduler: str | N
             yield checking
     elif workers > 1:
         _ENGINE, _OPTIONS = engine, (as_of, name)
+        gc.freeze()  # the collector leaves the engine's objects alone, so the workers keep sharing their pages
         # an executor, not a Pool: a worker that dies (the C engine can abort) fails the run instead of hanging it
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
         try:
             yield (lambda chunk: _result_of(pool.submit(_check_chunk, chunk))), workers * IN_FLIGHT
         finally:
             pool.shutdown(cancel_futures=True)
+            gc.unfreeze()
             _ENGINE, _OPTIONS = None, (None, "<batch>")
     else:
         def here(chunk: list[Record]) -> Callable[[], list[Outcome]]:
