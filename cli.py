@@ -14,8 +14,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import click
+from tqdm import tqdm
 
 from controls import Decision, Determination, Engine, Transaction, memo
+from controls.batch import run_batch
 from controls.engine import authoring
 from controls.engine.chain import chains
 from controls.engine.engine import DEFAULT_RULES, default_list_store
@@ -111,17 +113,39 @@ def _exit(results) -> None:
 
 
 @main.command(epilog=EXIT_CODES_HELP)
-@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("file", required=False, type=click.Path(dir_okay=False, allow_dash=True))
 @FORMAT
 @click.option("--as-of", type=DATE, default=None, help="judge by the rules in force on this date")
 @click.option("--explain", is_flag=True, help="show every derived fact and reason")
 @click.option("--jurisdiction", type=click.Choice(JURISDICTIONS), default=None,
               help="report only this jurisdiction's decision and findings (and exit by it)")
+@click.option("--batch", "batch_file", type=click.Path(dir_okay=False, allow_dash=True), default=None,
+              help="stream the orders of this .jsonl, .json, .csv or .yaml file ('-': JSON lines on stdin) "
+                   "to --out, one JSON line per record, in order")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="with --batch: the results file (JSON lines), written whole or not at all")
+@click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True,
+              help="with --batch: worker processes, forked once the rules are loaded")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="with --batch: run on this Dask scheduler (tcp://host:port); workers need the same rules and lists")
 @RULES
 @LISTS
-def check(file: str, fmt: str, as_of, explain: bool, rules_dir: Path | None, lists_dir: Path | None,
-          jurisdiction: str | None = None) -> None:
-    """Check an order, or a batch of orders (a YAML/JSON list), in FILE ('-' for stdin)."""
+def check(file: str | None, fmt: str, as_of, explain: bool, rules_dir: Path | None, lists_dir: Path | None,
+          jurisdiction: str | None = None, batch_file: str | None = None, out: Path | None = None,
+          workers: int = 1, scheduler: str | None = None) -> None:
+    """Check an order, or a batch of orders (a YAML/JSON list), in FILE ('-' for stdin).
+
+    For large batches use --batch ORDERS --out RESULTS.jsonl: constant memory, one result (the JSON
+    of --format json) or error per record, a summary on stderr.
+    """
+    if batch_file is not None:
+        if explain or jurisdiction:
+            _fail(InputError("--explain and --jurisdiction are for reports; a batch's results carry every finding"))
+        _check_batch(file, batch_file, out, workers, scheduler, as_of, rules_dir, lists_dir)
+    if file is None:
+        _fail(InputError("give an order FILE, or --batch ORDERS --out RESULTS.jsonl"))
+    if out is not None or workers != 1 or scheduler:
+        _fail(InputError("--out, --workers and --scheduler go with --batch"))
     engine, orders, results, batch = _judge(file, as_of, rules_dir, lists_dir, jurisdiction)
     if fmt == "json":
         payload = [r.model_dump(mode="json") for r in results]
@@ -132,6 +156,36 @@ def check(file: str, fmt: str, as_of, explain: bool, rules_dir: Path | None, lis
                    for r, order in zip(results, orders)]
         click.echo("\n\n".join(reports), color=colour)
     _exit(results)
+
+
+def _check_batch(file, batch_file: str, out: Path | None, workers: int, scheduler: str | None, as_of,
+                 rules_dir: Path | None, lists_dir: Path | None) -> None:
+    """Stream a batch to ``out``; the summary on stderr; exit with the most restrictive decision, 2 if any
+    record was invalid."""
+    if file is not None or out is None:
+        _fail(InputError("--batch ORDERS needs --out RESULTS.jsonl and no FILE"))
+    if scheduler and workers != 1:
+        _fail(InputError("--workers is for a local run; a Dask cluster has its own workers"))
+    try:
+        if batch_file != "-" and not Path(batch_file).is_file():
+            raise InputError(f"{brief(batch_file, 500)}: no such file")
+        engine = Engine.load(rules_dir, lists_dir)
+        size = Path(batch_file).stat().st_size if batch_file != "-" else None
+        with tqdm(total=size, unit="B", unit_scale=True, file=sys.stderr, disable=not sys.stderr.isatty(),
+                  desc="checking") as bar:
+            done = [0]
+
+            def progress(records: int, read: int) -> None:  # the bar counts bytes (rate, ETA); orders beside it
+                done[0] += records
+                bar.update(read)
+                bar.set_postfix_str(f"{done[0]:,} orders, {done[0] / max(bar.format_dict['elapsed'], 1e-3):,.0f}/s",
+                                    refresh=False)
+            summary = run_batch(engine, batch_file, out, as_of=as_of, workers=workers, scheduler=scheduler,
+                                progress=progress)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+    click.echo(f"{summary.render()}; results in {out}", err=True)
+    sys.exit(summary.exit_code)
 
 
 @main.command(epilog=EXIT_CODES_HELP)

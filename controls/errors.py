@@ -15,9 +15,19 @@ class ChipgateError(Exception):
 
 
 class InputError(ChipgateError, ValueError):
-    """A transaction, option or data file is malformed; the message names the field."""
+    """A transaction, option or data file is malformed; the message names the field.
+
+    Where known, ``field`` is the path of the first bad field (``items.0.quantity``), ``record``
+    the order's 1-based position in a batch, ``line`` its source line, and ``problems`` every
+    problem found, so that a batch can report them per record.
+    """
 
     exit_code = 2
+
+    def __init__(self, message: str, *, field: str | None = None, record: int | None = None,
+                 line: int | None = None, problems: "tuple[Problem, ...]" = ()):
+        super().__init__(message)
+        self.field, self.record, self.line, self.problems = field, record, line, tuple(problems)
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,7 @@ class Problem:
     code: str = "rule.invalid"
     severity: str = "error"  # error | warning
     fix: str = ""
+    field: str | None = None  # the path of the field at fault, in an order
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
@@ -46,8 +57,9 @@ class RuleError(InputError):
     """A rule pack is invalid; carries every problem found, each with file and line."""
 
     def __init__(self, problems: list[Problem]):
-        self.problems = list(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
+        problems = list(problems)
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
 
 
 class ListDataError(InputError):

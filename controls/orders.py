@@ -6,7 +6,7 @@ every field path, message and order id in an error is cut short (``brief``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from pydantic import ValidationError
 
@@ -47,15 +47,28 @@ def read_orders(path: str | Path, text: str | None = None) -> tuple[list[Transac
         except ValidationError as exc:
             problems.extend(_problems(name, raw, exc, index if isinstance(data, list) else None))
     if problems:
-        raise InputError("\n".join(str(p) for p in problems))
+        raise invalid(problems)
     return orders, isinstance(data, list)
 
 
-def validate_order(raw: Any, name: str = "<input>") -> Transaction:
+def validate_order(raw: Any, name: str = "<input>", record: int | None = None,
+                   located: Callable[[], Any] | None = None) -> Transaction:
+    """The transaction ``raw`` describes, or an InputError naming every bad field.
+
+    ``record`` is the order's position in a batch; ``located`` gives ``raw`` as the line-tracking
+    loader reads it, and is called only on an error, to name the line of each field.
+    """
     try:
         return Transaction.model_validate(raw)
     except ValidationError as exc:
-        raise InputError("\n".join(str(p) for p in _problems(name, raw, exc, None))) from None
+        raise invalid(_problems(name, located() if located else raw, exc, None), record) from None
+
+
+def invalid(problems: list[Problem], record: int | None = None) -> InputError:
+    """One InputError for ``problems``, naming the first one's field and line."""
+    first = problems[0]
+    return InputError("\n".join(str(p) for p in problems), field=first.field, line=first.line, record=record,
+                      problems=problems)
 
 
 def _problems(name: str, raw: Any, exc: ValidationError, index: int | None) -> list[Problem]:
@@ -67,7 +80,7 @@ def _problems(name: str, raw: Any, exc: ValidationError, index: int | None) -> l
         message = f"unknown field {loc[-1]!r}" if error["type"] == "extra_forbidden" else error["msg"]
         message = brief(message.removeprefix("Value error, "), 500)
         where = f"transaction {brief(txn_id)}" if txn_id else (f"transaction #{index}" if index is not None else None)
-        problems.append(Problem(name, line_of(raw, loc), f"{field}: {message}", where))
+        problems.append(Problem(name, line_of(raw, loc), f"{field}: {message}", where, field))
     return problems
 
 

@@ -8,7 +8,7 @@ import os
 from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 from ..compiler import CompiledBundle, compile_rulebook
 from ..countries import check_country
@@ -126,7 +126,7 @@ class Engine:
         self._unconfirmed = {r.id: ends for r in compiled.book.rules
                              if (ends := [w for w in (r.rule.effective, *r.rule.not_enforced) if w.unconfirmed_end])}
         self.lists = screener.snapshots if screener else []
-        self.sources: tuple[Path, Path] | None = None  # (rules, list store) it was loaded from, for reload
+        self.sources: tuple[Path, Path] | None = None  # (rules, list store) it was loaded from: reload, Dask workers
         self.matcher = screener.matcher if screener else None
 
     @classmethod
@@ -150,7 +150,7 @@ class Engine:
             screener, unscreened = None, (f"the list store cannot be used, so parties cannot be screened: {exc} "
                                           "(run: chipgate lists status)")
         engine = cls(compiled, screener, unscreened)
-        engine.sources = (rules_dir, lists)
+        engine.sources = (rules_dir, Path(lists or default_list_store(rules_dir)))
         gc.collect()
         gc.freeze()
         return engine
@@ -231,6 +231,18 @@ class Engine:
                              as_of=day, ruleset=self.ruleset, lines=results, findings=findings, warnings=warnings,
                              lists=list(self.lists), jurisdictions=jurisdictions, matcher=self.matcher,
                              screenings=[s.record(p.role, p.name, self.lists) for p, s in zip(txn.parties, screens)])
+
+    def check_many(self, txns: Iterable[Transaction | dict[str, Any]],
+                   as_of: dt.date | None = None) -> Iterator[Determination | InputError]:
+        """Check each transaction in turn, as it is needed: yield its determination or, for one that is
+        not valid, the InputError that says why (``record`` is its 1-based position), so that one bad
+        order costs no other its answer.  Other errors (the engine failing) are raised."""
+        for number, txn in enumerate(txns, start=1):
+            try:
+                yield self.check(txn, as_of=as_of)
+            except InputError as exc:
+                exc.record = number
+                yield exc
 
     def screen(self, name: str, country: str | None = None, address: str | None = None,
                as_of: dt.date | None = None, explain: bool = False) -> ScreeningResult:

@@ -1,0 +1,328 @@
+"""Streaming batches (issue 9): every record yields one result or one error, in input order, in every
+format; forked workers and a Dask cluster give the same output as one process; nothing partial on a crash."""
+import csv
+import json
+import os
+import sys
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from conftest import REPO, order
+
+from cli import main
+from controls import Decision, InputError
+from controls.batch import CSV_COLUMNS, Summary, read_records, run_batch
+from controls.errors import EngineError
+
+sys.path.insert(0, str(REPO / "bench"))
+from corpus import corpus  # noqa: E402
+
+GOOD_DE = order("DE", eccn="3A090.a") | {"id": "A"}
+GOOD_KP = order("KP", eccn="EAR99") | {"id": "F"}
+UNKNOWN_COUNTRY = order("XX", eccn="3A090.a") | {"id": "B"}
+MISSING_FIELD = {k: v for k, v in order("CN", eccn="3A090.a").items() if k != "destination"} | {"id": "D"}
+WRONG_TYPE = order("CN", eccn="3A090.a", quantity="eight") | {"id": "E"}
+ORDERS = [GOOD_DE, UNKNOWN_COUNTRY, MISSING_FIELD, WRONG_TYPE, GOOD_KP]
+# what each record must give: a decision, or the field an error names
+EXPECTED = ["NLR", "destination", "destination", "items.0.quantity", "PROHIBITED"]
+
+
+def write_jsonl(path, orders, bad_line=None):
+    lines = [json.dumps(o) for o in orders]
+    if bad_line is not None:
+        lines.insert(bad_line, '{"id": "C", "date": ')
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def write_csv(path, orders):
+    columns = ["id", "date", "export_from", "destination", "end_user.name", "end_user.country",
+               "item.sku", "item.quantity", "item.origin", "item.eccn"]
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(columns)
+        for o in orders:
+            party = o["parties"][0]
+            for item in o["items"]:
+                writer.writerow([o["id"], o["date"], o["export_from"], o.get("destination", ""), party["name"],
+                                 party["country"], item["sku"], item["quantity"], item["origin"], item["eccn"]])
+    return path
+
+
+WRITERS = {
+    "jsonl": lambda path, orders: write_jsonl(path, orders),
+    "json": lambda path, orders: path.write_text(json.dumps(orders, indent=2)) and path,
+    "yaml": lambda path, orders: path.write_text(yaml.safe_dump(orders, sort_keys=False)) and path,
+    "csv": write_csv,
+}
+
+
+def outcomes(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def said(outcome) -> str:
+    return outcome["decision"] if "decision" in outcome else outcome["errors"][0]["field"]
+
+
+@pytest.mark.parametrize("fmt", sorted(WRITERS))
+def test_bad_records_in_the_middle_give_one_error_each_in_input_order(engine, tmp_path, fmt):
+    source = WRITERS[fmt](tmp_path / f"orders.{fmt}", ORDERS)
+    summary = run_batch(engine, source, tmp_path / "out.jsonl")
+    results = outcomes(tmp_path / "out.jsonl")
+    assert [said(r) for r in results] == EXPECTED
+    assert [r["record"] for r in results if "record" in r] == [2, 3, 4]
+    assert [r["transaction_id"] for r in results] == ["A", "B", "D", "E", "F"]
+    assert "unknown country code 'XX'" in results[1]["errors"][0]["message"]
+    assert results[2]["errors"][0]["message"] == "Field required"
+    assert "not the text 'eight'" in results[3]["error"]
+    assert summary.first_invalid == [2, 3, 4] and summary.invalid == 3 and summary.exit_code == 2
+    assert summary.decisions == {"NLR": 1, "PROHIBITED": 1}
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "json"])
+def test_an_error_names_the_line_of_the_field(engine, tmp_path, fmt):
+    source = WRITERS[fmt](tmp_path / f"orders.{fmt}", ORDERS)
+    text = source.read_text().splitlines()
+    results = outcomes(run_batch(engine, source, tmp_path / "out.jsonl") and tmp_path / "out.jsonl")
+    unknown = results[1]["errors"][0]
+    assert "XX" in text[unknown["line"] - 1] and "destination" in text[unknown["line"] - 1]
+    quantity = results[3]["errors"][0]
+    assert "quantity" in text[quantity["line"] - 1] and "eight" in text[quantity["line"] - 1]
+
+
+def test_a_bad_json_line_is_one_error_and_the_lines_after_it_are_checked(engine, tmp_path):
+    source = write_jsonl(tmp_path / "orders.jsonl", ORDERS, bad_line=2)
+    run_batch(engine, source, tmp_path / "out.jsonl")
+    results = outcomes(tmp_path / "out.jsonl")
+    assert [said(r) for r in results] == EXPECTED[:2] + [None] + EXPECTED[2:]
+    assert results[2]["record"] == 3 and results[2]["line"] == 3 and "malformed JSON" in results[2]["error"]
+
+
+def test_a_determination_is_the_json_of_check_format_json(engine, tmp_path):
+    source = write_jsonl(tmp_path / "orders.jsonl", [GOOD_DE, GOOD_KP])
+    run_batch(engine, source, tmp_path / "out.jsonl")
+    assert outcomes(tmp_path / "out.jsonl") == [engine.check(o).model_dump(mode="json") for o in (GOOD_DE, GOOD_KP)]
+
+
+def test_every_format_reads_the_same_orders(engine, tmp_path):
+    results = {}
+    for fmt, write in WRITERS.items():
+        run_batch(engine, write(tmp_path / f"orders.{fmt}", ORDERS), tmp_path / f"{fmt}.out")
+        results[fmt] = [said(r) for r in outcomes(tmp_path / f"{fmt}.out")]
+    assert all(r == EXPECTED for r in results.values())
+
+
+def test_the_summary_keeps_a_few_invalid_record_numbers_and_counts_the_rest():
+    summary = Summary()
+    for number in range(1, 1001):
+        summary.add(number, "NLR" if number % 2 else None)
+    assert summary.invalid == 500 and summary.first_invalid == list(range(2, 42, 2))
+    assert summary.render().endswith("500 NLR; 500 invalid (records 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, "
+                                     "28, 30, 32, 34, 36, 38, 40, ...)")
+
+
+@pytest.mark.parametrize("name, text, says", [
+    ("deep.jsonl", "[" * 100_000 + "]" * 100_000 + "\n", "nested too deeply"),
+    ("deep.json", "[" + "[" * 100_000 + "]" * 100_001, "nested too deeply"),
+    ("deep.yaml", "- " + "[" * 100_000 + "]" * 100_000 + "\n", "nesting depth"),
+    ("bomb.yaml", "- id: X\n  a: &a [" + ", ".join(["lol"] * 10) + "]\n" + "".join(
+        f"  b{i}: &b{i} [" + ", ".join([f"*{'a' if i == 0 else f'b{i - 1}'}"] * 10) + "]\n" for i in range(9)),
+     "aliases expand to more than"),
+])
+def test_hostile_records_are_error_records(engine, tmp_path, name, text, says):
+    (tmp_path / name).write_text(text)
+    run_batch(engine, tmp_path / name, tmp_path / "out.jsonl")
+    [result] = outcomes(tmp_path / "out.jsonl")
+    assert result["record"] == 1 and says in result["error"]
+
+
+def test_a_syntax_error_in_a_json_array_ends_the_reading_with_an_error_record(engine, tmp_path):
+    text = json.dumps([GOOD_DE, GOOD_KP], indent=2)
+    source = tmp_path / "orders.json"
+    source.write_text(text[:-1] + ", {oops}]")
+    summary = run_batch(engine, source, tmp_path / "out.jsonl")
+    results = outcomes(tmp_path / "out.jsonl")
+    assert [said(r) for r in results[:2]] == ["NLR", "PROHIBITED"]
+    assert results[2]["record"] == 3 and "rest of the file is not read" in results[2]["error"]
+    assert summary.exit_code == 2
+
+
+def test_a_yaml_stream_of_documents_is_one_order_each(engine, tmp_path):
+    source = tmp_path / "orders.yaml"
+    source.write_text(yaml.safe_dump_all([GOOD_DE, UNKNOWN_COUNTRY, GOOD_KP], sort_keys=False))
+    run_batch(engine, source, tmp_path / "out.jsonl")
+    assert [said(r) for r in outcomes(tmp_path / "out.jsonl")] == ["NLR", "destination", "PROHIBITED"]
+
+
+def test_csv_rows_with_the_same_id_in_a_row_are_one_order(engine, tmp_path):
+    two_lines = order("CN", eccn="3A090.a") | {"id": "T-2"}
+    two_lines["items"] = [two_lines["items"][0], {"sku": "X-2", "quantity": 2, "origin": "US", "eccn": "EAR99"}]
+    source = write_csv(tmp_path / "orders.csv", [GOOD_DE, two_lines, GOOD_KP])
+    run_batch(engine, source, tmp_path / "out.jsonl")
+    results = outcomes(tmp_path / "out.jsonl")
+    assert [r["transaction_id"] for r in results] == ["A", "T-2", "F"]
+    assert results[1] == engine.check(two_lines).model_dump(mode="json")
+
+
+def test_csv_rows_of_one_order_that_disagree_are_an_error_naming_column_and_line(engine, tmp_path):
+    source = tmp_path / "orders.csv"
+    source.write_text("id,destination,item.sku,item.quantity,item.eccn,item.origin,item.chip.tpp,item.chip.datacenter\n"
+                      "T-1,CN,X-1,1,3A090.a,US,,\n"
+                      "T-1,DE,X-2,1,,US,4992.5,true\n")
+    run_batch(engine, source, tmp_path / "out.jsonl")
+    [result] = outcomes(tmp_path / "out.jsonl")
+    assert result["errors"] == [{"field": "destination", "line": 3,
+                                 "message": "'DE' differs from 'CN' in an earlier row of the order; an order has one"}]
+
+
+def test_csv_cells_are_read_as_their_field_is_typed(tmp_path):
+    assert CSV_COLUMNS["item.quantity"] == "number" and CSV_COLUMNS["item.chip.datacenter"] == "bool"
+    assert CSV_COLUMNS["end_uses"] == "list" and CSV_COLUMNS["item.hs_code"] == "text"
+    source = tmp_path / "orders.csv"
+    source.write_text("id,destination,end_uses,item.sku,item.quantity,item.unit_value,item.hs_code,item.chip.datacenter\n"
+                      "T-1,CN,datacenter; civil,0042,8,25000.50,0042,TRUE\n")
+    [record] = list(read_records(source))
+    item = record.data["items"][0]
+    assert record.data["end_uses"] == ["datacenter", "civil"]
+    assert item["sku"] == "0042" and item["hs_code"] == "0042" and item["quantity"] == 8
+    assert str(item["unit_value"]) == "25000.50" and item["chip"]["datacenter"] is True
+
+
+def test_an_unknown_csv_column_is_bad_input_before_any_record(tmp_path):
+    source = tmp_path / "orders.csv"
+    source.write_text("id,destinaton\nT-1,CN\n")
+    with pytest.raises(InputError, match="unknown column 'destinaton'"):
+        read_records(source)
+
+
+@pytest.mark.parametrize("name, text", [("e.jsonl", ""), ("e.json", "[]"), ("e.yaml", "[]\n"), ("e.csv", "id\n"),
+                                        ("blank.jsonl", "\n\n")])
+def test_an_empty_batch_is_a_clean_summary_and_exit_0(cli_lists, tmp_path, name, text):
+    (tmp_path / name).write_text(text)
+    result = CliRunner().invoke(main, ["check", "--batch", str(tmp_path / name), "--out", str(tmp_path / "out.jsonl")])
+    assert result.exit_code == 0 and "0 orders: none checked" in result.output and "Traceback" not in result.output
+    assert (tmp_path / "out.jsonl").read_text() == ""
+
+
+def test_the_cli_exit_code_is_the_most_restrictive_decision_or_2_for_any_invalid_record(cli_lists, tmp_path):
+    out = str(tmp_path / "out.jsonl")
+    good = write_jsonl(tmp_path / "good.jsonl", [GOOD_DE, GOOD_KP])
+    result = CliRunner().invoke(main, ["check", "--batch", str(good), "--out", out])
+    assert result.exit_code == 4 and "2 orders: 1 PROHIBITED, 1 NLR" in result.output
+    bad = write_jsonl(tmp_path / "bad.jsonl", ORDERS)
+    result = CliRunner().invoke(main, ["check", "--batch", str(bad), "--out", out])
+    assert result.exit_code == 2 and "3 invalid (records 2, 3, 4)" in result.output
+    assert len(outcomes(tmp_path / "out.jsonl")) == 5
+
+
+@pytest.mark.parametrize("args, says", [(["--batch", "x.jsonl"], "needs --out"),
+                                        (["order.yaml", "--workers", "2"], "go with --batch"),
+                                        (["--batch", "missing.jsonl", "--out", "o.jsonl"], "no such file"),
+                                        (["--batch", "orders.txt", "--out", "o.jsonl"], "unknown batch format")])
+def test_batch_usage_errors_are_exit_2(cli_lists, tmp_path, monkeypatch, args, says):
+    (tmp_path / "orders.txt").write_text("")
+    (tmp_path / "order.yaml").write_text("")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["check", *args])
+    assert result.exit_code == 2 and says in result.output
+
+
+def test_nothing_partial_on_a_crash(engine, tmp_path, monkeypatch):
+    source = write_jsonl(tmp_path / "orders.jsonl", [GOOD_DE] * 200)
+    checks = iter(range(10**6))
+    real = engine.check
+
+    def failing(txn, as_of=None):
+        if next(checks) == 150:
+            raise EngineError("the rule engine failed")
+        return real(txn, as_of=as_of)
+    monkeypatch.setattr(engine, "check", failing)
+    with pytest.raises(EngineError):
+        run_batch(engine, source, tmp_path / "out.jsonl")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.jsonl"]
+
+
+def test_workers_give_the_same_output_as_one_process(engine, tmp_path):
+    orders = corpus(300, seed=9) + ORDERS
+    source = write_jsonl(tmp_path / "orders.jsonl", orders)
+    progress = []
+    one = run_batch(engine, source, tmp_path / "one.jsonl")
+    two = run_batch(engine, source, tmp_path / "two.jsonl", workers=2, progress=lambda n, size: progress.append(n))
+    assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes()
+    assert one == two and one.records == len(orders) == sum(progress)
+
+
+def test_check_many_yields_errors_in_place(engine):
+    results = list(engine.check_many(ORDERS))
+    assert [type(r).__name__ for r in results] == ["Determination", "InputError", "InputError", "InputError",
+                                                   "Determination"]
+    assert [r.record for r in results if isinstance(r, InputError)] == [2, 3, 4]
+    assert [r.field for r in results if isinstance(r, InputError)] == EXPECTED[1:4]
+    assert results[4].decision == Decision.PROHIBITED
+
+
+def test_check_many_is_lazy(engine):
+    def orders():
+        yield GOOD_DE
+        raise AssertionError("read ahead")
+    assert next(engine.check_many(orders())).transaction_id == "A"
+
+
+def test_check_of_a_bad_dict_raises_input_error_naming_the_field(engine):
+    with pytest.raises(InputError) as info:
+        engine.check(WRONG_TYPE)
+    assert info.value.field == "items.0.quantity" and info.value.record is None
+    assert "items.0.quantity: expected a number" in str(info.value)
+    assert [p.field for p in info.value.problems] == ["items.0.quantity"]
+
+
+def test_dask_cluster_gives_the_same_output_as_the_local_run(engine, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    source = write_jsonl(tmp_path / "orders.jsonl", corpus(150, seed=3) + ORDERS)
+    run_batch(engine, source, tmp_path / "local.jsonl")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp://",
+                                  host="127.0.0.1", dashboard_address=None) as cluster:
+        summary = run_batch(engine, source, tmp_path / "dask.jsonl", scheduler=cluster.scheduler_address)
+    assert (tmp_path / "local.jsonl").read_bytes() == (tmp_path / "dask.jsonl").read_bytes()
+    assert summary.first_invalid == [152, 153, 154]
+
+
+def test_a_json_file_may_hold_one_order_and_a_csv_a_byte_order_mark(engine, tmp_path):
+    (tmp_path / "one.json").write_text(json.dumps(GOOD_KP, indent=2))
+    run_batch(engine, tmp_path / "one.json", tmp_path / "out.jsonl")
+    assert [said(r) for r in outcomes(tmp_path / "out.jsonl")] == ["PROHIBITED"]
+    source = write_csv(tmp_path / "orders.csv", [GOOD_KP])
+    source.write_bytes(b"\xef\xbb\xbf" + source.read_bytes())
+    run_batch(engine, source, tmp_path / "out.jsonl")
+    assert [said(r) for r in outcomes(tmp_path / "out.jsonl")] == ["PROHIBITED"]
+
+
+def test_json_lines_from_stdin(cli_lists, tmp_path):
+    result = CliRunner().invoke(main, ["check", "--batch", "-", "--out", str(tmp_path / "out.jsonl")],
+                                input="\n".join(json.dumps(o) for o in (GOOD_DE, UNKNOWN_COUNTRY)) + "\n")
+    assert result.exit_code == 2 and [said(r) for r in outcomes(tmp_path / "out.jsonl")] == ["NLR", "destination"]
+
+
+def test_every_csv_column_is_documented():
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("A CSV batch"):readme.index("Restricted-party screening")]
+    roles = ("end_user", "ultimate_consignee", "intermediate_consignee", "purchaser")
+    missing = [c for c in CSV_COLUMNS if f"`{c}`" not in section
+               and not (c.split(".")[0] in roles and f"`{c.split('.')[0]}.*`" in section and f"`{c.split('.')[1]}`" in section)]
+    assert missing == []
+
+
+def test_a_worker_that_dies_fails_the_run_and_writes_nothing(engine, tmp_path, monkeypatch):
+    source = write_jsonl(tmp_path / "orders.jsonl", [GOOD_DE] * 50 + [GOOD_KP] + [GOOD_DE] * 50)
+    real = engine.check
+
+    def dying(txn, as_of=None):
+        if txn.id == "F":
+            os._exit(134)  # as the C engine does when it aborts
+        return real(txn, as_of=as_of)
+    monkeypatch.setattr(engine, "check", dying)
+    with pytest.raises(EngineError, match="a worker process died"):
+        run_batch(engine, source, tmp_path / "out.jsonl", workers=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.jsonl"]
