@@ -435,7 +435,7 @@ def _csv_order(number: int, rows: list[tuple[int, dict[str, str]]], name: str) -
             before = _put(parties if path[0] in ROLES else order, path, value, line)
             if before != value:
                 problems.append(Problem(name, line, f"{column}: {brief(text)!r} differs from {brief(before)!r} in an "
-                                                    "earlier row of the order; an order has one", None, column))
+                                                    "earlier row of the order; an order has one", None, field=column))
         items.append(item)
         items.lines.append(line)
     if parties:
@@ -513,7 +513,7 @@ def check_record(engine: Engine, record: Record, as_of=None, name: str = "<batch
 
 def error_record(exc: InputError, record: Record, raw: Any) -> str:
     """The output line for an invalid record: where it is, which fields, why."""
-    problems = exc.problems or (Problem("", exc.line or record.line, str(exc), None, exc.field),)
+    problems = exc.problems or (Problem("", exc.line or record.line, str(exc), None, field=exc.field),)
     txn_id = raw.get("id") if isinstance(raw, dict) else None
     return json.dumps({
         "record": record.number, "line": exc.line or record.line,

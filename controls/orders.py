@@ -80,7 +80,7 @@ def _problems(name: str, raw: Any, exc: ValidationError, index: int | None) -> l
         message = f"unknown field {loc[-1]!r}" if error["type"] == "extra_forbidden" else error["msg"]
         message = brief(message.removeprefix("Value error, "), 500)
         where = f"transaction {brief(txn_id)}" if txn_id else (f"transaction #{index}" if index is not None else None)
-        problems.append(Problem(name, line_of(raw, loc), f"{field}: {message}", where, field))
+        problems.append(Problem(name, line_of(raw, loc), f"{field}: {message}", where, field=field))
     return problems
 
 
