@@ -53,9 +53,13 @@ LABELS: dict[str, str] = {
     "item.hs_code": "the HS code",
     "item.cn_control_code": "the PRC control list number",
     "item.cn_content_value": "the PRC-origin controlled content",
+    "item.cn_content_pct": "the PRC-origin controlled content share",
+    "item.cn_re_technology": "made with PRC-origin rare-earth technology",
     "item.order_value_of_eccn": "the order's value of this ECCN",
     "item.software_kind": "the kind of software",
     "exporter.headquarters_country": "the exporter's headquarters country",
+    "exporter.cn_general_licences": "what the exporter's MOFCOM general licences cover",
+    "cn_reach": "how PRC export control reaches the line",
     "letters_in_force": "the \"is informed\" letters in force",
     "letters_undecided": "the \"is informed\" letters that name ECCNs the line does not give",
     "nac_notification": "the NAC notification",
@@ -77,7 +81,7 @@ LABELS: dict[str, str] = {
     "party.possible_affiliate_of": "the listed owners it may be an affiliate of",
 }
 MONEY = frozenset({"item.unit_value", "item.us_content_value", "item.cn_content_value", "item.order_value_of_eccn"})
-PERCENT = frozenset({"item.us_content_pct"})
+PERCENT = frozenset({"item.us_content_pct", "item.cn_content_pct"})
 UNITS = {"item.chip.die_area_mm2": "mm²", "item.chip.memory_bandwidth_density": "GB/s per mm²",
          "item.chip.interconnect_bandwidth": "GB/s", "item.chip.dram_bandwidth": "GB/s"}
 MISSING = {"item.eccn": "the item has no ECCN", "party.footnotes": "no Entity List footnote applies to the party",

@@ -7,11 +7,12 @@ the loader stays the judge (dates, thresholds, set kinds, the engine's limits).
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from ..facts.catalog import DERIVABLE, END_USE_TAGS, LINE_FIELDS, PARTY_FIELDS, ROLES, FieldType
 from ..models import Decision
 from .loader import RuleBook
+from .schema import JURISDICTIONS, SetKind
 
 ID = r"^[a-z0-9][a-z0-9._-]*[a-z0-9]$"
 DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
@@ -20,13 +21,13 @@ COMPARISONS = ("eq", "ne", "lt", "lte", "gt", "gte")
 
 def rule_file_schema(book: RuleBook) -> dict[str, Any]:
     """The schema of one rule file of ``book``'s pack (its set and condition ids are the choices)."""
-    sets_of = {kind: sorted(i for i, s in book.sets.items() if s.kind == kind)
-               for kind in ("country", "eccn", "end_use", "tag")}
+    sets_of = {kind: sorted(i for i, s in book.sets.items() if s.kind == kind) for kind in get_args(SetKind)}
     defs: dict[str, Any] = {
         "line-condition": _condition(LINE_FIELDS, sets_of, sorted(book.conditions)),
         "party-condition": _condition(PARTY_FIELDS, sets_of, sorted(book.conditions)),
         "window": {"type": "object", "additionalProperties": False, "required": ["from"],
-                   "properties": {"from": DATE, "until": DATE, "reason": {"type": "string"}}},
+                   "properties": {"from": DATE, "until": DATE, "until_confirmed": {"type": "boolean"},
+                                  "reason": {"type": "string"}}},
         "rule": _rule(),
     }
     return {
@@ -36,7 +37,7 @@ def rule_file_schema(book: RuleBook) -> dict[str, Any]:
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "jurisdiction": {"enum": ["US-EAR", "CN-ECL"]},
+            "jurisdiction": {"enum": list(JURISDICTIONS)},
             "rules": {"type": "array", "items": {"$ref": "#/definitions/rule"}},
             "conditions": {"type": "object", "propertyNames": {"pattern": ID},
                            "additionalProperties": {"$ref": "#/definitions/line-condition"}},
@@ -47,9 +48,11 @@ def rule_file_schema(book: RuleBook) -> dict[str, Any]:
             "sets": {"type": "array", "items": {"type": "object", "required": ["id", "title"],
                                                 "properties": {"kind": {"enum": list(sets_of)}}}},
             "aliases": {"type": "array"},
+            "designations": {"type": "array", "items": {"type": "object", "required": ["id", "list"]}},
             "cases": {"type": "array", "items": {"type": "object", "required": ["name", "transaction"],
                                                  "properties": {"expect": {"enum": [d.value for d in Decision]},
-                                                                "lists": {"enum": ["stub", "store"]}}}},
+                                                                "lists": {"enum": ["stub", "store"]},
+                                                                "jurisdiction": {"enum": list(JURISDICTIONS)}}}},
         },
         "definitions": defs,
     }
