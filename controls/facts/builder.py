@@ -267,7 +267,8 @@ class FactBuilder:
 
     def line_fact(self, index: int, stratum: int, view: dict, day: int) -> dict:
         """The line as one stratum's rules see it: only the properties they test, and the bookkeeping."""
-        fact = {k: view[k] for k in self._compiled.line_reads[stratum] if k in view}
+        reads = self._compiled.line_reads[stratum]
+        fact = {k: v for k, v in view.items() if k in reads}  # a view holds far fewer properties than a stratum reads
         fact.update(kind="line", id=f"l{index}s{stratum}", line=index, stratum=stratum, day=day)
         return fact
 
