@@ -38,6 +38,7 @@ from ..screening.parties import (
     designation_matches,
     designation_screener,
     list_tag,
+    screened_lists,
 )
 from . import authoring
 from .authoring import Classification
@@ -128,6 +129,7 @@ class Engine:
         self.lists = screener.snapshots if screener else []
         self.sources: tuple[Path, Path] | None = None  # (rules, list store) it was loaded from: reload, Dask workers
         self.matcher = screener.matcher if screener else None
+        self._screened_lists = screened_lists(self.lists)  # the same for every party of every check
 
     @classmethod
     def load(cls, path: str | Path | None = None, lists: str | Path | None = None) -> "Engine":
@@ -182,6 +184,7 @@ class Engine:
         """This bundle, its network shared, screening parties with ``screener`` (the cases' stubs)."""
         other = copy.copy(self)
         other._screener, other.lists = screener, screener.snapshots
+        other._screened_lists = screened_lists(other.lists)
         return other
 
     def run_cases(self) -> list[authoring.CaseOutcome]:
@@ -230,7 +233,8 @@ class Engine:
         return Determination(transaction_id=txn.id, decision=Decision.most_restrictive(jurisdictions.values()),
                              as_of=day, ruleset=self.ruleset, lines=results, findings=findings, warnings=warnings,
                              lists=list(self.lists), jurisdictions=jurisdictions, matcher=self.matcher,
-                             screenings=[s.record(p.role, p.name, self.lists) for p, s in zip(txn.parties, screens)])
+                             screenings=[s.record(p.role, p.name, self._screened_lists)
+                                         for p, s in zip(txn.parties, screens)])
 
     def check_many(self, txns: Iterable[Transaction | dict[str, Any]],
                    as_of: dt.date | None = None) -> Iterator[Determination | InputError]:

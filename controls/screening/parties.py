@@ -99,14 +99,14 @@ class PartyScreen:
             if listed < 0.5 <= self._owned_by_listed() else [],
         }
 
-    def record(self, role: str, name: str, lists: list[ListSnapshot]) -> PartyScreening:
-        """What a report shows of this screening: the lists and editions, the result, "no match" included."""
+    def record(self, role: str, name: str, lists: list[str]) -> PartyScreening:
+        """What a report shows of this screening: the lists and editions (``screened_lists``), the result,
+        "no match" included."""
         active = [m for m in self.matches if not m.allowed]
         result = ("not screened" if not self.screened else "match" if any(m.strength == "strong" for m in active)
                   else "possible match" if active else "no match")
         return PartyScreening(role=role, name=name, result=result, entries=[m.entry_id for m in active],
-                              lists=[f"{s.list} ({s.source}, edition {s.edition or 'unknown'})" for s in lists]
-                              if self.screened else [])
+                              lists=list(lists) if self.screened else [])
 
     def _owner_matches(self, strength: str | None) -> list[ListMatch]:
         return [m for m in self.owners if strength in (None, m.strength)]
@@ -338,3 +338,8 @@ def _snapshot(name: str, record: dict) -> ListSnapshot:
     digest = record.get("content_sha256")
     return ListSnapshot(list=name, source=record.get("source_format"), edition=record.get("edition"),
                         digest=f"sha256:{digest}" if digest else None, entries=record.get("entries"))
+
+
+def screened_lists(lists: list[ListSnapshot]) -> list[str]:
+    """Each list a party is screened against, with its source and edition, as a screening record names it."""
+    return [f"{s.list} ({s.source}, edition {s.edition or 'unknown'})" for s in lists]
