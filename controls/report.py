@@ -189,11 +189,12 @@ def _line(line: LineResult, item, result: Determination, explain: bool, glossary
     out.append(f"    Classification: {eccn}" + ("" if classified else " (as given)" if line.eccn else ""))
     for d in classified:
         out += _step(d, explain, glossary)
-    subject = {True: "yes", False: "no", None: "not decided"}[line.subject_to_ear]
-    out.append(f"    Subject to the EAR: {subject}" + (f", {words.basis(line.basis)}" if line.basis else ""))
-    for d in line.derived:
-        if not CLASSIFYING & d.facts.keys():
-            out += _step(d, explain, glossary)
+    if "US-EAR" in result.jurisdictions or not result.jurisdictions:  # whether it is subject: the EAR's question
+        subject = {True: "yes", False: "no", None: "not decided"}[line.subject_to_ear]
+        out.append(f"    Subject to the EAR: {subject}" + (f", {words.basis(line.basis)}" if line.basis else ""))
+        for d in line.derived:
+            if not CLASSIFYING & d.facts.keys():
+                out += _step(d, explain, glossary)
     if chain is not None:
         out += [f"    {text}" for text in chain_lines(chain, glossary, pen)]
     findings = [f for f in result.findings if f.line == line.line and f.enforced]
@@ -226,7 +227,8 @@ def headline(f: Finding, glossary: Glossary) -> str:
         title += f" ({'footnote' if len(footnotes) == 1 else 'footnotes'} {words.in_words(footnotes)})"
     text = f"{title[:1].upper()}{title[1:]}: {effect} ({f.citation})"
     if f.review_policy:
-        text += f"; review policy: {f.review_policy[:1].lower()}{f.review_policy[1:]}"
+        policy = f.review_policy if f.review_policy[:2].isupper() else f.review_policy[:1].lower() + f.review_policy[1:]
+        text += f"; review policy: {policy}"  # "Presumption of denial" reads on in lower case; "MOFCOM" stays
     if f.overcome_by:
         text += f"; overcome by {glossary.rules.get(f.overcome_by, f.overcome_by)}"
     return text
