@@ -142,7 +142,7 @@ class PartyScreener:
         # customers recur from order to order: screen each (name, country, address) once
         self._screen_cached = lru_cache(maxsize=SCREEN_CACHE_SIZE)(self._screen_uncached)
         self._screenable = lru_cache(maxsize=SCREEN_CACHE_SIZE)(screenable)
-        self.stale = lru_cache(maxsize=64)(self._stale)
+        self.stale = lru_cache(maxsize=1024)(self._stale)  # per order date: a batch re-checking years of orders
 
     @classmethod
     def open(cls, path: str | os.PathLike | None) -> "PartyScreener | None":
