@@ -313,13 +313,7 @@ class ListStore:
         with self._reading():
             manifest = self._manifest()
             for key, info in manifest["lists"].items():
-                file_path = self.path / info["file"]
-                try:
-                    payload = file_path.read_bytes()
-                except OSError as exc:
-                    raise ListDataError(f"{file_path}: list file of {key} cannot be read: {exc.strerror}") from exc
-                if hashlib.sha256(payload).hexdigest() != info["content_sha256"]:
-                    raise ListDataError(f"{file_path}: content does not match the manifest digest; re-import {key}")
+                self._verified_payload(key, info)
             self._history_payload()
             path = self.path / MANIFEST
             return hashlib.sha256(path.read_bytes() if path.exists() else b"").hexdigest()
@@ -478,7 +472,8 @@ class ListStore:
         shutil.rmtree(commit)
         _fsync_dir(self.path)
 
-    def _read_list(self, key: str, info: dict) -> list[ListEntry]:
+    def _verified_payload(self, key: str, info: dict) -> bytes:
+        """A stored list file's bytes, checked against the manifest's digest (ListDataError if not)."""
         file_path = self.path / info["file"]
         try:
             payload = file_path.read_bytes()
@@ -486,6 +481,11 @@ class ListStore:
             raise ListDataError(f"{file_path}: list file of {key} cannot be read: {exc.strerror}") from exc
         if hashlib.sha256(payload).hexdigest() != info["content_sha256"]:
             raise ListDataError(f"{file_path}: content does not match the manifest digest; re-import {key}")
+        return payload
+
+    def _read_list(self, key: str, info: dict) -> list[ListEntry]:
+        file_path = self.path / info["file"]
+        payload = self._verified_payload(key, info)
         entries = []
         for number, line in enumerate(payload.decode("utf-8", errors="replace").splitlines(), start=1):
             try:
