@@ -1,0 +1,98 @@
+"""Instructions a check executes, this checkout against another, counted by valgrind's callgrind.
+
+    python bench/instructions.py --compare REF [--lines 1,10] [--orders 100]
+
+Wall-clock figures on a shared machine drift by more than the differences they are meant to show (two cores,
+other work on them).  The number of instructions a check executes does not: the same interpreter on the same
+orders executes the same instructions whatever else the machine runs, so this is the figure to compare when the
+machine is busy.  It does not see memory stalls (a larger working set that misses the caches more costs time
+but no instructions): confirm a result with ``check_bench.py --compare`` on an idle machine.
+
+For each checkout (this one, and REF checked out into a temporary worktree) and each order size, a worker runs
+under ``valgrind --tool=callgrind`` with counting off: it loads the engine, checks the orders once (every cache
+warm, as in a long-running process), turns counting on with ``callgrind_control``, checks the same orders again
+and turns counting off.  The figure is instructions per check, and per line.  Needs valgrind (Debian's package).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+
+from check_bench import _describe, _scratch, _worktree  # noqa: E402
+from corpus import corpus  # noqa: E402
+
+COLLECTED = re.compile(r"Collected : (\d+)")
+
+
+def worker(root: Path, lists: Path, orders_file: Path) -> None:
+    """Inside valgrind: load ``root``'s engine, check the orders once uncounted and once counted."""
+    sys.path.insert(0, str(root))
+    import controls
+    from controls import Engine, Transaction
+
+    if not Path(controls.__file__).resolve().is_relative_to(root.resolve()):
+        raise RuntimeError(f"controls resolved to {controls.__file__}, not under {root}")
+    engine = Engine.load(lists=lists)
+    orders = [Transaction.model_validate(o) for o in json.loads(orders_file.read_text())]
+    for order in orders:
+        engine.check(order)
+    counting = ["callgrind_control", "--instr=on", str(os.getpid())]
+    subprocess.run(counting, check=True, capture_output=True)
+    for order in orders:
+        engine.check(order)
+    subprocess.run([*counting[:1], "--instr=off", *counting[2:]], check=True, capture_output=True)
+
+
+def count(root: Path, lists: Path, orders_file: Path, scratch: Path) -> int:
+    """Instructions counted while ``root`` checked the orders of ``orders_file`` (warm)."""
+    out = scratch / "callgrind.out"
+    run = subprocess.run(["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
+                          sys.executable, __file__, "--worker", str(root), str(lists), str(orders_file)],
+                         cwd=root, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+    found = COLLECTED.search(run.stderr)
+    if run.returncode or not found:
+        raise SystemExit(f"{root}: the counted run failed:\n{run.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--compare", metavar="REF", help="the commit, branch or tag to compare with")
+    ap.add_argument("--lines", default="1,10", help="order sizes, in lines (default 1,10)")
+    ap.add_argument("--orders", type=int, default=100, help="orders of each size (default 100)")
+    ap.add_argument("--worker", nargs=3, metavar=("ROOT", "LISTS", "ORDERS"), help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.worker:
+        worker(*map(Path, args.worker))
+        return 0
+    if not args.compare:
+        ap.error("--compare REF is required")
+    if not shutil.which("valgrind"):
+        raise SystemExit("valgrind is not installed (Debian: apt-get install valgrind)")
+    lists = Path(os.environ.get("CHIPGATE_LISTS") or ROOT / "rules" / "lists")
+    sizes = [int(n) for n in args.lines.split(",")]
+    print(f"this = {ROOT} at {_describe()}; REF = {args.compare} at {_describe(args.compare)}")
+    print(f"list store: {lists}; {args.orders} orders of each size, checked once to warm, then counted")
+    print(f"{'':>14}{'this':>16}{'REF':>16}{'this/REF':>10}   instructions per check (per line)", flush=True)
+    with _scratch() as scratch, _worktree(args.compare, scratch / "ref") as ref:
+        for size in sizes:
+            orders_file = scratch / f"orders-{size}.json"
+            orders_file.write_text(json.dumps(corpus(args.orders, lines=size)))
+            this, other = (count(root, lists, orders_file, scratch) / args.orders for root in (ROOT, ref))
+            print(f"{size:>3}-line orders{this:>16,.0f}{other:>16,.0f}{this / other:>10.2f}   "
+                  f"({this / size:,.0f} / {other / size:,.0f})", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
