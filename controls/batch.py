@@ -48,7 +48,7 @@ from .facts.catalog import ROLES
 from .models import MAX_LINES, Chip, Decision, HbmShipment, Item, Party, Transaction
 from .orders import MAX_FILE_BYTES, invalid, validate_order
 from .report import EXIT_CODES
-from .rulebook.yamlsource import MAX_INT_DIGITS, LineDict, LineList, YamlError, _Loader, brief, loads_yaml
+from .rulebook.yamlsource import MAX_INT_DIGITS, EventLoader, LineDict, LineList, YamlError, _Loader, brief, loads_yaml
 
 CHUNK = 64            # records sent to a worker at a time
 IN_FLIGHT = 4         # chunks in flight per worker: enough to keep it busy, few enough to bound memory
@@ -254,22 +254,6 @@ class _JsonArray:
             yield self._stop(str(exc))
 
 
-if yaml.__with_libyaml__:
-    from yaml.cyaml import CParser
-
-    class _YamlEvents(CParser, _Loader):
-        """libyaml's parser under the line-tracking loader's composer and constructor: the same values,
-        limits and line numbers as ``load_yaml``, one top-level element at a time."""
-
-        def __init__(self, stream):
-            CParser.__init__(self, stream)
-            yaml.composer.Composer.__init__(self)
-            yaml.constructor.SafeConstructor.__init__(self)
-            yaml.resolver.Resolver.__init__(self)
-else:  # pragma: no cover - PyYAML built without libyaml: the same events, parsed in Python
-    _YamlEvents = _Loader
-
-
 def _element(loader: _Loader) -> tuple[Any, yaml.Node]:
     """The next top-level element, constructed; the alias budget is per order."""
     loader._aliased = 0
@@ -279,7 +263,7 @@ def _element(loader: _Loader) -> tuple[Any, yaml.Node]:
 
 def _yaml(stream, name: str) -> Iterator[Record]:
     """A sequence of orders (each element a record), or documents that are each an order or a sequence."""
-    loader, number, done = _YamlEvents(stream), 0, 0
+    loader, number, done = EventLoader(stream), 0, 0
     try:
         loader.get_event()  # stream start
         while not loader.check_event(yaml.StreamEndEvent):

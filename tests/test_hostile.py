@@ -9,10 +9,12 @@ import sys
 import textwrap
 
 import pytest
+import yaml
 from conftest import REPO, fired, order
 
 from controls import Decision
 from controls.engine.engine import BEFORE_RULES
+from controls.rulebook.yamlsource import EventLoader, LineDict, LineList, _Loader
 
 BUNDLE = "name: test-bundle\nversion: 2026.1.0\n"
 BOMB = "".join(f"{x}: &{x} [{', '.join([f'*{p}'] * 9)}]\n" for p, x in zip("abcdefgh", "bcdefghi"))
@@ -180,3 +182,35 @@ def test_error_messages_show_a_large_id_only_in_part(tmp_path):
     result = run(["check", str(write(tmp_path / "big-id.yaml", text))], tmp_path, timeout=60)
     assert result.returncode == 2 and "id: Input should be a valid string" in result.stderr
     assert max(len(line) for line in result.stderr.splitlines()) < 300
+
+
+def _tree(value):
+    """A parsed YAML value with the line of every key and item (what error messages point at)."""
+    if isinstance(value, LineDict):
+        return ("map", value.line, [(k, value.lines[k], _tree(v)) for k, v in value.items()])
+    if isinstance(value, LineList):
+        return ("seq", value.line, [(line, _tree(v)) for line, v in zip(value.lines, value)])
+    return (type(value).__name__, value)
+
+
+@pytest.mark.parametrize("path", sorted(p.relative_to(REPO).as_posix() for pattern in
+                                        ("rules/**/*.yaml", "examples/**/*.yaml", "tests/packs/**/*.yaml")
+                                        for p in REPO.glob(pattern)))
+def test_libyaml_parses_every_file_as_the_line_tracking_loader_does(path):
+    text = (REPO / path).read_text(encoding="utf-8")
+    try:
+        expected = yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError:
+        with pytest.raises(yaml.YAMLError):
+            yaml.load(text, Loader=EventLoader)
+        return
+    assert _tree(yaml.load(text, Loader=EventLoader)) == _tree(expected)
+
+
+def test_libyaml_keeps_the_limits_of_the_line_tracking_loader():
+    deep = "a: " + "[" * 70 + "]" * 70
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n" for p, c in zip("abcde", "bcdef"))
+    for text, why in ((deep, "nested deeper"), (bomb, "aliases expand"), ("n: " + "9" * 41, "too long")):
+        with pytest.raises(yaml.YAMLError, match=why):
+            yaml.load(text, Loader=EventLoader)

@@ -153,6 +153,27 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
 
 
+if yaml.__with_libyaml__:
+    from yaml.cyaml import CParser
+
+    class EventLoader(CParser, _Loader):
+        """libyaml scans and parses (in C, about four times faster); composing and constructing stay
+        ``_Loader``'s, so values, limits and line numbers are the same.  libyaml's own composer would
+        skip the limits (and recurse in C on deep nesting), so the composer's entry points are ours."""
+
+        get_single_node = yaml.composer.Composer.get_single_node
+        get_node = yaml.composer.Composer.get_node
+        check_node = yaml.composer.Composer.check_node
+
+        def __init__(self, stream):
+            CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+else:  # pragma: no cover - PyYAML built without libyaml: the same events, parsed in Python
+    EventLoader = _Loader
+
+
 def load_yaml(path: Path) -> Any:
     """Parse one YAML (or JSON) file; malformed input raises a YamlError naming file and line."""
     try:
@@ -163,6 +184,10 @@ def load_yaml(path: Path) -> Any:
 
 
 def loads_yaml(text: str, name: str) -> Any:
+    try:
+        return yaml.load(text, Loader=EventLoader)
+    except yaml.YAMLError:
+        pass  # malformed: parsed again below, in Python, for the error and line that ``_Loader`` reports
     try:
         return yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
