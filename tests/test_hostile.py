@@ -14,7 +14,7 @@ from conftest import REPO, fired, order
 
 from controls import Decision
 from controls.engine.engine import BEFORE_RULES
-from controls.rulebook.yamlsource import EventLoader, LineDict, LineList, _Loader
+from controls.rulebook.yamlsource import EventLoader, LineDict, LineList, _load_fast, _Loader
 
 BUNDLE = "name: test-bundle\nversion: 2026.1.0\n"
 BOMB = "".join(f"{x}: &{x} [{', '.join([f'*{p}'] * 9)}]\n" for p, x in zip("abcdefgh", "bcdefghi"))
@@ -203,8 +203,11 @@ def test_libyaml_parses_every_file_as_the_line_tracking_loader_does(path):
     except yaml.YAMLError:
         with pytest.raises(yaml.YAMLError):
             yaml.load(text, Loader=EventLoader)
+        with pytest.raises(yaml.YAMLError):
+            _load_fast(text)
         return
     assert _tree(yaml.load(text, Loader=EventLoader)) == _tree(expected)
+    assert _tree(_load_fast(text)) == _tree(expected)
 
 
 def test_libyaml_keeps_the_limits_of_the_line_tracking_loader():
@@ -214,3 +217,5 @@ def test_libyaml_keeps_the_limits_of_the_line_tracking_loader():
     for text, why in ((deep, "nested deeper"), (bomb, "aliases expand"), ("n: " + "9" * 41, "too long")):
         with pytest.raises(yaml.YAMLError, match=why):
             yaml.load(text, Loader=EventLoader)
+        with pytest.raises(yaml.YAMLError):  # libyaml's own composer is never given such a text
+            _load_fast(text)

@@ -156,22 +156,71 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequen
 if yaml.__with_libyaml__:
     from yaml.cyaml import CParser
 
-    class EventLoader(CParser, _Loader):
-        """libyaml scans and parses (in C, about four times faster); composing and constructing stay
-        ``_Loader``'s, so values, limits and line numbers are the same.  libyaml's own composer would
-        skip the limits (and recurse in C on deep nesting), so the composer's entry points are ours."""
+    class _NodeLoader(CParser, _Loader):
+        """libyaml scans, parses and composes (in C); ``_Loader``'s resolver and constructor make the
+        values, with their lines.  libyaml's composer knows none of ``_Loader``'s limits and recurses in
+        C, so ``_compose`` checks the nesting on the events first and the aliases on the nodes after."""
+
+        def __init__(self, stream):
+            CParser.__init__(self, stream)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+
+    class EventLoader(_NodeLoader):
+        """libyaml's events under ``_Loader``'s own composer (its limits checked as it goes), for a
+        reader that composes one element at a time."""
 
         get_single_node = yaml.composer.Composer.get_single_node
         get_node = yaml.composer.Composer.get_node
         check_node = yaml.composer.Composer.check_node
 
         def __init__(self, stream):
-            CParser.__init__(self, stream)
+            super().__init__(stream)
             yaml.composer.Composer.__init__(self)
-            yaml.constructor.SafeConstructor.__init__(self)
-            yaml.resolver.Resolver.__init__(self)
-else:  # pragma: no cover - PyYAML built without libyaml: the same events, parsed in Python
+
+    _OPENS = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+    _CLOSES = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+
+    def _load_fast(text: str) -> Any:
+        """``text`` parsed by libyaml well within ``_Loader``'s limits; a YAMLError when near or past
+        them, or malformed (the caller then asks ``_Loader``, whose answer and line are the rule)."""
+        depth = 0
+        for event in yaml.parse(text, Loader=_NodeLoader):
+            if isinstance(event, _OPENS):
+                depth += 1
+                if depth >= MAX_DEPTH:
+                    raise yaml.YAMLError("nested too deep")
+            elif isinstance(event, _CLOSES):
+                depth -= 1
+        loader = _NodeLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None
+            if "*" in text and _aliased_size(node) > MAX_ALIAS_NODES // 2:  # near the limit: _Loader decides
+                raise yaml.YAMLError("aliases expand too far")
+            return loader.construct_document(node)
+        finally:
+            loader.dispose()
+else:  # pragma: no cover - PyYAML built without libyaml: parsed in Python
     EventLoader = _Loader
+
+    def _load_fast(text: str) -> Any:
+        raise yaml.YAMLError("no libyaml")
+
+
+def _aliased_size(root: yaml.Node) -> int:
+    """Nodes that aliases add to ``root`` once written out (``_Loader`` counts the same as it composes)."""
+    seen, stack = set(), [root]
+    while stack:
+        node = stack.pop()
+        if id(node) not in seen:
+            seen.add(id(node))
+            if isinstance(node, yaml.MappingNode):
+                stack.extend(child for pair in node.value for child in pair)
+            elif isinstance(node, yaml.SequenceNode):
+                stack.extend(node.value)
+    return _expanded_size(root, {}) - len(seen)
 
 
 def load_yaml(path: Path) -> Any:
@@ -185,7 +234,7 @@ def load_yaml(path: Path) -> Any:
 
 def loads_yaml(text: str, name: str) -> Any:
     try:
-        return yaml.load(text, Loader=EventLoader)
+        return _load_fast(text)
     except yaml.YAMLError:
         pass  # malformed: parsed again below, in Python, for the error and line that ``_Loader`` reports
     try:
