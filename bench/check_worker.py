@@ -52,6 +52,7 @@ PHASES = [
     ("results", "controls/engine/engine.py", "_finding"),
     ("results", "controls/engine/engine.py", "_derivation"),
     ("results", "controls/engine/engine.py", "_line_result"),
+    ("results", "controls/engine/decisions.py", "line_result"),
     ("results", "pydantic/main.py", "__init__"),
     ("results", "pydantic/main.py", "model_construct"),
 ]

@@ -21,7 +21,6 @@ from ..models import (
     Derivation,
     Determination,
     Finding,
-    LineResult,
     ListMatch,
     Ruleset,
     ScreeningResult,
@@ -42,6 +41,7 @@ from ..screening.parties import (
 )
 from . import authoring
 from .authoring import Classification
+from .decisions import Decisions, needed_exceptions, on_line
 from .durable_adapter import RuleNetwork
 from .explain import Explainer
 from .paragraphs import ParagraphReadings
@@ -49,7 +49,6 @@ from .paragraphs import ParagraphReadings
 DEFAULT_RULES = Path(__file__).resolve().parent.parent.parent / "rules"
 
 CONFLICT_RULE = "chipgate.conflicting-derivation"
-PARAGRAPH_RULE = "chipgate.most-restrictive-paragraph"
 BEFORE_RULES = "chipgate.no-rule-in-force"
 UNCONFIRMED_RULE = "chipgate.unconfirmed-end-date"
 NOT_REACHED_RULE = "chipgate.cn-ecl.not-reached"
@@ -95,10 +94,6 @@ _MATCH_POOLS = {
 }
 
 
-def _on_line(findings: list[Finding], line: int) -> list[Finding]:
-    return [f for f in findings if f.line == line]
-
-
 class Engine:
     """A compiled rule bundle, ready to check transactions; safe to share between threads."""
 
@@ -123,6 +118,7 @@ class Engine:
         self._designations = designation_screener(compiled.book.designations.values())
         held = {r.jurisdiction for r in compiled.book.rules} or {US}
         self.jurisdictions = tuple(j for j in JURISDICTIONS if j in held)
+        self._decisions = Decisions(compiled.rules, self.jurisdictions)
         # rules with a window whose end is unconfirmed: past it, their findings come with a HOLD
         self._unconfirmed = {r.id: ends for r in compiled.book.rules
                              if (ends := [w for w in (r.rule.effective, *r.rule.not_enforced) if w.unconfirmed_end])}
@@ -218,19 +214,17 @@ class Engine:
         warnings += self._screener.stale(day) if self._screener and txn.parties else []
         warnings += [f"line {i}: no rule determined whether the item is subject to the EAR"
                      for i, values in enumerate(lines) if "item.subject_to_ear" not in values]
-        results = [self._line_result(i, txn.items[i].sku, checked[i], _on_line(findings, i), derivations[i])
+        results = [self._decisions.line_result(i, txn.items[i].sku, checked[i], on_line(findings, i), derivations[i])
                    for i in range(len(lines))]
         if readings:
-            results, findings = self._most_restrictive_readings(txn, checked, readings, results, findings,
-                                                                derivations)
-        # an exception that overcame nothing on its line is no finding (it was never needed)
-        used = {f.overcome_by for f in findings}
-        findings = [f for f in findings if f.effect != Decision.LICENSE_EXCEPTION or f.rule in used]
+            results, findings = self._decisions.most_restrictive_readings(txn, checked, readings, results, findings,
+                                                                          derivations)
+        findings = needed_exceptions(findings)
         if CN in self.jurisdictions and not any("cn_reach" in values for values in lines) \
                 and not any(f.jurisdiction == CN and f.enforced for f in findings):
             findings.append(_not_reached())
-        jurisdictions = {j: Decision.most_restrictive([r.jurisdictions[j] for r in results]) for j in self.jurisdictions}
-        return Determination(transaction_id=txn.id, decision=Decision.most_restrictive(jurisdictions.values()),
+        decision, jurisdictions = self._decisions.order(results)
+        return Determination(transaction_id=txn.id, decision=decision,
                              as_of=day, ruleset=self.ruleset, lines=results, findings=findings, warnings=warnings,
                              lists=list(self.lists), jurisdictions=jurisdictions, matcher=self.matcher,
                              screenings=[s.record(p.role, p.name, self._screened_lists)
@@ -396,67 +390,6 @@ class Engine:
             found += [m for m in pool(screen) if list_tag(m.list) in named and m not in found]
         return found
 
-    def _effects(self, line_findings: list[Finding]) -> dict[int, Decision]:
-        """What each finding does to its line (keyed by ``id(finding)``), marking ``overcome_by``.
-
-        A requirement that a licence exception on the same line overcomes counts as that exception;
-        an exception that overcomes nothing on the line counts for nothing.
-        """
-        exceptions = [f for f in line_findings if f.effect == Decision.LICENSE_EXCEPTION]
-        effects: dict[int, Decision] = {}
-        for finding in line_findings:
-            if finding.effect == Decision.LICENSE_EXCEPTION:
-                continue
-            finding.overcome_by = next((e.rule for e in exceptions
-                                        if finding.rule in self.rules[e.rule].rule.then.overcomes), None)
-            effects[id(finding)] = Decision.LICENSE_EXCEPTION if finding.overcome_by else finding.effect
-        for exception in exceptions:
-            if any(f.overcome_by == exception.rule for f in line_findings):
-                effects[id(exception)] = exception.effect
-        return effects
-
-    def _most_restrictive_readings(self, txn: Transaction, checked: list[Values], readings, results, findings,
-                                   derivations):
-        """Each line checked as several paragraphs keeps the most restrictive reading's result and findings.
-
-        Readings that disagree add a HOLD finding: the paragraph decides, and the order does not give it.
-        """
-        n = len(results)
-        candidates: dict[int, list[int]] = {i: [i] for i in range(n)}
-        for extra, (i, _) in enumerate(readings, start=n):
-            candidates[i].append(extra)
-        kept: list[Finding] = [f for f in findings if f.line is None or f.line < n and len(candidates[f.line]) == 1]
-        for i, indices in candidates.items():
-            if len(indices) == 1:
-                continue
-            outcomes = [(j, self._line_result(i, txn.items[i].sku, checked[j], _on_line(findings, j), derivations[j]))
-                        for j in indices]
-            # the most restrictive; among equals, the reading with the most findings (the fullest account)
-            chosen, result = max(outcomes, key=lambda o: (o[1].decision.rank, len(_on_line(findings, o[0]))))
-            given = checked[i]["item.eccn"]
-            read_as = checked[chosen]["item.eccn"]
-            summary = ", ".join(f"{checked[j]['item.eccn']} {r.decision.value}" for j, r in outcomes)
-            result.eccn = given
-            result.derived.append(Derivation(
-                rule=PARAGRAPH_RULE, citation="15 CFR 738.4(a); 15 CFR part 774, Supplement No. 1",
-                facts={"item.eccn": read_as},
-                because=[f"item.eccn {given} was given without its paragraph; read as {read_as}, the most "
-                         f"restrictive of: {summary}"]))
-            results[i] = result
-            for finding in findings:
-                if finding.line == chosen:
-                    kept.append(finding.model_copy(update={"line": i}))
-            if len({r.decision for _, r in outcomes}) > 1:
-                kept.append(Finding(
-                    rule=PARAGRAPH_RULE, citation="15 CFR 738.4(a)", effect=Decision.HOLD, line=i,
-                    title="ECCN given without its paragraph",
-                    because=[f"item.eccn = {given}; its paragraphs are decided differently: {summary}"],
-                    message=f"{given} is read as {read_as}, the most restrictive of its paragraphs.  Give the "
-                            f"item's full ECCN (paragraph included) to have it decided."))
-                results[i].jurisdictions[US] = Decision.most_restrictive([results[i].jurisdictions[US], Decision.HOLD])
-                results[i].decision = Decision.most_restrictive([results[i].decision, Decision.HOLD])
-        return results, kept
-
     def _before_rules(self, day: dt.date, lines: int) -> list[Finding]:
         """A date before the bundle's first rule holds every line: no rule of the bundle can judge it."""
         if self._first_day is None or day >= self._first_day:
@@ -494,33 +427,6 @@ class Engine:
                        message=f"rules disagree: {first.id} derives {first.derive}, {second.id} derives "
                                f"{second.derive}; fix the rule pack before relying on this line",
                        title="Conflicting derived facts")
-
-    def _line_result(self, index: int, sku: str, values: Values, line_findings: list[Finding],
-                     derivations: list[Derivation]) -> LineResult:
-        subject = values.get("item.subject_to_ear")
-        own = [f for f in line_findings if f.enforced]
-        decisions: dict[str, Decision] = {}
-        effects: dict[int, Decision] = {}
-        for jurisdiction in self.jurisdictions:
-            found = self._effects(mine) if (mine := [f for f in own if f.jurisdiction == jurisdiction]) else {}
-            decisions[jurisdiction] = Decision.most_restrictive([_base(jurisdiction, values), *found.values()])
-            effects.update(found)
-        decision = Decision.most_restrictive(decisions.values())
-        exception = next((f.license_exception for f in own if f.license_exception and effects.get(id(f)) == decision),
-                         None)
-        return LineResult(line=index, sku=sku, eccn=values.get("item.eccn"), subject_to_ear=subject,
-                          basis=values.get("item.basis"), decision=decision, license_exception=exception,
-                          derived=derivations, jurisdictions=decisions)
-
-
-def _base(jurisdiction: str, values: Values) -> Decision:
-    """A line's decision before findings: under the EAR, whether it is subject; under PRC export control,
-    NLR for an item leaving China (its rules hold what they cannot decide), else not reached."""
-    if jurisdiction == CN:
-        return Decision.NLR if values.get("cn_reach") == "export" else Decision.NOT_SUBJECT
-    subject = values.get("item.subject_to_ear")
-    return Decision.HOLD if subject is None else Decision.NLR if subject else Decision.NOT_SUBJECT
-
 
 def _not_reached() -> Finding:
     return Finding(
