@@ -12,7 +12,7 @@ from typing import Any, Iterable, Iterator
 
 from ..compiler import CompiledBundle, compile_rulebook
 from ..countries import check_country
-from ..errors import ChipgateError, InputError, ListDataError
+from ..errors import ChipgateError, InputError
 from ..facts.builder import FactBuilder, Values, line_values, order_values_by_eccn, party_values, present
 from ..facts.catalog import ACCUMULATED
 from ..facts.sets import SetResolver
@@ -21,7 +21,6 @@ from ..models import (
     Derivation,
     Determination,
     Finding,
-    ListMatch,
     Ruleset,
     ScreeningResult,
     ScreenMatch,
@@ -31,14 +30,8 @@ from ..orders import validate_order
 from ..rulebook.conditions import leaves
 from ..rulebook.loader import LIST_STORE, LoadedRule, RuleBook, enforced_on, load_rulebook
 from ..rulebook.schema import JURISDICTIONS
-from ..screening.parties import (
-    PartyScreen,
-    PartyScreener,
-    designation_matches,
-    designation_screener,
-    list_tag,
-    screened_lists,
-)
+from ..screening.orders import NO_LISTS, OrderScreening, open_lists
+from ..screening.parties import PartyScreen, PartyScreener
 from . import authoring
 from .authoring import Classification
 from .decisions import Decisions, needed_exceptions, on_line
@@ -53,12 +46,6 @@ BEFORE_RULES = "chipgate.no-rule-in-force"
 UNCONFIRMED_RULE = "chipgate.unconfirmed-end-date"
 NOT_REACHED_RULE = "chipgate.cn-ecl.not-reached"
 US, CN = JURISDICTIONS
-CN_SCREENED = ("export", "origin", "unknown")  # the reaches under which China's lists may bind the order
-AFFILIATE_SET = "affiliate-lists"  # the rule pack's set of lists whose affiliates share their restrictions
-
-
-NO_LISTS = ("no restricted-party lists are imported, so parties cannot be screened "
-            "(run: chipgate lists import FILE)")
 
 
 def default_list_store(rules_dir: Path = DEFAULT_RULES) -> Path:
@@ -86,14 +73,6 @@ def _merge(values: Values, rules: list[LoadedRule]) -> dict:
     return fields
 
 
-_MATCH_POOLS = {
-    "party.lists": lambda s: [m for m in s.matches if m.strength == "strong" and not m.allowed],
-    "party.possible_lists": lambda s: [m for m in s.matches if m.strength == "possible" and not m.allowed],
-    "party.affiliate_of": lambda s: [m for m in s.owners if m.strength == "strong"],
-    "party.possible_affiliate_of": lambda s: s.owners,
-}
-
-
 class Engine:
     """A compiled rule bundle, ready to check transactions; safe to share between threads."""
 
@@ -105,8 +84,6 @@ class Engine:
         self._resolver = SetResolver(compiled.book.sets, compiled.book.aliases)
         self._facts = FactBuilder(compiled, self._resolver)
         self._network = RuleNetwork(compiled.network)
-        self._screener = screener
-        self._unscreened = unscreened  # the warning on every party when there is no screener
         self._because = Explainer(compiled.probe_keys)
         self._paragraphs = ParagraphReadings(compiled.book)
         # per engine and bounded, so that a reloaded engine takes its caches with it
@@ -114,18 +91,17 @@ class Engine:
         self._member_note = lru_cache(maxsize=16384)(self._member_note_of)
         self.ruleset = Ruleset(version=compiled.version, digest=compiled.book.digest)
         self._first_day = min((r.rule.effective.start for r in compiled.book.rules), default=None)
-        # China's list designations, screened only for orders PRC export control can reach
-        self._designations = designation_screener(compiled.book.designations.values())
+        self._screening = OrderScreening(screener, unscreened, self._resolver, compiled.book.sets,
+                                         compiled.book.designations.values())
         held = {r.jurisdiction for r in compiled.book.rules} or {US}
         self.jurisdictions = tuple(j for j in JURISDICTIONS if j in held)
         self._decisions = Decisions(compiled.rules, self.jurisdictions)
         # rules with a window whose end is unconfirmed: past it, their findings come with a HOLD
         self._unconfirmed = {r.id: ends for r in compiled.book.rules
                              if (ends := [w for w in (r.rule.effective, *r.rule.not_enforced) if w.unconfirmed_end])}
-        self.lists = screener.snapshots if screener else []
+        self.lists = self._screening.lists
         self.sources: tuple[Path, Path] | None = None  # (rules, list store) it was loaded from: reload, Dask workers
         self.matcher = screener.matcher if screener else None
-        self._screened_lists = screened_lists(self.lists)  # the same for every party of every check
 
     @classmethod
     def load(cls, path: str | Path | None = None, lists: str | Path | None = None) -> "Engine":
@@ -142,12 +118,7 @@ class Engine:
         rules_dir = Path(path) if path else DEFAULT_RULES
         lists = Path(lists or default_list_store(rules_dir))
         compiled = compile_rulebook(load_rulebook(rules_dir))
-        try:
-            screener, unscreened = PartyScreener.open(lists), NO_LISTS
-        except ListDataError as exc:  # a broken store is screened against by nobody: parties are HOLD
-            screener, unscreened = None, (f"the list store cannot be used, so parties cannot be screened: {exc} "
-                                          "(run: chipgate lists status)")
-        engine = cls(compiled, screener, unscreened)
+        engine = cls(compiled, *open_lists(lists))
         engine.sources = (rules_dir, Path(lists or default_list_store(rules_dir)))
         gc.collect()
         gc.freeze()
@@ -179,8 +150,8 @@ class Engine:
     def with_screener(self, screener) -> "Engine":
         """This bundle, its network shared, screening parties with ``screener`` (the cases' stubs)."""
         other = copy.copy(self)
-        other._screener, other.lists = screener, screener.snapshots
-        other._screened_lists = screened_lists(other.lists)
+        other._screening = self._screening.with_screener(screener)
+        other.lists = other._screening.lists
         return other
 
     def run_cases(self) -> list[authoring.CaseOutcome]:
@@ -192,7 +163,6 @@ class Engine:
         if not isinstance(txn, Transaction):
             txn = validate_order(txn)
         day = as_of or txn.date
-        screens = [self._screen(p, day) for p in txn.parties]
         values_by_eccn = order_values_by_eccn(txn)
         lines = [line_values(txn, item, day, lambda code: self._resolver.canonical(code, day), values_by_eccn)
                  for item in txn.items]
@@ -200,9 +170,7 @@ class Engine:
         readings = [(i, eccn) for i, values in enumerate(lines)
                     for eccn in self._paragraphs.readings(values.get("item.eccn", ""))[1:]]
         checked = lines + [{**lines[i], "item.eccn": eccn} for i, eccn in readings]
-        if self._designations and any(values.get("cn_reach") in CN_SCREENED for values in lines):
-            for party, screen in zip(txn.parties, screens):
-                screen.matches += designation_matches(self._designations, party)
+        screens = self._screening.parties(txn.parties, day, lines)
         parties = [party_values(p, s.facts()) for p, s in zip(txn.parties, screens)]
         findings, derivations = self._evaluate(checked, parties, screens, day)
         findings += self._before_rules(day, len(checked))
@@ -211,7 +179,7 @@ class Engine:
         warnings += [f"{p.role} {p.name!r} resembles {m.list} entry {m.entry!r} (score {m.score:.2f}); {m.allowed}"
                      for p, s in zip(txn.parties, screens) for m in s.matches if m.allowed]
         warnings += [f"{p.role} {p.name!r} {note}" for p, s in zip(txn.parties, screens) for note in s.not_in_force]
-        warnings += self._screener.stale(day) if self._screener and txn.parties else []
+        warnings += self._screening.screener.stale(day) if self._screening.screener and txn.parties else []
         warnings += [f"line {i}: no rule determined whether the item is subject to the EAR"
                      for i, values in enumerate(lines) if "item.subject_to_ear" not in values]
         results = [self._decisions.line_result(i, txn.items[i].sku, checked[i], on_line(findings, i), derivations[i])
@@ -227,7 +195,7 @@ class Engine:
         return Determination(transaction_id=txn.id, decision=decision,
                              as_of=day, ruleset=self.ruleset, lines=results, findings=findings, warnings=warnings,
                              lists=list(self.lists), jurisdictions=jurisdictions, matcher=self.matcher,
-                             screenings=[s.record(p.role, p.name, self._screened_lists)
+                             screenings=[s.record(p.role, p.name, self._screening.screened_lists)
                                          for p, s in zip(txn.parties, screens)])
 
     def check_many(self, txns: Iterable[Transaction | dict[str, Any]],
@@ -253,7 +221,8 @@ class Engine:
         except ValueError as exc:
             raise InputError(f"country: {exc}") from None
         day = as_of or dt.date.today()
-        screen = self._screener.screen(name, country, address, day) if self._screener else PartyScreen(screened=False)
+        screener = self._screening.screener
+        screen = screener.screen(name, country, address, day) if screener else PartyScreen(screened=False)
         party = present({"party.role": "end_user", "party.name": name, "party.country": country, **screen.facts()})
         # an EAR99 U.S.-origin line, one party and no destination: only party rules can fire
         line = {"export_from": "US", "item.origin": "US", "item.eccn": "EAR99", "party_count": 1.0}
@@ -270,17 +239,10 @@ class Engine:
                      for f in effective if not f.matches]
         return ScreeningResult(query=name, country=country, decision=decision, matches=matches, lists=self.lists,
                                matcher=self.matcher,
-                               explanation=self._screener.explain(name, country, address)
-                               if explain and self._screener else [],
+                               explanation=screener.explain(name, country, address) if explain and screener else [],
                                warnings=self._warnings(findings, day, True) + unmatched
                                + [f"{name!r} {note}" for note in screen.not_in_force]
-                               + (self._screener.stale(day) if self._screener else []))
-
-    def _screen(self, party, day: dt.date) -> PartyScreen:
-        if self._screener is None:
-            return PartyScreen(screened=False)
-        affiliates = self._resolver.members(AFFILIATE_SET, day) if AFFILIATE_SET in self.rulebook.sets else frozenset()
-        return self._screener.screen_party(party, affiliates, day)
+                               + (screener.stale(day) if screener else []))
 
     def _evaluate(self, lines, parties, screens, day):
         line_answers = [self._facts.answers(values, day) for values in lines]
@@ -295,8 +257,8 @@ class Engine:
     def _warnings(self, findings: list[Finding], day: dt.date, has_parties: bool) -> list[str]:
         warnings = [f"{f.rule} ({f.citation}) is codified but not enforced on {day}: {f.message}".rstrip(": ")
                     for f in findings if not f.enforced]
-        if has_parties and self._screener is None:
-            warnings.append(self._unscreened)
+        if has_parties and self._screening.screener is None:
+            warnings.append(self._screening.unscreened)
         return warnings
 
     def _run(self, lines: list[Values], answers: list[dict], parties: list[Values], party_answers: list[dict],
@@ -353,7 +315,7 @@ class Engine:
             values, answers, screen = party_facts
             reasons += self._because(rule.for_party, values, answers)
             role = values["party.role"]
-            matches = self._matches_behind(rule, screen, day)
+            matches = self._screening.matches_behind(rule.for_party, screen, day)
         enforced = enforced_on(rule.rule, day)
         policy = then.review_policy or next((m.review_policy for m in matches if m.review_policy), None)
         return Finding(rule=rule_id, citation=rule.rule.citation, effect=then.decision, line=line, party=role,
@@ -375,20 +337,6 @@ class Engine:
     def _member_note_of(self, field: str, set_id: str, value: str, epoch: dt.date) -> tuple[str, ...]:
         source = self._resolver.source_of(set_id, value, epoch)
         return (f"{field} {value} is in {set_id}: {source}",) if source else ()
-
-    def _matches_behind(self, rule: LoadedRule, screen: PartyScreen, day: dt.date) -> list[ListMatch]:
-        """The list matches a party rule rested on: those on the lists its conditions name."""
-        found: list[ListMatch] = []
-        for leaf in leaves(rule.for_party):
-            pool = _MATCH_POOLS.get(leaf.field)
-            if pool is None or leaf.op not in ("in", "exists") or leaf.value is False:
-                continue
-            if leaf.op == "exists":
-                found += [m for m in pool(screen) if m not in found]
-                continue
-            named = self._resolver.members(leaf.value, day) if isinstance(leaf.value, str) else leaf.value
-            found += [m for m in pool(screen) if list_tag(m.list) in named and m not in found]
-        return found
 
     def _before_rules(self, day: dt.date, lines: int) -> list[Finding]:
         """A date before the bundle's first rule holds every line: no rule of the bundle can judge it."""
