@@ -91,6 +91,7 @@ class Checkout:
         self.root, self.lists = root, lists
         started = time.perf_counter()
         self.engine = Engine.load(lists=lists)
+        getattr(self.engine, "open_lists", lambda: None)()  # a checkout that opens lists lazily: in the load time
         self.load_s = time.perf_counter() - started
         self.invalid: dict[str, str] = {}  # order id -> why this checkout's models refuse it
 

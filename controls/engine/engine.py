@@ -21,6 +21,8 @@ from ..models import (
     Derivation,
     Determination,
     Finding,
+    ListSnapshot,
+    Matcher,
     Ruleset,
     ScreeningResult,
     ScreenMatch,
@@ -30,8 +32,8 @@ from ..orders import validate_order
 from ..rulebook.conditions import leaves
 from ..rulebook.loader import LIST_STORE, LoadedRule, RuleBook, enforced_on, load_rulebook
 from ..rulebook.schema import JURISDICTIONS
-from ..screening.orders import NO_LISTS, OrderScreening, open_lists
-from ..screening.parties import PartyScreen, PartyScreener
+from ..screening.orders import NO_LISTS, Opener, OrderScreening, open_lists
+from ..screening.parties import PartyScreen
 from . import authoring
 from .authoring import Classification
 from .decisions import Decisions, needed_exceptions, on_line
@@ -78,8 +80,8 @@ class Engine:
 
     _prefilter = True  # skip strata no rule of which can match a line (False: send all, to compare)
 
-    def __init__(self, compiled: CompiledBundle, screener: PartyScreener | None = None,
-                 unscreened: str = NO_LISTS):
+    def __init__(self, compiled: CompiledBundle, open_screener: Opener = lambda: (None, NO_LISTS)):
+        """``open_screener``: opens the screener parties are screened with when first needed (see load)."""
         self._compiled = compiled
         self._resolver = SetResolver(compiled.book.sets, compiled.book.aliases)
         self._facts = FactBuilder(compiled, self._resolver)
@@ -91,7 +93,7 @@ class Engine:
         self._member_note = lru_cache(maxsize=16384)(self._member_note_of)
         self.ruleset = Ruleset(version=compiled.version, digest=compiled.book.digest)
         self._first_day = min((r.rule.effective.start for r in compiled.book.rules), default=None)
-        self._screening = OrderScreening(screener, unscreened, self._resolver, compiled.book.sets,
+        self._screening = OrderScreening(open_screener, self._resolver, compiled.book.sets,
                                          compiled.book.designations.values())
         held = {r.jurisdiction for r in compiled.book.rules} or {US}
         self.jurisdictions = tuple(j for j in JURISDICTIONS if j in held)
@@ -99,16 +101,15 @@ class Engine:
         # rules with a window whose end is unconfirmed: past it, their findings come with a HOLD
         self._unconfirmed = {r.id: ends for r in compiled.book.rules
                              if (ends := [w for w in (r.rule.effective, *r.rule.not_enforced) if w.unconfirmed_end])}
-        self.lists = self._screening.lists
         self.sources: tuple[Path, Path] | None = None  # (rules, list store) it was loaded from: reload, Dask workers
-        self.matcher = screener.matcher if screener else None
 
     @classmethod
     def load(cls, path: str | Path | None = None, lists: str | Path | None = None) -> "Engine":
         """Load, validate and compile a rule directory (the bundled rules by default).
 
         ``lists`` is the list store to screen parties against; by default ``$CHIPGATE_LISTS``, else
-        the ``lists`` folder of the rule directory.  Without imported lists, or with a broken list
+        the ``lists`` folder of the rule directory.  It is opened when first needed (``open_lists``), so
+        that work on the rules alone never reads it.  Without imported lists, or with a broken list
         store, parties are HOLD with a warning that says why.
 
         The bundle and the screening index live as long as the process: they are moved out of the
@@ -118,10 +119,9 @@ class Engine:
         rules_dir = Path(path) if path else DEFAULT_RULES
         lists = Path(lists or default_list_store(rules_dir))
         compiled = compile_rulebook(load_rulebook(rules_dir))
-        engine = cls(compiled, *open_lists(lists))
-        engine.sources = (rules_dir, Path(lists or default_list_store(rules_dir)))
-        gc.collect()
-        gc.freeze()
+        engine = cls(compiled, lambda: _frozen(open_lists(lists)))
+        engine.sources = (rules_dir, lists)
+        _frozen(engine)
         return engine
 
     def reload(self) -> "Engine":
@@ -134,6 +134,22 @@ class Engine:
         if self.sources is None:
             raise ChipgateError("this engine was not loaded from a rule directory, so it cannot be reloaded")
         return type(self).load(*self.sources)
+
+    @property
+    def lists(self) -> list[ListSnapshot]:
+        """The lists parties are screened against (opens the list store)."""
+        return self._screening.lists
+
+    @property
+    def matcher(self) -> Matcher | None:
+        """The screening algorithm (opens the list store)."""
+        return self._screening.matcher
+
+    def open_lists(self) -> "Engine":
+        """Open the list store now rather than at the first check or screening that needs it (a service
+        does so before it answers)."""
+        self._screening.open()
+        return self
 
     @property
     def rules(self) -> dict[str, LoadedRule]:
@@ -151,7 +167,6 @@ class Engine:
         """This bundle, its network shared, screening parties with ``screener`` (the cases' stubs)."""
         other = copy.copy(self)
         other._screening = self._screening.with_screener(screener)
-        other.lists = other._screening.lists
         return other
 
     def run_cases(self) -> list[authoring.CaseOutcome]:
@@ -170,7 +185,8 @@ class Engine:
         readings = [(i, eccn) for i, values in enumerate(lines)
                     for eccn in self._paragraphs.readings(values.get("item.eccn", ""))[1:]]
         checked = lines + [{**lines[i], "item.eccn": eccn} for i, eccn in readings]
-        screens = self._screening.parties(txn.parties, day, lines)
+        screening = self._screening
+        screens = screening.parties(txn.parties, day, lines)
         parties = [party_values(p, s.facts()) for p, s in zip(txn.parties, screens)]
         findings, derivations = self._evaluate(checked, parties, screens, day)
         findings += self._before_rules(day, len(checked))
@@ -179,7 +195,7 @@ class Engine:
         warnings += [f"{p.role} {p.name!r} resembles {m.list} entry {m.entry!r} (score {m.score:.2f}); {m.allowed}"
                      for p, s in zip(txn.parties, screens) for m in s.matches if m.allowed]
         warnings += [f"{p.role} {p.name!r} {note}" for p, s in zip(txn.parties, screens) for note in s.not_in_force]
-        warnings += self._screening.screener.stale(day) if self._screening.screener and txn.parties else []
+        warnings += screening.screener.stale(day) if screening.screener and txn.parties else []
         warnings += [f"line {i}: no rule determined whether the item is subject to the EAR"
                      for i, values in enumerate(lines) if "item.subject_to_ear" not in values]
         results = [self._decisions.line_result(i, txn.items[i].sku, checked[i], on_line(findings, i), derivations[i])
@@ -194,8 +210,8 @@ class Engine:
         decision, jurisdictions = self._decisions.order(results)
         return Determination(transaction_id=txn.id, decision=decision,
                              as_of=day, ruleset=self.ruleset, lines=results, findings=findings, warnings=warnings,
-                             lists=list(self.lists), jurisdictions=jurisdictions, matcher=self.matcher,
-                             screenings=[s.record(p.role, p.name, self._screening.screened_lists)
+                             lists=list(screening.lists), jurisdictions=jurisdictions, matcher=screening.matcher,
+                             screenings=[s.record(p.role, p.name, screening.screened_lists)
                                          for p, s in zip(txn.parties, screens)])
 
     def check_many(self, txns: Iterable[Transaction | dict[str, Any]],
@@ -221,7 +237,8 @@ class Engine:
         except ValueError as exc:
             raise InputError(f"country: {exc}") from None
         day = as_of or dt.date.today()
-        screener = self._screening.screener
+        screening = self._screening
+        screener = screening.screener
         screen = screener.screen(name, country, address, day) if screener else PartyScreen(screened=False)
         party = present({"party.role": "end_user", "party.name": name, "party.country": country, **screen.facts()})
         # an EAR99 U.S.-origin line, one party and no destination: only party rules can fire
@@ -237,8 +254,8 @@ class Engine:
         # what holds the name without a match behind it (a list missing, a name that names no one)
         unmatched = [f"{f.title} ({f.rule}): " + "; ".join(b for b in f.because if b.startswith("party."))
                      for f in effective if not f.matches]
-        return ScreeningResult(query=name, country=country, decision=decision, matches=matches, lists=self.lists,
-                               matcher=self.matcher,
+        return ScreeningResult(query=name, country=country, decision=decision, matches=matches, lists=screening.lists,
+                               matcher=screening.matcher,
                                explanation=screener.explain(name, country, address) if explain and screener else [],
                                warnings=self._warnings(findings, day, True) + unmatched
                                + [f"{name!r} {note}" for note in screen.not_in_force]
@@ -375,6 +392,13 @@ class Engine:
                        message=f"rules disagree: {first.id} derives {first.derive}, {second.id} derives "
                                f"{second.derive}; fix the rule pack before relying on this line",
                        title="Conflicting derived facts")
+
+def _frozen(loaded):
+    """``loaded``, moved with everything else alive out of the garbage collector's reach (see Engine.load)."""
+    gc.collect()
+    gc.freeze()
+    return loaded
+
 
 def _not_reached() -> Finding:
     return Finding(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import threading
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -41,25 +42,49 @@ def open_lists(path: Path) -> tuple[PartyScreener | None, str]:
                       "(run: chipgate lists status)")
 
 
+Opener = Callable[[], "tuple[PartyScreener | None, str]"]
+
+
 class OrderScreening:
     """One engine's screening: its screener (None: parties cannot be screened, ``unscreened`` says why),
-    its rule pack's sets and China's designations."""
+    its rule pack's sets and China's designations.
 
-    def __init__(self, screener: PartyScreener | None, unscreened: str, resolver: SetResolver,
-                 sets: Iterable[str], designations: Iterable):
+    The screener is opened (``open_screener()``, e.g. :func:`open_lists`) when first needed, so that
+    work on the rules alone (validate, lint, cases with stubs) neither needs nor reads the list store.
+    Until then ``screener``, ``unscreened``, ``lists``, ``screened_lists`` and ``matcher`` are absent, and
+    reading one opens it; afterwards they are plain attributes.
+    """
+
+    _OPENED = frozenset({"screener", "unscreened", "lists", "screened_lists", "matcher"})
+
+    def __init__(self, open_screener: Opener, resolver: SetResolver, sets: Iterable[str], designations: Iterable):
+        self._open_screener = open_screener
+        self._opening = threading.Lock()
         self._resolver = resolver
         self._affiliates = AFFILIATE_SET in sets
         self._designations = designation_screener(designations)
-        self.unscreened = unscreened  # the warning on every party when there is no screener
-        self._use(screener)
 
-    def _use(self, screener: PartyScreener | None) -> None:
-        self.screener = screener
+    def __getattr__(self, name: str):
+        if name not in OrderScreening._OPENED:
+            raise AttributeError(name)
+        self.open()
+        return self.__dict__[name]
+
+    def open(self) -> None:
+        """Open the screener now, if it is not open yet (once, whichever thread asks first)."""
+        with self._opening:
+            if "screener" not in self.__dict__:
+                self._use(*self._open_screener())
+
+    def _use(self, screener: PartyScreener | None, unscreened: str = NO_LISTS) -> None:
+        self.unscreened = unscreened  # the warning on every party when there is no screener
         self.lists = screener.snapshots if screener else []
         self.screened_lists = screened_lists(self.lists)  # the same for every party of every check
+        self.matcher = getattr(screener, "matcher", None)
+        self.screener = screener  # last: its presence says the others are set
 
     def with_screener(self, screener: PartyScreener) -> "OrderScreening":
-        """The same screening with another screener (the cases' stubs)."""
+        """The same screening with another screener (the cases' stubs); the list store is not opened."""
         other = copy.copy(self)
         other._use(screener)
         return other
