@@ -272,7 +272,7 @@ def lists_status(store: Path | None) -> None:
     store = store or default_list_store()
     try:
         list_store = ListStore(store)
-        manifest = list_store.manifest()["lists"]
+        manifest = list_store.manifest().lists
         problems = list_store.verify()
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
@@ -280,9 +280,9 @@ def lists_status(store: Path | None) -> None:
         click.echo(f"no lists imported in {store}; parties will be HOLD until you run: chipgate lists import FILE")
         sys.exit(5)
     for key, info in sorted(manifest.items()):
-        click.echo(f"{key}: {info['entries']} entries from {info.get('source_file')} "
-                   f"(edition {info.get('edition') or 'unknown'}, imported {info.get('imported_at')}) "
-                   f"sha256:{info['content_sha256']}")
+        click.echo(f"{key}: {info.entries} entries from {info.source_file} "
+                   f"(edition {info.edition or 'unknown'}, imported {info.imported_at}) "
+                   f"sha256:{info.content_sha256}")
         if key in problems:
             click.echo(f"  BROKEN: {problems[key]}")
     if problems:

@@ -52,6 +52,7 @@ PHASES = [
     ("results", "controls/engine/engine.py", "_finding"),
     ("results", "controls/engine/engine.py", "_derivation"),
     ("results", "controls/engine/engine.py", "_line_result"),
+    ("results", "controls/engine/decisions.py", "line_result"),
     ("results", "pydantic/main.py", "__init__"),
     ("results", "pydantic/main.py", "model_construct"),
 ]
@@ -90,6 +91,7 @@ class Checkout:
         self.root, self.lists = root, lists
         started = time.perf_counter()
         self.engine = Engine.load(lists=lists)
+        getattr(self.engine, "open_lists", lambda: None)()  # a checkout that opens lists lazily: in the load time
         self.load_s = time.perf_counter() - started
         self.invalid: dict[str, str] = {}  # order id -> why this checkout's models refuse it
 

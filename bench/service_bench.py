@@ -92,7 +92,7 @@ def main() -> None:
     options = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="chipgate-service-bench-"))
     lists = options.lists or default_list_store()
-    if not ListStore(lists).manifest().get("lists"):
+    if not ListStore(lists).manifest().lists:
         lists = scratch / "lists"
         for path in (ECFR_FILE, CSL_FILE):
             ListStore(lists).import_file(path)

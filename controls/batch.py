@@ -44,8 +44,7 @@ import yaml
 
 from .engine import Engine
 from .errors import EngineError, InputError, Problem
-from .facts.catalog import ROLES
-from .models import MAX_LINES, Chip, Decision, HbmShipment, Item, Party, Transaction
+from .models import MAX_LINES, ROLES, Chip, Decision, HbmShipment, Item, Party, Transaction
 from .orders import MAX_FILE_BYTES, invalid, validate_order
 from .report import EXIT_CODES
 from .rulebook.yamlsource import MAX_INT_DIGITS, EventLoader, LineDict, LineList, YamlError, _Loader, brief, loads_yaml

@@ -18,7 +18,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from .countries import check_country
 from .errors import InputError
-from .facts.catalog import END_USE_TAGS, ROLES, unknown_word
+from .facts.catalog import END_USE_TAGS, unknown_word
 from .numbers import amount, exact, ratio
 
 Country = Annotated[str, AfterValidator(check_country)]
@@ -69,6 +69,9 @@ def _iso_date(value):
 
 
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+# A party's role in the order, and how a report words it.
+ROLES: dict[str, str] = {"end_user": "end user", "ultimate_consignee": "ultimate consignee",
+                         "intermediate_consignee": "intermediate consignee", "purchaser": "purchaser"}
 Role = Annotated[str, _one_of("role", ROLES)]
 EndUse = Annotated[str, _one_of("end-use tag", END_USE_TAGS)]
 Tag = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]  # a name a rule pack gives, e.g. a VEU authorisation

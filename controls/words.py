@@ -11,11 +11,10 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-import pycountry
-
+from .countries import name_of
 from .engine.explain import NEGATED, Reason, read_reason
 from .facts.catalog import END_USE_TAGS, LINE_FIELDS, PARTY_FIELDS
-from .models import Decision
+from .models import ROLES, Decision
 
 LABELS: dict[str, str] = {
     "destination": "the destination",
@@ -89,8 +88,6 @@ MISSING = {"item.eccn": "the item has no ECCN", "party.footnotes": "no Entity Li
            "subject to the EAR", "item.basis": "no ground is yet known on which it is subject to the EAR"}
 GIVEN = {"item.outside_3a090": "the item was found to be outside ECCN 3A090",
          "item.subject_to_ear": "a rule has already decided whether it is subject to the EAR"}
-ROLES = {"end_user": "end user", "ultimate_consignee": "ultimate consignee",
-         "intermediate_consignee": "intermediate consignee", "purchaser": "purchaser"}
 BASES = {"us-origin": "U.S.-origin item", "in-us": "in the United States", "de-minimis": "above the de minimis "
          "level (controlled U.S.-origin content)", "foreign-made-under-de-minimis": "foreign-made, at or under the "
          "de minimis level, and no foreign-direct-product rule applies"}
@@ -139,11 +136,9 @@ def label(name: str) -> str:
 
 
 def country(code: str) -> str:
-    """``China (CN)``; the code alone if it is not a country pycountry knows."""
-    found = pycountry.countries.get(alpha_2=code) if isinstance(code, str) and len(code) == 2 else None
-    if found is None:
-        return str(code)
-    return f"{getattr(found, 'common_name', None) or found.name} ({code})"
+    """``China (CN)``; the code alone if it names no country."""
+    name = name_of(code)
+    return f"{name} ({code})" if name else str(code)
 
 
 def number(value) -> str:

@@ -20,9 +20,9 @@ from screening.test_evasion import LOOK_ALIKES
 
 from controls import Decision
 from controls.errors import InputError, RuleError
-from controls.facts.catalog import END_USE_TAGS, LINE_FIELDS, ROLES
+from controls.facts.catalog import END_USE_TAGS, LINE_FIELDS
 from controls.lists.store import ListStore
-from controls.models import Transaction
+from controls.models import ROLES, Transaction
 from controls.orders import read_orders, validate_order
 from controls.rulebook import conditions
 from controls.rulebook.loader import load_rulebook
@@ -48,7 +48,7 @@ items = st.fixed_dictionaries(
               "eccn": st.sampled_from(["3A090.a", "4A090", "EAR99", "3A991.a.1", "5A992.c"]) | json_values,
               "origin": st.sampled_from(["US", "TW", "CN"]) | json_values, "chip": chips | json_values})
 parties = st.fixed_dictionaries(
-    {"role": st.sampled_from(ROLES) | json_values, "name": st.text(max_size=40) | json_values,
+    {"role": st.sampled_from(list(ROLES)) | json_values, "name": st.text(max_size=40) | json_values,
      "country": st.sampled_from(["CN", "DE", "RU"]) | json_values})
 transactions = st.fixed_dictionaries(
     {"id": st.text(max_size=20) | json_values, "destination": st.sampled_from(["CN", "DE", "MO"]) | json_values,
@@ -217,7 +217,7 @@ def generated_orders(names: list[str], seed: int = 7):
                 else rng.choice(["Example Customer Ltd", "Acme Trading GmbH", "N/A", "Nordic Compute AB"]))
         txn = {"id": f"F-{i}", "date": f"{rng.randint(2019, 2027)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
                "export_from": rng.choice(["US", "TW", "DE"]), "destination": destination,
-               "parties": [{"role": rng.choice(ROLES), "name": name, "country": destination}],
+               "parties": [{"role": rng.choice(list(ROLES)), "name": name, "country": destination}],
                "end_uses": rng.sample(list(END_USE_TAGS), rng.choice([0, 0, 0, 1, 2])), "items": [item]}
         if txn["end_uses"]:
             txn["end_use_country"] = destination

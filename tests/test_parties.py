@@ -159,7 +159,7 @@ def test_findings_quote_what_the_entry_footnotes_trigger(engine):
 
 def test_footnote_designations_are_party_facts(engine, list_store):
     smic = next(e for e in ListStore(list_store).screening_lists()["Entity List"] if 5 in e.footnotes)
-    screen = engine._screener.screen_party(Party(role="end_user", name=smic.name, country="CN"))
+    screen = engine._screening.screener.screen_party(Party(role="end_user", name=smic.name, country="CN"))
     assert "fn5" in screen.facts()["party.footnotes"]
 
 
@@ -216,7 +216,7 @@ def listed_party(engine, list_store, list_name, role="end_user", listed_before=N
             continue
         if all(getattr(entry, k) == v for k, v in where.items()):
             found = party(entry.name, entry.country or "CN", role)
-            facts = engine._screener.screen_party(Party(**found)).facts()
+            facts = engine._screening.screener.screen_party(Party(**found)).facts()
             if len(facts["party.lists"]) == 1 and not facts["party.possible_lists"]:
                 return found
     raise LookupError(f"no entry of {list_name} with {where} screens to that list alone")

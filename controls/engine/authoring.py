@@ -222,7 +222,15 @@ def classify(engine, chip: dict, on: dt.date | None = None) -> Classification:
     result = engine.check(txn)
     line = result.lines[0]
     classifying = [d for d in line.derived if "item.eccn" in d.facts or "item.outside_3a090" in d.facts]
-    holds = [f.message for f in result.findings
-             if f.effect.value == "HOLD" and f.enforced and "item.eccn" in engine.rules[f.rule].reads()]
-    return Classification(as_of=day, eccn=line.eccn, derived=classifying, missing=" ".join(holds),
+    holds = [f.message for f in result.findings if f.effect.value == "HOLD" and f.enforced and _bears_on_eccn(engine, f)]
+    given = {d.facts["item.eccn"] for d in classifying if "item.eccn" in d.facts}
+    eccn = line.eccn if len(given) < 2 else None  # classifiers that disagree classify nothing
+    return Classification(as_of=day, eccn=eccn, derived=classifying, missing=" ".join(holds),
                           outside_3a090=any(d.facts.get("item.outside_3a090") for d in classifying))
+
+
+def _bears_on_eccn(engine, finding: Finding) -> bool:
+    """A HOLD of a rule that reads the ECCN, or one the engine made (rules that disagree, no rule in
+    force): either says why the classification cannot be relied on."""
+    rule = engine.rules.get(finding.rule)
+    return rule is None or "item.eccn" in rule.reads()

@@ -72,16 +72,17 @@ def chains(engine, txn: Transaction, result: Determination) -> dict[int, Chain]:
     day = result.as_of
     canonical = lambda code: engine._resolver.canonical(code, day)  # noqa: E731
     by_eccn = order_values_by_eccn(txn)
+    lines = [line_values(txn, item, day, canonical, by_eccn) for item in txn.items]
     parties = []
-    for party in txn.parties:
-        values = party_values(party, engine._screen(party, day).facts())
+    for party, screen in zip(txn.parties, engine._screening.parties(txn.parties, day, lines)):
+        values = party_values(party, screen.facts())
         parties.append((values, engine._facts.answers(values, day)))
     found = {}
     for line in result.lines:
         item = txn.items[line.line]
         if item.origin == "US" or txn.export_from == "US":
             continue
-        values = line_values(txn, item, day, canonical, by_eccn)
+        values = lines[line.line]
         # the facts the rules derived, as the check ended
         values.update({k: v for k, v in {"item.eccn": line.eccn, "item.subject_to_ear": line.subject_to_ear,
                                           "item.basis": line.basis}.items() if v is not None})

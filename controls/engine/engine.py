@@ -12,7 +12,7 @@ from typing import Any, Iterable, Iterator
 
 from ..compiler import CompiledBundle, compile_rulebook
 from ..countries import check_country
-from ..errors import ChipgateError, InputError, ListDataError
+from ..errors import ChipgateError, InputError
 from ..facts.builder import FactBuilder, Values, line_values, order_values_by_eccn, party_values, present
 from ..facts.catalog import ACCUMULATED
 from ..facts.sets import SetResolver
@@ -21,8 +21,8 @@ from ..models import (
     Derivation,
     Determination,
     Finding,
-    LineResult,
-    ListMatch,
+    ListSnapshot,
+    Matcher,
     Ruleset,
     ScreeningResult,
     ScreenMatch,
@@ -32,16 +32,11 @@ from ..orders import validate_order
 from ..rulebook.conditions import leaves
 from ..rulebook.loader import LIST_STORE, LoadedRule, RuleBook, enforced_on, load_rulebook
 from ..rulebook.schema import JURISDICTIONS
-from ..screening.parties import (
-    PartyScreen,
-    PartyScreener,
-    designation_matches,
-    designation_screener,
-    list_tag,
-    screened_lists,
-)
+from ..screening.orders import NO_LISTS, Opener, OrderScreening, open_lists
+from ..screening.parties import PartyScreen
 from . import authoring
 from .authoring import Classification
+from .decisions import Decisions, needed_exceptions, on_line
 from .durable_adapter import RuleNetwork
 from .explain import Explainer
 from .paragraphs import ParagraphReadings
@@ -49,17 +44,10 @@ from .paragraphs import ParagraphReadings
 DEFAULT_RULES = Path(__file__).resolve().parent.parent.parent / "rules"
 
 CONFLICT_RULE = "chipgate.conflicting-derivation"
-PARAGRAPH_RULE = "chipgate.most-restrictive-paragraph"
 BEFORE_RULES = "chipgate.no-rule-in-force"
 UNCONFIRMED_RULE = "chipgate.unconfirmed-end-date"
 NOT_REACHED_RULE = "chipgate.cn-ecl.not-reached"
 US, CN = JURISDICTIONS
-CN_SCREENED = ("export", "origin", "unknown")  # the reaches under which China's lists may bind the order
-AFFILIATE_SET = "affiliate-lists"  # the rule pack's set of lists whose affiliates share their restrictions
-
-
-NO_LISTS = ("no restricted-party lists are imported, so parties cannot be screened "
-            "(run: chipgate lists import FILE)")
 
 
 def default_list_store(rules_dir: Path = DEFAULT_RULES) -> Path:
@@ -87,31 +75,17 @@ def _merge(values: Values, rules: list[LoadedRule]) -> dict:
     return fields
 
 
-_MATCH_POOLS = {
-    "party.lists": lambda s: [m for m in s.matches if m.strength == "strong" and not m.allowed],
-    "party.possible_lists": lambda s: [m for m in s.matches if m.strength == "possible" and not m.allowed],
-    "party.affiliate_of": lambda s: [m for m in s.owners if m.strength == "strong"],
-    "party.possible_affiliate_of": lambda s: s.owners,
-}
-
-
-def _on_line(findings: list[Finding], line: int) -> list[Finding]:
-    return [f for f in findings if f.line == line]
-
-
 class Engine:
     """A compiled rule bundle, ready to check transactions; safe to share between threads."""
 
     _prefilter = True  # skip strata no rule of which can match a line (False: send all, to compare)
 
-    def __init__(self, compiled: CompiledBundle, screener: PartyScreener | None = None,
-                 unscreened: str = NO_LISTS):
+    def __init__(self, compiled: CompiledBundle, open_screener: Opener = lambda: (None, NO_LISTS)):
+        """``open_screener``: opens the screener parties are screened with when first needed (see load)."""
         self._compiled = compiled
         self._resolver = SetResolver(compiled.book.sets, compiled.book.aliases)
         self._facts = FactBuilder(compiled, self._resolver)
         self._network = RuleNetwork(compiled.network)
-        self._screener = screener
-        self._unscreened = unscreened  # the warning on every party when there is no screener
         self._because = Explainer(compiled.probe_keys)
         self._paragraphs = ParagraphReadings(compiled.book)
         # per engine and bounded, so that a reloaded engine takes its caches with it
@@ -119,24 +93,23 @@ class Engine:
         self._member_note = lru_cache(maxsize=16384)(self._member_note_of)
         self.ruleset = Ruleset(version=compiled.version, digest=compiled.book.digest)
         self._first_day = min((r.rule.effective.start for r in compiled.book.rules), default=None)
-        # China's list designations, screened only for orders PRC export control can reach
-        self._designations = designation_screener(compiled.book.designations.values())
+        self._screening = OrderScreening(open_screener, self._resolver, compiled.book.sets,
+                                         compiled.book.designations.values())
         held = {r.jurisdiction for r in compiled.book.rules} or {US}
         self.jurisdictions = tuple(j for j in JURISDICTIONS if j in held)
+        self._decisions = Decisions(compiled.rules, self.jurisdictions)
         # rules with a window whose end is unconfirmed: past it, their findings come with a HOLD
         self._unconfirmed = {r.id: ends for r in compiled.book.rules
                              if (ends := [w for w in (r.rule.effective, *r.rule.not_enforced) if w.unconfirmed_end])}
-        self.lists = screener.snapshots if screener else []
         self.sources: tuple[Path, Path] | None = None  # (rules, list store) it was loaded from: reload, Dask workers
-        self.matcher = screener.matcher if screener else None
-        self._screened_lists = screened_lists(self.lists)  # the same for every party of every check
 
     @classmethod
     def load(cls, path: str | Path | None = None, lists: str | Path | None = None) -> "Engine":
         """Load, validate and compile a rule directory (the bundled rules by default).
 
         ``lists`` is the list store to screen parties against; by default ``$CHIPGATE_LISTS``, else
-        the ``lists`` folder of the rule directory.  Without imported lists, or with a broken list
+        the ``lists`` folder of the rule directory.  It is opened when first needed (``open_lists``), so
+        that work on the rules alone never reads it.  Without imported lists, or with a broken list
         store, parties are HOLD with a warning that says why.
 
         The bundle and the screening index live as long as the process: they are moved out of the
@@ -146,15 +119,9 @@ class Engine:
         rules_dir = Path(path) if path else DEFAULT_RULES
         lists = Path(lists or default_list_store(rules_dir))
         compiled = compile_rulebook(load_rulebook(rules_dir))
-        try:
-            screener, unscreened = PartyScreener.open(lists), NO_LISTS
-        except ListDataError as exc:  # a broken store is screened against by nobody: parties are HOLD
-            screener, unscreened = None, (f"the list store cannot be used, so parties cannot be screened: {exc} "
-                                          "(run: chipgate lists status)")
-        engine = cls(compiled, screener, unscreened)
-        engine.sources = (rules_dir, Path(lists or default_list_store(rules_dir)))
-        gc.collect()
-        gc.freeze()
+        engine = cls(compiled, lambda: _frozen(open_lists(lists)))
+        engine.sources = (rules_dir, lists)
+        _frozen(engine)
         return engine
 
     def reload(self) -> "Engine":
@@ -167,6 +134,22 @@ class Engine:
         if self.sources is None:
             raise ChipgateError("this engine was not loaded from a rule directory, so it cannot be reloaded")
         return type(self).load(*self.sources)
+
+    @property
+    def lists(self) -> list[ListSnapshot]:
+        """The lists parties are screened against (opens the list store)."""
+        return self._screening.lists
+
+    @property
+    def matcher(self) -> Matcher | None:
+        """The screening algorithm (opens the list store)."""
+        return self._screening.matcher
+
+    def open_lists(self) -> "Engine":
+        """Open the list store now rather than at the first check or screening that needs it (a service
+        does so before it answers)."""
+        self._screening.open()
+        return self
 
     @property
     def rules(self) -> dict[str, LoadedRule]:
@@ -183,8 +166,7 @@ class Engine:
     def with_screener(self, screener) -> "Engine":
         """This bundle, its network shared, screening parties with ``screener`` (the cases' stubs)."""
         other = copy.copy(self)
-        other._screener, other.lists = screener, screener.snapshots
-        other._screened_lists = screened_lists(other.lists)
+        other._screening = self._screening.with_screener(screener)
         return other
 
     def run_cases(self) -> list[authoring.CaseOutcome]:
@@ -196,7 +178,6 @@ class Engine:
         if not isinstance(txn, Transaction):
             txn = validate_order(txn)
         day = as_of or txn.date
-        screens = [self._screen(p, day) for p in txn.parties]
         values_by_eccn = order_values_by_eccn(txn)
         lines = [line_values(txn, item, day, lambda code: self._resolver.canonical(code, day), values_by_eccn)
                  for item in txn.items]
@@ -204,9 +185,8 @@ class Engine:
         readings = [(i, eccn) for i, values in enumerate(lines)
                     for eccn in self._paragraphs.readings(values.get("item.eccn", ""))[1:]]
         checked = lines + [{**lines[i], "item.eccn": eccn} for i, eccn in readings]
-        if self._designations and any(values.get("cn_reach") in CN_SCREENED for values in lines):
-            for party, screen in zip(txn.parties, screens):
-                screen.matches += designation_matches(self._designations, party)
+        screening = self._screening
+        screens = screening.parties(txn.parties, day, lines)
         parties = [party_values(p, s.facts()) for p, s in zip(txn.parties, screens)]
         findings, derivations = self._evaluate(checked, parties, screens, day)
         findings += self._before_rules(day, len(checked))
@@ -215,25 +195,23 @@ class Engine:
         warnings += [f"{p.role} {p.name!r} resembles {m.list} entry {m.entry!r} (score {m.score:.2f}); {m.allowed}"
                      for p, s in zip(txn.parties, screens) for m in s.matches if m.allowed]
         warnings += [f"{p.role} {p.name!r} {note}" for p, s in zip(txn.parties, screens) for note in s.not_in_force]
-        warnings += self._screener.stale(day) if self._screener and txn.parties else []
+        warnings += screening.screener.stale(day) if screening.screener and txn.parties else []
         warnings += [f"line {i}: no rule determined whether the item is subject to the EAR"
                      for i, values in enumerate(lines) if "item.subject_to_ear" not in values]
-        results = [self._line_result(i, txn.items[i].sku, checked[i], _on_line(findings, i), derivations[i])
+        results = [self._decisions.line_result(i, txn.items[i].sku, checked[i], on_line(findings, i), derivations[i])
                    for i in range(len(lines))]
         if readings:
-            results, findings = self._most_restrictive_readings(txn, checked, readings, results, findings,
-                                                                derivations)
-        # an exception that overcame nothing on its line is no finding (it was never needed)
-        used = {f.overcome_by for f in findings}
-        findings = [f for f in findings if f.effect != Decision.LICENSE_EXCEPTION or f.rule in used]
+            results, findings = self._decisions.most_restrictive_readings(txn, checked, readings, results, findings,
+                                                                          derivations)
+        findings = needed_exceptions(findings)
         if CN in self.jurisdictions and not any("cn_reach" in values for values in lines) \
                 and not any(f.jurisdiction == CN and f.enforced for f in findings):
             findings.append(_not_reached())
-        jurisdictions = {j: Decision.most_restrictive([r.jurisdictions[j] for r in results]) for j in self.jurisdictions}
-        return Determination(transaction_id=txn.id, decision=Decision.most_restrictive(jurisdictions.values()),
+        decision, jurisdictions = self._decisions.order(results)
+        return Determination(transaction_id=txn.id, decision=decision,
                              as_of=day, ruleset=self.ruleset, lines=results, findings=findings, warnings=warnings,
-                             lists=list(self.lists), jurisdictions=jurisdictions, matcher=self.matcher,
-                             screenings=[s.record(p.role, p.name, self._screened_lists)
+                             lists=list(screening.lists), jurisdictions=jurisdictions, matcher=screening.matcher,
+                             screenings=[s.record(p.role, p.name, screening.screened_lists)
                                          for p, s in zip(txn.parties, screens)])
 
     def check_many(self, txns: Iterable[Transaction | dict[str, Any]],
@@ -259,7 +237,9 @@ class Engine:
         except ValueError as exc:
             raise InputError(f"country: {exc}") from None
         day = as_of or dt.date.today()
-        screen = self._screener.screen(name, country, address, day) if self._screener else PartyScreen(screened=False)
+        screening = self._screening
+        screener = screening.screener
+        screen = screener.screen(name, country, address, day) if screener else PartyScreen(screened=False)
         party = present({"party.role": "end_user", "party.name": name, "party.country": country, **screen.facts()})
         # an EAR99 U.S.-origin line, one party and no destination: only party rules can fire
         line = {"export_from": "US", "item.origin": "US", "item.eccn": "EAR99", "party_count": 1.0}
@@ -274,19 +254,12 @@ class Engine:
         # what holds the name without a match behind it (a list missing, a name that names no one)
         unmatched = [f"{f.title} ({f.rule}): " + "; ".join(b for b in f.because if b.startswith("party."))
                      for f in effective if not f.matches]
-        return ScreeningResult(query=name, country=country, decision=decision, matches=matches, lists=self.lists,
-                               matcher=self.matcher,
-                               explanation=self._screener.explain(name, country, address)
-                               if explain and self._screener else [],
+        return ScreeningResult(query=name, country=country, decision=decision, matches=matches, lists=screening.lists,
+                               matcher=screening.matcher,
+                               explanation=screener.explain(name, country, address) if explain and screener else [],
                                warnings=self._warnings(findings, day, True) + unmatched
                                + [f"{name!r} {note}" for note in screen.not_in_force]
-                               + (self._screener.stale(day) if self._screener else []))
-
-    def _screen(self, party, day: dt.date) -> PartyScreen:
-        if self._screener is None:
-            return PartyScreen(screened=False)
-        affiliates = self._resolver.members(AFFILIATE_SET, day) if AFFILIATE_SET in self.rulebook.sets else frozenset()
-        return self._screener.screen_party(party, affiliates, day)
+                               + (screener.stale(day) if screener else []))
 
     def _evaluate(self, lines, parties, screens, day):
         line_answers = [self._facts.answers(values, day) for values in lines]
@@ -301,8 +274,8 @@ class Engine:
     def _warnings(self, findings: list[Finding], day: dt.date, has_parties: bool) -> list[str]:
         warnings = [f"{f.rule} ({f.citation}) is codified but not enforced on {day}: {f.message}".rstrip(": ")
                     for f in findings if not f.enforced]
-        if has_parties and self._screener is None:
-            warnings.append(self._unscreened)
+        if has_parties and self._screening.screener is None:
+            warnings.append(self._screening.unscreened)
         return warnings
 
     def _run(self, lines: list[Values], answers: list[dict], parties: list[Values], party_answers: list[dict],
@@ -359,7 +332,7 @@ class Engine:
             values, answers, screen = party_facts
             reasons += self._because(rule.for_party, values, answers)
             role = values["party.role"]
-            matches = self._matches_behind(rule, screen, day)
+            matches = self._screening.matches_behind(rule.for_party, screen, day)
         enforced = enforced_on(rule.rule, day)
         policy = then.review_policy or next((m.review_policy for m in matches if m.review_policy), None)
         return Finding(rule=rule_id, citation=rule.rule.citation, effect=then.decision, line=line, party=role,
@@ -381,81 +354,6 @@ class Engine:
     def _member_note_of(self, field: str, set_id: str, value: str, epoch: dt.date) -> tuple[str, ...]:
         source = self._resolver.source_of(set_id, value, epoch)
         return (f"{field} {value} is in {set_id}: {source}",) if source else ()
-
-    def _matches_behind(self, rule: LoadedRule, screen: PartyScreen, day: dt.date) -> list[ListMatch]:
-        """The list matches a party rule rested on: those on the lists its conditions name."""
-        found: list[ListMatch] = []
-        for leaf in leaves(rule.for_party):
-            pool = _MATCH_POOLS.get(leaf.field)
-            if pool is None or leaf.op not in ("in", "exists") or leaf.value is False:
-                continue
-            if leaf.op == "exists":
-                found += [m for m in pool(screen) if m not in found]
-                continue
-            named = self._resolver.members(leaf.value, day) if isinstance(leaf.value, str) else leaf.value
-            found += [m for m in pool(screen) if list_tag(m.list) in named and m not in found]
-        return found
-
-    def _effects(self, line_findings: list[Finding]) -> dict[int, Decision]:
-        """What each finding does to its line (keyed by ``id(finding)``), marking ``overcome_by``.
-
-        A requirement that a licence exception on the same line overcomes counts as that exception;
-        an exception that overcomes nothing on the line counts for nothing.
-        """
-        exceptions = [f for f in line_findings if f.effect == Decision.LICENSE_EXCEPTION]
-        effects: dict[int, Decision] = {}
-        for finding in line_findings:
-            if finding.effect == Decision.LICENSE_EXCEPTION:
-                continue
-            finding.overcome_by = next((e.rule for e in exceptions
-                                        if finding.rule in self.rules[e.rule].rule.then.overcomes), None)
-            effects[id(finding)] = Decision.LICENSE_EXCEPTION if finding.overcome_by else finding.effect
-        for exception in exceptions:
-            if any(f.overcome_by == exception.rule for f in line_findings):
-                effects[id(exception)] = exception.effect
-        return effects
-
-    def _most_restrictive_readings(self, txn: Transaction, checked: list[Values], readings, results, findings,
-                                   derivations):
-        """Each line checked as several paragraphs keeps the most restrictive reading's result and findings.
-
-        Readings that disagree add a HOLD finding: the paragraph decides, and the order does not give it.
-        """
-        n = len(results)
-        candidates: dict[int, list[int]] = {i: [i] for i in range(n)}
-        for extra, (i, _) in enumerate(readings, start=n):
-            candidates[i].append(extra)
-        kept: list[Finding] = [f for f in findings if f.line is None or f.line < n and len(candidates[f.line]) == 1]
-        for i, indices in candidates.items():
-            if len(indices) == 1:
-                continue
-            outcomes = [(j, self._line_result(i, txn.items[i].sku, checked[j], _on_line(findings, j), derivations[j]))
-                        for j in indices]
-            # the most restrictive; among equals, the reading with the most findings (the fullest account)
-            chosen, result = max(outcomes, key=lambda o: (o[1].decision.rank, len(_on_line(findings, o[0]))))
-            given = checked[i]["item.eccn"]
-            read_as = checked[chosen]["item.eccn"]
-            summary = ", ".join(f"{checked[j]['item.eccn']} {r.decision.value}" for j, r in outcomes)
-            result.eccn = given
-            result.derived.append(Derivation(
-                rule=PARAGRAPH_RULE, citation="15 CFR 738.4(a); 15 CFR part 774, Supplement No. 1",
-                facts={"item.eccn": read_as},
-                because=[f"item.eccn {given} was given without its paragraph; read as {read_as}, the most "
-                         f"restrictive of: {summary}"]))
-            results[i] = result
-            for finding in findings:
-                if finding.line == chosen:
-                    kept.append(finding.model_copy(update={"line": i}))
-            if len({r.decision for _, r in outcomes}) > 1:
-                kept.append(Finding(
-                    rule=PARAGRAPH_RULE, citation="15 CFR 738.4(a)", effect=Decision.HOLD, line=i,
-                    title="ECCN given without its paragraph",
-                    because=[f"item.eccn = {given}; its paragraphs are decided differently: {summary}"],
-                    message=f"{given} is read as {read_as}, the most restrictive of its paragraphs.  Give the "
-                            f"item's full ECCN (paragraph included) to have it decided."))
-                results[i].jurisdictions[US] = Decision.most_restrictive([results[i].jurisdictions[US], Decision.HOLD])
-                results[i].decision = Decision.most_restrictive([results[i].decision, Decision.HOLD])
-        return results, kept
 
     def _before_rules(self, day: dt.date, lines: int) -> list[Finding]:
         """A date before the bundle's first rule holds every line: no rule of the bundle can judge it."""
@@ -495,31 +393,11 @@ class Engine:
                                f"{second.derive}; fix the rule pack before relying on this line",
                        title="Conflicting derived facts")
 
-    def _line_result(self, index: int, sku: str, values: Values, line_findings: list[Finding],
-                     derivations: list[Derivation]) -> LineResult:
-        subject = values.get("item.subject_to_ear")
-        own = [f for f in line_findings if f.enforced]
-        decisions: dict[str, Decision] = {}
-        effects: dict[int, Decision] = {}
-        for jurisdiction in self.jurisdictions:
-            found = self._effects(mine) if (mine := [f for f in own if f.jurisdiction == jurisdiction]) else {}
-            decisions[jurisdiction] = Decision.most_restrictive([_base(jurisdiction, values), *found.values()])
-            effects.update(found)
-        decision = Decision.most_restrictive(decisions.values())
-        exception = next((f.license_exception for f in own if f.license_exception and effects.get(id(f)) == decision),
-                         None)
-        return LineResult(line=index, sku=sku, eccn=values.get("item.eccn"), subject_to_ear=subject,
-                          basis=values.get("item.basis"), decision=decision, license_exception=exception,
-                          derived=derivations, jurisdictions=decisions)
-
-
-def _base(jurisdiction: str, values: Values) -> Decision:
-    """A line's decision before findings: under the EAR, whether it is subject; under PRC export control,
-    NLR for an item leaving China (its rules hold what they cannot decide), else not reached."""
-    if jurisdiction == CN:
-        return Decision.NLR if values.get("cn_reach") == "export" else Decision.NOT_SUBJECT
-    subject = values.get("item.subject_to_ear")
-    return Decision.HOLD if subject is None else Decision.NLR if subject else Decision.NOT_SUBJECT
+def _frozen(loaded):
+    """``loaded``, moved with everything else alive out of the garbage collector's reach (see Engine.load)."""
+    gc.collect()
+    gc.freeze()
+    return loaded
 
 
 def _not_reached() -> Finding:

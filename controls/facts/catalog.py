@@ -2,8 +2,9 @@
 
 The compiler checks every field a rule names against this catalogue, so a typo in a rule file
 is an error with a suggestion, never a condition that silently never matches.  The closed
-vocabularies (end-use tags, party roles) live here too: the order models and the rule loader
-both check against them, so a misspelt tag is an error on either side, never a silent "clear".
+vocabulary of end-use tags lives here too (party roles live with the order models, ``models.ROLES``):
+the order models and the rule loader both check against them, so a misspelt tag is an error on either
+side, never a silent "clear".
 """
 from __future__ import annotations
 
@@ -103,7 +104,6 @@ DERIVABLE = frozenset({"item.eccn", "item.outside_3a090", "item.subject_to_ear",
 # grounds: de minimis and two foreign-direct-product rules); the line lists every value, in order.
 ACCUMULATED = frozenset({"item.basis"})
 
-ROLES = ("end_user", "ultimate_consignee", "intermediate_consignee", "purchaser")
 
 # What an order's ``end_uses`` may say the exporter knows of the end use, and the rules that read each.
 END_USE_TAGS: dict[str, str] = {

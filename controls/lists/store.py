@@ -33,18 +33,17 @@ from pathlib import Path
 
 from ..errors import ListDataError
 from . import _common, csl, ecfr
+from .manifest import MANIFEST_VERSION, HistoryRecord, ListRecord, Manifest, is_store_file
 from .model import ListEntry
 
 ECFR = "ecfr"
 CSL = "csl"
 MANIFEST = "manifest.json"
-MANIFEST_VERSION = 1
 LOCK = ".lock"
 STAGING_PREFIX = ".import-"  # an import being written aside; deleted if found unlocked (rollback)
 COMMIT = ".commit"  # an import past its commit point; moved into place if found (roll-forward)
 HISTORY = "history.jsonl"  # every import's removed and changed entries, dated: point-in-time screening
 PLAN = "plan.json"  # inside .commit: which files to move into place, in order, and which to remove
-LIST_FIELDS = ("list", "source_format", "file", "entries", "content_sha256")
 #: Lists the regulation itself publishes; for these the eCFR edition is authoritative.
 BIS_LISTS = (ecfr.ENTITY_LIST, ecfr.UNVERIFIED_LIST, ecfr.MEU_LIST)
 
@@ -165,21 +164,14 @@ class _Source:
                    {list_key(source_format, name): (name, _jsonl(entries)) for name, entries in parsed.items()},
                    {ecfr.ENTITY_LIST: ecfr.footnotes(path)} if source_format == ECFR else {})
 
-    def record(self, key: str, imported_at: str) -> dict:
+    def record(self, key: str, imported_at: str) -> ListRecord:
         """The manifest's record of one list of this file."""
         name, payload = self.payloads[key]
-        return {
-            "list": name,
-            "source_format": self.format,
-            "file": list_file_name(self.format, name),
-            "source_file": self.path.name,
-            "edition": self.edition.isoformat() if self.edition else None,
-            "source_sha256": self.sha256,
-            "entries": payload.count(b"\n"),
-            "content_sha256": hashlib.sha256(payload).hexdigest(),
-            "imported_at": imported_at,
-            "footnotes": {str(n): text for n, text in sorted(self.footnotes.get(name, {}).items())},
-        }
+        return ListRecord(
+            list=name, source_format=self.format, file=list_file_name(self.format, name), source_file=self.path.name,
+            edition=self.edition.isoformat() if self.edition else None, source_sha256=self.sha256,
+            entries=payload.count(b"\n"), content_sha256=hashlib.sha256(payload).hexdigest(),
+            imported_at=imported_at, footnotes=dict(sorted(self.footnotes.get(name, {}).items())))
 
 
 class ListStore:
@@ -195,7 +187,7 @@ class ListStore:
 
     # ------------------------------------------------------------------ reading
 
-    def manifest(self) -> dict:
+    def manifest(self) -> Manifest:
         """The manifest, or an empty one when nothing was imported yet."""
         with self._reading():
             return self._manifest()
@@ -207,7 +199,7 @@ class ListStore:
         damaged on disk is reported instead of screened against.
         """
         with self._reading():
-            return {key: self._read_list(key, info) for key, info in sorted(self._manifest()["lists"].items())}
+            return {key: self._read_list(key, info) for key, info in sorted(self._manifest().lists.items())}
 
     def screening_keys(self) -> dict[str, str]:
         """List name -> store key that screening should use.
@@ -215,12 +207,12 @@ class ListStore:
         BIS lists come from the eCFR when it was imported (it is the regulation); every other
         list, and a BIS list with no eCFR import, comes from the CSL.
         """
-        return _screening_keys(self.manifest()["lists"])
+        return _screening_keys(self.manifest().lists)
 
     def screening_lists(self) -> dict[str, list[ListEntry]]:
         """List name -> entries that screening should use (see :meth:`screening_keys`)."""
         with self._reading():
-            manifest = self._manifest()["lists"]
+            manifest = self._manifest().lists
             return {name: self._read_list(key, manifest[key]) for name, key in _screening_keys(manifest).items()}
 
     def verify(self) -> dict[str, str]:
@@ -231,14 +223,14 @@ class ListStore:
         """
         problems = {}
         with self._reading():
-            for key, info in sorted(self._manifest()["lists"].items()):
+            for key, info in sorted(self._manifest().lists.items()):
                 try:
                     count = len(self._read_list(key, info))
                 except ListDataError as exc:
                     problems[key] = str(exc)
                     continue
-                if count != info["entries"]:
-                    problems[key] = f"{info['file']} holds {count} entries, the manifest says {info['entries']}"
+                if count != info.entries:
+                    problems[key] = f"{info.file} holds {count} entries, the manifest says {info.entries}"
         return problems
 
     # ------------------------------------------------------------------ importing
@@ -266,32 +258,33 @@ class ListStore:
                 raise ListDataError(f"{self.path}: cannot create the list store: {exc.strerror or exc}") from exc
             with self._lock(exclusive=True):
                 self._finish_interrupted()
-                lists = self._manifest()["lists"]
-                old_lists = {k: v for k, v in lists.items() if v["source_format"] == source.format}
+                stored = self._manifest()
+                lists = stored.lists
+                old_lists = {k: v for k, v in lists.items() if v.source_format == source.format}
                 diffs = tuple(self._diff(key, old_lists.get(key), source.payloads.get(key)) for key in
                               sorted(set(old_lists) | set(source.payloads)))
                 overridden = _check_guards(diffs, max_loss, _selected(diffs, allow_shrink, "--allow-shrink", force),
                                            _selected(diffs, allow_drop, "--allow-drop", force), source.path)
                 imported_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
-                lists = {k: v for k, v in lists.items() if v["source_format"] != source.format}
+                lists = {k: v for k, v in lists.items() if v.source_format != source.format}
                 for diff in diffs:
                     if diff.key in source.payloads:
                         record = source.record(diff.key, imported_at)
                         accepted = diff.new_count >= diff.baseline_count or f"shrink of {diff.key}" in overridden
                         keep = diff.key in old_lists and not accepted
-                        record["baseline"] = _baseline_of(old_lists[diff.key] if keep else record)
+                        record.baseline = (old_lists[diff.key] if keep else record).baseline_or_self()
                         lists[diff.key] = record
-                manifest = {"version": MANIFEST_VERSION, "lists": dict(sorted(lists.items()))}
+                manifest = Manifest(version=MANIFEST_VERSION, lists=dict(sorted(lists.items())))
                 writes = {list_file_name(source.format, name): payload for name, payload in source.payloads.values()}
                 changes = self._history_lines(diffs, old_lists, source, imported_at)
                 if changes:
                     history = self._history_payload() + changes
                     writes[HISTORY] = history
-                    manifest["history"] = {"file": HISTORY, "sha256": hashlib.sha256(history).hexdigest()}
-                elif "history" in self._manifest():
-                    manifest["history"] = self._manifest()["history"]
-                writes[MANIFEST] = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-                self._commit(writes, [info["file"] for key, info in old_lists.items() if key not in source.payloads])
+                    manifest.history = HistoryRecord(file=HISTORY, sha256=hashlib.sha256(history).hexdigest())
+                elif stored.history:
+                    manifest.history = stored.history
+                writes[MANIFEST] = manifest.dump()
+                self._commit(writes, [info.file for key, info in old_lists.items() if key not in source.payloads])
         except BaseException:
             if created:
                 _remove_empty_store(self.path)  # a failed first import leaves no empty store behind
@@ -312,7 +305,7 @@ class ListStore:
         screening reads changes, and a damaged file is reported, not screened against."""
         with self._reading():
             manifest = self._manifest()
-            for key, info in manifest["lists"].items():
+            for key, info in manifest.lists.items():
                 self._verified_payload(key, info)
             self._history_payload()
             path = self.path / MANIFEST
@@ -322,18 +315,18 @@ class ListStore:
 
     def _history_payload(self) -> bytes:
         """The stored history (the caller holds the lock), checked against the manifest."""
-        record = self._manifest().get("history")
+        record = self._manifest().history
         if not record:
             return b""
         try:
             payload = (self.path / HISTORY).read_bytes()
         except OSError as exc:
             raise ListDataError(f"{self.path / HISTORY}: the list history cannot be read: {exc.strerror}") from exc
-        if hashlib.sha256(payload).hexdigest() != record.get("sha256"):
+        if hashlib.sha256(payload).hexdigest() != record.sha256:
             raise ListDataError(f"{self.path / HISTORY}: content does not match the manifest digest")
         return payload
 
-    def _history_lines(self, diffs: tuple[ListDiff, ...], old_lists: dict, source: "_Source",
+    def _history_lines(self, diffs: tuple[ListDiff, ...], old_lists: dict[str, ListRecord], source: "_Source",
                        imported_at: str) -> bytes:
         """History records of what this import removes or changes, dated by the new edition."""
         on = (source.edition.isoformat() if source.edition else imported_at[:10])
@@ -348,32 +341,14 @@ class ListStore:
                 for entry_id, _ in items:
                     lines.append(json.dumps({
                         "key": diff.key, "entry_id": entry_id, "change": change, "on": on,
-                        "edition": old_info.get("edition"), "imported_at": old_info.get("imported_at"),
+                        "edition": old_info.edition, "imported_at": old_info.imported_at,
                         "entry": old[entry_id]}, sort_keys=True, ensure_ascii=False) + "\n")
         return "".join(lines).encode("utf-8")
 
 
-    def _manifest(self) -> dict:
-        """The manifest as stored (the caller holds the lock); its list records are checked."""
-        manifest_path = self.path / MANIFEST
-        if not manifest_path.exists():
-            return {"version": MANIFEST_VERSION, "lists": {}}
-        try:
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ListDataError(f"{manifest_path}: unreadable list-store manifest: {exc}") from exc
-        if not isinstance(manifest, dict) or not isinstance(manifest.get("lists"), dict):
-            raise ListDataError(f"{manifest_path}: not a list-store manifest")
-        if not isinstance(manifest.get("version", 0), int) or manifest.get("version", 0) > MANIFEST_VERSION:
-            raise ListDataError(
-                f"{manifest_path}: written by a newer chipgate (manifest version {manifest.get('version')!r})")
-        for key, info in manifest["lists"].items():
-            missing = [f for f in LIST_FIELDS if not isinstance(info, dict) or f not in info]
-            if missing:
-                raise ListDataError(f"{manifest_path}: the record of {key} lacks {', '.join(missing)}")
-            if not _is_list_store_file(info["file"]):
-                raise ListDataError(f"{manifest_path}: the record of {key} names no file of the store")
-        return manifest
+    def _manifest(self) -> Manifest:
+        """The manifest as stored (the caller holds the lock), its records checked."""
+        return Manifest.read(self.path / MANIFEST)
 
     @contextlib.contextmanager
     def _lock(self, *, exclusive: bool) -> Iterator[None]:
@@ -461,7 +436,7 @@ class ListStore:
             names = [*plan["move"], *plan["remove"]]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ListDataError(f"{commit / PLAN}: unreadable plan of an interrupted import: {exc}") from exc
-        if not all(_is_list_store_file(n) for n in names):
+        if not all(is_store_file(n) for n in names):
             raise ListDataError(f"{commit / PLAN}: the plan of an interrupted import names files outside the store")
         for name in plan["move"]:
             if (commit / name).exists():
@@ -472,19 +447,19 @@ class ListStore:
         shutil.rmtree(commit)
         _fsync_dir(self.path)
 
-    def _verified_payload(self, key: str, info: dict) -> bytes:
+    def _verified_payload(self, key: str, info: ListRecord) -> bytes:
         """A stored list file's bytes, checked against the manifest's digest (ListDataError if not)."""
-        file_path = self.path / info["file"]
+        file_path = self.path / info.file
         try:
             payload = file_path.read_bytes()
         except OSError as exc:
             raise ListDataError(f"{file_path}: list file of {key} cannot be read: {exc.strerror}") from exc
-        if hashlib.sha256(payload).hexdigest() != info["content_sha256"]:
+        if hashlib.sha256(payload).hexdigest() != info.content_sha256:
             raise ListDataError(f"{file_path}: content does not match the manifest digest; re-import {key}")
         return payload
 
-    def _read_list(self, key: str, info: dict) -> list[ListEntry]:
-        file_path = self.path / info["file"]
+    def _read_list(self, key: str, info: ListRecord) -> list[ListEntry]:
+        file_path = self.path / info.file
         payload = self._verified_payload(key, info)
         entries = []
         for number, line in enumerate(payload.decode("utf-8", errors="replace").splitlines(), start=1):
@@ -494,7 +469,7 @@ class ListStore:
                 raise ListDataError(f"{file_path}:{number}: invalid list entry: {exc}") from exc
         return entries
 
-    def _diff(self, key: str, old_info: dict | None, new: tuple[str, bytes] | None) -> ListDiff:
+    def _diff(self, key: str, old_info: ListRecord | None, new: tuple[str, bytes] | None) -> ListDiff:
         old, damaged = {}, ""
         if old_info:
             try:
@@ -502,7 +477,7 @@ class ListStore:
             except ListDataError as exc:
                 damaged = str(exc)
         fresh = _index_jsonl(new[1]) if new else {}
-        old_count = old_info["entries"] if old_info else 0
+        old_count = old_info.entries if old_info else 0
         return ListDiff(
             key=key,
             old_count=old_count,
@@ -511,30 +486,19 @@ class ListStore:
             changed=tuple((i, fresh[i]["name"]) for i in sorted(fresh.keys() & old.keys()) if fresh[i] != old[i]),
             removed=tuple((i, old[i]["name"]) for i in sorted(old.keys() - fresh.keys())),
             dropped=old_info is not None and new is None,
-            baseline_count=_baseline_of(old_info)["entries"] if old_info else 0,
+            baseline_count=old_info.baseline_or_self().entries if old_info else 0,
             damaged=damaged,
         )
 
 
-def _screening_keys(manifest_lists: dict) -> dict[str, str]:
+def _screening_keys(manifest_lists: dict[str, ListRecord]) -> dict[str, str]:
     keys: dict[str, str] = {}
     for key, info in sorted(manifest_lists.items()):
-        name, source_format = info["list"], info["source_format"]
+        name, source_format = info.list, info.source_format
         preferred = ECFR if name in BIS_LISTS else CSL
         if name not in keys or source_format == preferred:
             keys[name] = key
     return keys
-
-
-def _is_list_store_file(name: object) -> bool:
-    """A plain file name in the store itself, not one of its hidden files (lock, staging, commit)."""
-    return isinstance(name, str) and Path(name).name == name and not name.startswith(".")
-
-
-def _baseline_of(record: dict) -> dict:
-    """A list's baseline: the edition small cuts are measured against (a store from before
-    baselines has none: its current edition is the baseline)."""
-    return record.get("baseline") or {k: record.get(k) for k in ("entries", "edition", "imported_at")}
 
 
 def _selected(diffs: tuple[ListDiff, ...], wanted: Iterable[str], option: str, everything: bool) -> set[str]:

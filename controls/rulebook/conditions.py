@@ -21,8 +21,8 @@ from functools import cached_property
 from typing import Any, Union
 
 from ..countries import iso_alpha2
-from ..facts.catalog import END_USE_TAGS, NUMBER, ROLES, FieldType, suggest, unknown_word
-from ..models import check_eccn
+from ..facts.catalog import END_USE_TAGS, NUMBER, FieldType, suggest, unknown_word
+from ..models import ROLES, check_eccn
 from ..numbers import plain
 from .yamlsource import LineDict, LineList, brief
 

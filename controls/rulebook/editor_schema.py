@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any, get_args
 
-from ..facts.catalog import DERIVABLE, END_USE_TAGS, LINE_FIELDS, PARTY_FIELDS, ROLES, FieldType
-from ..models import Decision
+from ..facts.catalog import DERIVABLE, END_USE_TAGS, LINE_FIELDS, PARTY_FIELDS, FieldType
+from ..models import ROLES, Decision
 from .loader import RuleBook
 from .schema import JURISDICTIONS, SetKind
 

@@ -16,6 +16,7 @@ from decimal import Decimal
 from ..errors import Problem, RuleError
 from ..facts.catalog import ALWAYS_GIVEN
 from ..numbers import compare, plain
+from ..screening.orders import AFFILIATE_SET
 from .conditions import All, Cond, Leaf, Not, leaves
 from .loader import LoadedRule, RuleBook, read_pack
 
@@ -60,8 +61,8 @@ CODES = {
     "rule.threshold-one-side": "a number no case tests on both sides",
 }
 
-# sets the engine reads by name, not through a rule (controls.engine.engine.AFFILIATE_SET)
-ENGINE_SETS = frozenset({"affiliate-lists"})
+# sets screening reads by name, not through a rule
+ENGINE_SETS = frozenset({AFFILIATE_SET})
 # versions of one rule share an id but for a last part naming the year they began, or what they precede
 _VERSION = re.compile(r"\.(?:\d{4}|before-\d{4}-\d{2}-\d{2})$")
 

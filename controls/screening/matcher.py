@@ -15,9 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, Literal
 
-import pycountry
-
-from controls.countries import check_country
+from controls.countries import check_country, code_of
 from controls.lists.model import ListEntry
 from controls.screening import logic
 from controls.screening.index import NameIndex, NameRef, token_similarity
@@ -56,13 +54,6 @@ _FORM_CAP = {"full": 1.0, "bare": 0.96, "acronym": ACRONYM_SCORE, "short": SHORT
 _EXACT_REASONS = frozenset({"exact spelling", "token order", "spacing"})
 _FORM_REASON = {"bare": "without parenthesised words", "acronym": "acronym match",
                 "short": "short form of the listed name"}
-_COUNTRY_NAMES = {  # how lists print countries that ISO names differently
-    "russia": "RU", "iran": "IR", "syria": "SY", "north korea": "KP", "south korea": "KR",
-    "korea": "KR", "taiwan": "TW", "turkey": "TR", "turkiye": "TR", "uae": "AE",
-    "hong kong": "HK", "macau": "MO", "macao": "MO", "vietnam": "VN", "laos": "LA",
-    "china": "CN", "prc": "CN", "bolivia": "BO", "venezuela": "VE", "moldova": "MD",
-    "crimea": "UA", "crimea region of ukraine": "UA", "burma": "MM", "czech republic": "CZ",
-}
 
 
 @dataclass(frozen=True)
@@ -80,16 +71,7 @@ class Match:
 @lru_cache(maxsize=4096)
 def _country_of(place: str) -> str | None:
     """ISO alpha-2 of the last part of an address ("..., Beijing, China" / "..., Beijing, CN")."""
-    tail = place.rsplit(",", 1)[-1].strip().rstrip(".")
-    if len(tail) == 2 and tail.isalpha() and tail.isupper():
-        return tail
-    simple = normalize(tail)
-    if simple in _COUNTRY_NAMES:
-        return _COUNTRY_NAMES[simple]
-    try:
-        return pycountry.countries.lookup(tail).alpha_2
-    except LookupError:
-        return None
+    return code_of(place.rsplit(",", 1)[-1].strip().rstrip("."), hints=True)
 
 
 def _entry_countries(entry: ListEntry) -> frozenset[str]:

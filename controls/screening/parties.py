@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..errors import InputError
 from ..lists import csl, ecfr
 from ..lists._common import slug
+from ..lists.manifest import ListRecord, edition_label
 from ..lists.model import ListEntry
 from ..lists.store import ListStore
 from ..models import ListMatch, ListSnapshot, Matcher, Party, PartyScreening
@@ -124,14 +125,13 @@ class PartyScreener:
     """The imported lists, indexed once, and the reviewed allow-list; its caches live and die with it."""
 
     def __init__(self, store: ListStore, max_list_age_days: int | None = None):
-        manifest = store.manifest().get("lists", {})
+        manifest = store.manifest().lists
         keys = store.screening_keys()
         names = sorted(keys)
-        self.snapshots = [_snapshot(name, manifest.get(keys[name], {})) for name in names]
+        self.snapshots = [_snapshot(manifest[keys[name]]) for name in names]
         self.max_list_age = dt.timedelta(days=max_list_age_days if max_list_age_days is not None else
                                          int(os.environ.get("CHIPGATE_LIST_MAX_AGE_DAYS", MAX_LIST_AGE_DAYS)))
-        self._footnotes = {name: {int(n): text for n, text in manifest.get(keys[name], {}).get("footnotes", {}).items()}
-                           for name in names}
+        self._footnotes = {name: manifest[keys[name]].footnotes for name in names}
         self._screener, windows = _indexed(
             store, lambda: _dated_versions(store.screening_lists(), keys, manifest, store.history()))
         self._windows = {id(entry): window for entry, window in zip(self._screener.entries, windows)}
@@ -150,7 +150,7 @@ class PartyScreener:
         if path is None or not Path(path).is_dir():
             return None
         store = ListStore(path)
-        return cls(store) if store.manifest().get("lists") else None
+        return cls(store) if store.manifest().lists else None
 
     def screen_name(self, name: str, country: str | None = None, address: str | None = None,
                     day: dt.date | None = None) -> list[ListMatch]:
@@ -252,7 +252,7 @@ def _write_atomically(folder: Path, path: Path, payload: dict) -> None:
         pass
 
 
-def _dated_versions(lists: dict[str, list[ListEntry]], keys: dict[str, str], manifest: dict,
+def _dated_versions(lists: dict[str, list[ListEntry]], keys: dict[str, str], manifest: dict[str, ListRecord],
                     history: list[dict]) -> tuple[list[ListEntry], dict[int, dict]]:
     """Every version of every entry screening uses, current and past, and when each was in force.
 
@@ -269,7 +269,7 @@ def _dated_versions(lists: dict[str, list[ListEntry]], keys: dict[str, str], man
     windows: dict[int, dict] = {}
     for name, current in lists.items():
         key = keys[name]
-        edition = _edition_label(manifest.get(key, {}))
+        edition = manifest[key].edition_label()
         for entry in current:
             past = changes.get((key, entry.entry_id), [])
             start = dt.date.fromisoformat(past[-1]["on"]) if past else entry.listed_on
@@ -280,17 +280,11 @@ def _dated_versions(lists: dict[str, list[ListEntry]], keys: dict[str, str], man
         for record in records:
             old = ListEntry.model_validate(record["entry"])
             entries.append(old)
-            windows[id(old)] = {"edition": _edition_label(record), "in_force_from": start or old.listed_on,
+            windows[id(old)] = {"edition": edition_label(record.get("edition"), record.get("imported_at")),
+                                "in_force_from": start or old.listed_on,
                                 "in_force_until": dt.date.fromisoformat(record["on"])}
             start = dt.date.fromisoformat(record["on"])
     return entries, windows
-
-
-def _edition_label(record: dict) -> str | None:
-    """``2026-07-23``, or ``unknown (imported 2026-11-30)`` for a file that states no edition."""
-    if record.get("edition"):
-        return record["edition"]
-    return f"unknown (imported {record['imported_at'][:10]})" if record.get("imported_at") else None
 
 
 def _in_force(matches: tuple[ListMatch, ...], day: dt.date | None) -> tuple[list[ListMatch], list[ListMatch]]:
@@ -334,10 +328,9 @@ def designation_matches(screener: Screener, party: Party) -> list[ListMatch]:
             for m in screener.screen(party.name, party.country, party.address)]
 
 
-def _snapshot(name: str, record: dict) -> ListSnapshot:
-    digest = record.get("content_sha256")
-    return ListSnapshot(list=name, source=record.get("source_format"), edition=record.get("edition"),
-                        digest=f"sha256:{digest}" if digest else None, entries=record.get("entries"))
+def _snapshot(record: ListRecord) -> ListSnapshot:
+    return ListSnapshot(list=record.list, source=record.source_format, edition=record.edition,
+                        digest=f"sha256:{record.content_sha256}", entries=record.entries)
 
 
 def screened_lists(lists: list[ListSnapshot]) -> list[str]:

@@ -121,6 +121,7 @@ class Service:
             current = self.engine
             try:
                 fresh = current.reload() if current else Engine.load(self.settings.rules, self.settings.lists)
+                fresh.open_lists()  # before it answers: no request waits for the screening index
             except Exception as exc:
                 self.load_error = str(exc) if current is None else self.load_error
                 raise

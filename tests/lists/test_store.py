@@ -62,18 +62,18 @@ def test_round_trip(imported_store, ecfr_lists, csl_lists):
 
 def test_manifest_records_provenance(imported_store, ecfr_file, csl_file):
     manifest = ListStore(imported_store).manifest()
-    entity_list = manifest["lists"][EL]
-    assert entity_list["file"] == "ecfr-entity-list.jsonl"
-    assert entity_list["source_file"] == ecfr_file.name
-    assert entity_list["source_format"] == "ecfr"
-    assert entity_list["edition"] is None
-    assert entity_list["source_sha256"] == hashlib.sha256(ecfr_file.read_bytes()).hexdigest()
-    assert entity_list["entries"] == 3411
-    stored = (imported_store / entity_list["file"]).read_bytes()
-    assert entity_list["content_sha256"] == hashlib.sha256(stored).hexdigest()
-    assert entity_list["imported_at"].endswith("+00:00")
-    sdn = manifest["lists"]["csl:Specially Designated Nationals"]
-    assert (sdn["entries"], sdn["source_format"], sdn["source_file"]) == (10026, "csl", csl_file.name)
+    entity_list = manifest.lists[EL]
+    assert entity_list.file == "ecfr-entity-list.jsonl"
+    assert entity_list.source_file == ecfr_file.name
+    assert entity_list.source_format == "ecfr"
+    assert entity_list.edition is None
+    assert entity_list.source_sha256 == hashlib.sha256(ecfr_file.read_bytes()).hexdigest()
+    assert entity_list.entries == 3411
+    stored = (imported_store / entity_list.file).read_bytes()
+    assert entity_list.content_sha256 == hashlib.sha256(stored).hexdigest()
+    assert entity_list.imported_at.endswith("+00:00")
+    sdn = manifest.lists["csl:Specially Designated Nationals"]
+    assert (sdn.entries, sdn.source_format, sdn.source_file) == (10026, "csl", csl_file.name)
 
 
 def test_formats_coexist_and_screening_prefers_the_ecfr_for_bis_lists(imported_store):
@@ -91,13 +91,13 @@ def test_formats_coexist_and_screening_prefers_the_ecfr_for_bis_lists(imported_s
 
 
 def test_reimport_of_the_same_file_changes_nothing(store_copy, ecfr_file):
-    before = store_copy.manifest()["lists"][EL]["content_sha256"]
+    before = store_copy.manifest().lists[EL].content_sha256
     report = store_copy.import_file(ecfr_file)
     assert [d.key for d in report.diffs] == ["ecfr:Entity List", "ecfr:Military End-User List", "ecfr:Unverified List"]
     assert all(d.unchanged for d in report.diffs)
     assert "ecfr:Entity List: 3411 -> 3411 entries (unchanged)" in report.render()
-    assert store_copy.manifest()["lists"][EL]["content_sha256"] == before
-    assert store_copy.manifest()["lists"]["csl:Entity List"]["entries"] == 2001  # other format untouched
+    assert store_copy.manifest().lists[EL].content_sha256 == before
+    assert store_copy.manifest().lists["csl:Entity List"].entries == 2001  # other format untouched
 
 
 def test_bis_lists_fall_back_to_the_csl_without_an_ecfr_import(small_store, tmp_path, csl_file):
@@ -110,7 +110,7 @@ def test_empty_or_missing_store_loads_nothing(tmp_path):
     store = ListStore(tmp_path / "never-created")
     assert store.load() == {}
     assert store.screening_lists() == {}
-    assert store.manifest()["lists"] == {}
+    assert store.manifest().lists == {}
     assert not (tmp_path / "never-created").exists()
 
 
@@ -149,7 +149,7 @@ def test_large_loss_is_refused_and_the_store_left_alone_unless_forced(store_copy
 
     report = store_copy.import_file(trimmed, force=True)
     assert report.forced and len(report.diff(EL).removed) == 400
-    assert store_copy.manifest()["lists"][EL]["entries"] == 3011
+    assert store_copy.manifest().lists[EL].entries == 3011
 
 
 def test_max_loss_is_configurable(small_store, tmp_path, csl_file):

@@ -104,7 +104,7 @@ def test_a_kill_after_the_commit_point_is_rolled_forward_on_the_next_open(small_
     reopened = ListStore(small_store.path)
     assert reopened.verify() == {}
     assert set(reopened.load()) == {DPL_KEY, FSE_KEY, "csl:ITAR Debarred"}
-    assert reopened.manifest()["lists"]["csl:ITAR Debarred"]["source_file"] == "more.csv"
+    assert reopened.manifest().lists["csl:ITAR Debarred"].source_file == "more.csv"
     assert leftovers(small_store.path) == [] and not raw_state_is_mixed(small_store.path)
 
 
@@ -319,13 +319,13 @@ def test_five_cuts_of_nine_percent_do_not_walk_a_list_down(small_store, tmp_path
         except ListDataError as refused:
             assert "below its baseline of 462 entries" in str(refused)
     assert accepted == [420]  # 9 % once; every later edition is refused against the baseline
-    assert small_store.manifest()["lists"][DPL_KEY]["entries"] == 420
+    assert small_store.manifest().lists[DPL_KEY].entries == 420
 
 
 def test_repeated_small_cuts_are_measured_against_the_baseline(small_store, tmp_path, csl_file):
     first = small_store.import_file(dpl_rows_removed(csl_file, tmp_path / "cut1.csv", 0.09, FSE))
     assert (first.diff(DPL_KEY).new_count, first.diff(DPL_KEY).baseline_count) == (420, 462)
-    assert small_store.manifest()["lists"][DPL_KEY]["baseline"]["entries"] == 462
+    assert small_store.manifest().lists[DPL_KEY].baseline.entries == 462
 
     second = dpl_rows_removed(csl_file, tmp_path / "cut2.csv", 0.17, FSE)  # 9 % of the rest: 17 % in all
     before = snapshot(small_store.path)
@@ -337,16 +337,16 @@ def test_repeated_small_cuts_are_measured_against_the_baseline(small_store, tmp_
 
     accepted = small_store.import_file(second, allow_shrink=["Denied Persons List"])
     assert accepted.overridden == ("shrink of csl:Denied Persons List",) and not accepted.forced
-    assert small_store.manifest()["lists"][DPL_KEY]["baseline"]["entries"] == 383  # accepted: the new baseline
-    assert small_store.manifest()["lists"][FSE_KEY]["baseline"]["entries"] == 3
+    assert small_store.manifest().lists[DPL_KEY].baseline.entries == 383  # accepted: the new baseline
+    assert small_store.manifest().lists[FSE_KEY].baseline.entries == 3
 
 
 def test_a_cut_within_the_limit_of_both_is_accepted_and_the_baseline_follows_growth(small_store, tmp_path, csl_file):
     small_store.import_file(dpl_rows_removed(csl_file, tmp_path / "cut.csv", 0.05, FSE))
-    assert small_store.manifest()["lists"][DPL_KEY]["baseline"]["entries"] == 462
+    assert small_store.manifest().lists[DPL_KEY].baseline.entries == 462
     small_store.import_file(csl_subset(csl_file, tmp_path / "full.csv", DPL, FSE))  # back to 462
     small_store.import_file(dpl_rows_removed(csl_file, tmp_path / "cut.csv", 0.10, FSE))  # 10 %: at the limit
-    assert small_store.manifest()["lists"][DPL_KEY]["entries"] == 416
+    assert small_store.manifest().lists[DPL_KEY].entries == 416
 
 
 def test_a_store_from_before_baselines_uses_its_current_edition(small_store, tmp_path, csl_file):

@@ -1,0 +1,130 @@
+"""Decision arithmetic: what a check's findings make of each line and of the order.
+
+A licence exception counts only where it overcomes a requirement on its line; a line's decision under a
+jurisdiction is the most restrictive of its base (subject or not) and its enforced findings; a line given
+without its ECCN paragraph keeps its most restrictive reading; the order's decision is the most
+restrictive of its lines'.  Everything here works on findings already made: no rule is evaluated.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Mapping
+
+from ..facts.builder import Values
+from ..models import Decision, Derivation, Finding, LineResult, Transaction
+from ..rulebook.loader import LoadedRule
+from ..rulebook.schema import JURISDICTIONS
+
+PARAGRAPH_RULE = "chipgate.most-restrictive-paragraph"
+US, CN = JURISDICTIONS
+
+
+def on_line(findings: list[Finding], line: int) -> list[Finding]:
+    return [f for f in findings if f.line == line]
+
+
+def needed_exceptions(findings: list[Finding]) -> list[Finding]:
+    """The findings without the licence exceptions that overcame nothing (they were never needed)."""
+    used = {f.overcome_by for f in findings}
+    return [f for f in findings if f.effect != Decision.LICENSE_EXCEPTION or f.rule in used]
+
+
+def base(jurisdiction: str, values: Values) -> Decision:
+    """A line's decision before findings: under the EAR, whether it is subject; under PRC export control,
+    NLR for an item leaving China (its rules hold what they cannot decide), else not reached."""
+    if jurisdiction == CN:
+        return Decision.NLR if values.get("cn_reach") == "export" else Decision.NOT_SUBJECT
+    subject = values.get("item.subject_to_ear")
+    return Decision.HOLD if subject is None else Decision.NLR if subject else Decision.NOT_SUBJECT
+
+
+class Decisions:
+    """The arithmetic for one bundle: what each of its exceptions overcomes, and the jurisdictions it holds."""
+
+    def __init__(self, rules: Mapping[str, LoadedRule], jurisdictions: Iterable[str]):
+        # by rule id; a finding whose rule is not here (one the engine made) overcomes nothing
+        self._overcomes = {rule_id: frozenset(rule.rule.then.overcomes)
+                           for rule_id, rule in rules.items() if rule.rule.then.overcomes}
+        self.jurisdictions = tuple(jurisdictions)
+
+    def effects(self, line_findings: list[Finding]) -> dict[int, Decision]:
+        """What each finding does to its line (keyed by ``id(finding)``), marking ``overcome_by``.
+
+        A requirement that a licence exception on the same line overcomes counts as that exception;
+        an exception that overcomes nothing on the line counts for nothing.
+        """
+        exceptions = [f for f in line_findings if f.effect == Decision.LICENSE_EXCEPTION]
+        effects: dict[int, Decision] = {}
+        for finding in line_findings:
+            if finding.effect == Decision.LICENSE_EXCEPTION:
+                continue
+            finding.overcome_by = next((e.rule for e in exceptions
+                                        if finding.rule in self._overcomes.get(e.rule, ())), None)
+            effects[id(finding)] = Decision.LICENSE_EXCEPTION if finding.overcome_by else finding.effect
+        for exception in exceptions:
+            if any(f.overcome_by == exception.rule for f in line_findings):
+                effects[id(exception)] = exception.effect
+        return effects
+
+    def line_result(self, index: int, sku: str, values: Values, line_findings: list[Finding],
+                    derivations: list[Derivation]) -> LineResult:
+        subject = values.get("item.subject_to_ear")
+        own = [f for f in line_findings if f.enforced]
+        decisions: dict[str, Decision] = {}
+        effects: dict[int, Decision] = {}
+        for jurisdiction in self.jurisdictions:
+            found = self.effects(mine) if (mine := [f for f in own if f.jurisdiction == jurisdiction]) else {}
+            decisions[jurisdiction] = Decision.most_restrictive([base(jurisdiction, values), *found.values()])
+            effects.update(found)
+        decision = Decision.most_restrictive(decisions.values())
+        exception = next((f.license_exception for f in own if f.license_exception and effects.get(id(f)) == decision),
+                         None)
+        return LineResult(line=index, sku=sku, eccn=values.get("item.eccn"), subject_to_ear=subject,
+                          basis=values.get("item.basis"), decision=decision, license_exception=exception,
+                          derived=derivations, jurisdictions=decisions)
+
+    def order(self, results: list[LineResult]) -> tuple[Decision, dict[str, Decision]]:
+        """The order's decision and its decision under each jurisdiction: the most restrictive of its lines'."""
+        jurisdictions = {j: Decision.most_restrictive([r.jurisdictions[j] for r in results]) for j in self.jurisdictions}
+        return Decision.most_restrictive(jurisdictions.values()), jurisdictions
+
+    def most_restrictive_readings(self, txn: Transaction, checked: list[Values], readings, results, findings,
+                                  derivations):
+        """Each line checked as several paragraphs keeps the most restrictive reading's result and findings.
+
+        Readings that disagree add a HOLD finding: the paragraph decides, and the order does not give it.
+        """
+        n = len(results)
+        candidates: dict[int, list[int]] = {i: [i] for i in range(n)}
+        for extra, (i, _) in enumerate(readings, start=n):
+            candidates[i].append(extra)
+        kept: list[Finding] = [f for f in findings if f.line is None or f.line < n and len(candidates[f.line]) == 1]
+        for i, indices in candidates.items():
+            if len(indices) == 1:
+                continue
+            outcomes = [(j, self.line_result(i, txn.items[i].sku, checked[j], on_line(findings, j), derivations[j]))
+                        for j in indices]
+            # the most restrictive; among equals, the reading with the most findings (the fullest account)
+            chosen, result = max(outcomes, key=lambda o: (o[1].decision.rank, len(on_line(findings, o[0]))))
+            given = checked[i]["item.eccn"]
+            read_as = checked[chosen]["item.eccn"]
+            summary = ", ".join(f"{checked[j]['item.eccn']} {r.decision.value}" for j, r in outcomes)
+            result.eccn = given
+            result.derived.append(Derivation(
+                rule=PARAGRAPH_RULE, citation="15 CFR 738.4(a); 15 CFR part 774, Supplement No. 1",
+                facts={"item.eccn": read_as},
+                because=[f"item.eccn {given} was given without its paragraph; read as {read_as}, the most "
+                         f"restrictive of: {summary}"]))
+            results[i] = result
+            for finding in findings:
+                if finding.line == chosen:
+                    kept.append(finding.model_copy(update={"line": i}))
+            if len({r.decision for _, r in outcomes}) > 1:
+                kept.append(Finding(
+                    rule=PARAGRAPH_RULE, citation="15 CFR 738.4(a)", effect=Decision.HOLD, line=i,
+                    title="ECCN given without its paragraph",
+                    because=[f"item.eccn = {given}; its paragraphs are decided differently: {summary}"],
+                    message=f"{given} is read as {read_as}, the most restrictive of its paragraphs.  Give the "
+                            f"item's full ECCN (paragraph included) to have it decided."))
+                results[i].jurisdictions[US] = Decision.most_restrictive([results[i].jurisdictions[US], Decision.HOLD])
+                results[i].decision = Decision.most_restrictive([results[i].decision, Decision.HOLD])
+        return results, kept
