@@ -22,6 +22,14 @@ def on_line(findings: list[Finding], line: int) -> list[Finding]:
     return [f for f in findings if f.line == line]
 
 
+def by_line(findings: list[Finding]) -> dict[int | None, list[Finding]]:
+    """Each line's findings, in order (``None``: the order's own); one pass, not one per line."""
+    grouped: dict[int | None, list[Finding]] = {}
+    for finding in findings:
+        grouped.setdefault(finding.line, []).append(finding)
+    return grouped
+
+
 def needed_exceptions(findings: list[Finding]) -> list[Finding]:
     """The findings without the licence exceptions that overcame nothing (they were never needed)."""
     used = {f.overcome_by for f in findings}

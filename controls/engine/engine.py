@@ -36,7 +36,7 @@ from ..screening.orders import NO_LISTS, Opener, OrderScreening, open_lists
 from ..screening.parties import PartyScreen
 from . import authoring
 from .authoring import Classification
-from .decisions import Decisions, needed_exceptions, on_line
+from .decisions import Decisions, by_line, needed_exceptions
 from .durable_adapter import RuleNetwork
 from .explain import Explainer
 from .paragraphs import ParagraphReadings
@@ -198,7 +198,8 @@ class Engine:
         warnings += screening.screener.stale(day) if screening.screener and txn.parties else []
         warnings += [f"line {i}: no rule determined whether the item is subject to the EAR"
                      for i, values in enumerate(lines) if "item.subject_to_ear" not in values]
-        results = [self._decisions.line_result(i, txn.items[i].sku, checked[i], on_line(findings, i), derivations[i])
+        grouped = by_line(findings)
+        results = [self._decisions.line_result(i, txn.items[i].sku, checked[i], grouped.get(i, []), derivations[i])
                    for i in range(len(lines))]
         if readings:
             results, findings = self._decisions.most_restrictive_readings(txn, checked, readings, results, findings,
