@@ -315,8 +315,8 @@ class Engine:
                     fields = _merge(lines[i], rules)
                     lines[i].update(fields)
                     new_answers = self._facts.answers(lines[i], day, fields)
+                    self._facts.update_view(views[i], fields, new_answers, answers[i])
                     answers[i].merge(new_answers)
-                    self._facts.update_view(views[i], fields, new_answers)
         return fired, derivations, conflicts
 
     def _derivation(self, rule: LoadedRule, values: Values, answers: dict[str, bool]) -> Derivation:

@@ -193,8 +193,8 @@ class Answers:
     __slots__ = ("_by_field", "_field_of")
 
     def __init__(self, field_of: dict[str, str]):
-        # field -> (its probes' answers, those the engine is sent, the keys of those it is not)
-        self._by_field: dict[str, tuple[dict[str, bool], dict[str, bool], tuple[str, ...]]] = {}
+        # field -> (its probes' answers, those the engine is sent)
+        self._by_field: dict[str, tuple[dict[str, bool], dict[str, bool]]] = {}
         self._field_of = field_of  # a probe's key -> the fact it asks about
 
     def get(self, key: str) -> bool | None:
@@ -206,13 +206,13 @@ class Answers:
     def sent(self) -> dict[str, bool]:
         """The answers the engine is sent: every yes, and the no of a probe some rule asks a no of."""
         found: dict[str, bool] = {}
-        for _, sent, _ in self._by_field.values():
+        for _, sent in self._by_field.values():
             found.update(sent)
         return found
 
-    @property
-    def unsent(self) -> list[str]:
-        return [key for _, _, unsent in self._by_field.values() for key in unsent]
+    def sent_about(self, newer: "Answers") -> list[str]:
+        """The keys of the answers sent about the facts ``newer`` answers again (a few yeses, mostly)."""
+        return [key for field in newer._by_field.keys() & self._by_field.keys() for key in self._by_field[field][1]]
 
     def merge(self, newer: "Answers") -> None:
         """``newer`` answers (of facts just derived) over these."""
@@ -240,16 +240,14 @@ class FactBuilder:
                                                          epoch)
         return found
 
-    def _answers_for(self, field: str, value, epoch: dt.date) -> tuple[dict[str, bool], dict[str, bool],
-                                                                        tuple[str, ...]]:
+    def _answers_for(self, field: str, value, epoch: dt.date) -> tuple[dict[str, bool], dict[str, bool]]:
         contains = self._resolver.contains
         values = value if isinstance(value, tuple) else (value,)
         answered = {p.key: any(contains(p.target, v, epoch) if p.op == "in" else compare(p.op, v, p.target)
                                for v in values)
                     for p in self._by_field[field]}
         sent_no = self._compiled.probes_sent_no
-        return (answered, {key: yes for key, yes in answered.items() if yes or key in sent_no},
-                tuple(key for key, yes in answered.items() if not yes and key not in sent_no))
+        return answered, {key: yes for key, yes in answered.items() if yes or key in sent_no}
 
     def engine_view(self, values: Values, answers: Answers) -> dict:
         """A line as the network can see it: the properties its conditions test and the probe answers it is sent.
@@ -258,11 +256,12 @@ class FactBuilder:
         view.update(answers.sent)
         return view
 
-    def update_view(self, view: dict, fields: Values, answers: Answers) -> None:
-        """Derived ``fields`` and their probes' new ``answers`` into a line's ``view`` (a yes may become a no)."""
+    def update_view(self, view: dict, fields: Values, answers: Answers, before: Answers) -> None:
+        """Derived ``fields`` and their probes' new ``answers`` into a line's ``view``, whose answers
+        about those fields were ``before``'s: what was sent then is taken back (a yes may become a no)."""
         view.update(self._engine_facts(fields))
-        for key in answers.unsent:
-            view.pop(key, None)
+        for key in before.sent_about(answers):
+            del view[key]
         view.update(answers.sent)
 
     def line_fact(self, index: int, stratum: int, view: dict, day: int) -> dict:
