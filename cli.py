@@ -446,24 +446,45 @@ def rules_status(directory: Path | None, as_of, days: int) -> None:
 
 @rules.command("impact")
 @click.argument("orders", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--baseline", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
-              help="the rule directory in force today")
+@click.option("--baseline", type=click.Path(exists=True, path_type=Path), default=None,
+              help="the rules in force today, a directory or a bundle (default: --rules, to compare two dates)")
 @RULES
-@LISTS
+@click.option("--as-of", type=DATE, default=None,
+              help="check the orders as of this date (default: each order's date); with --vs, the date before")
+@click.option("--vs", type=DATE, default=None, help="the date after: compare the rules on --as-of with them on --vs")
+@click.option("--lists", "lists_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="screen parties against this list store (default: parties match no list, so that no local "
+                   "store sways the comparison)")
 @FORMAT
-def rules_impact(orders: Path, baseline: Path, rules_dir: Path | None, lists_dir: Path | None, fmt: str) -> None:
-    """What a rule change does to past ORDERS: each order whose decision or findings change."""
+def rules_impact(orders: Path, baseline: Path | None, rules_dir: Path | None, as_of, vs, lists_dir: Path | None,
+                 fmt: str) -> None:
+    """What a rule change does to past ORDERS: two rule packs or bundles (--baseline OLD --rules NEW), or
+    one on two dates (--rules NEW --as-of A --vs B); each order whose decision or the rules behind it
+    change, then the changes grouped by the rule that made the difference."""
+    if baseline is None and vs is None:
+        _fail(InputError("compare two rule packs (--baseline OLD --rules NEW) or two dates (--as-of A --vs B)"))
     try:
         batch, _ = read_orders(orders)
-        changes = authoring.impact(Engine.load(baseline, lists_dir), Engine.load(rules_dir, lists_dir), batch)
+        engines = [Engine.load(path, lists_dir) for path in (baseline or rules_dir, rules_dir)]
+        if lists_dir is None:
+            engines = [authoring.unscreened(e) for e in engines]
+        changes = authoring.impact(*engines, batch, before=as_of, after=vs or as_of)
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
+    grouped = authoring.by_rule(changes)
     if fmt == "json":
-        click.echo(json.dumps([c.model_dump() for c in changes], indent=2))
+        click.echo(json.dumps({"orders": len(batch), "changes": [c.model_dump() for c in changes],
+                               "by_rule": [g.model_dump() for g in grouped]}, indent=2))
         return
+    marks = {"added": "+", "removed": "-", "changed": "~"}
     for c in changes:
-        click.echo(f"{c.transaction_id}: {c.before} -> {c.after}"
-                   + "".join(f"\n    + {r}" for r in c.rules_added) + "".join(f"\n    - {r}" for r in c.rules_removed))
+        click.echo(f"{c.transaction_id}: {c.before} -> {c.after}" + "".join(
+            f"\n    {marks[kind]} {r}" for kind in marks for r in getattr(c, f"rules_{kind}")))
+    if grouped:
+        click.echo("by rule (+ found only after, - only before, ~ with another effect):")
+    for g in grouped:
+        click.echo(f"  {marks[g.change]} {g.rule}: {g.orders} order{'s' * (g.orders != 1)} (e.g. {g.example}); "
+                   + ", ".join(f"{d} ({n})" for d, n in g.decisions.items()))
     click.echo(f"{len(changes)} of {len(batch)} orders change")
 
 

@@ -182,27 +182,74 @@ def coverage(book, outcomes: list[CaseOutcome]) -> Coverage:
 
 
 class Change(BaseModel):
-    """How one past order's answer differs between two bundles."""
+    """How one past order's answer differs between two bundles, or one bundle on two dates."""
 
     transaction_id: str
     before: str
     after: str
-    rules_added: list[str]
-    rules_removed: list[str]
+    rules_added: list[str]  # rules found (or deriving) only after the change
+    rules_removed: list[str]  # only before it
+    rules_changed: list[str] = []  # found on both sides, with another effect
 
 
-def impact(baseline, candidate, orders: list[Transaction]) -> list[Change]:
-    """Check past orders on both bundles; report the ones whose decision or findings change."""
+class RuleImpact(BaseModel):
+    """One rule that made a difference, over all the orders it made one in."""
+
+    rule: str
+    change: str  # added, removed or changed (as in Change)
+    orders: int
+    example: str  # the id of the first such order
+    decisions: dict[str, int]  # "HOLD -> NLR": how many of those orders went that way
+
+
+def unscreened(engine):
+    """``engine`` with every party screened and matching no list: answers that no local list store sways."""
+    return engine.with_screener(CaseScreener())
+
+
+def impact(baseline, candidate, orders: list[Transaction], before: dt.date | None = None,
+           after: dt.date | None = None) -> list[Change]:
+    """Check past orders on ``baseline`` as of ``before`` and on ``candidate`` as of ``after`` (each order's
+    own date when None); report the ones whose decision, or the rules behind it, change."""
     changes = []
     for txn in orders:
-        old, new = baseline.check(txn), candidate.check(txn)
-        old_rules = {f.rule for f in old.findings if f.enforced}
-        new_rules = {f.rule for f in new.findings if f.enforced}
-        if old.decision != new.decision or old_rules != new_rules:
-            changes.append(Change(transaction_id=txn.id, before=old.decision.value, after=new.decision.value,
-                                  rules_added=sorted(new_rules - old_rules),
-                                  rules_removed=sorted(old_rules - new_rules)))
+        old, new = _rules_behind(baseline.check(txn, as_of=before)), _rules_behind(candidate.check(txn, as_of=after))
+        if old[0] != new[0] or old[1] != new[1]:
+            changes.append(Change(
+                transaction_id=txn.id, before=old[0].value, after=new[0].value,
+                rules_added=sorted(new[1].keys() - old[1].keys()), rules_removed=sorted(old[1].keys() - new[1].keys()),
+                rules_changed=sorted(r for r in old[1].keys() & new[1].keys() if old[1][r] != new[1][r])))
     return changes
+
+
+def _rules_behind(result: Determination) -> tuple[Decision, dict[str, frozenset[str]]]:
+    """The decision, and each rule that found or derived something with what it did (its effects, a
+    requirement overcome, a derivation)."""
+    done: dict[str, set[str]] = {}
+    for f in result.findings:
+        if f.enforced:
+            done.setdefault(f.rule, set()).add(f.effect.value + (" overcome" if f.overcome_by else ""))
+    for line in result.lines:
+        for d in line.derived:
+            done.setdefault(d.rule, set()).add("derived")
+    return result.decision, {rule: frozenset(effects) for rule, effects in done.items()}
+
+
+def by_rule(changes: list[Change]) -> list[RuleImpact]:
+    """The changes grouped by the rule that made each difference, the rules that changed most orders first."""
+    groups: dict[tuple[str, str], list[Change]] = {}
+    for c in changes:
+        for kind, rules in (("added", c.rules_added), ("removed", c.rules_removed), ("changed", c.rules_changed)):
+            for rule in rules:
+                groups.setdefault((rule, kind), []).append(c)
+    impacts = []
+    for (rule, kind), group in groups.items():
+        decisions: dict[str, int] = {}
+        for c in group:
+            decisions[f"{c.before} -> {c.after}"] = decisions.get(f"{c.before} -> {c.after}", 0) + 1
+        impacts.append(RuleImpact(rule=rule, change=kind, orders=len(group), example=group[0].transaction_id,
+                                  decisions=decisions))
+    return sorted(impacts, key=lambda i: (-i.orders, i.rule, i.change))
 
 
 class Classification(BaseModel):
