@@ -322,13 +322,18 @@ def classify(ctx: click.Context, tpp, die_area, density, datacenter, mbd, io_rat
         _fail(exc)
     if fmt == "json":
         click.echo(result.model_dump_json(indent=2))
-        return
-    click.echo(f"{result.eccn or ('outside 3A090' if result.outside_3a090 else 'cannot classify')} (as of {result.as_of})")
-    for d in result.derived:
-        click.echo(f"  rule {d.rule} - {d.citation}")
-        click.echo("\n".join(f"    because {r}" for r in d.because))
-    if result.missing:
-        click.echo(f"  {result.missing}")
+    else:
+        answer = "cannot classify: the rules conflict" if result.conflict else result.eccn or (
+            "outside 3A090" if result.outside_3a090 else "cannot classify")
+        click.echo(f"{answer} (as of {result.as_of})")
+        for d in result.derived:
+            click.echo(f"  rule {d.rule} - {d.citation}" + (f": derives {d.facts}" if result.conflict else ""))
+            click.echo("\n".join(f"    because {r}" for r in d.because))
+        if result.conflict:
+            click.echo("  these rules classify the chip differently: fix the rule pack")
+        if result.missing:
+            click.echo(f"  {result.missing}")
+    sys.exit(EXIT_CODES[Decision.HOLD] if result.conflict else 0)  # conflicting rules: HOLD, as in a check
 
 
 @main.group()

@@ -258,10 +258,16 @@ class Classification(BaseModel):
     outside_3a090: bool
     derived: list[Derivation]
     missing: str = ""
+    conflict: str = ""  # rules of the bundle classify the chip differently: no answer, the pack needs fixing
 
 
 def classify(engine, chip: dict, on: dt.date | None = None) -> Classification:
-    """Classify a U.S.-origin IC from its parameters with the bundle's own classification rules."""
+    """Classify a U.S.-origin IC from its parameters with the bundle's own classification rules.
+
+    Where classification rules disagree (the engine's conflicting-derivation finding), there is no
+    classification: ``conflict`` names the rules, what each derives and the facts it saw."""
+    from .engine import CONFLICT_RULE  # the engine module imports this one
+
     day = on or dt.date.today()
     txn = validate_order({
         "id": "classify", "date": day, "export_from": "US", "destination": "CN",
@@ -269,7 +275,14 @@ def classify(engine, chip: dict, on: dt.date | None = None) -> Classification:
     result = engine.check(txn)
     line = result.lines[0]
     classifying = [d for d in line.derived if "item.eccn" in d.facts or "item.outside_3a090" in d.facts]
-    holds = [f.message for f in result.findings
-             if f.effect.value == "HOLD" and f.enforced and "item.eccn" in engine.rules[f.rule].reads()]
-    return Classification(as_of=day, eccn=line.eccn, derived=classifying, missing=" ".join(holds),
-                          outside_3a090=any(d.facts.get("item.outside_3a090") for d in classifying))
+    # a finding's rule may be the engine's own (a conflict), which is no rule of the bundle
+    holds = [f.message for f in result.findings if f.effect.value == "HOLD" and f.enforced
+             and f.rule in engine.rules and "item.eccn" in engine.rules[f.rule].reads()]
+    conflict = ""
+    if any(f.rule == CONFLICT_RULE and f.line == 0 for f in result.findings):
+        conflict = "rules of the bundle classify this chip differently: " + "; ".join(
+            f"{d.rule} derives {', '.join(f'{k} = {v}' for k, v in d.facts.items())} because {', '.join(d.because)}"
+            for d in classifying) + ". Fix the rule pack: no classification is given."
+    return Classification(as_of=day, eccn=None if conflict else line.eccn, derived=classifying,
+                          missing=" ".join(holds), conflict=conflict,
+                          outside_3a090=not conflict and any(d.facts.get("item.outside_3a090") for d in classifying))
