@@ -470,7 +470,8 @@ def rules_impact(orders: Path, baseline: Path | None, rules_dir: Path | None, as
         _fail(InputError("compare two rule packs (--baseline OLD --rules NEW) or two dates (--as-of A --vs B)"))
     try:
         batch, _ = read_orders(orders)
-        engines = [Engine.load(path, lists_dir) for path in (baseline or rules_dir, rules_dir)]
+        candidate = Engine.load(rules_dir, lists_dir)
+        engines = [candidate if baseline is None else Engine.load(baseline, lists_dir), candidate]
         if lists_dir is None:
             engines = [authoring.unscreened(e) for e in engines]
         changes = authoring.impact(*engines, batch, before=as_of, after=vs or as_of)

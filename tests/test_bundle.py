@@ -54,6 +54,8 @@ def test_the_cli_takes_a_bundle_wherever_it_takes_rules(built, cli_lists):
     assert by_bundle.exit_code == by_yaml.exit_code and by_bundle.output == by_yaml.output
     validated = CliRunner().invoke(main, ["rules", "validate", str(built)])
     assert validated.exit_code == 0 and "chipgate-default" in validated.output
+    status = CliRunner().invoke(main, ["rules", "status", str(built), "--as-of", "2026-11-01"])
+    assert status.exit_code == 0 and status.output.startswith("chipgate-default")
     classified = CliRunner().invoke(main, ["classify", "--tpp", "4800", "--density", "6", "--datacenter",
                                            "--rules", str(built)])
     assert classified.exit_code == 0 and classified.output.startswith("3A090.a")
