@@ -470,8 +470,9 @@ def rules_impact(orders: Path, baseline: Path | None, rules_dir: Path | None, as
         _fail(InputError("compare two rule packs (--baseline OLD --rules NEW) or two dates (--as-of A --vs B)"))
     try:
         batch, _ = read_orders(orders)
-        candidate = Engine.load(rules_dir, lists_dir)
-        engines = [candidate if baseline is None else Engine.load(baseline, lists_dir), candidate]
+        lists = lists_dir or authoring.NO_LIST_STORE
+        candidate = Engine.load(rules_dir, lists)
+        engines = [candidate if baseline is None else Engine.load(baseline, lists), candidate]
         if lists_dir is None:
             engines = [authoring.unscreened(e) for e in engines]
         changes = authoring.impact(*engines, batch, before=as_of, after=vs or as_of)

@@ -47,7 +47,8 @@ def test_the_cases_travel_in_the_bundle(built):
     assert len(book.cases) == len(Engine.load().rulebook.cases) and book.case_lines[0] is not None
 
 
-def test_the_cli_takes_a_bundle_wherever_it_takes_rules(built, cli_lists):
+def test_the_cli_takes_a_bundle_wherever_it_takes_rules(built, tmp_path, monkeypatch):
+    monkeypatch.setenv("CHIPGATE_LISTS", str(tmp_path / "no-lists"))  # each engine opens no lists: a light test
     order = str(REPO / "examples" / "order.yaml")
     by_yaml = CliRunner().invoke(main, ["check", order, "--format", "json"])
     by_bundle = CliRunner().invoke(main, ["check", order, "--format", "json", "--rules", str(built)])
@@ -61,8 +62,8 @@ def test_the_cli_takes_a_bundle_wherever_it_takes_rules(built, cli_lists):
     assert classified.exit_code == 0 and classified.output.startswith("3A090.a")
 
 
-def test_a_reloaded_bundle_engine_reads_the_bundle_again(built, list_store):
-    first = Engine.load(built, list_store)
+def test_a_reloaded_bundle_engine_reads_the_bundle_again(built, tmp_path):
+    first = Engine.load(built, tmp_path / "no-lists")
     assert first.reload().ruleset == first.ruleset
 
 

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from pydantic import BaseModel
 
@@ -202,8 +204,12 @@ class RuleImpact(BaseModel):
     decisions: dict[str, int]  # "HOLD -> NLR": how many of those orders went that way
 
 
+NO_LIST_STORE = Path(os.devnull)  # a list store that holds nothing: an engine loaded with it opens no lists
+
+
 def unscreened(engine):
-    """``engine`` with every party screened and matching no list: answers that no local list store sways."""
+    """``engine`` with every party screened and matching no list: answers that no local list store sways
+    (load it with ``NO_LIST_STORE``: it reads no lists it would not use)."""
     return engine.with_screener(CaseScreener())
 
 
