@@ -26,7 +26,7 @@ from controls.lists.store import ListStore
 from controls.memo import Memo
 from controls.orders import MAX_FILE_BYTES, read_orders
 from controls.report import EXIT_CODES, render, render_screening
-from controls.rulebook import editor_schema, lint
+from controls.rulebook import bundle, editor_schema, lint
 from controls.rulebook.loader import load_rulebook
 from controls.rulebook.schema import JURISDICTIONS
 from controls.rulebook.yamlsource import brief
@@ -59,8 +59,10 @@ class _Number(click.ParamType):
 
 DATE = _Date()
 NUMBER = _Number()
-RULES = click.option("--rules", "rules_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-                     help="rule directory (default: the bundled rules)")
+RULES = click.option("--rules", "rules_dir", type=click.Path(path_type=Path), default=None,
+                     help="rule directory, or a bundle file written by 'chipgate rules build' (default: the "
+                          "bundled rules)")
+PACK = click.argument("directory", required=False, type=click.Path(path_type=Path))  # a rule directory or bundle
 LISTS = click.option("--lists", "lists_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
                      help="list store to screen parties against (default: $CHIPGATE_LISTS or RULES/lists)")
 FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
@@ -320,13 +322,18 @@ def classify(ctx: click.Context, tpp, die_area, density, datacenter, mbd, io_rat
         _fail(exc)
     if fmt == "json":
         click.echo(result.model_dump_json(indent=2))
-        return
-    click.echo(f"{result.eccn or ('outside 3A090' if result.outside_3a090 else 'cannot classify')} (as of {result.as_of})")
-    for d in result.derived:
-        click.echo(f"  rule {d.rule} - {d.citation}")
-        click.echo("\n".join(f"    because {r}" for r in d.because))
-    if result.missing:
-        click.echo(f"  {result.missing}")
+    else:
+        answer = "cannot classify: the rules conflict" if result.conflict else result.eccn or (
+            "outside 3A090" if result.outside_3a090 else "cannot classify")
+        click.echo(f"{answer} (as of {result.as_of})")
+        for d in result.derived:
+            click.echo(f"  rule {d.rule} - {d.citation}" + (f": derives {d.facts}" if result.conflict else ""))
+            click.echo("\n".join(f"    because {r}" for r in d.because))
+        if result.conflict:
+            click.echo("  these rules classify the chip differently: fix the rule pack")
+        if result.missing:
+            click.echo(f"  {result.missing}")
+    sys.exit(EXIT_CODES[Decision.HOLD] if result.conflict else 0)  # conflicting rules: HOLD, as in a check
 
 
 @main.group()
@@ -335,9 +342,9 @@ def rules() -> None:
 
 
 @rules.command("validate")
-@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@PACK
 def rules_validate(directory: Path | None) -> None:
-    """Validate every rule file in DIRECTORY (default: the bundled rules); report every problem."""
+    """Validate every rule file in DIRECTORY (default: the bundled rules), or a bundle file; report every problem."""
     try:
         engine = Engine.load(directory)
     except Exception as exc:  # noqa: BLE001
@@ -345,6 +352,21 @@ def rules_validate(directory: Path | None) -> None:
     book = engine.rulebook
     click.echo(f"ok: {len(book.rules)} rules, {len(book.sets)} sets, {len(book.cases)} cases; "
                f"{book.meta.name} {book.meta.version} {book.digest}")
+
+
+@rules.command("build")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="the bundle file to write")
+def rules_build(directory: Path, output: Path) -> None:
+    """Validate and compile the rule pack in DIRECTORY into one bundle file, which --rules reads faster
+    than the YAML; its header names the bundle's version and digest, and each source file's digest."""
+    try:
+        header = bundle.build(directory, output)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+    click.echo(f"wrote {output}: {header['name']} {header['version']} {header['digest']} "
+               f"({len(header['sources'])} source files)")
 
 
 @rules.command("lint")
@@ -384,7 +406,7 @@ def rules_schema(directory: Path | None, output: Path | None) -> None:
 
 
 @rules.command("test")
-@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@PACK
 @LISTS
 def rules_test(directory: Path | None, lists_dir: Path | None) -> None:
     """Run the test cases written beside the rules; exit 1 if any fails."""
@@ -403,7 +425,7 @@ def rules_test(directory: Path | None, lists_dir: Path | None) -> None:
 
 
 @rules.command("status")
-@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@PACK
 @click.option("--as-of", type=DATE, default=None, help="the day to look from (default today)")
 @click.option("--days", type=click.IntRange(0, 3650), default=60, show_default=True)
 def rules_status(directory: Path | None, as_of, days: int) -> None:
@@ -429,24 +451,47 @@ def rules_status(directory: Path | None, as_of, days: int) -> None:
 
 @rules.command("impact")
 @click.argument("orders", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--baseline", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
-              help="the rule directory in force today")
+@click.option("--baseline", type=click.Path(exists=True, path_type=Path), default=None,
+              help="the rules in force today, a directory or a bundle (default: --rules, to compare two dates)")
 @RULES
-@LISTS
+@click.option("--as-of", type=DATE, default=None,
+              help="check the orders as of this date (default: each order's date); with --vs, the date before")
+@click.option("--vs", type=DATE, default=None, help="the date after: compare the rules on --as-of with them on --vs")
+@click.option("--lists", "lists_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="screen parties against this list store (default: parties match no list, so that no local "
+                   "store sways the comparison)")
 @FORMAT
-def rules_impact(orders: Path, baseline: Path, rules_dir: Path | None, lists_dir: Path | None, fmt: str) -> None:
-    """What a rule change does to past ORDERS: each order whose decision or findings change."""
+def rules_impact(orders: Path, baseline: Path | None, rules_dir: Path | None, as_of, vs, lists_dir: Path | None,
+                 fmt: str) -> None:
+    """What a rule change does to past ORDERS: two rule packs or bundles (--baseline OLD --rules NEW), or
+    one on two dates (--rules NEW --as-of A --vs B); each order whose decision or the rules behind it
+    change, then the changes grouped by the rule that made the difference."""
+    if baseline is None and vs is None:
+        _fail(InputError("compare two rule packs (--baseline OLD --rules NEW) or two dates (--as-of A --vs B)"))
     try:
         batch, _ = read_orders(orders)
-        changes = authoring.impact(Engine.load(baseline, lists_dir), Engine.load(rules_dir, lists_dir), batch)
+        lists = lists_dir or authoring.NO_LIST_STORE
+        candidate = Engine.load(rules_dir, lists)
+        engines = [candidate if baseline is None else Engine.load(baseline, lists), candidate]
+        if lists_dir is None:
+            engines = [authoring.unscreened(e) for e in engines]
+        changes = authoring.impact(*engines, batch, before=as_of, after=vs or as_of)
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
+    grouped = authoring.by_rule(changes)
     if fmt == "json":
-        click.echo(json.dumps([c.model_dump() for c in changes], indent=2))
+        click.echo(json.dumps({"orders": len(batch), "changes": [c.model_dump() for c in changes],
+                               "by_rule": [g.model_dump() for g in grouped]}, indent=2))
         return
+    marks = {"added": "+", "removed": "-", "changed": "~"}
     for c in changes:
-        click.echo(f"{c.transaction_id}: {c.before} -> {c.after}"
-                   + "".join(f"\n    + {r}" for r in c.rules_added) + "".join(f"\n    - {r}" for r in c.rules_removed))
+        click.echo(f"{c.transaction_id}: {c.before} -> {c.after}" + "".join(
+            f"\n    {marks[kind]} {r}" for kind in marks for r in getattr(c, f"rules_{kind}")))
+    if grouped:
+        click.echo("by rule (+ found only after, - only before, ~ with another effect):")
+    for g in grouped:
+        click.echo(f"  {marks[g.change]} {g.rule}: {g.orders} order{'s' * (g.orders != 1)} (e.g. {g.example}); "
+                   + ", ".join(f"{d} ({n})" for d, n in g.decisions.items()))
     click.echo(f"{len(changes)} of {len(batch)} orders change")
 
 

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from pydantic import BaseModel
 
@@ -182,27 +184,78 @@ def coverage(book, outcomes: list[CaseOutcome]) -> Coverage:
 
 
 class Change(BaseModel):
-    """How one past order's answer differs between two bundles."""
+    """How one past order's answer differs between two bundles, or one bundle on two dates."""
 
     transaction_id: str
     before: str
     after: str
-    rules_added: list[str]
-    rules_removed: list[str]
+    rules_added: list[str]  # rules found (or deriving) only after the change
+    rules_removed: list[str]  # only before it
+    rules_changed: list[str] = []  # found on both sides, with another effect
 
 
-def impact(baseline, candidate, orders: list[Transaction]) -> list[Change]:
-    """Check past orders on both bundles; report the ones whose decision or findings change."""
+class RuleImpact(BaseModel):
+    """One rule that made a difference, over all the orders it made one in."""
+
+    rule: str
+    change: str  # added, removed or changed (as in Change)
+    orders: int
+    example: str  # the id of the first such order
+    decisions: dict[str, int]  # "HOLD -> NLR": how many of those orders went that way
+
+
+NO_LIST_STORE = Path(os.devnull)  # a list store that holds nothing: an engine loaded with it opens no lists
+
+
+def unscreened(engine):
+    """``engine`` with every party screened and matching no list: answers that no local list store sways
+    (load it with ``NO_LIST_STORE``: it reads no lists it would not use)."""
+    return engine.with_screener(CaseScreener())
+
+
+def impact(baseline, candidate, orders: list[Transaction], before: dt.date | None = None,
+           after: dt.date | None = None) -> list[Change]:
+    """Check past orders on ``baseline`` as of ``before`` and on ``candidate`` as of ``after`` (each order's
+    own date when None); report the ones whose decision, or the rules behind it, change."""
     changes = []
     for txn in orders:
-        old, new = baseline.check(txn), candidate.check(txn)
-        old_rules = {f.rule for f in old.findings if f.enforced}
-        new_rules = {f.rule for f in new.findings if f.enforced}
-        if old.decision != new.decision or old_rules != new_rules:
-            changes.append(Change(transaction_id=txn.id, before=old.decision.value, after=new.decision.value,
-                                  rules_added=sorted(new_rules - old_rules),
-                                  rules_removed=sorted(old_rules - new_rules)))
+        old, new = _rules_behind(baseline.check(txn, as_of=before)), _rules_behind(candidate.check(txn, as_of=after))
+        if old[0] != new[0] or old[1] != new[1]:
+            changes.append(Change(
+                transaction_id=txn.id, before=old[0].value, after=new[0].value,
+                rules_added=sorted(new[1].keys() - old[1].keys()), rules_removed=sorted(old[1].keys() - new[1].keys()),
+                rules_changed=sorted(r for r in old[1].keys() & new[1].keys() if old[1][r] != new[1][r])))
     return changes
+
+
+def _rules_behind(result: Determination) -> tuple[Decision, dict[str, frozenset[str]]]:
+    """The decision, and each rule that found or derived something with what it did (its effects, a
+    requirement overcome, a derivation)."""
+    done: dict[str, set[str]] = {}
+    for f in result.findings:
+        if f.enforced:
+            done.setdefault(f.rule, set()).add(f.effect.value + (" overcome" if f.overcome_by else ""))
+    for line in result.lines:
+        for d in line.derived:
+            done.setdefault(d.rule, set()).add("derived")
+    return result.decision, {rule: frozenset(effects) for rule, effects in done.items()}
+
+
+def by_rule(changes: list[Change]) -> list[RuleImpact]:
+    """The changes grouped by the rule that made each difference, the rules that changed most orders first."""
+    groups: dict[tuple[str, str], list[Change]] = {}
+    for c in changes:
+        for kind, rules in (("added", c.rules_added), ("removed", c.rules_removed), ("changed", c.rules_changed)):
+            for rule in rules:
+                groups.setdefault((rule, kind), []).append(c)
+    impacts = []
+    for (rule, kind), group in groups.items():
+        decisions: dict[str, int] = {}
+        for c in group:
+            decisions[f"{c.before} -> {c.after}"] = decisions.get(f"{c.before} -> {c.after}", 0) + 1
+        impacts.append(RuleImpact(rule=rule, change=kind, orders=len(group), example=group[0].transaction_id,
+                                  decisions=decisions))
+    return sorted(impacts, key=lambda i: (-i.orders, i.rule, i.change))
 
 
 class Classification(BaseModel):
@@ -211,10 +264,16 @@ class Classification(BaseModel):
     outside_3a090: bool
     derived: list[Derivation]
     missing: str = ""
+    conflict: str = ""  # rules of the bundle classify the chip differently: no answer, the pack needs fixing
 
 
 def classify(engine, chip: dict, on: dt.date | None = None) -> Classification:
-    """Classify a U.S.-origin IC from its parameters with the bundle's own classification rules."""
+    """Classify a U.S.-origin IC from its parameters with the bundle's own classification rules.
+
+    Where classification rules disagree (the engine's conflicting-derivation finding), there is no
+    classification: ``conflict`` names the rules, what each derives and the facts it saw."""
+    from .engine import CONFLICT_RULE  # the engine module imports this one
+
     day = on or dt.date.today()
     txn = validate_order({
         "id": "classify", "date": day, "export_from": "US", "destination": "CN",
@@ -223,10 +282,14 @@ def classify(engine, chip: dict, on: dt.date | None = None) -> Classification:
     line = result.lines[0]
     classifying = [d for d in line.derived if "item.eccn" in d.facts or "item.outside_3a090" in d.facts]
     holds = [f.message for f in result.findings if f.effect.value == "HOLD" and f.enforced and _bears_on_eccn(engine, f)]
-    given = {d.facts["item.eccn"] for d in classifying if "item.eccn" in d.facts}
-    eccn = line.eccn if len(given) < 2 else None  # classifiers that disagree classify nothing
-    return Classification(as_of=day, eccn=eccn, derived=classifying, missing=" ".join(holds),
-                          outside_3a090=any(d.facts.get("item.outside_3a090") for d in classifying))
+    conflict = ""
+    if any(f.rule == CONFLICT_RULE and f.line == 0 for f in result.findings):
+        conflict = "rules of the bundle classify this chip differently: " + "; ".join(
+            f"{d.rule} derives {', '.join(f'{k} = {v}' for k, v in d.facts.items())} because {', '.join(d.because)}"
+            for d in classifying) + ". Fix the rule pack: no classification is given."
+    return Classification(as_of=day, eccn=None if conflict else line.eccn, derived=classifying,
+                          missing=" ".join(holds), conflict=conflict,
+                          outside_3a090=not conflict and any(d.facts.get("item.outside_3a090") for d in classifying))
 
 
 def _bears_on_eccn(engine, finding: Finding) -> bool:

@@ -29,6 +29,7 @@ from ..models import (
     Transaction,
 )
 from ..orders import validate_order
+from ..rulebook import bundle
 from ..rulebook.conditions import leaves
 from ..rulebook.loader import LIST_STORE, LoadedRule, RuleBook, enforced_on, load_rulebook
 from ..rulebook.schema import JURISDICTIONS
@@ -51,8 +52,10 @@ US, CN = JURISDICTIONS
 
 
 def default_list_store(rules_dir: Path = DEFAULT_RULES) -> Path:
-    """Where lists are imported to and screened from: ``$CHIPGATE_LISTS``, else ``<rules>/lists``."""
-    return Path(os.environ.get("CHIPGATE_LISTS") or rules_dir / LIST_STORE)
+    """Where lists are imported to and screened from: ``$CHIPGATE_LISTS``, else ``<rules>/lists`` (for a
+    bundle file, the ``lists`` folder beside it)."""
+    folder = rules_dir.parent if rules_dir.is_file() else rules_dir
+    return Path(os.environ.get("CHIPGATE_LISTS") or folder / LIST_STORE)
 
 
 def _disagree(first: LoadedRule, second: LoadedRule) -> bool:
@@ -105,7 +108,8 @@ class Engine:
 
     @classmethod
     def load(cls, path: str | Path | None = None, lists: str | Path | None = None) -> "Engine":
-        """Load, validate and compile a rule directory (the bundled rules by default).
+        """Load, validate and compile a rule directory (the bundled rules by default), or read a bundle
+        file (``chipgate rules build``), which holds all that ready.
 
         ``lists`` is the list store to screen parties against; by default ``$CHIPGATE_LISTS``, else
         the ``lists`` folder of the rule directory.  It is opened when first needed (``open_lists``), so
@@ -118,11 +122,18 @@ class Engine:
         """
         rules_dir = Path(path) if path else DEFAULT_RULES
         lists = Path(lists or default_list_store(rules_dir))
-        compiled = compile_rulebook(load_rulebook(rules_dir))
+        compiled = bundle.load(rules_dir) if rules_dir.is_file() else compile_rulebook(load_rulebook(rules_dir))
         engine = cls(compiled, lambda: _frozen(open_lists(lists)))
         engine.sources = (rules_dir, lists)
         _frozen(engine)
         return engine
+
+    @classmethod
+    def from_bundle(cls, path: str | Path, lists: str | Path | None = None) -> "Engine":
+        """``load`` from a bundle file, refusing a directory."""
+        if not Path(path).is_file():
+            raise InputError(f"{path}: not a bundle file (write one with: chipgate rules build DIR -o BUNDLE)")
+        return cls.load(path, lists)
 
     def reload(self) -> "Engine":
         """A new engine on this one's rule directory and list store as they are now; this one is unchanged.

@@ -131,6 +131,12 @@ def load_rulebook(root: Path) -> RuleBook:
     return book
 
 
+def pack_files(root: Path) -> list[Path]:
+    """The YAML files of a rule directory, ``bundle.yaml`` first; the list store's files are no part of it."""
+    return sorted((p for p in root.rglob("*.yaml") if LIST_STORE not in p.relative_to(root).parts),
+                  key=lambda p: (p.name != BUNDLE_FILE or p.parent != root, p))
+
+
 def read_pack(root: Path) -> tuple[RuleBook, list[Problem]]:
     """Read a rule directory as far as it can be read: the book of every valid rule, set and case,
     and every problem found on the way (none hides another)."""
@@ -140,8 +146,7 @@ def read_pack(root: Path) -> tuple[RuleBook, list[Problem]]:
         return (RuleBook(BundleMeta(name=root.name, version="0000.0.0"), root, [], {}, []),
                 [Problem(str(root), None, "rule directory not found", code="bundle.missing")])
     meta = _load_meta(root, problems)
-    files = [parsed for path in sorted(p for p in root.rglob("*.yaml")
-                                       if p.name != BUNDLE_FILE and LIST_STORE not in p.relative_to(root).parts)
+    files = [parsed for path in pack_files(root) if path.name != BUNDLE_FILE
              if (parsed := _load_rule_file(path, problems)) is not None]
 
     sets: dict[str, NamedSet] = {}

@@ -1,0 +1,205 @@
+"""A rule bundle file: a validated rule pack in one versioned, digested JSON document.
+
+Loading a pack parses and checks every YAML file (seconds); a bundle holds what that produces (the
+rules with their parsed conditions, the sets, named conditions, designations and cases) and the
+compiled network, so that an engine starts from it without reading YAML.  The document::
+
+    {"header": {"format": "chipgate-bundle", "format_version": 1, "chipgate_version": "0.1.0",
+                "name": ..., "version": ..., "digest": "sha256:...",   # the digest determinations report
+                "content_digest": "sha256:...",                        # of the body, as written
+                "built": "2026-11-30T20:00:00Z", "sources": {"ear/fdp.yaml": "sha256:...", ...}},
+     "body": {"meta": ..., "rules": [...], "sets": [...], ..., "network": {...}}}
+
+Values JSON has no type for are tagged: ``{"$decimal": "4800"}``, ``{"$date": "2026-01-01"}``,
+``{"$set": [...]}``, and a parsed condition as ``{"$leaf": [field, op, value, line]}``, ``{"$all": [...]}``,
+``{"$any": [...]}``, ``{"$not": ...}``.  A bundle file is input: one that is not JSON, truncated,
+altered after it was built (either digest), of another format version, or compiled differently by
+this chipgate is refused with an InputError naming the file and what is wrong.  The digests detect
+damage and careless edits, not a forger, who can recompute them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from decimal import Decimal
+from enum import Enum
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..compiler import CompiledBundle, compile_rulebook
+from ..errors import InputError
+from .conditions import All, Any_, Cond, Leaf, Not
+from .loader import LoadedRule, RuleBook, Where, load_rulebook, pack_files
+from .schema import Alias, BundleMeta, Case, Designation, NamedSet, Rule
+
+FORMAT = "chipgate-bundle"
+FORMAT_VERSION = 1
+
+
+def chipgate_version() -> str:
+    try:
+        return version("chipgate")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
+def build(root: Path, path: Path) -> dict:
+    """Load, validate and compile the rule directory ``root``, write it to the bundle file ``path``; the header."""
+    book = load_rulebook(Path(root))
+    network = compile_rulebook(book).network
+    body = {
+        "meta": _dump(book.meta),
+        "rules": [{"rule": _dump(r.rule), "jurisdiction": r.jurisdiction, "file": r.file, "line": r.line,
+                   "when": _encode(r.when), "for_party": _encode(r.for_party), "derive": _encode(r.derive)}
+                  for r in book.rules],
+        "sets": [_dump(s) for s in book.sets.values()],
+        "set_where": {name: [w.file, w.line] for name, w in book.set_where.items()},
+        "aliases": [_dump(a) for a in book.aliases],
+        "designations": [_dump(d) for d in book.designations.values()],
+        "cases": [{"file": file, "line": line, "case": _dump(case)}
+                  for (file, case), line in zip(book.cases, book.case_lines)],
+        "conditions": _encode(book.conditions),
+        "condition_where": {name: [w.file, w.line] for name, w in book.condition_where.items()},
+        "network": network,
+    }
+    header = {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "chipgate_version": chipgate_version(),
+        "name": book.meta.name, "version": book.meta.version, "digest": book.digest,
+        "content_digest": _digest(body),
+        "built": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "sources": {p.relative_to(book.root).as_posix(): "sha256:" + hashlib.sha256(p.read_bytes()).hexdigest()
+                    for p in pack_files(book.root)},
+    }
+    Path(path).write_bytes(orjson.dumps({"header": header, "body": body}))
+    return header
+
+
+def load(path: Path) -> CompiledBundle:
+    """The compiled rules of a bundle file; refused if this chipgate compiles its rules to another network
+    (a bundle built by another version): the network the bundle holds is the one that runs."""
+    book, network = read(path)
+    compiled = compile_rulebook(book)
+    if compiled.network != network:
+        raise InputError(f"{path}: this chipgate ({chipgate_version()}) compiles the bundle's rules differently "
+                         "from the chipgate that built it: rebuild the bundle with chipgate rules build")
+    return compiled
+
+
+def read(path: Path) -> tuple[RuleBook, dict[str, dict]]:
+    """The rule book and compiled network a bundle file holds, checked against its header."""
+    path = Path(path)
+
+    def refuse(what: str) -> InputError:
+        return InputError(f"{path}: {what}")
+
+    try:
+        document = orjson.loads(path.read_bytes())
+    except OSError as exc:
+        raise refuse(f"cannot read the bundle: {exc.strerror or exc}") from None
+    except orjson.JSONDecodeError as exc:
+        raise refuse(f"not a chipgate bundle: not JSON ({exc}); a truncated or damaged file? rebuild it with "
+                     "chipgate rules build") from None
+    header = document.get("header") if isinstance(document, dict) else None
+    body = document.get("body") if isinstance(document, dict) else None
+    if not isinstance(header, dict) or header.get("format") != FORMAT or not isinstance(body, dict):
+        raise refuse(f"not a chipgate bundle (no {FORMAT!r} header and body); give a rule directory or a file "
+                     "written by chipgate rules build")
+    if header.get("format_version") != FORMAT_VERSION:
+        raise refuse(f"bundle format version {header.get('format_version')!r} (written by chipgate "
+                     f"{header.get('chipgate_version')}); this chipgate reads version {FORMAT_VERSION}: rebuild the "
+                     "bundle with chipgate rules build")
+    if _digest(body) != header.get("content_digest"):
+        raise refuse("the bundle's content does not match its content_digest: it was altered or damaged after it "
+                     "was built; rebuild it with chipgate rules build")
+    try:
+        book = _book(body, path)
+        network = body["network"]
+        digest = book.digest
+    except Exception as exc:  # noqa: BLE001 - any malformed part is one clear refusal
+        raise refuse(f"malformed bundle body ({type(exc).__name__}: {exc}); rebuild it with chipgate rules build") \
+            from None
+    if digest != header.get("digest"):
+        raise refuse(f"the rules do not match the bundle's digest {header.get('digest')} (they give {digest}): the "
+                     "bundle was altered after it was built; rebuild it with chipgate rules build")
+    return book, network
+
+
+def _book(body: dict, path: Path) -> RuleBook:
+    rules = [LoadedRule(Rule.model_validate(_decode(r["rule"])), r["jurisdiction"], r["file"], r["line"],
+                        _decode(r["when"]), _decode(r["for_party"]), _decode(r["derive"]))
+             for r in body["rules"]]
+    sets = {s.id: s for s in (NamedSet.model_validate(_decode(raw)) for raw in body["sets"])}
+    designations = {d.id: d for d in (Designation.model_validate(_decode(raw)) for raw in body["designations"])}
+    cases = [(c["file"], Case.model_validate(_decode(c["case"]))) for c in body["cases"]]
+    return RuleBook(
+        meta=BundleMeta.model_validate(_decode(body["meta"])), root=path, rules=rules, sets=sets,
+        aliases=[Alias.model_validate(_decode(raw)) for raw in body["aliases"]], cases=cases,
+        designations=designations, set_where={k: Where(*w) for k, w in body["set_where"].items()},
+        case_lines=[c["line"] for c in body["cases"]], conditions=_decode(body["conditions"]),
+        condition_where={k: Where(*w) for k, w in body["condition_where"].items()})
+
+
+def _digest(body: dict) -> str:
+    return "sha256:" + hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def _dump(model) -> Any:
+    """A model's fields as given (``exclude_unset``: a case's expectations are the fields it sets)."""
+    return _encode(model.model_dump(by_alias=True, exclude_unset=True))
+
+
+def _encode(value: Any) -> Any:
+    """``value`` as JSON, with the types JSON lacks tagged (see the module docstring)."""
+    if value is None or isinstance(value, (bool, int, float, str)) and not isinstance(value, Enum):
+        return value
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return {"$decimal": str(value)}
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return {"$date": value.isoformat()}
+    if isinstance(value, (set, frozenset)):
+        return {"$set": sorted((_encode(v) for v in value), key=repr)}
+    if isinstance(value, dict):
+        return {str(k): _encode(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_encode(v) for v in value]
+    if isinstance(value, Leaf):
+        return {"$leaf": [value.field, value.op, _encode(value.value), value.line]}
+    if isinstance(value, Not):
+        return {"$not": _encode(value.part)}
+    if isinstance(value, (All, Any_)):
+        return {"$all" if isinstance(value, All) else "$any": [_encode(p) for p in value.parts]}
+    raise TypeError(f"a bundle cannot hold {type(value).__name__} {value!r}")
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1:
+        [(tag, inner)] = value.items()
+        if tag in _TAGS:
+            return _TAGS[tag](inner)
+    return {k: _decode(v) for k, v in value.items()}
+
+
+def _leaf(parts: list) -> Leaf:
+    field, op, operand, line = parts
+    return Leaf(field, op, _decode(operand), line)
+
+
+_TAGS = {
+    "$decimal": Decimal,
+    "$date": dt.date.fromisoformat,
+    "$set": lambda items: frozenset(_decode(v) for v in items),
+    "$leaf": _leaf,
+    "$not": lambda part: Not(_decode(part)),
+    "$all": lambda parts: All(tuple(_decode(p) for p in parts)),
+    "$any": lambda parts: Any_(tuple(_decode(p) for p in parts)),
+}
+
