@@ -13,6 +13,14 @@ ECFR_FILE = DATA / "bis_entity_list" / "ecfr_title15_part744_2026-07-23.xml.gz"
 CSL_FILE = DATA / "csl" / "consolidated_screening_list_2022-04_watchman.csv.gz"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def rule_cache(tmp_path_factory) -> Path:
+    """Compiled rule bundles are cached in a folder of the test run's own, not the user's cache."""
+    path = tmp_path_factory.mktemp("cache")
+    os.environ["CHIPGATE_CACHE"] = str(path)  # the CLI's subprocesses inherit it
+    return path
+
+
 @pytest.fixture(scope="session")
 def list_store(tmp_path_factory) -> Path:
     """The real published lists, imported with chipgate's own importer into a fresh store."""

@@ -3,9 +3,8 @@ answer does not depend on the local list store unless --lists asks for it."""
 import json
 
 import pytest
-from test_cli import changed_tiers, run, write
-
 from conftest import REPO, order
+from test_cli import changed_tiers, run, write
 
 TIER_ORDERS = [order("CN", chip={"tpp": 4900, "performance_density": 2.0, "datacenter": True}) | {"id": "A"},
                order("CN", chip={"tpp": 9000, "performance_density": 2.0, "datacenter": True}) | {"id": "B"},

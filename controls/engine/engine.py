@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from ..compiler import CompiledBundle, compile_rulebook
+from ..compiler import CompiledBundle
 from ..countries import check_country
 from ..errors import ChipgateError, InputError
 from ..facts.builder import FactBuilder, Values, line_values, order_values_by_eccn, party_values, present
@@ -30,8 +30,9 @@ from ..models import (
 )
 from ..orders import validate_order
 from ..rulebook import bundle
+from ..rulebook.cache import compile_directory
 from ..rulebook.conditions import leaves
-from ..rulebook.loader import LIST_STORE, LoadedRule, RuleBook, enforced_on, load_rulebook
+from ..rulebook.loader import LIST_STORE, LoadedRule, RuleBook, enforced_on
 from ..rulebook.schema import JURISDICTIONS
 from ..screening.orders import NO_LISTS, Opener, OrderScreening, open_lists
 from ..screening.parties import PartyScreen
@@ -122,7 +123,7 @@ class Engine:
         """
         rules_dir = Path(path) if path else DEFAULT_RULES
         lists = Path(lists or default_list_store(rules_dir))
-        compiled = bundle.load(rules_dir) if rules_dir.is_file() else compile_rulebook(load_rulebook(rules_dir))
+        compiled = bundle.load(rules_dir) if rules_dir.is_file() else compile_directory(rules_dir)
         engine = cls(compiled, lambda: _frozen(open_lists(lists)))
         engine.sources = (rules_dir, lists)
         _frozen(engine)

@@ -31,7 +31,7 @@ import orjson
 
 from ..compiler import CompiledBundle, compile_rulebook
 from ..errors import InputError
-from .conditions import All, Any_, Cond, Leaf, Not
+from .conditions import All, Any_, Leaf, Not
 from .loader import LoadedRule, RuleBook, Where, load_rulebook, pack_files
 from .schema import Alias, BundleMeta, Case, Designation, NamedSet, Rule
 
@@ -49,7 +49,11 @@ def chipgate_version() -> str:
 def build(root: Path, path: Path) -> dict:
     """Load, validate and compile the rule directory ``root``, write it to the bundle file ``path``; the header."""
     book = load_rulebook(Path(root))
-    network = compile_rulebook(book).network
+    return write(book, compile_rulebook(book).network, path)
+
+
+def write(book: RuleBook, network: dict, path: Path) -> dict:
+    """The bundle file of a loaded rule book and its compiled network; the header."""
     body = {
         "meta": _dump(book.meta),
         "rules": [{"rule": _dump(r.rule), "jurisdiction": r.jurisdiction, "file": r.file, "line": r.line,
