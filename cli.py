@@ -17,6 +17,7 @@ import click
 from tqdm import tqdm
 
 from controls import Decision, Determination, Engine, Transaction, memo
+from controls.audit import AuditLog, default_audit_path
 from controls.batch import run_batch
 from controls.engine import authoring
 from controls.engine.chain import chains
@@ -64,6 +65,10 @@ RULES = click.option("--rules", "rules_dir", type=click.Path(file_okay=False, pa
 LISTS = click.option("--lists", "lists_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
                      help="list store to screen parties against (default: $CHIPGATE_LISTS or RULES/lists)")
 FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+AUDIT_PATH = click.option("--audit", "audit_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                          help="audit database recording every determination (default: $CHIPGATE_AUDIT, else "
+                               "chipgate/audit.sqlite in $XDG_DATA_HOME or ~/.local/share)")
+NO_AUDIT = click.option("--no-audit", is_flag=True, help="record nothing in the audit trail")
 
 
 def _fail(exc: BaseException) -> None:
@@ -128,11 +133,14 @@ def _exit(results) -> None:
               help="with --batch: worker processes, forked once the rules are loaded")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="with --batch: run on this Dask scheduler (tcp://host:port); workers need the same rules and lists")
+@AUDIT_PATH
+@NO_AUDIT
 @RULES
 @LISTS
 def check(file: str | None, fmt: str, as_of, explain: bool, rules_dir: Path | None, lists_dir: Path | None,
           jurisdiction: str | None = None, batch_file: str | None = None, out: Path | None = None,
-          workers: int = 1, scheduler: str | None = None) -> None:
+          workers: int = 1, scheduler: str | None = None, audit_path: Path | None = None,
+          no_audit: bool = False) -> None:
     """Check an order, or a batch of orders (a YAML/JSON list), in FILE ('-' for stdin).
 
     For large batches use --batch ORDERS --out RESULTS.jsonl: constant memory, one result (the JSON
@@ -141,11 +149,12 @@ def check(file: str | None, fmt: str, as_of, explain: bool, rules_dir: Path | No
     if batch_file is not None:
         if explain or jurisdiction:
             _fail(InputError("--explain and --jurisdiction are for reports; a batch's results carry every finding"))
-        _check_batch(file, batch_file, out, workers, scheduler, as_of, rules_dir, lists_dir)
+        _check_batch(file, batch_file, out, workers, scheduler, as_of, rules_dir, lists_dir,
+                     None if no_audit else audit_path or default_audit_path())
     if file is None:
         _fail(InputError("give an order FILE, or --batch ORDERS --out RESULTS.jsonl"))
-    if out is not None or workers != 1 or scheduler:
-        _fail(InputError("--out, --workers and --scheduler go with --batch"))
+    if out is not None or workers != 1 or scheduler or audit_path or no_audit:
+        _fail(InputError("--out, --workers, --scheduler, --audit and --no-audit go with --batch"))
     engine, orders, results, batch = _judge(file, as_of, rules_dir, lists_dir, jurisdiction)
     if fmt == "json":
         payload = [r.model_dump(mode="json") for r in results]
@@ -159,9 +168,9 @@ def check(file: str | None, fmt: str, as_of, explain: bool, rules_dir: Path | No
 
 
 def _check_batch(file, batch_file: str, out: Path | None, workers: int, scheduler: str | None, as_of,
-                 rules_dir: Path | None, lists_dir: Path | None) -> None:
-    """Stream a batch to ``out``; the summary on stderr; exit with the most restrictive decision, 2 if any
-    record was invalid."""
+                 rules_dir: Path | None, lists_dir: Path | None, audit_path: Path | None) -> None:
+    """Stream a batch to ``out``, recording its determinations in ``audit_path`` (None: nowhere); the summary
+    on stderr; exit with the most restrictive decision, 2 if any record was invalid."""
     if file is not None or out is None:
         _fail(InputError("--batch ORDERS needs --out RESULTS.jsonl and no FILE"))
     if scheduler and workers != 1:
@@ -170,6 +179,7 @@ def _check_batch(file, batch_file: str, out: Path | None, workers: int, schedule
         if batch_file != "-" and not Path(batch_file).is_file():
             raise InputError(f"{brief(batch_file, 500)}: no such file")
         engine = Engine.load(rules_dir, lists_dir)
+        audit_log = AuditLog(audit_path) if audit_path else None
         size = Path(batch_file).stat().st_size if batch_file != "-" else None
         with tqdm(total=size, unit="B", unit_scale=True, file=sys.stderr, disable=not sys.stderr.isatty(),
                   desc="checking") as bar:
@@ -181,10 +191,11 @@ def _check_batch(file, batch_file: str, out: Path | None, workers: int, schedule
                 bar.set_postfix_str(f"{done[0]:,} orders, {done[0] / max(bar.format_dict['elapsed'], 1e-3):,.0f}/s",
                                     refresh=False)
             summary = run_batch(engine, batch_file, out, as_of=as_of, workers=workers, scheduler=scheduler,
-                                progress=progress)
+                                progress=progress, audit_log=audit_log)
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
-    click.echo(f"{summary.render()}; results in {out}", err=True)
+    recorded = f"; recorded in the audit trail {audit_path}" if audit_path else ""
+    click.echo(f"{summary.render()}; results in {out}{recorded}", err=True)
     sys.exit(summary.exit_code)
 
 
@@ -457,10 +468,8 @@ def rules_impact(orders: Path, baseline: Path, rules_dir: Path | None, lists_dir
               help="processes, each with its own engine (checks in one process take turns on the rule network)")
 @RULES
 @LISTS
-@click.option("--audit", "audit_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="audit database recording every determination (default: $CHIPGATE_AUDIT, else "
-                   "chipgate/audit.sqlite in $XDG_DATA_HOME or ~/.local/share)")
-@click.option("--no-audit", is_flag=True, help="record nothing")
+@AUDIT_PATH
+@NO_AUDIT
 @click.option("--admin-token", envvar="CHIPGATE_ADMIN_TOKEN", default=None,
               help="bearer token for /v1/admin/* (also $CHIPGATE_ADMIN_TOKEN); without one they are off")
 @click.option("--max-body", type=click.IntRange(1), default=4 * 2**20, show_default=True,
@@ -475,7 +484,6 @@ def serve(host, port, workers, rules_dir, lists_dir, audit_path, no_audit, admin
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
-    from controls.audit import default_audit_path
     from controls.service import Settings
 
     settings = Settings(rules=rules_dir, lists=lists_dir, audit=None if no_audit else audit_path or default_audit_path(),
@@ -516,7 +524,6 @@ AUDIT = click.option("--db", "db", type=click.Path(dir_okay=False, path_type=Pat
 
 
 def _audit_log(db: Path | None):
-    from controls.audit import AuditLog, default_audit_path
     path = db or default_audit_path()
     if not path.exists():
         _fail(InputError(f"{path}: no audit database"))

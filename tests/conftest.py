@@ -13,6 +13,14 @@ ECFR_FILE = DATA / "bis_entity_list" / "ecfr_title15_part744_2026-07-23.xml.gz"
 CSL_FILE = DATA / "csl" / "consolidated_screening_list_2022-04_watchman.csv.gz"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def audit_default(tmp_path_factory) -> Path:
+    """The audit database a batch or the service records in by default: the tests' own, never the user's."""
+    path = tmp_path_factory.mktemp("audit") / "audit.sqlite"
+    os.environ["CHIPGATE_AUDIT"] = str(path)
+    return path
+
+
 @pytest.fixture(scope="session")
 def list_store(tmp_path_factory) -> Path:
     """The real published lists, imported with chipgate's own importer into a fresh store."""
