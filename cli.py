@@ -478,17 +478,37 @@ def rules_impact(orders: Path, baseline: Path, rules_dir: Path | None, lists_dir
               help="bytes of one batch request")
 @click.option("--threads", type=click.IntRange(1), default=4, show_default=True,
               help="checks running at once in one process")
+@click.option("--review-token", "review_tokens", multiple=True, metavar="USER=TOKEN", envvar="CHIPGATE_REVIEW_TOKENS",
+              help="a reviewer of the review queue (/review) and the token they sign in with; repeatable "
+                   "(also $CHIPGATE_REVIEW_TOKENS, separated by spaces)")
+@click.option("--trust-user-header", default=None, metavar="HEADER",
+              help="take the reviewer from this header (e.g. X-Remote-User), set by a reverse proxy that "
+                   "authenticates users; only behind such a proxy")
 def serve(host, port, workers, rules_dir, lists_dir, audit_path, no_audit, admin_token, max_body, max_batch_body,
-          threads) -> None:
-    """Serve checks over HTTP (OpenAPI at /docs and /openapi.json). SIGHUP reloads rules and lists."""
+          threads, review_tokens, trust_user_header) -> None:
+    """Serve checks over HTTP (OpenAPI at /docs and /openapi.json). SIGHUP reloads rules and lists.
+
+    The review queue (/review) is served only with --review-token or --trust-user-header.
+    """
+    import secrets
+
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
     from controls.service import Settings
 
+    tokens = {}
+    for given in review_tokens:
+        user, _, token = given.partition("=")
+        if not user.strip() or len(token) < 16:
+            _fail(InputError(f"--review-token {brief(user)}=...: give USER=TOKEN, the token at least 16 characters"))
+        tokens[user.strip()] = token
+    if (tokens or trust_user_header) and no_audit:
+        _fail(InputError("the review queue reads and writes the audit trail: drop --no-audit"))
     settings = Settings(rules=rules_dir, lists=lists_dir, audit=None if no_audit else audit_path or default_audit_path(),
                         admin_token=admin_token, max_body=max_body, max_batch_body=max_batch_body, threads=threads,
-                        workers=workers)
+                        workers=workers, review_tokens=tokens, trust_user_header=trust_user_header,
+                        review_secret=secrets.token_hex(32))
     os.environ["CHIPGATE_SERVE"] = settings.to_env()  # worker processes read their settings here
     config = uvicorn.Config("controls.service.app:app_from_env", factory=True, host=host, port=port,
                             workers=workers, timeout_graceful_shutdown=30)
@@ -540,10 +560,32 @@ def audit() -> None:
 @click.option("--since", type=DATE, default=None, help="records made on or after this day (UTC)")
 @AUDIT
 def audit_show(decision, since, db) -> None:
-    """One line per record: number, time, order, decision, bundle, caller."""
-    for r in _audit_log(db).records(decision, since):
-        click.echo(f"{r['seq']}  {r['time']}  {r['transaction_id']}  {r['decision']}  as of {r['as_of']}  "
-                   f"{r['bundle_version']} {r['bundle_digest'][:19]}...  {r['caller'] or '-'}")
+    """One line per record: number, time, order, decision, bundle, caller; and, in time order among them,
+    each reviewer's decision on a shown record (review number, time, order, decision, reviewer, reason)."""
+    import heapq
+
+    from controls.audit import REVIEW_ACTIONS
+    log = _audit_log(db)
+    shown: set[int] = set()
+
+    def records():
+        for r in log.records(decision, since):
+            shown.add(r["seq"])
+            yield r["time"], 0, r
+
+    def reviews():
+        for v in log.reviews():
+            if (since is None or v["time"] >= since.isoformat()) and (decision is None or v["record"] in shown):
+                yield v["time"], 1, v
+    for _, kind, r in heapq.merge(records(), reviews(), key=lambda item: item[:2]):
+        if kind == 0:
+            click.echo(f"{r['seq']}  {r['time']}  {r['transaction_id']}  {r['decision']}  as of {r['as_of']}  "
+                       f"{r['bundle_version']} {r['bundle_digest'][:19]}...  {r['caller'] or '-'}")
+        else:
+            allowed = len(json.loads(r["allowed"]))
+            click.echo(f"review {r['seq']}  {r['time']}  {r['transaction_id']}  record {r['record']} "
+                       f"{REVIEW_ACTIONS[r['action']]} by {r['reviewer']}: {brief(r['reason'], 300)}"
+                       + (f" (+{allowed} allow-list)" if allowed else ""))
 
 
 @audit.command("export")
@@ -580,7 +622,9 @@ def audit_verify(db) -> None:
     if broken:
         click.echo(f"error: the audit trail {log.path} is broken at {broken}", err=True)
         sys.exit(2)
-    click.echo(f"ok: {sum(1 for _ in log.records())} records, the chain is intact")
+    reviews = sum(1 for _ in log.reviews())
+    click.echo(f"ok: {sum(1 for _ in log.records())} records, the chain is intact"
+               + (f"; {reviews} review{'s' if reviews != 1 else ''}, their chain is intact" if reviews else ""))
 
 
 if __name__ == "__main__":

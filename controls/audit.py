@@ -255,6 +255,11 @@ class AuditLog:
             target = db.execute("SELECT hash, transaction_id FROM records WHERE seq = ?", (record,)).fetchone()
             if target is None:
                 raise InputError(f"no audit record {record}")
+            final = db.execute(f"SELECT reviewer, action FROM reviews WHERE record = ? AND action IN "
+                               f"({', '.join('?' * len(FINAL_ACTIONS))})", (record, *FINAL_ACTIONS)).fetchone()
+            if final:
+                raise InputError(f"record {record} has been decided already: {REVIEW_ACTIONS[final['action']]} "
+                                 f"by {final['reviewer']}")
             last = db.execute("SELECT hash FROM reviews ORDER BY seq DESC LIMIT 1").fetchone()
             row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'reviews'").fetchone()
             review = {"seq": (row["seq"] if row else 0) + 1,
