@@ -111,11 +111,24 @@ def entry(determination: Determination, caller: str | None = None, order: Transa
         "input": text,
         "bundle_version": determination.ruleset.version,
         "bundle_digest": determination.ruleset.digest,
-        "lists": canonical([s.model_dump(mode="json") for s in determination.lists]),
+        "lists": _lists_json(determination.lists),
         "as_of": determination.as_of.isoformat(),
         "decision": determination.decision.value,
         "findings": canonical([f.model_dump(mode="json") for f in determination.findings]),
     }
+
+
+_last_lists: tuple[tuple, str] = ((), "[]")  # the snapshots last written out, and their JSON
+
+
+def _lists_json(lists: list) -> str:
+    """The lists' JSON: an engine's determinations share its snapshot objects, written out once, not per record."""
+    global _last_lists
+    snapshots, text = _last_lists
+    if len(snapshots) != len(lists) or any(a is not b for a, b in zip(snapshots, lists)):
+        text = canonical([s.model_dump(mode="json") for s in lists])
+        _last_lists = (tuple(lists), text)
+    return text
 
 
 def default_audit_path() -> Path:
