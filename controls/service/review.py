@@ -173,7 +173,7 @@ class Access:
     def enabled(self) -> bool:
         return bool(self.users or self.header)
 
-    def _token_user(self, token: str | None) -> str | None:
+    def token_user(self, token: str | None) -> str | None:
         if not token:
             return None
         found = None
@@ -190,10 +190,10 @@ class Access:
                 return brief(name, 200), False
         given = request.headers.get("authorization", "")
         if given.startswith("Bearer "):
-            user = self._token_user(given.removeprefix("Bearer ").strip())
+            user = self.token_user(given.removeprefix("Bearer ").strip())
             if user:
                 return user, True
-        return self._token_user(request.cookies.get(COOKIE)), False
+        return self.token_user(request.cookies.get(COOKIE)), False
 
     def form_key(self, user: str) -> str:
         return hmac.new(self.secret, user.encode(), hashlib.sha256).hexdigest()
@@ -253,7 +253,7 @@ def mount(app: FastAPI, service, access: Access) -> None:
         token = (form.get("token") or [""])[0]
         target = (form.get("next") or ["/review"])[0]
         target = target if target.startswith("/review") and not target.startswith("//") else "/review"
-        if not access._token_user(token):
+        if not access.token_user(token):
             return page("login.html", 401, user=None, next=target, failed=True)
         response = RedirectResponse(target, 303)
         response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/review",
