@@ -87,14 +87,35 @@ def screenshot(driver, folder: Path, name: str) -> Path:
     return path
 
 
+def follow(driver, element) -> None:
+    """Click a link or a submit button and wait for the next page (the old one gone, the new one loaded)."""
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+    old = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+
+    def gone(_) -> bool:  # Chromium says "stale" or "does not belong to the document", by timing
+        try:
+            old.tag_name  # noqa: B018
+            return False
+        except WebDriverException:
+            return True
+    wait = WebDriverWait(driver, 120)
+    wait.until(gone)
+    wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
 def signed_in(driver, url: str) -> None:
     """Sign in through the login form the queue sends a stranger to."""
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+    driver.get(f"{url}/review/login")  # a page of the service: its cookies are the ones deleted
     driver.delete_all_cookies()
     driver.get(f"{url}/review")
-    assert "Sign in to the review queue" in driver.page_source
+    WebDriverWait(driver, 60).until(lambda d: "Sign in to the review queue" in d.page_source)
     driver.find_element(By.ID, "token").send_keys(TOKEN)
-    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    follow(driver, driver.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
     assert driver.find_element(By.TAG_NAME, "h1").text == "Held orders awaiting review"
     assert f"Signed in as {USER}" in driver.find_element(By.TAG_NAME, "nav").text
 
@@ -116,14 +137,14 @@ def test_the_queue_lists_held_orders_and_filters_by_reason(browser, service, sho
     customer = browser.find_element(By.CSS_SELECTOR, 'tr[data-order="SO-XSS"] td:nth-child(4)').text
     assert customer == f"{XSS} (BR)"  # shown as text, not run
     screenshot(browser, shots, "queue")
-    browser.find_element(By.ID, "filter-possible-match").click()
+    follow(browser, browser.find_element(By.ID, "filter-possible-match"))
     assert queue_rows(browser) == ["SO-MATCH"]
     assert "held for: possible list match" in browser.find_element(By.ID, "count").text
-    browser.find_element(By.ID, "filter-rule-window").click()
+    follow(browser, browser.find_element(By.ID, "filter-rule-window"))
     assert queue_rows(browser) == ["SO-1999"]
-    browser.find_element(By.ID, "filter-unmodelled").click()
+    follow(browser, browser.find_element(By.ID, "filter-unmodelled"))
     assert "SO-UNMODELLED" in queue_rows(browser) and "SO-MATCH" not in queue_rows(browser)
-    browser.find_element(By.LINK_TEXT, "any reason").click()
+    follow(browser, browser.find_element(By.LINK_TEXT, "any reason"))
     assert queue_rows(browser) == held
 
 
@@ -131,7 +152,7 @@ def test_a_possible_match_is_shown_beside_the_party(browser, service, shots):
     from selenium.webdriver.common.by import By
     url, _, _ = service
     signed_in(browser, url)
-    browser.find_element(By.LINK_TEXT, "SO-MATCH").click()
+    follow(browser, browser.find_element(By.LINK_TEXT, "SO-MATCH"))
     side = browser.find_element(By.ID, "match-0").text
     assert "Huawey Technologys" in side and "Huawei Technologies Co., Ltd." in side and "score 0.90" in side
     assert "Licence determination: order SO-MATCH" in browser.page_source
@@ -143,7 +164,7 @@ def test_a_reviewer_releases_an_order_with_a_reason(browser, service, shots):
     from selenium.webdriver.common.by import By
     url, audit, _ = service
     signed_in(browser, url)
-    browser.find_element(By.LINK_TEXT, "SO-XSS").click()
+    follow(browser, browser.find_element(By.LINK_TEXT, "SO-XSS"))
     assert browser.find_element(By.TAG_NAME, "h1").text == "Order SO-XSS: HOLD"
     assert "missing fact" in browser.find_element(By.ID, "why").text
     assert XSS in browser.find_element(By.CSS_SELECTOR, "section.memo").text  # the memo, the name as text
@@ -152,7 +173,7 @@ def test_a_reviewer_releases_an_order_with_a_reason(browser, service, shots):
     screenshot(browser, shots, "memo")
     browser.find_element(By.ID, "action-release").click()
     browser.find_element(By.ID, "reason").send_keys("Item classified EAR99 by engineering; ticket ENG-4711")
-    browser.find_element(By.ID, "submit").click()
+    follow(browser, browser.find_element(By.ID, "submit"))
     assert "SO-XSS" not in queue_rows(browser)
     assert "released" in browser.find_element(By.ID, "done").text
     screenshot(browser, shots, "queue-after-release")
