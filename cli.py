@@ -17,6 +17,7 @@ import click
 from tqdm import tqdm
 
 from controls import Decision, Determination, Engine, Transaction, memo
+from controls.audit import AuditLog, default_audit_path
 from controls.batch import run_batch
 from controls.engine import authoring
 from controls.engine.chain import chains
@@ -66,6 +67,10 @@ PACK = click.argument("directory", required=False, type=click.Path(path_type=Pat
 LISTS = click.option("--lists", "lists_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
                      help="list store to screen parties against (default: $CHIPGATE_LISTS or RULES/lists)")
 FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+AUDIT_PATH = click.option("--audit", "audit_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                          help="audit database recording every determination (default: $CHIPGATE_AUDIT, else "
+                               "chipgate/audit.sqlite in $XDG_DATA_HOME or ~/.local/share)")
+NO_AUDIT = click.option("--no-audit", is_flag=True, help="record nothing in the audit trail")
 
 
 def _fail(exc: BaseException) -> None:
@@ -130,11 +135,14 @@ def _exit(results) -> None:
               help="with --batch: worker processes, forked once the rules are loaded")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="with --batch: run on this Dask scheduler (tcp://host:port); workers need the same rules and lists")
+@AUDIT_PATH
+@NO_AUDIT
 @RULES
 @LISTS
 def check(file: str | None, fmt: str, as_of, explain: bool, rules_dir: Path | None, lists_dir: Path | None,
           jurisdiction: str | None = None, batch_file: str | None = None, out: Path | None = None,
-          workers: int = 1, scheduler: str | None = None) -> None:
+          workers: int = 1, scheduler: str | None = None, audit_path: Path | None = None,
+          no_audit: bool = False) -> None:
     """Check an order, or a batch of orders (a YAML/JSON list), in FILE ('-' for stdin).
 
     For large batches use --batch ORDERS --out RESULTS.jsonl: constant memory, one result (the JSON
@@ -143,11 +151,12 @@ def check(file: str | None, fmt: str, as_of, explain: bool, rules_dir: Path | No
     if batch_file is not None:
         if explain or jurisdiction:
             _fail(InputError("--explain and --jurisdiction are for reports; a batch's results carry every finding"))
-        _check_batch(file, batch_file, out, workers, scheduler, as_of, rules_dir, lists_dir)
+        _check_batch(file, batch_file, out, workers, scheduler, as_of, rules_dir, lists_dir,
+                     None if no_audit else audit_path or default_audit_path())
     if file is None:
         _fail(InputError("give an order FILE, or --batch ORDERS --out RESULTS.jsonl"))
-    if out is not None or workers != 1 or scheduler:
-        _fail(InputError("--out, --workers and --scheduler go with --batch"))
+    if out is not None or workers != 1 or scheduler or audit_path or no_audit:
+        _fail(InputError("--out, --workers, --scheduler, --audit and --no-audit go with --batch"))
     engine, orders, results, batch = _judge(file, as_of, rules_dir, lists_dir, jurisdiction)
     if fmt == "json":
         payload = [r.model_dump(mode="json") for r in results]
@@ -161,9 +170,9 @@ def check(file: str | None, fmt: str, as_of, explain: bool, rules_dir: Path | No
 
 
 def _check_batch(file, batch_file: str, out: Path | None, workers: int, scheduler: str | None, as_of,
-                 rules_dir: Path | None, lists_dir: Path | None) -> None:
-    """Stream a batch to ``out``; the summary on stderr; exit with the most restrictive decision, 2 if any
-    record was invalid."""
+                 rules_dir: Path | None, lists_dir: Path | None, audit_path: Path | None) -> None:
+    """Stream a batch to ``out``, recording its determinations in ``audit_path`` (None: nowhere); the summary
+    on stderr; exit with the most restrictive decision, 2 if any record was invalid."""
     if file is not None or out is None:
         _fail(InputError("--batch ORDERS needs --out RESULTS.jsonl and no FILE"))
     if scheduler and workers != 1:
@@ -172,6 +181,7 @@ def _check_batch(file, batch_file: str, out: Path | None, workers: int, schedule
         if batch_file != "-" and not Path(batch_file).is_file():
             raise InputError(f"{brief(batch_file, 500)}: no such file")
         engine = Engine.load(rules_dir, lists_dir)
+        audit_log = AuditLog(audit_path) if audit_path else None
         size = Path(batch_file).stat().st_size if batch_file != "-" else None
         with tqdm(total=size, unit="B", unit_scale=True, file=sys.stderr, disable=not sys.stderr.isatty(),
                   desc="checking") as bar:
@@ -183,10 +193,11 @@ def _check_batch(file, batch_file: str, out: Path | None, workers: int, schedule
                 bar.set_postfix_str(f"{done[0]:,} orders, {done[0] / max(bar.format_dict['elapsed'], 1e-3):,.0f}/s",
                                     refresh=False)
             summary = run_batch(engine, batch_file, out, as_of=as_of, workers=workers, scheduler=scheduler,
-                                progress=progress)
+                                progress=progress, audit_log=audit_log)
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
-    click.echo(f"{summary.render()}; results in {out}", err=True)
+    recorded = f"; recorded in the audit trail {audit_path}" if audit_path else ""
+    click.echo(f"{summary.render()}; results in {out}{recorded}", err=True)
     sys.exit(summary.exit_code)
 
 
@@ -502,10 +513,8 @@ def rules_impact(orders: Path, baseline: Path | None, rules_dir: Path | None, as
               help="processes, each with its own engine (checks in one process take turns on the rule network)")
 @RULES
 @LISTS
-@click.option("--audit", "audit_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="audit database recording every determination (default: $CHIPGATE_AUDIT, else "
-                   "chipgate/audit.sqlite in $XDG_DATA_HOME or ~/.local/share)")
-@click.option("--no-audit", is_flag=True, help="record nothing")
+@AUDIT_PATH
+@NO_AUDIT
 @click.option("--admin-token", envvar="CHIPGATE_ADMIN_TOKEN", default=None,
               help="bearer token for /v1/admin/* (also $CHIPGATE_ADMIN_TOKEN); without one they are off")
 @click.option("--max-body", type=click.IntRange(1), default=4 * 2**20, show_default=True,
@@ -514,18 +523,37 @@ def rules_impact(orders: Path, baseline: Path | None, rules_dir: Path | None, as
               help="bytes of one batch request")
 @click.option("--threads", type=click.IntRange(1), default=4, show_default=True,
               help="checks running at once in one process")
+@click.option("--review-token", "review_tokens", multiple=True, metavar="USER=TOKEN", envvar="CHIPGATE_REVIEW_TOKENS",
+              help="a reviewer of the review queue (/review) and the token they sign in with; repeatable "
+                   "(also $CHIPGATE_REVIEW_TOKENS, separated by spaces)")
+@click.option("--trust-user-header", default=None, metavar="HEADER",
+              help="take the reviewer from this header (e.g. X-Remote-User), set by a reverse proxy that "
+                   "authenticates users; only behind such a proxy")
 def serve(host, port, workers, rules_dir, lists_dir, audit_path, no_audit, admin_token, max_body, max_batch_body,
-          threads) -> None:
-    """Serve checks over HTTP (OpenAPI at /docs and /openapi.json). SIGHUP reloads rules and lists."""
+          threads, review_tokens, trust_user_header) -> None:
+    """Serve checks over HTTP (OpenAPI at /docs and /openapi.json). SIGHUP reloads rules and lists.
+
+    The review queue (/review) is served only with --review-token or --trust-user-header.
+    """
+    import secrets
+
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
-    from controls.audit import default_audit_path
     from controls.service import Settings
 
+    tokens = {}
+    for given in review_tokens:
+        user, _, token = given.partition("=")
+        if not user.strip() or len(token) < 16:
+            _fail(InputError(f"--review-token {brief(user)}=...: give USER=TOKEN, the token at least 16 characters"))
+        tokens[user.strip()] = token
+    if (tokens or trust_user_header) and no_audit:
+        _fail(InputError("the review queue reads and writes the audit trail: drop --no-audit"))
     settings = Settings(rules=rules_dir, lists=lists_dir, audit=None if no_audit else audit_path or default_audit_path(),
                         admin_token=admin_token, max_body=max_body, max_batch_body=max_batch_body, threads=threads,
-                        workers=workers)
+                        workers=workers, review_tokens=tokens, trust_user_header=trust_user_header,
+                        review_secret=secrets.token_hex(32))
     os.environ["CHIPGATE_SERVE"] = settings.to_env()  # worker processes read their settings here
     config = uvicorn.Config("controls.service.app:app_from_env", factory=True, host=host, port=port,
                             workers=workers, timeout_graceful_shutdown=30)
@@ -561,7 +589,6 @@ AUDIT = click.option("--db", "db", type=click.Path(dir_okay=False, path_type=Pat
 
 
 def _audit_log(db: Path | None):
-    from controls.audit import AuditLog, default_audit_path
     path = db or default_audit_path()
     if not path.exists():
         _fail(InputError(f"{path}: no audit database"))
@@ -578,10 +605,32 @@ def audit() -> None:
 @click.option("--since", type=DATE, default=None, help="records made on or after this day (UTC)")
 @AUDIT
 def audit_show(decision, since, db) -> None:
-    """One line per record: number, time, order, decision, bundle, caller."""
-    for r in _audit_log(db).records(decision, since):
-        click.echo(f"{r['seq']}  {r['time']}  {r['transaction_id']}  {r['decision']}  as of {r['as_of']}  "
-                   f"{r['bundle_version']} {r['bundle_digest'][:19]}...  {r['caller'] or '-'}")
+    """One line per record: number, time, order, decision, bundle, caller; and, in time order among them,
+    each reviewer's decision on a shown record (review number, time, order, decision, reviewer, reason)."""
+    import heapq
+
+    from controls.audit import REVIEW_ACTIONS
+    log = _audit_log(db)
+    shown: set[int] = set()
+
+    def records():
+        for r in log.records(decision, since):
+            shown.add(r["seq"])
+            yield r["time"], 0, r
+
+    def reviews():
+        for v in log.reviews():
+            if (since is None or v["time"] >= since.isoformat()) and (decision is None or v["record"] in shown):
+                yield v["time"], 1, v
+    for _, kind, r in heapq.merge(records(), reviews(), key=lambda item: item[:2]):
+        if kind == 0:
+            click.echo(f"{r['seq']}  {r['time']}  {r['transaction_id']}  {r['decision']}  as of {r['as_of']}  "
+                       f"{r['bundle_version']} {r['bundle_digest'][:19]}...  {r['caller'] or '-'}")
+        else:
+            allowed = len(json.loads(r["allowed"]))
+            click.echo(f"review {r['seq']}  {r['time']}  {r['transaction_id']}  record {r['record']} "
+                       f"{REVIEW_ACTIONS[r['action']]} by {r['reviewer']}: {brief(r['reason'], 300)}"
+                       + (f" (+{allowed} allow-list)" if allowed else ""))
 
 
 @audit.command("export")
@@ -618,7 +667,9 @@ def audit_verify(db) -> None:
     if broken:
         click.echo(f"error: the audit trail {log.path} is broken at {broken}", err=True)
         sys.exit(2)
-    click.echo(f"ok: {sum(1 for _ in log.records())} records, the chain is intact")
+    reviews = sum(1 for _ in log.reviews())
+    click.echo(f"ok: {sum(1 for _ in log.records())} records, the chain is intact"
+               + (f"; {reviews} review{'s' if reviews != 1 else ''}, their chain is intact" if reviews else ""))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ batch, is subtracted) and the memory high-water mark of the process tree:
 the largest sum of resident memory (RSS) of the command and its workers, sampled every 0.2 s, and the
 same for their proportional share (PSS: forked workers share the engine's pages, which RSS counts once per
 process), plus the largest single process (``getrusage``).  Memory that does not grow with N is what
-"constant memory" means.  Uses the list store the command finds by default ($CHIPGATE_LISTS).
+"constant memory" means.  Uses the list store the command finds by default ($CHIPGATE_LISTS).  Each run
+records its determinations in a scratch audit database (the command's default is to record them; some
+5 KB an order, deleted after the run).
 Needs psutil (installed with the ``dask`` and ``test`` extras).
 """
 from __future__ import annotations
@@ -57,8 +59,9 @@ def tree_memory(process: psutil.Process) -> tuple[int, int]:
 def run(source: Path, workers: int) -> dict:
     out = source.with_suffix(f".w{workers}.out.jsonl")
     started = time.perf_counter()
+    audit = source.with_suffix(f".w{workers}.audit.sqlite")  # recorded, as by default, but not in the user's trail
     command = subprocess.Popen([sys.executable, str(CLI), "check", "--batch", str(source), "--out", str(out),
-                                "--workers", str(workers)], stderr=subprocess.PIPE, text=True)
+                                "--workers", str(workers), "--audit", str(audit)], stderr=subprocess.PIPE, text=True)
     process, peak_rss, peak_pss = psutil.Process(command.pid), 0, 0
     while command.poll() is None:
         try:
@@ -70,6 +73,8 @@ def run(source: Path, workers: int) -> dict:
     elapsed = time.perf_counter() - started
     summary = command.stderr.read().strip().splitlines()[-1]
     out.unlink(missing_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{audit}{suffix}").unlink(missing_ok=True)
     return {"workers": workers, "seconds": elapsed, "exit": command.returncode, "peak_rss": peak_rss,
             "peak_pss": peak_pss, "summary": summary}
 

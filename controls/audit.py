@@ -57,9 +57,32 @@ CREATE TRIGGER IF NOT EXISTS records_no_update BEFORE UPDATE ON records
     BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS records_no_delete BEFORE DELETE ON records
     BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TABLE IF NOT EXISTS reviews (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    time TEXT NOT NULL,
+    reviewer TEXT NOT NULL,
+    record INTEGER NOT NULL REFERENCES records (seq),
+    record_hash TEXT NOT NULL,
+    transaction_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    allowed TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS reviews_record ON reviews (record);
+CREATE TRIGGER IF NOT EXISTS reviews_no_update BEFORE UPDATE ON reviews
+    BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS reviews_no_delete BEFORE DELETE ON reviews
+    BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 """
 FIELDS = ("seq", "time", "caller", "transaction_id", "input_digest", "input", "bundle_version", "bundle_digest",
           "lists", "as_of", "decision", "findings", "prev_hash")
+COLUMNS = FIELDS + ("hash",)
+REVIEW_FIELDS = ("seq", "time", "reviewer", "record", "record_hash", "transaction_id", "action", "reason", "allowed",
+                 "prev_hash")
+REVIEW_ACTIONS = {"release": "released", "escalate": "escalated", "block": "blocked (list match confirmed)"}
+FINAL_ACTIONS = ("release", "block")  # a held order so decided leaves the review queue; an escalated one stays
 
 
 def canonical(value: Any) -> str:
@@ -72,9 +95,40 @@ def order_json(order: Transaction) -> str:
     return canonical(order.model_dump(mode="json", by_alias=True))
 
 
-def _record_hash(prev_hash: str, record: dict) -> str:
-    body = {k: record[k] for k in FIELDS if k != "prev_hash"}
+def _record_hash(prev_hash: str, record: dict, fields: tuple[str, ...] = FIELDS) -> str:
+    body = {k: record[k] for k in fields if k != "prev_hash"}
     return hashlib.sha256((prev_hash + canonical(body)).encode("utf-8")).hexdigest()
+
+
+def entry(determination: Determination, caller: str | None = None, order: Transaction | None = None) -> dict:
+    """A determination as an audit record, not yet chained (:meth:`AuditLog.append` numbers and chains it)."""
+    text = order_json(order) if order is not None else None
+    return {
+        "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds"),
+        "caller": caller,
+        "transaction_id": determination.transaction_id,
+        "input_digest": "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest() if text else None,
+        "input": text,
+        "bundle_version": determination.ruleset.version,
+        "bundle_digest": determination.ruleset.digest,
+        "lists": _lists_json(determination.lists),
+        "as_of": determination.as_of.isoformat(),
+        "decision": determination.decision.value,
+        "findings": canonical([f.model_dump(mode="json") for f in determination.findings]),
+    }
+
+
+_last_lists: tuple[tuple, str] = ((), "[]")  # the snapshots last written out, and their JSON
+
+
+def _lists_json(lists: list) -> str:
+    """The lists' JSON: an engine's determinations share its snapshot objects, written out once, not per record."""
+    global _last_lists
+    snapshots, text = _last_lists
+    if len(snapshots) != len(lists) or any(a is not b for a, b in zip(snapshots, lists)):
+        text = canonical([s.model_dump(mode="json") for s in lists])
+        _last_lists = (tuple(lists), text)
+    return text
 
 
 def default_audit_path() -> Path:
@@ -91,9 +145,10 @@ class Break:
 
     seq: int | None
     reason: str
+    kind: str = "record"  # or "review": the two chains are numbered apart
 
     def __str__(self) -> str:
-        return f"record {self.seq}: {self.reason}" if self.seq is not None else self.reason
+        return f"{self.kind} {self.seq}: {self.reason}" if self.seq is not None else self.reason
 
 
 class AuditLog:
@@ -121,36 +176,31 @@ class AuditLog:
     def record(self, determination: Determination, caller: str | None = None,
                order: Transaction | None = None) -> int:
         """Append ``determination`` (and the ``order`` it answered, when given); returns its ``seq``."""
-        text = order_json(order) if order is not None else None
-        record = {
-            "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds"),
-            "caller": caller,
-            "transaction_id": determination.transaction_id,
-            "input_digest": "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest() if text else None,
-            "input": text,
-            "bundle_version": determination.ruleset.version,
-            "bundle_digest": determination.ruleset.digest,
-            "lists": canonical([s.model_dump(mode="json") for s in determination.lists]),
-            "as_of": determination.as_of.isoformat(),
-            "decision": determination.decision.value,
-            "findings": canonical([f.model_dump(mode="json") for f in determination.findings]),
-        }
+        return self.append([entry(determination, caller, order)])[-1]
+
+    def append(self, entries: list[dict]) -> list[int]:
+        """Append ``entries`` (made by :func:`entry`, in any process) in one transaction; their ``seq``s.
+
+        One commit for many records: a batch run records thousands a second this way, one a time ~100."""
         db = self._connection()
         db.execute("BEGIN IMMEDIATE")  # the write lock first: no other writer can append in between
         try:
             last = db.execute("SELECT hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
             row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'records'").fetchone()
-            record["seq"] = (row["seq"] if row else 0) + 1
-            record["prev_hash"] = last["hash"] if last else GENESIS
-            record["hash"] = _record_hash(record["prev_hash"], record)
-            columns = ", ".join(record)
-            db.execute(f"INSERT INTO records ({columns}) VALUES ({', '.join('?' * len(record))})",
-                       tuple(record.values()))
+            seq, prev = (row["seq"] if row else 0), (last["hash"] if last else GENESIS)
+            rows = []
+            for item in entries:
+                seq += 1
+                record = {**item, "seq": seq, "prev_hash": prev}
+                record["hash"] = prev = _record_hash(prev, record)
+                rows.append(tuple(record[k] for k in COLUMNS))
+            db.executemany(f"INSERT INTO records ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+                           rows)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
-        return record["seq"]
+        return list(range(seq - len(entries) + 1, seq + 1))
 
     def records(self, decision: Decision | str | None = None, since: dt.date | None = None) -> Iterator[dict]:
         """Records in order, optionally only one decision's, or those made on or after ``since`` (UTC)."""
@@ -172,22 +222,87 @@ class AuditLog:
         return validate_order(json.loads(row["input"], parse_float=Decimal), f"audit record {seq}")
 
     def verify(self) -> Break | None:
-        """The first record that breaks the chain (edited, deleted, moved), or None if it is intact."""
+        """The first record, then review, that breaks its chain (edited, deleted, moved), or None if both are
+        intact; a review must also name its record by that record's hash."""
+        return (self._verify_chain("records", FIELDS, "record", self.records())
+                or self._verify_chain("reviews", REVIEW_FIELDS, "review", self.reviews()))
+
+    def _verify_chain(self, table: str, fields: tuple[str, ...], kind: str, rows: Iterator[dict]) -> Break | None:
         prev, seq = GENESIS, 0
-        for record in self.records():
+        for record in rows:
             seq += 1
             if record["seq"] != seq:
-                return Break(seq, f"missing (deleted or renumbered; the next record is {record['seq']})")
+                return Break(seq, f"missing (deleted or renumbered; the next {kind} is {record['seq']})", kind)
             if record["prev_hash"] != prev:
-                return Break(seq, "its previous hash is not the hash of the record before it "
-                                  "(a record before it was removed, changed or moved)")
-            if _record_hash(prev, record) != record["hash"]:
-                return Break(seq, "its content does not match its hash (the record was edited)")
+                return Break(seq, f"its previous hash is not the hash of the {kind} before it "
+                                  f"(a {kind} before it was removed, changed or moved)", kind)
+            if _record_hash(prev, record, fields) != record["hash"]:
+                return Break(seq, f"its content does not match its hash (the {kind} was edited)", kind)
+            if kind == "review" and self._hash_of(record["record"]) != record["record_hash"]:
+                return Break(seq, f"it reviews record {record['record']}, which is not the record it reviewed", kind)
             prev = record["hash"]
-        row = self._connection().execute("SELECT seq FROM sqlite_sequence WHERE name = 'records'").fetchone()
+        row = self._connection().execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)).fetchone()
         if row and row["seq"] > seq:
-            return Break(seq + 1, f"missing, with every record after it up to {row['seq']} (deleted at the end)")
+            return Break(seq + 1, f"missing, with every {kind} after it up to {row['seq']} (deleted at the end)", kind)
         return None
+
+    def _hash_of(self, seq: int) -> str | None:
+        row = self._connection().execute("SELECT hash FROM records WHERE seq = ?", (seq,)).fetchone()
+        return row["hash"] if row else None
+
+    def record_at(self, seq: int) -> dict | None:
+        row = self._connection().execute("SELECT * FROM records WHERE seq = ?", (seq,)).fetchone()
+        return dict(row) if row else None
+
+    def review(self, record: int, reviewer: str, action: str, reason: str,
+               allowed: list[dict] | None = None) -> int:
+        """Append a reviewer's decision on the determination record ``record`` (never an edit of it): ``action``
+        one of ``REVIEW_ACTIONS``, why, and the allow-list entries added with it; returns the review's ``seq``."""
+        if action not in REVIEW_ACTIONS:
+            raise InputError(f"unknown review action {action!r}; expected one of {', '.join(REVIEW_ACTIONS)}")
+        if not reviewer.strip() or not reason.strip():
+            raise InputError("a review needs its reviewer and its reason")
+        db = self._connection()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            target = db.execute("SELECT hash, transaction_id FROM records WHERE seq = ?", (record,)).fetchone()
+            if target is None:
+                raise InputError(f"no audit record {record}")
+            final = db.execute(f"SELECT reviewer, action FROM reviews WHERE record = ? AND action IN "
+                               f"({', '.join('?' * len(FINAL_ACTIONS))})", (record, *FINAL_ACTIONS)).fetchone()
+            if final:
+                raise InputError(f"record {record} has been decided already: {REVIEW_ACTIONS[final['action']]} "
+                                 f"by {final['reviewer']}")
+            last = db.execute("SELECT hash FROM reviews ORDER BY seq DESC LIMIT 1").fetchone()
+            row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'reviews'").fetchone()
+            review = {"seq": (row["seq"] if row else 0) + 1,
+                      "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds"),
+                      "reviewer": reviewer, "record": record, "record_hash": target["hash"],
+                      "transaction_id": target["transaction_id"], "action": action, "reason": reason,
+                      "allowed": canonical(allowed or []), "prev_hash": last["hash"] if last else GENESIS}
+            review["hash"] = _record_hash(review["prev_hash"], review, REVIEW_FIELDS)
+            db.execute(f"INSERT INTO reviews ({', '.join(review)}) VALUES ({', '.join('?' * len(review))})",
+                       tuple(review.values()))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return review["seq"]
+
+    def reviews(self, record: int | None = None) -> Iterator[dict]:
+        """Review decisions in order, optionally only those on one determination record."""
+        query, args = "SELECT * FROM reviews", ()
+        if record is not None:
+            query, args = query + " WHERE record = ?", (record,)
+        for row in self._connection().execute(query + " ORDER BY seq", args):
+            yield dict(row)
+
+    def held(self) -> Iterator[dict]:
+        """The review queue: HOLD records with no release or block decided on them, oldest first."""
+        query = f"""SELECT * FROM records r WHERE decision = 'HOLD' AND NOT EXISTS (SELECT 1 FROM reviews v
+                    WHERE v.record = r.seq AND v.action IN ({', '.join('?' * len(FINAL_ACTIONS))})) ORDER BY seq"""
+        for row in self._connection().execute(query, FINAL_ACTIONS):
+            yield dict(row)
 
     def close(self) -> None:
         db = getattr(self._local, "db", None)

@@ -42,6 +42,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import yaml
 
+from . import audit
 from .engine import Engine
 from .errors import EngineError, InputError, Problem
 from .models import MAX_LINES, ROLES, Chip, Decision, HbmShipment, Item, Party, Transaction
@@ -432,6 +433,9 @@ def _csv_order(number: int, rows: list[tuple[int, dict[str, str]]], name: str) -
 
 # --- checking ---------------------------------------------------------------------------------------------
 
+Outcome = tuple[str | None, str, dict | None]  # decision (None: invalid), output line, audit entry
+AUDIT_EVERY = 2048  # audit records appended per transaction: one commit per record would cost more than the checks
+
 def _json_int(text: str) -> int:
     if len(text) > MAX_INT_DIGITS:
         raise ValueError(f"integer of {len(text)} characters is too long")
@@ -473,8 +477,10 @@ def _shifted(data: Any, offset: int) -> Any:
     return data
 
 
-def check_record(engine: Engine, record: Record, as_of=None, name: str = "<batch>") -> tuple[str | None, str]:
-    """(decision or None, the output line) for one record: its determination, or its error record."""
+def check_record(engine: Engine, record: Record, as_of=None, name: str = "<batch>",
+                 caller: str | None = None) -> Outcome:
+    """(decision or None, the output line, audit entry or None) for one record: its determination, or its
+    error record; with ``caller``, the determination's audit record too, made here (in the worker)."""
     raw = record.data
     try:
         if record.problems:
@@ -490,8 +496,8 @@ def check_record(engine: Engine, record: Record, as_of=None, name: str = "<batch
         txn = validate_order(raw, name, record.number, located)
         result = engine.check(txn, as_of=as_of)
     except InputError as exc:
-        return None, error_record(exc, record, raw)
-    return result.decision.value, result.model_dump_json()
+        return None, error_record(exc, record, raw), None
+    return result.decision.value, result.model_dump_json(), audit.entry(result, caller, txn) if caller else None
 
 
 def error_record(exc: InputError, record: Record, raw: Any) -> str:
@@ -507,15 +513,13 @@ def error_record(exc: InputError, record: Record, raw: Any) -> str:
     }, ensure_ascii=False)
 
 
-Outcome = tuple[str | None, str]
-
 _ENGINE: Engine | None = None  # the engine forked workers check with: set before the fork, shared by them
-_OPTIONS: tuple = (None, "<batch>")  # as_of, file name
+_OPTIONS: tuple = (None, "<batch>", None)  # as_of, file name, audit caller
 
 
 def _check_chunk(chunk: list[Record]) -> list[Outcome]:
-    as_of, name = _OPTIONS
-    return [check_record(_ENGINE, record, as_of, name) for record in chunk]
+    as_of, name, caller = _OPTIONS
+    return [check_record(_ENGINE, record, as_of, name, caller) for record in chunk]
 
 
 @lru_cache(maxsize=4)
@@ -524,10 +528,11 @@ def _worker_engine(rules: str, lists: str) -> Engine:
     return Engine.load(rules, lists)
 
 
-def _check_on_worker(rules: str, lists: str, as_of, name: str, chunk: list[Record]) -> tuple[str, list, list[Outcome]]:
+def _check_on_worker(rules: str, lists: str, as_of, name: str, chunk: list[Record],
+                     caller: str | None = None) -> tuple[str, list, list[Outcome]]:
     engine = _worker_engine(rules, lists)
     return (engine.ruleset.digest, [s.digest for s in engine.lists],
-            [check_record(engine, record, as_of, name) for record in chunk])
+            [check_record(engine, record, as_of, name, caller) for record in chunk])
 
 
 def _result_of(future) -> Callable[[], list[Outcome]]:
@@ -566,40 +571,52 @@ def _in_order(chunks: Iterable[list[Record]], submit: Callable[[list[Record]], C
 
 
 def run_batch(engine: Engine, source: str | Path, out: str | Path, *, as_of=None, workers: int = 1,
-              scheduler: str | None = None, progress: Callable[[int, int], None] | None = None) -> Summary:
+              scheduler: str | None = None, progress: Callable[[int, int], None] | None = None,
+              audit_log: audit.AuditLog | None = None, caller: str | None = None) -> Summary:
     """Check every order in ``source`` and write one line per record to ``out`` (JSON lines), in order.
 
     ``out`` appears whole or not at all.  ``progress(records, size)`` is called as results are written.
     Input errors are per record (see the summary); anything else (an engine failure, a worker that died)
-    raises, and nothing is written.
+    raises, and nothing is written.  With ``audit_log``, every determination is recorded there (by this
+    process only, ``AUDIT_EVERY`` to a transaction, as caller ``caller``, default ``batch FILE``); a run
+    that fails keeps the records of the determinations it made.
     """
     name = brief(str(source), 500) if str(source) != "-" else "<stdin>"
+    caller = (caller or f"batch {name}") if audit_log else None
     records = read_records(source)
-    summary = Summary()
+    summary, entries = Summary(), []
     try:
-        with _checking(engine, as_of, name, workers, scheduler) as (submit, limit), _whole_or_nothing(out) as target:
+        with _checking(engine, as_of, name, workers, scheduler, caller) as (submit, limit), \
+                _whole_or_nothing(out) as target:
             for chunk, outcomes in _in_order(_chunks(records), submit, limit):
-                for record, (decision, text) in zip(chunk, outcomes):
+                for record, (decision, text, entry) in zip(chunk, outcomes):
                     target.write(text)
                     target.write("\n")
                     summary.add(record.number, decision)
+                    if entry:
+                        entries.append(entry)
+                if len(entries) >= AUDIT_EVERY:
+                    audit_log.append(entries)
+                    entries = []
                 if progress:
                     progress(len(chunk), sum(r.size for r in chunk))
+            if entries:
+                audit_log.append(entries)
     finally:
         records.close()
     return summary
 
 
 @contextmanager
-def _checking(engine: Engine, as_of, name: str, workers: int, scheduler: str | None):
+def _checking(engine: Engine, as_of, name: str, workers: int, scheduler: str | None, caller: str | None = None):
     """Where chunks are checked: ``(submit, limit)``, ``submit(chunk)`` giving a function that returns the
     chunk's outcomes, with at most ``limit`` chunks in flight."""
     global _ENGINE, _OPTIONS
     if scheduler:
-        with _dask(engine, scheduler, as_of, name) as checking:
+        with _dask(engine, scheduler, as_of, name, caller) as checking:
             yield checking
     elif workers > 1:
-        _ENGINE, _OPTIONS = engine, (as_of, name)
+        _ENGINE, _OPTIONS = engine, (as_of, name, caller)
         gc.freeze()  # the collector leaves the engine's objects alone, so the workers keep sharing their pages
         # an executor, not a Pool: a worker that dies (the C engine can abort) fails the run instead of hanging it
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
@@ -608,10 +625,10 @@ def _checking(engine: Engine, as_of, name: str, workers: int, scheduler: str | N
         finally:
             pool.shutdown(cancel_futures=True)
             gc.unfreeze()
-            _ENGINE, _OPTIONS = None, (None, "<batch>")
+            _ENGINE, _OPTIONS = None, (None, "<batch>", None)
     else:
         def here(chunk: list[Record]) -> Callable[[], list[Outcome]]:
-            outcomes = [check_record(engine, record, as_of, name) for record in chunk]
+            outcomes = [check_record(engine, record, as_of, name, caller) for record in chunk]
             return lambda: outcomes
         yield here, 1
 
@@ -641,7 +658,7 @@ def _umask() -> int:
 
 
 @contextmanager
-def _dask(engine: Engine, scheduler: str, as_of, name: str):
+def _dask(engine: Engine, scheduler: str, as_of, name: str, caller: str | None = None):
     """Chunks checked on a Dask cluster; each worker loads the same bundle and lists once, from the same paths."""
     try:
         from distributed import Client
@@ -657,7 +674,7 @@ def _dask(engine: Engine, scheduler: str, as_of, name: str):
         raise InputError(f"--scheduler {brief(scheduler)}: cannot connect: {exc}") from None
 
     def submit(chunk: list[Record]) -> Callable[[], list[Outcome]]:
-        future = client.submit(_check_on_worker, rules, lists, as_of, name, chunk, pure=False)
+        future = client.submit(_check_on_worker, rules, lists, as_of, name, chunk, caller, pure=False)
 
         def result() -> list[Outcome]:
             digest, list_digests, outcomes = future.result()

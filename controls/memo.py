@@ -200,11 +200,16 @@ th { background: #eee; }
 """
 
 
-def html_document(memos: list[Memo], glossary: Glossary, prepared: dt.date | None = None) -> str:
+def html_sections(memos: list[Memo], glossary: Glossary, prepared: dt.date | None = None) -> str:
+    """The memos as HTML sections (styled by ``STYLE``), to embed in a page such as the review queue's."""
     prepared = prepared or dt.date.today()
-    title = "Licence determination: " + ", ".join(m.order.id for m in memos)
-    body = "\n".join(f'<section class="memo">\n{_html(blocks(m, glossary, prepared), m.result)}\n</section>'
+    return "\n".join(f'<section class="memo">\n{_html(blocks(m, glossary, prepared), m.result)}\n</section>'
                      for m in memos)
+
+
+def html_document(memos: list[Memo], glossary: Glossary, prepared: dt.date | None = None) -> str:
+    title = "Licence determination: " + ", ".join(m.order.id for m in memos)
+    body = html_sections(memos, glossary, prepared)
     return (f"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<title>{html.escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")
 

@@ -21,6 +21,14 @@ def rule_cache(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def audit_default(tmp_path_factory) -> Path:
+    """The audit database a batch or the service records in by default: the tests' own, never the user's."""
+    path = tmp_path_factory.mktemp("audit") / "audit.sqlite"
+    os.environ["CHIPGATE_AUDIT"] = str(path)
+    return path
+
+
 @pytest.fixture(scope="session")
 def list_store(tmp_path_factory) -> Path:
     """The real published lists, imported with chipgate's own importer into a fresh store."""

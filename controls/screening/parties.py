@@ -71,6 +71,29 @@ def load_allowances(path: Path) -> list[Allowance]:
         raise InputError(f"{path}: invalid allow-list: {exc}") from None
 
 
+def add_allowances(store: Path, allowances: list[Allowance]) -> None:
+    """Append reviewed false positives to the store's allow-list, keeping what is there (comments too).
+
+    One writer at a time (a lock beside the file); the new file is read back before it replaces the old,
+    so a bad entry never reaches screening.  Engines read the allow-list when they load (a reload)."""
+    import fcntl
+    import json
+    path = Path(store) / ALLOW_FILE
+    lines = "".join("- {" + ", ".join(f"{k}: {json.dumps(str(v))}" for k, v in a.model_dump().items()) + "}\n"
+                    for a in allowances)
+    with open(path.with_name(f".{ALLOW_FILE}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        if text.strip() in ("", "[]"):
+            text = "# Reviewed false positives: this screened name is not this listed entry.\n"
+        elif not text.endswith("\n"):
+            text += "\n"
+        staged = path.with_name(f".{ALLOW_FILE}.new")
+        staged.write_text(text + lines, encoding="utf-8")
+        load_allowances(staged)  # raises before anything is replaced
+        os.replace(staged, path)
+
+
 @dataclass
 class PartyScreen:
     """What screening found for one party: its own matches and those of its listed owners."""

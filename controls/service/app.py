@@ -39,6 +39,7 @@ from ..engine import Engine
 from ..errors import ChipgateError, InputError, RuleError
 from ..models import Date, Determination, ScreeningResult, Transaction
 from ..rulebook.yamlsource import brief
+from . import review
 from .problems import MEDIA_TYPE, ProblemError, invalid, malformed_json, too_large
 
 log = logging.getLogger("uvicorn.error.chipgate")  # shown in the server log with uvicorn's own
@@ -59,6 +60,9 @@ class Settings:
     max_batch_body: int = 1 * 2**30    # bytes of one batch request
     threads: int = 4                   # checks running at once in one process
     workers: int = 1                   # processes; with more than one, a reload also signals the others
+    review_tokens: dict = dataclasses.field(default_factory=dict)  # user -> token for /review
+    trust_user_header: str | None = None  # /review's user is this header's, set by a trusted reverse proxy
+    review_secret: str | None = None   # keys the review forms (one for all worker processes)
 
     def to_env(self) -> str:
         return json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(self).items()})
@@ -357,6 +361,9 @@ def create_app(settings: Settings) -> FastAPI:
         return app.openapi_schema
 
     app.openapi = openapi
+    access = review.Access(settings.review_tokens, settings.trust_user_header, settings.review_secret)
+    if access.enabled:  # otherwise /review is not served at all
+        review.mount(app, service, access)
     return app
 
 
