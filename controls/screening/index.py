@@ -50,6 +50,24 @@ _CUTOFF = FUZZY_MIN_SIMILARITY - 0.01
 _AT_LEAST = FUZZY_MIN_SIMILARITY - 1e-9
 
 
+def _edits_allowed(length: int) -> int:
+    """Edits a word of ``length`` letters may differ by and still be a spelling variant (one in five)."""
+    return int(length * (1 - _AT_LEAST))
+
+
+# the shortest words that may be two, three edits from a variant of theirs (10 and 15 letters)
+_TWO_EDITS_LEN = next(n for n in range(1, 100) if _edits_allowed(n) >= 2)
+_THREE_EDITS_LEN = next(n for n in range(1, 100) if _edits_allowed(n) >= 3)
+
+
+def _deletions(word: str, most: int) -> set[str]:
+    """``word`` and every spelling of it with up to ``most`` letters left out."""
+    out = {word}
+    for _ in range(most):
+        out |= {w[:i] + w[i + 1:] for w in out for i in range(len(w))}
+    return out
+
+
 def token_similarity(a: str, b: str) -> float:
     """How alike two words are, 0.0 below FUZZY_MIN_SIMILARITY (a typo, not another word). The
     longer word has FUZZY_MIN_LEN letters at least, so "Grup" is "Group" misspelt."""
@@ -121,6 +139,9 @@ def _gc_paused():
 class NameIndex:
     """Token keys of listed names with postings, IDF weights and exact-spelling tables."""
 
+    # what a built index holds: a cached index of another format is built again (parties._indexed)
+    FORMAT = 2
+
     def __init__(self, refs: Iterable[NameRef]):
         with _gc_paused():
             self._build(refs)
@@ -191,6 +212,16 @@ class NameIndex:
                 by_end["^", tok[0], len(tok)].append(tok)
                 by_end["$", tok[-1], len(tok)].append(tok)
         self._by_end = dict(by_end)
+        # ... and, for words short enough that one edit is all a spelling variant may have, the word
+        # and each spelling of it with one letter left out: two words one edit apart share one of
+        # them, so a look-up reads a few entries instead of comparing a whole pool
+        self._vocabulary = list(self.postings)  # a word's number is its place in the pools
+        by_deletion: dict[str, list[int]] = defaultdict(list)
+        for number, tok in enumerate(self._vocabulary):
+            if FUZZY_MIN_LEN - 1 <= len(tok) < _TWO_EDITS_LEN:
+                for variant in _deletions(tok, 1):
+                    by_deletion[variant].append(number)
+        self._by_deletion = dict(by_deletion)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -226,22 +257,41 @@ class NameIndex:
         return max((self.weights[t] for t, _ in similar), default=self.unknown_weight)
 
     def _similar_tokens(self, token: str) -> tuple[tuple[str, float], ...]:
-        """Vocabulary tokens spelled like ``token`` (a word no listed name uses), with similarity."""
-        if len(token) < FUZZY_MIN_LEN - 1:
-            return ()
+        """Vocabulary tokens spelled like ``token`` (a word no listed name uses), with similarity: the
+        best three of the words of about its length that share its first or last letter.
+
+        Words shorter than _TWO_EDITS_LEN letters are reached through ``_by_deletion``: a word one edit
+        from a listed one shares a one-letter deletion with it (a word of 10-14 letters, up to two edits
+        from a shorter listed one, a two-letter deletion of itself). Longer listed words, which may be
+        two edits or more away, are compared one by one: they are few."""
         n = len(token)
+        if n < FUZZY_MIN_LEN - 1:
+            return ()
         spread = int(n * (1 - FUZZY_MIN_SIMILARITY)) + 1
-        best: dict[str, float] = {}
-        for length in range(n - spread, n + spread + 1):
+        lo, hi = n - spread, n + spread
+        found: dict[str, tuple[float, int]] = {}  # word -> similarity, place among the words of its pool
+        if n < _THREE_EDITS_LEN:
+            for number in {i for variant in _deletions(token, max(1, _edits_allowed(n)))
+                           for i in self._by_deletion.get(variant, ())}:
+                tok = self._vocabulary[number]
+                if lo <= len(tok) <= hi and (tok[0] == token[0] or tok[-1] == token[-1]):
+                    score = OSA.normalized_similarity(token, tok, score_cutoff=_CUTOFF)
+                    if score >= _AT_LEAST and max(len(tok), n) >= FUZZY_MIN_LEN and tok != token:
+                        found[tok] = (score, number)
+            lo = max(lo, _TWO_EDITS_LEN)
+        for length in range(lo, hi + 1):
             for end in (("^", token[0], length), ("$", token[-1], length)):
                 pool = self._by_end.get(end)
                 if not pool:
                     continue
-                for tok, score, _ in process.extract_iter(token, pool, scorer=OSA.normalized_similarity,
-                                                          score_cutoff=_CUTOFF):
+                for tok, score, place in process.extract_iter(token, pool, scorer=OSA.normalized_similarity,
+                                                              score_cutoff=_CUTOFF):
                     if score >= _AT_LEAST and max(len(tok), n) >= FUZZY_MIN_LEN and tok != token:
-                        best[tok] = score
-        return tuple(sorted(best.items(), key=lambda ts: -ts[1])[:3])
+                        found.setdefault(tok, (score, place))
+        # ties as the pools are read: shorter words first, then those sharing the first letter, then
+        # in vocabulary order (which a pool keeps)
+        ranked = sorted(found.items(), key=lambda f: (-f[1][0], len(f[0]), f[0][0] != token[0], f[1][1]))
+        return tuple((tok, score) for tok, (score, _) in ranked[:3])
 
     def exact(self, norm: str, key: tuple[str, ...]) -> tuple[set[int], set[int], set[int]]:
         """Keys spelled exactly like the query, keys with the same words in another order,

@@ -1,0 +1,63 @@
+"""What a query costs stays flat as the lists grow: counted, not timed, on the real lists.
+
+The fuzzy look-up of a word reaches the listed words one edit away through their one-letter
+deletions instead of comparing it with every listed word of its length; it must find exactly
+what that comparison finds.
+"""
+from __future__ import annotations
+
+import random
+
+import pytest
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from controls.lists import ListStore
+from controls.screening import Screener
+from controls.screening.index import _AT_LEAST, _CUTOFF, FUZZY_MIN_LEN, FUZZY_MIN_SIMILARITY
+
+
+@pytest.fixture(scope="module")
+def screener(list_store):
+    return Screener(e for entries in ListStore(list_store).screening_lists().values() for e in entries)
+
+
+def _scanned(index, token: str) -> tuple[tuple[str, float], ...]:
+    """The look-up by comparing ``token`` with every listed word of about its length sharing its
+    first or last letter, best three first, ties in the order the words were compared."""
+    n = len(token)
+    if n < FUZZY_MIN_LEN - 1:
+        return ()
+    spread = int(n * (1 - FUZZY_MIN_SIMILARITY)) + 1
+    best: dict[str, float] = {}
+    for length in range(n - spread, n + spread + 1):
+        for end in (("^", token[0], length), ("$", token[-1], length)):
+            for tok, score, _ in process.extract_iter(token, index._by_end.get(end, ()),
+                                                      scorer=OSA.normalized_similarity, score_cutoff=_CUTOFF):
+                if score >= _AT_LEAST and max(len(tok), n) >= FUZZY_MIN_LEN and tok != token:
+                    best.setdefault(tok, score)
+    return tuple(sorted(best.items(), key=lambda ts: -ts[1])[:3])
+
+
+def _edited(word: str, rng: random.Random, edits: int) -> str:
+    for _ in range(edits):
+        k = rng.randrange(len(word))
+        word = rng.choice((
+            word[:k] + word[k + 1:],                                  # a letter dropped
+            word[:k] + rng.choice("aeinorst") + word[k:],             # one added
+            word[:k] + rng.choice("aeinorst") + word[k + 1:],         # one replaced
+            word[:k] + word[k + 1:k + 2] + word[k:k + 1] + word[k + 2:],  # two swapped
+        ))
+    return word
+
+
+def test_the_fuzzy_look_up_finds_what_comparing_every_word_finds(screener):
+    index = screener.index
+    rng = random.Random(11)
+    listed = rng.sample(sorted(index.postings), 1500)
+    words = listed + [_edited(w, rng, 1) for w in listed] + [_edited(w, rng, 2) for w in listed if len(w) >= 9]
+    words += ["".join(rng.choice("bdgkmnrstvz") + rng.choice("aeiou") for _ in range(rng.randrange(2, 9)))
+              for _ in range(500)]  # invented words, 4 to 16 letters
+    assert any(len(w) >= 15 for w in words) and any(len(w) == 10 for w in words)
+    differ = [w for w in words if index.similar_tokens(w) != _scanned(index, w)]
+    assert not differ, differ[:5]
