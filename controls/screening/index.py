@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import math
 import re
+from bisect import bisect_right
 from collections import defaultdict
 from contextlib import contextmanager
 from functools import lru_cache
@@ -140,7 +141,7 @@ class NameIndex:
     """Token keys of listed names with postings, IDF weights and exact-spelling tables."""
 
     # what a built index holds: a cached index of another format is built again (parties._indexed)
-    FORMAT = 2
+    FORMAT = 3
 
     def __init__(self, refs: Iterable[NameRef]):
         with _gc_paused():
@@ -203,6 +204,10 @@ class NameIndex:
         }
         self.unknown_weight = self._weigh("", math.log((n + 1) / 0.5))
         self.weight_sum = [sum(self.weight(t) for t in key) for key in self.keys]
+        # each posting list lightest name first: a query reaches a name only if the name's weight is
+        # within a bound, so a walk stops early (``_reached``)
+        for kids in self.postings.values():
+            kids.sort(key=self.weight_sum.__getitem__)
 
         # fuzzy look-up pools: words by (first letter, length) and (last letter, length); a typo
         # keeps one end of a word, and a similar word has a similar length
@@ -326,6 +331,11 @@ class NameIndex:
                 return False
         return True
 
+    def _reached(self, token: str, heaviest: float) -> list[int]:
+        """The key ids of ``token``'s postings whose names weigh at most ``heaviest``."""
+        kids = self.postings[token]
+        return kids[:bisect_right(kids, heaviest, key=self.weight_sum.__getitem__)]
+
     def candidates(self, key: tuple[str, ...], floor: float, beta: float, cap: int) -> list[int]:
         """Up to ``cap`` key ids that could reach ``floor``, best upper bound first.
 
@@ -370,11 +380,20 @@ class NameIndex:
         if p_max <= 0 or (1 + b2) * p_max / (b2 * p_max + 1) < floor:
             return []  # most of the query is words no listed name has
 
+        # the heaviest name that could reach ``floor``: one the query covers as much as it can be
+        # covered (p_most), with every walked word in it (recall falls as the name weighs more)
+        p_most = min(1.0, (sum(wq * sim for _, sim, wq in informative) + optimistic_q) / q_total)
+        if floor > 0 and b2 > 0 and (1 + b2) * p_most > floor:
+            r_least = floor * b2 * p_most / ((1 + b2) * p_most - floor)
+            heaviest = (sum(self.weight(t) * sim for t, sim, _ in informative) + optimistic_c) / r_least
+            heaviest *= 1 + 1e-9  # the bound below decides; this only skips names far from it
+        else:
+            heaviest = math.inf
         gained_q: dict[int, float] = defaultdict(float)
         gained_c: dict[int, float] = defaultdict(float)
         for tok, sim, wq in informative:
             wc = self.weight(tok) * sim
-            for kid in self.postings[tok]:
+            for kid in self._reached(tok, heaviest):
                 gained_q[kid] += wq * sim
                 gained_c[kid] += wc
         weight_sum = self.weight_sum

@@ -13,8 +13,8 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from controls.lists import ListStore
-from controls.screening import Screener
-from controls.screening.index import _AT_LEAST, _CUTOFF, FUZZY_MIN_LEN, FUZZY_MIN_SIMILARITY
+from controls.screening import Screener, matcher
+from controls.screening.index import _AT_LEAST, _CUTOFF, FUZZY_MIN_LEN, FUZZY_MIN_SIMILARITY, NameIndex
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +61,46 @@ def test_the_fuzzy_look_up_finds_what_comparing_every_word_finds(screener):
     assert any(len(w) >= 15 for w in words) and any(len(w) == 10 for w in words)
     differ = [w for w in words if index.similar_tokens(w) != _scanned(index, w)]
     assert not differ, differ[:5]
+
+
+COMMON_WORDS = ("China Technology Co Ltd", "China Electronics Technology Group",
+                "Beijing Science and Technology Research Institute", "Shenzhen Technology Trading Co., Ltd.")
+
+
+def _cost(screener, name: str, monkeypatch) -> tuple[int, int]:
+    """Postings a screen of ``name`` reads and listed names it scores in full."""
+    reached, scored = [], []
+    walk, align = NameIndex._reached, matcher._align
+    monkeypatch.setattr(NameIndex, "_reached", lambda self, *a: reached.append(len(r := walk(self, *a))) or r)
+    monkeypatch.setattr(matcher, "_align", lambda *a, **k: scored.append(1) or align(*a, **k))
+    screener.screen(name)
+    monkeypatch.undo()
+    return sum(reached), len(scored)
+
+
+def _invented(k: int) -> str:
+    word = ""
+    for _ in range(4):
+        k, i = divmod(k, 70)
+        word += "bdfgklmnprstvz"[i % 14] + "aeiou"[i // 14]
+    return word.title()
+
+
+def test_a_query_of_common_words_costs_as_little_on_lists_far_larger(list_store, screener, monkeypatch):
+    """Common words are in thousands of listed names; a query of them reads a few postings and
+    scores a few names, on the eCFR lists alone and on every list with two more names for each
+    listed name (its name and an invented word: seven times the names, the common words' postings
+    more than twice as long)."""
+    store = ListStore(list_store)
+    ecfr = [e for name, key in store.screening_keys().items() if key.startswith("ecfr:")
+            for e in store.screening_lists()[name]]
+    grown = [*screener.entries, *(e.model_copy(update={"entry_id": f"{e.entry_id}-{k}", "aliases": [],
+                                                       "name": f"{e.name} {_invented(k)}"})
+                                  for k, e in enumerate(screener.entries * 2))]
+    small, large = Screener(ecfr), Screener(grown)
+    assert len(large.index) > 7 * len(small.index)
+    assert len(large.index.postings["technology"]) > 2 * len(small.index.postings["technology"])
+    for name in COMMON_WORDS:
+        for lists in (small, large):
+            reached, scored = _cost(lists, name, monkeypatch)
+            assert reached <= 100 and scored <= 60, (name, len(lists.entries), reached, scored)
