@@ -389,21 +389,26 @@ class NameIndex:
             heaviest *= 1 + 1e-9  # the bound below decides; this only skips names far from it
         else:
             heaviest = math.inf
-        gained_q: dict[int, float] = defaultdict(float)
-        gained_c: dict[int, float] = defaultdict(float)
+        gained_q: dict[int, float] = {}
+        gained_c: dict[int, float] = {}
         for tok, sim, wq in informative:
-            wc = self.weight(tok) * sim
-            for kid in self._reached(tok, heaviest):
-                gained_q[kid] += wq * sim
-                gained_c[kid] += wc
-        weight_sum = self.weight_sum
+            aq, ac = wq * sim, self.weight(tok) * sim
+            kids = self._reached(tok, heaviest)
+            if not gained_q:  # the first word's names: each gains the same (0.0 + x is x)
+                gained_q, gained_c = dict.fromkeys(kids, aq), dict.fromkeys(kids, ac)
+                continue
+            get_q, get_c = gained_q.get, gained_c.get
+            for kid in kids:
+                gained_q[kid] = get_q(kid, 0.0) + aq
+                gained_c[kid] = get_c(kid, 0.0) + ac
+        weight_sum, f1 = self.weight_sum, 1 + b2
         scored: list[tuple[float, int]] = []
         for kid, gq in gained_q.items():
             p = (gq + optimistic_q) / q_total
             r = (gained_c[kid] + optimistic_c) / weight_sum[kid]
             p = 1.0 if p > 1.0 else p
             r = 1.0 if r > 1.0 else r
-            bound = (1 + b2) * p * r / (b2 * p + r)
+            bound = f1 * p * r / (b2 * p + r)
             if bound >= floor:
                 scored.append((bound, kid))
         scored.sort(reverse=True)
