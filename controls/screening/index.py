@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import math
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from contextlib import contextmanager
 from functools import lru_cache
@@ -62,10 +62,11 @@ _THREE_EDITS_LEN = next(n for n in range(1, 100) if _edits_allowed(n) >= 3)
 
 
 def _deletions(word: str, most: int) -> set[str]:
-    """``word`` and every spelling of it with up to ``most`` letters left out."""
-    out = {word}
-    for _ in range(most):
-        out |= {w[:i] + w[i + 1:] for w in out for i in range(len(w))}
+    """``word`` and every spelling of it with one letter left out, and (``most`` 2) two letters."""
+    out = {word[:i] + word[i + 1:] for i in range(len(word))}
+    out.add(word)
+    if most >= 2:
+        out.update(word[:i] + word[i + 1:j] + word[j + 1:] for j in range(len(word)) for i in range(j))
     return out
 
 
@@ -141,7 +142,7 @@ class NameIndex:
     """Token keys of listed names with postings, IDF weights and exact-spelling tables."""
 
     # what a built index holds: a cached index of another format is built again (parties._indexed)
-    FORMAT = 3
+    FORMAT = 4
 
     def __init__(self, refs: Iterable[NameRef]):
         with _gc_paused():
@@ -209,13 +210,15 @@ class NameIndex:
         for kids in self.postings.values():
             kids.sort(key=self.weight_sum.__getitem__)
 
-        # fuzzy look-up pools: words by (first letter, length) and (last letter, length); a typo
-        # keeps one end of a word, and a similar word has a similar length
-        by_end: dict[tuple[str, str, int], list[str]] = defaultdict(list)
+        # fuzzy look-up pools: words by first letter and by last letter, shortest first (in vocabulary
+        # order within a length); a typo keeps one end of a word, and a similar word has a similar length
+        by_end: dict[tuple[str, str], list[str]] = defaultdict(list)
         for tok in self.postings:
             if len(tok) >= FUZZY_MIN_LEN - 1:
-                by_end["^", tok[0], len(tok)].append(tok)
-                by_end["$", tok[-1], len(tok)].append(tok)
+                by_end["^", tok[0]].append(tok)
+                by_end["$", tok[-1]].append(tok)
+        for pool in by_end.values():
+            pool.sort(key=len)
         self._by_end = dict(by_end)
         # ... and, for words short enough that one edit is all a spelling variant may have, the word
         # and each spelling of it with one letter left out: two words one edit apart share one of
@@ -284,15 +287,13 @@ class NameIndex:
                     if score >= _AT_LEAST and max(len(tok), n) >= FUZZY_MIN_LEN and tok != token:
                         found[tok] = (score, number)
             lo = max(lo, _TWO_EDITS_LEN)
-        for length in range(lo, hi + 1):
-            for end in (("^", token[0], length), ("$", token[-1], length)):
-                pool = self._by_end.get(end)
-                if not pool:
-                    continue
-                for tok, score, place in process.extract_iter(token, pool, scorer=OSA.normalized_similarity,
-                                                              score_cutoff=_CUTOFF):
-                    if score >= _AT_LEAST and max(len(tok), n) >= FUZZY_MIN_LEN and tok != token:
-                        found.setdefault(tok, (score, place))
+        for end in (("^", token[0]), ("$", token[-1])):  # the words of lo-hi letters, compared in one call
+            pool = self._by_end.get(end, [])
+            pool = pool[bisect_left(pool, lo, key=len):bisect_right(pool, hi, key=len)]
+            for tok, score, place in process.extract(token, pool, scorer=OSA.normalized_similarity,
+                                                     score_cutoff=_CUTOFF, limit=None):
+                if score >= _AT_LEAST and max(len(tok), n) >= FUZZY_MIN_LEN and tok != token:
+                    found.setdefault(tok, (score, place))
         # ties as the pools are read: shorter words first, then those sharing the first letter, then
         # in vocabulary order (which a pool keeps)
         ranked = sorted(found.items(), key=lambda f: (-f[1][0], len(f[0]), f[0][0] != token[0], f[1][1]))

@@ -7,6 +7,7 @@ what that comparison finds.
 from __future__ import annotations
 
 import random
+from functools import lru_cache
 
 import pytest
 from rapidfuzz import process
@@ -24,19 +25,26 @@ def screener(list_store):
 
 def _scanned(index, token: str) -> tuple[tuple[str, float], ...]:
     """The look-up by comparing ``token`` with every listed word of about its length sharing its
-    first or last letter, best three first, ties in the order the words were compared."""
+    first or last letter, best three first, ties in the order the words were compared (by length,
+    first letter before last, in vocabulary order)."""
     n = len(token)
     if n < FUZZY_MIN_LEN - 1:
         return ()
     spread = int(n * (1 - FUZZY_MIN_SIMILARITY)) + 1
     best: dict[str, float] = {}
     for length in range(n - spread, n + spread + 1):
-        for end in (("^", token[0], length), ("$", token[-1], length)):
-            for tok, score, _ in process.extract_iter(token, index._by_end.get(end, ()),
-                                                      scorer=OSA.normalized_similarity, score_cutoff=_CUTOFF):
+        for end, letter in ((0, token[0]), (-1, token[-1])):
+            pool = [tok for tok in _vocabulary(index, length) if tok[end] == letter]
+            for tok, score, _ in process.extract_iter(token, pool, scorer=OSA.normalized_similarity,
+                                                      score_cutoff=_CUTOFF):
                 if score >= _AT_LEAST and max(len(tok), n) >= FUZZY_MIN_LEN and tok != token:
                     best.setdefault(tok, score)
     return tuple(sorted(best.items(), key=lambda ts: -ts[1])[:3])
+
+
+@lru_cache(maxsize=None)
+def _vocabulary(index, length: int) -> list[str]:
+    return [tok for tok in index.postings if len(tok) == length and length >= FUZZY_MIN_LEN - 1]
 
 
 def _edited(word: str, rng: random.Random, edits: int) -> str:
