@@ -268,10 +268,11 @@ class NameIndex:
         """Vocabulary tokens spelled like ``token`` (a word no listed name uses), with similarity: the
         best three of the words of about its length that share its first or last letter.
 
-        Words shorter than _TWO_EDITS_LEN letters are reached through ``_by_deletion``: a word one edit
-        from a listed one shares a one-letter deletion with it (a word of 10-14 letters, up to two edits
-        from a shorter listed one, a two-letter deletion of itself). Longer listed words, which may be
-        two edits or more away, are compared one by one: they are few."""
+        Listed words shorter than _TWO_EDITS_LEN letters are reached through ``_by_deletion``: a word
+        one edit from a listed one shares a one-letter deletion with it (a word of 10-14 letters, up
+        to two edits from a shorter listed one, a two-letter deletion of itself). Longer listed words,
+        which may be two edits or more away, are all compared with it (they are few), and so is every
+        listed word of about its length when it has 15 letters or more (three edits)."""
         n = len(token)
         if n < FUZZY_MIN_LEN - 1:
             return ()
