@@ -142,7 +142,7 @@ class NameIndex:
     """Token keys of listed names with postings, IDF weights and exact-spelling tables."""
 
     # what a built index holds: a cached index of another format is built again (parties._indexed)
-    FORMAT = 4
+    FORMAT = 5
 
     def __init__(self, refs: Iterable[NameRef]):
         with _gc_paused():
@@ -223,13 +223,14 @@ class NameIndex:
         # ... and, for words short enough that one edit is all a spelling variant may have, the word
         # and each spelling of it with one letter left out: two words one edit apart share one of
         # them, so a look-up reads a few entries instead of comparing a whole pool
-        self._vocabulary = list(self.postings)  # a word's number is its place in the pools
+        self._vocabulary = list(self.postings)  # a word's number is its place in the vocabulary
         by_deletion: dict[str, list[int]] = defaultdict(list)
         for number, tok in enumerate(self._vocabulary):
             if FUZZY_MIN_LEN - 1 <= len(tok) < _TWO_EDITS_LEN:
                 for variant in _deletions(tok, 1):
                     by_deletion[variant].append(number)
-        self._by_deletion = dict(by_deletion)
+        # most spellings are one word's: a number, not a list of one (the cached index loads faster)
+        self._by_deletion = {v: ids[0] if len(ids) == 1 else tuple(ids) for v, ids in by_deletion.items()}
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -278,10 +279,16 @@ class NameIndex:
             return ()
         spread = int(n * (1 - FUZZY_MIN_SIMILARITY)) + 1
         lo, hi = n - spread, n + spread
-        found: dict[str, tuple[float, int]] = {}  # word -> similarity, place among the words of its pool
+        found: dict[str, tuple[float, int]] = {}  # word -> similarity, its rank among words of its length
         if n < _THREE_EDITS_LEN:
-            for number in {i for variant in _deletions(token, max(1, _edits_allowed(n)))
-                           for i in self._by_deletion.get(variant, ())}:
+            numbers: set[int] = set()
+            for variant in _deletions(token, max(1, _edits_allowed(n))):
+                words = self._by_deletion.get(variant)
+                if isinstance(words, tuple):
+                    numbers.update(words)
+                elif words is not None:
+                    numbers.add(words)
+            for number in numbers:
                 tok = self._vocabulary[number]
                 if lo <= len(tok) <= hi and (tok[0] == token[0] or tok[-1] == token[-1]):
                     score = OSA.normalized_similarity(token, tok, score_cutoff=_CUTOFF)
