@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import math
 import re
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from contextlib import contextmanager
 from functools import lru_cache
@@ -48,6 +49,25 @@ _OWN_NAME = re.compile(r",\s*(?:(?:Public|Open|Closed)\s+)?Joint[- ]Stock\s+Comp
 # cutoff, and scores are compared here
 _CUTOFF = FUZZY_MIN_SIMILARITY - 0.01
 _AT_LEAST = FUZZY_MIN_SIMILARITY - 1e-9
+
+
+def _edits_allowed(length: int) -> int:
+    """Edits a word of ``length`` letters may differ by and still be a spelling variant (one in five)."""
+    return int(length * (1 - _AT_LEAST))
+
+
+# the shortest words that may be two, three edits from a variant of theirs (10 and 15 letters)
+_TWO_EDITS_LEN = next(n for n in range(1, 100) if _edits_allowed(n) >= 2)
+_THREE_EDITS_LEN = next(n for n in range(1, 100) if _edits_allowed(n) >= 3)
+
+
+def _deletions(word: str, most: int) -> set[str]:
+    """``word`` and every spelling of it with one letter left out, and (``most`` 2) two letters."""
+    out = {word[:i] + word[i + 1:] for i in range(len(word))}
+    out.add(word)
+    if most >= 2:
+        out.update(word[:i] + word[i + 1:j] + word[j + 1:] for j in range(len(word)) for i in range(j))
+    return out
 
 
 def token_similarity(a: str, b: str) -> float:
@@ -121,6 +141,9 @@ def _gc_paused():
 class NameIndex:
     """Token keys of listed names with postings, IDF weights and exact-spelling tables."""
 
+    # what a built index holds: a cached index of another format is built again (parties._indexed)
+    FORMAT = 5
+
     def __init__(self, refs: Iterable[NameRef]):
         with _gc_paused():
             self._build(refs)
@@ -182,15 +205,32 @@ class NameIndex:
         }
         self.unknown_weight = self._weigh("", math.log((n + 1) / 0.5))
         self.weight_sum = [sum(self.weight(t) for t in key) for key in self.keys]
+        # each posting list lightest name first: a query reaches a name only if the name's weight is
+        # within a bound, so a walk stops early (``_reached``)
+        for kids in self.postings.values():
+            kids.sort(key=self.weight_sum.__getitem__)
 
-        # fuzzy look-up pools: words by (first letter, length) and (last letter, length); a typo
-        # keeps one end of a word, and a similar word has a similar length
-        by_end: dict[tuple[str, str, int], list[str]] = defaultdict(list)
+        # fuzzy look-up pools: words by first letter and by last letter, shortest first (in vocabulary
+        # order within a length); a typo keeps one end of a word, and a similar word has a similar length
+        by_end: dict[tuple[str, str], list[str]] = defaultdict(list)
         for tok in self.postings:
             if len(tok) >= FUZZY_MIN_LEN - 1:
-                by_end["^", tok[0], len(tok)].append(tok)
-                by_end["$", tok[-1], len(tok)].append(tok)
+                by_end["^", tok[0]].append(tok)
+                by_end["$", tok[-1]].append(tok)
+        for pool in by_end.values():
+            pool.sort(key=len)
         self._by_end = dict(by_end)
+        # ... and, for words short enough that one edit is all a spelling variant may have, the word
+        # and each spelling of it with one letter left out: two words one edit apart share one of
+        # them, so a look-up reads a few entries instead of comparing a whole pool
+        self._vocabulary = list(self.postings)  # a word's number is its place in the vocabulary
+        by_deletion: dict[str, list[int]] = defaultdict(list)
+        for number, tok in enumerate(self._vocabulary):
+            if FUZZY_MIN_LEN - 1 <= len(tok) < _TWO_EDITS_LEN:
+                for variant in _deletions(tok, 1):
+                    by_deletion[variant].append(number)
+        # most spellings are one word's: a number, not a list of one (the cached index loads faster)
+        self._by_deletion = {v: ids[0] if len(ids) == 1 else tuple(ids) for v, ids in by_deletion.items()}
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -226,22 +266,46 @@ class NameIndex:
         return max((self.weights[t] for t, _ in similar), default=self.unknown_weight)
 
     def _similar_tokens(self, token: str) -> tuple[tuple[str, float], ...]:
-        """Vocabulary tokens spelled like ``token`` (a word no listed name uses), with similarity."""
-        if len(token) < FUZZY_MIN_LEN - 1:
-            return ()
+        """Vocabulary tokens spelled like ``token`` (a word no listed name uses), with similarity: the
+        best three of the words of about its length that share its first or last letter.
+
+        Listed words shorter than _TWO_EDITS_LEN letters are reached through ``_by_deletion``: a word
+        one edit from a listed one shares a one-letter deletion with it (a word of 10-14 letters, up
+        to two edits from a shorter listed one, a two-letter deletion of itself). Longer listed words,
+        which may be two edits or more away, are all compared with it (they are few), and so is every
+        listed word of about its length when it has 15 letters or more (three edits)."""
         n = len(token)
+        if n < FUZZY_MIN_LEN - 1:
+            return ()
         spread = int(n * (1 - FUZZY_MIN_SIMILARITY)) + 1
-        best: dict[str, float] = {}
-        for length in range(n - spread, n + spread + 1):
-            for end in (("^", token[0], length), ("$", token[-1], length)):
-                pool = self._by_end.get(end)
-                if not pool:
-                    continue
-                for tok, score, _ in process.extract_iter(token, pool, scorer=OSA.normalized_similarity,
-                                                          score_cutoff=_CUTOFF):
+        lo, hi = n - spread, n + spread
+        found: dict[str, tuple[float, int]] = {}  # word -> similarity, its rank among words of its length
+        if n < _THREE_EDITS_LEN:
+            numbers: set[int] = set()
+            for variant in _deletions(token, max(1, _edits_allowed(n))):
+                words = self._by_deletion.get(variant)
+                if isinstance(words, tuple):
+                    numbers.update(words)
+                elif words is not None:
+                    numbers.add(words)
+            for number in numbers:
+                tok = self._vocabulary[number]
+                if lo <= len(tok) <= hi and (tok[0] == token[0] or tok[-1] == token[-1]):
+                    score = OSA.normalized_similarity(token, tok, score_cutoff=_CUTOFF)
                     if score >= _AT_LEAST and max(len(tok), n) >= FUZZY_MIN_LEN and tok != token:
-                        best[tok] = score
-        return tuple(sorted(best.items(), key=lambda ts: -ts[1])[:3])
+                        found[tok] = (score, number)
+            lo = max(lo, _TWO_EDITS_LEN)
+        for end in (("^", token[0]), ("$", token[-1])):  # the words of lo-hi letters, compared in one call
+            pool = self._by_end.get(end, [])
+            pool = pool[bisect_left(pool, lo, key=len):bisect_right(pool, hi, key=len)]
+            for tok, score, place in process.extract(token, pool, scorer=OSA.normalized_similarity,
+                                                     score_cutoff=_CUTOFF, limit=None):
+                if score >= _AT_LEAST and max(len(tok), n) >= FUZZY_MIN_LEN and tok != token:
+                    found.setdefault(tok, (score, place))
+        # ties as the pools are read: shorter words first, then those sharing the first letter, then
+        # in vocabulary order (which a pool keeps)
+        ranked = sorted(found.items(), key=lambda f: (-f[1][0], len(f[0]), f[0][0] != token[0], f[1][1]))
+        return tuple((tok, score) for tok, (score, _) in ranked[:3])
 
     def exact(self, norm: str, key: tuple[str, ...]) -> tuple[set[int], set[int], set[int]]:
         """Keys spelled exactly like the query, keys with the same words in another order,
@@ -275,6 +339,11 @@ class NameIndex:
             if not (tok in PLACES or tok in QUALIFIERS or self.weight(tok) < CONTAINED_PREFIX_WEIGHT):
                 return False
         return True
+
+    def _reached(self, token: str, heaviest: float) -> list[int]:
+        """The key ids of ``token``'s postings whose names weigh at most ``heaviest``."""
+        kids = self.postings[token]
+        return kids[:bisect_right(kids, heaviest, key=self.weight_sum.__getitem__)]
 
     def candidates(self, key: tuple[str, ...], floor: float, beta: float, cap: int) -> list[int]:
         """Up to ``cap`` key ids that could reach ``floor``, best upper bound first.
@@ -320,21 +389,35 @@ class NameIndex:
         if p_max <= 0 or (1 + b2) * p_max / (b2 * p_max + 1) < floor:
             return []  # most of the query is words no listed name has
 
-        gained_q: dict[int, float] = defaultdict(float)
-        gained_c: dict[int, float] = defaultdict(float)
+        # the heaviest name that could reach ``floor``: one the query covers as much as it can be
+        # covered (p_most), with every walked word in it (recall falls as the name weighs more)
+        p_most = min(1.0, (sum(wq * sim for _, sim, wq in informative) + optimistic_q) / q_total)
+        if floor > 0 and b2 > 0 and (1 + b2) * p_most > floor:
+            r_least = floor * b2 * p_most / ((1 + b2) * p_most - floor)
+            heaviest = (sum(self.weight(t) * sim for t, sim, _ in informative) + optimistic_c) / r_least
+            heaviest *= 1 + 1e-9  # the bound below decides; this only skips names far from it
+        else:
+            heaviest = math.inf
+        gained_q: dict[int, float] = {}
+        gained_c: dict[int, float] = {}
         for tok, sim, wq in informative:
-            wc = self.weight(tok) * sim
-            for kid in self.postings[tok]:
-                gained_q[kid] += wq * sim
-                gained_c[kid] += wc
-        weight_sum = self.weight_sum
+            aq, ac = wq * sim, self.weight(tok) * sim
+            kids = self._reached(tok, heaviest)
+            if not gained_q:  # the first word's names: each gains the same (0.0 + x is x)
+                gained_q, gained_c = dict.fromkeys(kids, aq), dict.fromkeys(kids, ac)
+                continue
+            get_q, get_c = gained_q.get, gained_c.get
+            for kid in kids:
+                gained_q[kid] = get_q(kid, 0.0) + aq
+                gained_c[kid] = get_c(kid, 0.0) + ac
+        weight_sum, f1 = self.weight_sum, 1 + b2
         scored: list[tuple[float, int]] = []
         for kid, gq in gained_q.items():
             p = (gq + optimistic_q) / q_total
             r = (gained_c[kid] + optimistic_c) / weight_sum[kid]
             p = 1.0 if p > 1.0 else p
             r = 1.0 if r > 1.0 else r
-            bound = (1 + b2) * p * r / (b2 * p + r)
+            bound = f1 * p * r / (b2 * p + r)
             if bound >= floor:
                 scored.append((bound, kid))
         scored.sort(reverse=True)

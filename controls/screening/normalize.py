@@ -416,14 +416,15 @@ def _spelled(word: str) -> str:
     return best[0] if best and best[1] >= SPELLING_MIN_SIMILARITY else word
 
 
-def _words(name: str) -> tuple[list[str], list[str]]:
-    """Canonical words of ``name``, and those that are not a legal form."""
+@lru_cache(maxsize=65536)
+def _words(name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Canonical words of ``name``, and those that are not a legal form (``tokens`` and ``screenable``
+    both read them: a new name is read once)."""
     words = [_spelled(w) for w in _plain(name).split()]
     words = _merge_compounds([_WORD_MAP.get(w, w) for w in words])
-    return words, _drop_legal(words)
+    return tuple(words), tuple(_drop_legal(words))
 
 
-@lru_cache(maxsize=65536)
 def tokens(name: str) -> tuple[str, ...]:
     """Canonical words of ``name``, legal forms dropped; a name that is only a legal form keeps it."""
     words, kept = _words(name)

@@ -25,7 +25,7 @@ from ..lists.store import ListStore
 from ..models import ListMatch, ListSnapshot, Matcher, Party, PartyScreening
 from ..rulebook.yamlsource import YamlError, load_yaml
 from . import logic
-from .index import _gc_paused
+from .index import NameIndex, _gc_paused
 from .matcher import Match, Screener
 from .normalize import normalize, screenable
 
@@ -239,10 +239,10 @@ class PartyScreener:
 
 def _indexed(store: ListStore, versions) -> tuple[Screener, list[dict]]:
     """The screener over the store's entry versions and their windows (``versions()``), read from
-    the cache beside the store when it was built from this store content by this matcher, else
-    built and cached there. The cache is a pickle in the store's own directory, trusted as the
+    the cache beside the store when it was built from this store content by this matcher, in this
+    index format (NameIndex.FORMAT), else built and cached there. The cache is a pickle in the store's own directory, trusted as the
     lists are; its name and content carry the key, and a cache of any other key is never read."""
-    key = f"{store.content_digest()[:32]}-{logic.NAME}-{logic.VERSION}-{logic.digest()[7:23]}"
+    key = f"{store.content_digest()[:32]}-{logic.NAME}-{logic.VERSION}-{logic.digest()[7:23]}-i{NameIndex.FORMAT}"
     folder = store.path / INDEX_DIR
     path = folder / f"{key}.pickle"
     try:

@@ -10,7 +10,8 @@ from lists.test_store import trimmed_ecfr
 
 from controls.errors import ListDataError
 from controls.lists import ListStore, parse_part744
-from controls.screening import parties
+from controls.screening import Screener, parties
+from controls.screening.index import NameIndex
 from controls.screening.parties import INDEX_DIR, PartyScreener
 
 
@@ -57,3 +58,16 @@ def test_a_damaged_cache_is_rebuilt_and_a_damaged_list_is_never_screened(store):
     listed.write_bytes(listed.read_bytes().replace(b"Huawei", b"Hauwei"))
     with pytest.raises(ListDataError, match="does not match the manifest digest"):
         PartyScreener(store)  # the cached index is not read when a list file changed under it
+
+
+def test_an_index_cached_in_another_format_is_built_again(store, monkeypatch):
+    """What a built index holds changes with the code (NameIndex.FORMAT): a cache of another format is
+    never read, even for the same lists and matcher."""
+    PartyScreener(store)
+    [old] = caches(store)
+    monkeypatch.setattr(NameIndex, "FORMAT", NameIndex.FORMAT + 1)
+    built = []
+    monkeypatch.setattr(parties, "Screener", lambda entries: built.append(1) or Screener(entries))
+    assert PartyScreener(store).screen_name("Huawei Technologies Co., Ltd.") and built
+    [new] = caches(store)
+    assert new != old and new.endswith(f"-i{NameIndex.FORMAT}.pickle")
