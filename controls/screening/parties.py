@@ -10,6 +10,7 @@ import datetime as dt
 import os
 import pickle
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -238,11 +239,31 @@ class PartyScreener:
 
 
 def _indexed(store: ListStore, versions) -> tuple[Screener, list[dict]]:
-    """The screener over the store's entry versions and their windows (``versions()``), read from
-    the cache beside the store when it was built from this store content by this matcher, in this
-    index format (NameIndex.FORMAT), else built and cached there. The cache is a pickle in the store's own directory, trusted as the
-    lists are; its name and content carry the key, and a cache of any other key is never read."""
+    """The screener over the store's entry versions and their windows (``versions()``): the one this
+    process already holds for this store and content, else read from the cache beside the store when it
+    was built from this store content by this matcher, in this index format (NameIndex.FORMAT), else built
+    and cached there. The cache is a pickle in the store's own directory, trusted as the lists are; its
+    name and content carry the key, and a cache of any other key is never read.
+
+    An index is some 10^6 objects (about 100 MB) that live as long as the process (``Engine.load``
+    freezes them): engines on the same store and content (a reload that changed only the rules, an
+    allow-list entry, the engines of a test run) share one."""
     key = f"{store.content_digest()[:32]}-{logic.NAME}-{logic.VERSION}-{logic.digest()[7:23]}-i{NameIndex.FORMAT}"
+    held = (str(store.path.resolve()), key)
+    with _HELD_LOCK:
+        found = _HELD.get(held) or _read_or_build(store, versions, key)
+        _HELD[held] = found
+        while len(_HELD) > HELD_INDEXES:
+            _HELD.pop(next(iter(_HELD)))
+        return found
+
+
+HELD_INDEXES = 2  # the indexes a process keeps (a reload's new lists beside the ones still serving)
+_HELD: dict[tuple[str, str], tuple[Screener, list[dict]]] = {}  # oldest first
+_HELD_LOCK = threading.Lock()
+
+
+def _read_or_build(store: ListStore, versions, key: str) -> tuple[Screener, list[dict]]:
     folder = store.path / INDEX_DIR
     path = folder / f"{key}.pickle"
     try:

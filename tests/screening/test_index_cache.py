@@ -15,6 +15,12 @@ from controls.screening.index import NameIndex
 from controls.screening.parties import INDEX_DIR, PartyScreener
 
 
+@pytest.fixture(autouse=True)
+def from_disk(monkeypatch):
+    """Each open reads the cache on disk (or builds), not the index the process already holds."""
+    monkeypatch.setattr(parties, "HELD_INDEXES", 0)
+
+
 @pytest.fixture
 def store(list_store, tmp_path):
     shutil.copytree(list_store, tmp_path / "lists", ignore=shutil.ignore_patterns(INDEX_DIR))
@@ -71,3 +77,13 @@ def test_an_index_cached_in_another_format_is_built_again(store, monkeypatch):
     assert PartyScreener(store).screen_name("Huawei Technologies Co., Ltd.") and built
     [new] = caches(store)
     assert new != old and new.endswith(f"-i{NameIndex.FORMAT}.pickle")
+
+
+def test_engines_on_one_store_and_content_share_its_index(store, tmp_path, monkeypatch):
+    monkeypatch.setattr(parties, "HELD_INDEXES", 2)
+    first, second = PartyScreener(store), PartyScreener(store)
+    assert second._screener is first._screener
+    trimmed = tmp_path / "part744.xml.gz"
+    trimmed_ecfr(ECFR_FILE, parse_part744(ECFR_FILE)["Entity List"], trimmed, 1)
+    store.import_file(trimmed, edition=dt.date(2026, 8, 1))
+    assert PartyScreener(store)._screener is not first._screener
