@@ -13,6 +13,12 @@ lock first (``BEGIN IMMEDIATE``), so writers in several threads or processes nev
 Each thread uses its own connection.  ``synchronous=NORMAL``: a record survives the process
 crashing; the last records before a power cut may be lost (whole records: the chain stays intact).
 Syncing every record (``FULL``) costs some 5 ms per determination, ten times the check.
+
+A commit costs more than the check it records (about 1.5 ms against 0.1 ms for a row), so many
+records share one: :meth:`AuditLog.append` writes a list in one transaction, and the service's
+:class:`AuditWriter` commits, in one transaction, every record waiting when the last commit ended
+(group commit: no waiting when idle, one commit per dozens of checks when busy).  A check is answered
+only once its record has committed; a clean shutdown drains the queue first.
 """
 from __future__ import annotations
 
@@ -20,9 +26,11 @@ import datetime as dt
 import hashlib
 import json
 import os
+import queue
 import sqlite3
 import threading
 from collections.abc import Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -60,6 +68,8 @@ CREATE TRIGGER IF NOT EXISTS records_no_delete BEFORE DELETE ON records
 """
 FIELDS = ("seq", "time", "caller", "transaction_id", "input_digest", "input", "bundle_version", "bundle_digest",
           "lists", "as_of", "decision", "findings", "prev_hash")
+_COLUMNS = (*FIELDS, "hash")
+_INSERT = f"INSERT INTO records ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
 
 
 def canonical(value: Any) -> str:
@@ -83,6 +93,25 @@ def default_audit_path() -> Path:
         return Path(os.environ["CHIPGATE_AUDIT"])
     base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
     return Path(base) / "chipgate" / "audit.sqlite"
+
+
+def entry(determination: Determination, caller: str | None = None, order: Transaction | None = None) -> dict:
+    """What the trail records of ``determination`` (and the ``order`` it answered), before it is chained:
+    built by whoever made the determination, so the writer only chains and inserts."""
+    text = order_json(order) if order is not None else None
+    return {
+        "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds"),
+        "caller": caller,
+        "transaction_id": determination.transaction_id,
+        "input_digest": "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest() if text else None,
+        "input": text,
+        "bundle_version": determination.ruleset.version,
+        "bundle_digest": determination.ruleset.digest,
+        "lists": canonical([s.model_dump(mode="json") for s in determination.lists]),
+        "as_of": determination.as_of.isoformat(),
+        "decision": determination.decision.value,
+        "findings": canonical([f.model_dump(mode="json") for f in determination.findings]),
+    }
 
 
 @dataclass(frozen=True)
@@ -121,36 +150,30 @@ class AuditLog:
     def record(self, determination: Determination, caller: str | None = None,
                order: Transaction | None = None) -> int:
         """Append ``determination`` (and the ``order`` it answered, when given); returns its ``seq``."""
-        text = order_json(order) if order is not None else None
-        record = {
-            "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds"),
-            "caller": caller,
-            "transaction_id": determination.transaction_id,
-            "input_digest": "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest() if text else None,
-            "input": text,
-            "bundle_version": determination.ruleset.version,
-            "bundle_digest": determination.ruleset.digest,
-            "lists": canonical([s.model_dump(mode="json") for s in determination.lists]),
-            "as_of": determination.as_of.isoformat(),
-            "decision": determination.decision.value,
-            "findings": canonical([f.model_dump(mode="json") for f in determination.findings]),
-        }
+        return self.append([entry(determination, caller, order)])[0]
+
+    def append(self, entries: list[dict]) -> list[int]:
+        """Append ``entries`` (see :func:`entry`) in one transaction, chained in that order; returns their ``seq``s.
+
+        One commit for many records is what lets a busy service record every determination (a commit
+        costs far more than a row)."""
         db = self._connection()
         db.execute("BEGIN IMMEDIATE")  # the write lock first: no other writer can append in between
         try:
             last = db.execute("SELECT hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
             row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'records'").fetchone()
-            record["seq"] = (row["seq"] if row else 0) + 1
-            record["prev_hash"] = last["hash"] if last else GENESIS
-            record["hash"] = _record_hash(record["prev_hash"], record)
-            columns = ", ".join(record)
-            db.execute(f"INSERT INTO records ({columns}) VALUES ({', '.join('?' * len(record))})",
-                       tuple(record.values()))
+            seq, prev_hash, rows = row["seq"] if row else 0, last["hash"] if last else GENESIS, []
+            for fields in entries:
+                seq += 1
+                record = {**fields, "seq": seq, "prev_hash": prev_hash}
+                record["hash"] = prev_hash = _record_hash(prev_hash, record)
+                rows.append(tuple(record[c] for c in _COLUMNS))
+            db.executemany(_INSERT, rows)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
-        return record["seq"]
+        return list(range(seq - len(entries) + 1, seq + 1))
 
     def records(self, decision: Decision | str | None = None, since: dt.date | None = None) -> Iterator[dict]:
         """Records in order, optionally only one decision's, or those made on or after ``since`` (UTC)."""
@@ -194,3 +217,62 @@ class AuditLog:
         if db is not None:
             db.close()
             self._local.db = None
+
+
+class AuditWriter:
+    """Group commit: entries (:func:`entry`) from any thread are appended by one writer thread, as many to
+    a transaction as are waiting, so a busy service pays one commit for many determinations.
+
+    ``submit`` gives a future of the record's ``seq``, resolved once its transaction has committed (or
+    failed): the service answers a check only then, so no answered determination is missing from the
+    trail.  ``close`` appends everything submitted before it, then stops the thread.
+    """
+
+    MAX_BATCH = 1000  # entries in one transaction
+
+    def __init__(self, log: AuditLog):
+        self.log = log
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._closing = threading.Lock()  # nothing is queued after the stop mark
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, fields: dict) -> Future:
+        future: Future = Future()
+        with self._closing:
+            if self._closed:
+                raise RuntimeError("the audit writer is closed")
+            self._queue.put((fields, future))
+        return future
+
+    def close(self) -> None:
+        with self._closing:
+            if self._closed:
+                return
+            self._closed = True
+            self._queue.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        done = False
+        while not done:
+            waiting = [self._queue.get()]
+            while len(waiting) < self.MAX_BATCH and waiting[-1] is not None:
+                try:
+                    waiting.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            done = waiting[-1] is None
+            batch = [item for item in waiting if item is not None]
+            if not batch:
+                continue
+            try:
+                seqs = self.log.append([fields for fields, _ in batch])
+            except BaseException as exc:  # noqa: BLE001 - each waiting caller gets the failure
+                for _, future in batch:
+                    future.set_exception(exc)
+                continue
+            for (_, future), seq in zip(batch, seqs):
+                future.set_result(seq)
+        self.log.close()

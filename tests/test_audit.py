@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from controls.audit import AuditLog
+from controls.audit import AuditLog, AuditWriter, entry
 from controls.orders import validate_order
 from tests.conftest import chip, order
 
@@ -114,6 +114,53 @@ def test_concurrent_writers_keep_one_chain(tmp_path, engine):
     assert [r["seq"] for r in log.records()] == list(range(1, 101))
     assert log.verify() is None
     assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_the_writer_commits_what_many_threads_submit_as_one_chain(tmp_path, engine):
+    txn = validate_order(order(eccn="3A090.a"))
+    result = engine.check(txn)
+    writer = AuditWriter(AuditLog(tmp_path / "audit.sqlite"))
+    futures: list = []
+
+    def submit(n):
+        for i in range(50):
+            futures.append(writer.submit(entry(result, caller=f"thread-{n}-{i}", order=txn)))
+
+    threads = [threading.Thread(target=submit, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seqs = sorted(f.result(timeout=30) for f in futures)
+    writer.close()
+    log = AuditLog(tmp_path / "audit.sqlite")
+    records = list(log.records())
+    assert seqs == [r["seq"] for r in records] == list(range(1, 201))
+    assert sorted(r["caller"] for r in records) == sorted(f"thread-{n}-{i}" for n in range(4) for i in range(50))
+    assert log.verify() is None
+
+
+def test_closing_the_writer_records_everything_submitted_before(tmp_path, engine):
+    txn = validate_order(order(eccn="3A090.a"))
+    writer = AuditWriter(AuditLog(tmp_path / "audit.sqlite"))
+    futures = [writer.submit(entry(engine.check(txn), caller="erp", order=txn)) for _ in range(300)]
+    writer.close()  # without waiting for any of them
+    assert all(f.done() for f in futures)
+    assert len(list(AuditLog(tmp_path / "audit.sqlite").records())) == 300
+    with pytest.raises(RuntimeError, match="closed"):
+        writer.submit(entry(engine.check(txn)))
+
+
+def test_a_failed_commit_reaches_every_waiting_caller(tmp_path, engine):
+    txn = validate_order(order(eccn="3A090.a"))
+    log = AuditLog(tmp_path / "audit.sqlite")
+    writer = AuditWriter(log)
+    bad = {**entry(engine.check(txn)), "decision": None}  # NOT NULL: the transaction fails
+    future = writer.submit(bad)
+    with pytest.raises(sqlite3.IntegrityError):
+        future.result(timeout=30)
+    assert writer.submit(entry(engine.check(txn))).result(timeout=30) == 1  # the writer goes on
+    writer.close()
 
 
 def test_schema_writes_the_input_and_output_schemas(tmp_path):

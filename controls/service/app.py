@@ -21,6 +21,7 @@ import logging
 import os
 import signal
 import threading
+from concurrent.futures import Future
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
-from ..audit import AuditLog
+from ..audit import AuditLog, AuditWriter, entry
 from ..engine import Engine
 from ..errors import ChipgateError, InputError, RuleError
 from ..models import Date, Determination, ScreeningResult, Transaction
@@ -108,7 +109,7 @@ class Service:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.audit = AuditLog(settings.audit) if settings.audit else None
+        self.audit = AuditWriter(AuditLog(settings.audit)) if settings.audit else None
         self.engine: Engine | None = None  # swapped whole by reload(); read once per request
         self.load_error: str | None = None
         self.loaded_at: dt.datetime | None = None
@@ -136,29 +137,44 @@ class Service:
             raise ProblemError(503, "not-ready", "Not ready", brief(detail, 2000))
         return engine
 
-    def check(self, engine: Engine, body: bytes, as_of: dt.date | None, caller: str) -> bytes:
-        """One order's JSON in, its determination's JSON out (recorded); in a pool thread, parsing included."""
+    def check(self, engine: Engine, body: bytes, as_of: dt.date | None, caller: str) -> tuple[bytes, Future | None]:
+        """One order's JSON in, its determination's JSON out, with the commit of its audit record to wait
+        for before answering (None without an audit trail); in a pool thread, parsing included."""
         order = read_order(body)
         result = engine.check(order, as_of=as_of)
-        if self.audit:
-            self.audit.record(result, caller=caller, order=order)
-        return result.model_dump_json().encode()
+        recorded = self.audit.submit(entry(result, caller, order)) if self.audit else None
+        return result.model_dump_json().encode(), recorded
 
     def check_lines(self, engine: Engine, lines: list[tuple[int, bytes | ProblemError]], as_of: dt.date | None,
-                    caller: str) -> bytes:
-        """NDJSON: one output line per numbered input line, a determination or a problem in its place."""
-        out = []
+                    caller: str) -> tuple[bytes, list[Future]]:
+        """NDJSON: one output line per numbered input line, a determination or a problem in its place;
+        with the commits of their audit records to wait for."""
+        out, recorded = [], []
         for number, line in lines:
             try:
                 if isinstance(line, ProblemError):
                     raise line
                 if not line.strip():
                     raise ProblemError(400, "empty-record", "Empty record", "an empty line; expected one order")
-                out.append(self.check(engine, line, as_of, caller))
+                answer, commit = self.check(engine, line, as_of, caller)
+                out.append(answer)
+                recorded += [commit] if commit else []
             except (ProblemError, ChipgateError) as exc:
                 problem = exc if isinstance(exc, ProblemError) else _problem_of(exc)
                 out.append(json.dumps(problem.body(record=number), ensure_ascii=False, separators=(",", ":")).encode())
-        return b"".join(line + b"\n" for line in out)
+        return b"".join(line + b"\n" for line in out), recorded
+
+    def close(self) -> None:
+        """Record what is still queued for the audit trail (a clean shutdown loses no determination)."""
+        if self.audit:
+            self.audit.close()
+
+
+async def _recorded(commits: list[Future | None]) -> None:
+    """Once the audit records of these answers have committed (raises if one failed: no answer without its record)."""
+    for commit in commits:
+        if commit is not None:
+            await asyncio.wrap_future(commit)
 
 
 def _problem_of(exc: ChipgateError) -> ProblemError:
@@ -220,6 +236,7 @@ def create_app(settings: Settings) -> FastAPI:
             asyncio.get_running_loop().add_signal_handler(
                 signal.SIGHUP, lambda: asyncio.ensure_future(reload_on_signal()))
         yield
+        await anyio.to_thread.run_sync(service.close)
 
     app = FastAPI(title="chipgate", version=_version(), lifespan=lifespan,
                   description="Semiconductor export-control checks. Errors are RFC 9457 problem details.")
@@ -256,8 +273,9 @@ def create_app(settings: Settings) -> FastAPI:
         """Check one order (the contract's transaction as JSON); the determination, recorded in the audit trail."""
         engine = service.current()
         body = await _body(request, settings.max_body)
-        answer = await anyio.to_thread.run_sync(service.check, engine, body, as_of, _caller(request),
-                                                limiter=service.limiter)
+        answer, recorded = await anyio.to_thread.run_sync(service.check, engine, body, as_of, _caller(request),
+                                                          limiter=service.limiter)
+        await _recorded([recorded])
         return Response(answer, media_type="application/json")
 
     @app.post("/v1/check/batch", responses={200: {"content": {NDJSON: {}}}, 413: _PROBLEM},
@@ -275,8 +293,10 @@ def create_app(settings: Settings) -> FastAPI:
         async def results():
             try:
                 async for lines in _numbered_lines(request, settings.max_body, settings.max_batch_body):
-                    yield await anyio.to_thread.run_sync(service.check_lines, engine, lines, as_of, caller,
-                                                         limiter=service.limiter)
+                    answers, recorded = await anyio.to_thread.run_sync(service.check_lines, engine, lines, as_of,
+                                                                       caller, limiter=service.limiter)
+                    await _recorded(recorded)
+                    yield answers
             except ClientDisconnect:
                 return
 
