@@ -46,7 +46,7 @@ from .engine import Engine
 from .errors import EngineError, InputError, Problem
 from .facts.catalog import ROLES
 from .models import MAX_LINES, Chip, Decision, HbmShipment, Item, Party, Transaction
-from .orders import MAX_FILE_BYTES, invalid, validate_order
+from .orders import MAX_FILE_BYTES, invalid, parse_json, validate_order
 from .report import EXIT_CODES
 from .rulebook.yamlsource import MAX_INT_DIGITS, LineDict, LineList, YamlError, _Loader, brief, loads_yaml
 
@@ -449,27 +449,6 @@ def _csv_order(number: int, rows: list[tuple[int, dict[str, str]]], name: str) -
 
 # --- checking ---------------------------------------------------------------------------------------------
 
-def _json_int(text: str) -> int:
-    if len(text) > MAX_INT_DIGITS:
-        raise ValueError(f"integer of {len(text)} characters is too long")
-    return int(text)
-
-
-def _json_object(pairs: list[tuple[str, Any]]) -> dict:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        seen: set = set()
-        twice = next(k for k, _ in pairs if k in seen or seen.add(k))
-        raise ValueError(f"duplicate key {brief(twice)!r}")
-    return result
-
-
-def parse_json(text: str) -> Any:
-    """JSON as the order reader reads it: numbers exactly (``Decimal``), no duplicate keys, no huge integers."""
-    return json.loads(text, parse_float=Decimal, parse_int=_json_int, parse_constant=Decimal,
-                      object_pairs_hook=_json_object)
-
-
 def _located(text: str, line: int | None, name: str) -> Any:
     """``text`` read by the line-tracking loader, its lines counted from ``line``: only to place an error."""
     try:
@@ -524,15 +503,26 @@ def error_record(exc: InputError, record: Record, raw: Any) -> str:
     }, ensure_ascii=False)
 
 
-Outcome = tuple[str | None, str]
+Checked = tuple[list[str | None], str]  # a chunk's decisions (None for an invalid record) and its output lines
+
+
+def check_chunk(engine: Engine, chunk: list[Record], as_of, name: str) -> Checked:
+    """A chunk's records checked: their decisions, and their output lines joined, so that a chunk is one
+    message back from a worker and one write."""
+    decisions, lines = [], []
+    for record in chunk:
+        decision, text = check_record(engine, record, as_of, name)
+        decisions.append(decision)
+        lines.append(text)
+    lines.append("")
+    return decisions, "\n".join(lines)
 
 _ENGINE: Engine | None = None  # the engine forked workers check with: set before the fork, shared by them
 _OPTIONS: tuple = (None, "<batch>")  # as_of, file name
 
 
-def _check_chunk(chunk: list[Record]) -> list[Outcome]:
-    as_of, name = _OPTIONS
-    return [check_record(_ENGINE, record, as_of, name) for record in chunk]
+def _check_chunk(chunk: list[Record]) -> Checked:
+    return check_chunk(_ENGINE, chunk, *_OPTIONS)
 
 
 @lru_cache(maxsize=4)
@@ -541,14 +531,13 @@ def _worker_engine(rules: str, lists: str) -> Engine:
     return Engine.load(rules, lists)
 
 
-def _check_on_worker(rules: str, lists: str, as_of, name: str, chunk: list[Record]) -> tuple[str, list, list[Outcome]]:
+def _check_on_worker(rules: str, lists: str, as_of, name: str, chunk: list[Record]) -> tuple[str, list, Checked]:
     engine = _worker_engine(rules, lists)
-    return (engine.ruleset.digest, [s.digest for s in engine.lists],
-            [check_record(engine, record, as_of, name) for record in chunk])
+    return engine.ruleset.digest, [s.digest for s in engine.lists], check_chunk(engine, chunk, as_of, name)
 
 
-def _result_of(future) -> Callable[[], list[Outcome]]:
-    def result() -> list[Outcome]:
+def _result_of(future) -> Callable[[], Checked]:
+    def result() -> Checked:
         try:
             return future.result()
         except BrokenProcessPool as exc:
@@ -567,9 +556,9 @@ def _chunks(records: Iterable[Record]) -> Iterator[list[Record]]:
         yield chunk
 
 
-def _in_order(chunks: Iterable[list[Record]], submit: Callable[[list[Record]], Callable[[], list[Outcome]]],
-              limit: int) -> Iterator[tuple[list[Record], list[Outcome]]]:
-    """Each chunk with its outcomes, in input order, with at most ``limit`` chunks submitted and not yet
+def _in_order(chunks: Iterable[list[Record]], submit: Callable[[list[Record]], Callable[[], Checked]],
+              limit: int) -> Iterator[tuple[list[Record], Checked]]:
+    """Each chunk with what checking it gave, in input order, with at most ``limit`` chunks submitted and not yet
     collected (a pool's own ``imap`` would read the whole input ahead of the workers)."""
     pending: deque = deque()
     for chunk in chunks:
@@ -595,10 +584,9 @@ def run_batch(engine: Engine, source: str | Path, out: str | Path, *, as_of=None
     summary = Summary()
     try:
         with _checking(engine, as_of, name, workers, scheduler) as (submit, limit), _whole_or_nothing(out) as target:
-            for chunk, outcomes in _in_order(_chunks(records), submit, limit):
-                for record, (decision, text) in zip(chunk, outcomes):
-                    target.write(text)
-                    target.write("\n")
+            for chunk, (decisions, text) in _in_order(_chunks(records), submit, limit):
+                target.write(text)
+                for record, decision in zip(chunk, decisions, strict=True):
                     summary.add(record.number, decision)
                 if progress:
                     progress(len(chunk), sum(r.size for r in chunk))
@@ -610,7 +598,7 @@ def run_batch(engine: Engine, source: str | Path, out: str | Path, *, as_of=None
 @contextmanager
 def _checking(engine: Engine, as_of, name: str, workers: int, scheduler: str | None):
     """Where chunks are checked: ``(submit, limit)``, ``submit(chunk)`` giving a function that returns the
-    chunk's outcomes, with at most ``limit`` chunks in flight."""
+    chunk's decisions and output, with at most ``limit`` chunks in flight."""
     global _ENGINE, _OPTIONS
     if scheduler:
         with _dask(engine, scheduler, as_of, name) as checking:
@@ -627,9 +615,9 @@ def _checking(engine: Engine, as_of, name: str, workers: int, scheduler: str | N
             gc.unfreeze()
             _ENGINE, _OPTIONS = None, (None, "<batch>")
     else:
-        def here(chunk: list[Record]) -> Callable[[], list[Outcome]]:
-            outcomes = [check_record(engine, record, as_of, name) for record in chunk]
-            return lambda: outcomes
+        def here(chunk: list[Record]) -> Callable[[], Checked]:
+            checked = check_chunk(engine, chunk, as_of, name)
+            return lambda: checked
         yield here, 1
 
 
@@ -673,15 +661,15 @@ def _dask(engine: Engine, scheduler: str, as_of, name: str):
     except OSError as exc:
         raise InputError(f"--scheduler {brief(scheduler)}: cannot connect: {exc}") from None
 
-    def submit(chunk: list[Record]) -> Callable[[], list[Outcome]]:
+    def submit(chunk: list[Record]) -> Callable[[], Checked]:
         future = client.submit(_check_on_worker, rules, lists, as_of, name, chunk, pure=False)
 
-        def result() -> list[Outcome]:
-            digest, list_digests, outcomes = future.result()
+        def result() -> Checked:
+            digest, list_digests, checked = future.result()
             if (digest, list_digests) != expected:
                 raise EngineError(f"a Dask worker checked with bundle {digest} and lists {list_digests}, not "
                                   f"{expected[0]} and {expected[1]}: give every worker the same rules and lists")
-            return outcomes
+            return checked
         return result
 
     with client:

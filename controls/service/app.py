@@ -22,7 +22,6 @@ import os
 import signal
 import threading
 from concurrent.futures import Future
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +38,7 @@ from ..audit import AuditLog, AuditWriter, entry
 from ..engine import Engine
 from ..errors import ChipgateError, InputError, RuleError
 from ..models import Date, Determination, ScreeningResult, Transaction
+from ..orders import parse_json as parse_order_json
 from ..rulebook.yamlsource import brief
 from .problems import MEDIA_TYPE, ProblemError, invalid, malformed_json, too_large
 
@@ -81,17 +81,10 @@ class ScreenRequest(BaseModel):
     as_of: Date | None = None
 
 
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
-    keys = [k for k, _ in pairs]
-    if len(set(keys)) != len(keys):
-        raise ValueError(f"duplicate key {next(k for k in keys if keys.count(k) > 1)!r}")
-    return dict(pairs)
-
-
 def parse_json(body: bytes) -> Any:
-    """JSON with its numbers read exactly (decimals, as ``chipgate check`` reads them); duplicate keys refused."""
+    """JSON as ``chipgate check`` reads it (numbers exactly, no repeated keys), or a problem saying why not."""
     try:
-        return json.loads(body, parse_float=Decimal, object_pairs_hook=_no_duplicate_keys)
+        return parse_order_json(body)
     except (ValueError, RecursionError) as exc:
         raise malformed_json(exc) from None
 
