@@ -15,10 +15,9 @@ crashing; the last records before a power cut may be lost (whole records: the ch
 Syncing every record (``FULL``) costs some 5 ms per determination, ten times the check.
 
 A commit costs more than the check it records (about 1.5 ms against 0.1 ms for a row), so many
-records share one: :meth:`AuditLog.append` writes a list in one transaction, and the service's
-:class:`AuditWriter` commits, in one transaction, every record waiting when the last commit ended
-(group commit: no waiting when idle, one commit per dozens of checks when busy).  A check is answered
-only once its record has committed; a clean shutdown drains the queue first.
+records share one: :meth:`AuditLog.append` writes a list in one transaction; the service commits,
+in one transaction, every record waiting when the last commit ended (group commit: no waiting when
+idle, one commit for many checks when busy; ``controls.service.app.AuditQueue``).
 """
 from __future__ import annotations
 
@@ -26,11 +25,9 @@ import datetime as dt
 import hashlib
 import json
 import os
-import queue
 import sqlite3
 import threading
 from collections.abc import Iterator
-from concurrent.futures import Future
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -218,61 +215,3 @@ class AuditLog:
             db.close()
             self._local.db = None
 
-
-class AuditWriter:
-    """Group commit: entries (:func:`entry`) from any thread are appended by one writer thread, as many to
-    a transaction as are waiting, so a busy service pays one commit for many determinations.
-
-    ``submit`` gives a future of the record's ``seq``, resolved once its transaction has committed (or
-    failed): the service answers a check only then, so no answered determination is missing from the
-    trail.  ``close`` appends everything submitted before it, then stops the thread.
-    """
-
-    MAX_BATCH = 1000  # entries in one transaction
-
-    def __init__(self, log: AuditLog):
-        self.log = log
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._closing = threading.Lock()  # nothing is queued after the stop mark
-        self._closed = False
-        self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
-        self._thread.start()
-
-    def submit(self, fields: dict) -> Future:
-        future: Future = Future()
-        with self._closing:
-            if self._closed:
-                raise RuntimeError("the audit writer is closed")
-            self._queue.put((fields, future))
-        return future
-
-    def close(self) -> None:
-        with self._closing:
-            if self._closed:
-                return
-            self._closed = True
-            self._queue.put(None)
-        self._thread.join()
-
-    def _run(self) -> None:
-        done = False
-        while not done:
-            waiting = [self._queue.get()]
-            while len(waiting) < self.MAX_BATCH and waiting[-1] is not None:
-                try:
-                    waiting.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            done = waiting[-1] is None
-            batch = [item for item in waiting if item is not None]
-            if not batch:
-                continue
-            try:
-                seqs = self.log.append([fields for fields, _ in batch])
-            except BaseException as exc:  # noqa: BLE001 - each waiting caller gets the failure
-                for _, future in batch:
-                    future.set_exception(exc)
-                continue
-            for (_, future), seq in zip(batch, seqs):
-                future.set_result(seq)
-        self.log.close()

@@ -6,9 +6,13 @@ assignment, so a check (or a whole batch) never sees half of each bundle, and ea
 determination's ``ruleset.digest`` and ``lists`` say which bundle answered.  A reload that fails
 (a bad rule file) leaves the old engine serving.
 
-Checks run in a small thread pool: the engine serialises each check's pass through the rule
-network on the network's lock (``controls.engine.durable_adapter``), and its C code holds the GIL,
-so more threads would only queue on that lock; more CPUs are used with more worker processes.
+A check runs on the event loop itself.  The engine holds the GIL and serialises checks on its
+rule network's lock (``controls.engine.durable_adapter``), so threads would add no parallelism, only
+a hand-over to a thread and back per request (which cost more than the check) and an unfair order
+among waiting checks; on the loop, checks are answered in the order they arrived.  More CPUs are used
+with more processes (``chipgate serve --workers``).  Batches (``/v1/check/batch``) are checked in a
+small thread pool, so that their body is read while they are checked.  The audit trail commits many
+records at a time (:class:`AuditQueue`); an answer waits for its record.
 """
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ import logging
 import os
 import signal
 import threading
-from concurrent.futures import Future
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
-from ..audit import AuditLog, AuditWriter, entry
+from ..audit import AuditLog, entry
 from ..engine import Engine
 from ..errors import ChipgateError, InputError, RuleError
 from ..models import Date, Determination, ScreeningResult, Transaction
@@ -102,7 +106,7 @@ class Service:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.audit = AuditWriter(AuditLog(settings.audit)) if settings.audit else None
+        self.audit = AuditQueue(AuditLog(settings.audit)) if settings.audit else None
         self.engine: Engine | None = None  # swapped whole by reload(); read once per request
         self.load_error: str | None = None
         self.loaded_at: dt.datetime | None = None
@@ -130,44 +134,75 @@ class Service:
             raise ProblemError(503, "not-ready", "Not ready", brief(detail, 2000))
         return engine
 
-    def check(self, engine: Engine, body: bytes, as_of: dt.date | None, caller: str) -> tuple[bytes, Future | None]:
-        """One order's JSON in, its determination's JSON out, with the commit of its audit record to wait
-        for before answering (None without an audit trail); in a pool thread, parsing included."""
+    def check(self, engine: Engine, body: bytes, as_of: dt.date | None, caller: str) -> tuple[bytes, dict | None]:
+        """One order's JSON in: its determination's JSON out, and what the audit trail is to record of it
+        (None without a trail)."""
         order = read_order(body)
         result = engine.check(order, as_of=as_of)
-        recorded = self.audit.submit(entry(result, caller, order)) if self.audit else None
-        return result.model_dump_json().encode(), recorded
+        return result.model_dump_json().encode(), entry(result, caller, order) if self.audit else None
 
     def check_lines(self, engine: Engine, lines: list[tuple[int, bytes | ProblemError]], as_of: dt.date | None,
-                    caller: str) -> tuple[bytes, list[Future]]:
+                    caller: str) -> tuple[bytes, list[dict]]:
         """NDJSON: one output line per numbered input line, a determination or a problem in its place;
-        with the commits of their audit records to wait for."""
-        out, recorded = [], []
+        and what the audit trail is to record of them."""
+        out, entries = [], []
         for number, line in lines:
             try:
                 if isinstance(line, ProblemError):
                     raise line
                 if not line.strip():
                     raise ProblemError(400, "empty-record", "Empty record", "an empty line; expected one order")
-                answer, commit = self.check(engine, line, as_of, caller)
+                answer, recorded = self.check(engine, line, as_of, caller)
                 out.append(answer)
-                recorded += [commit] if commit else []
+                entries += [recorded] if recorded else []
             except (ProblemError, ChipgateError) as exc:
                 problem = exc if isinstance(exc, ProblemError) else _problem_of(exc)
                 out.append(json.dumps(problem.body(record=number), ensure_ascii=False, separators=(",", ":")).encode())
-        return b"".join(line + b"\n" for line in out), recorded
+        return b"".join(line + b"\n" for line in out), entries
 
-    def close(self) -> None:
-        """Record what is still queued for the audit trail (a clean shutdown loses no determination)."""
-        if self.audit:
-            self.audit.close()
+    async def record(self, entries: list[dict]) -> None:
+        """Once ``entries`` are in the audit trail (raises if they could not be: no answer without its record)."""
+        if self.audit and entries:
+            await self.audit.append(entries)
 
 
-async def _recorded(commits: list[Future | None]) -> None:
-    """Once the audit records of these answers have committed (raises if one failed: no answer without its record)."""
-    for commit in commits:
-        if commit is not None:
-            await asyncio.wrap_future(commit)
+class AuditQueue:
+    """Group commit on the event loop: records wait in a list while a commit is under way, then all
+    go in the next one (one transaction, in a thread of their own so the loop keeps serving).  An
+    answer waits for its record's commit, so no answered determination is missing from the trail;
+    :meth:`close` waits for the last commit (a clean shutdown loses nothing)."""
+
+    def __init__(self, log: AuditLog):
+        self.log = log
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="audit")  # one connection, commits in order
+        self._waiting: list[tuple[list[dict], asyncio.Future]] = []
+        self._committing: asyncio.Task | None = None
+
+    async def append(self, entries: list[dict]) -> None:
+        done = asyncio.get_running_loop().create_future()
+        self._waiting.append((entries, done))
+        if self._committing is None:
+            self._committing = asyncio.create_task(self._commit())
+        await done
+
+    async def _commit(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                await loop.run_in_executor(self._writer, self.log.append, [e for entries, _ in batch for e in entries])
+            except Exception as exc:  # noqa: BLE001 - every waiting answer fails with it
+                for _, done in batch:
+                    done.set_exception(exc)
+            else:
+                for _, done in batch:
+                    done.set_result(None)
+        self._committing = None
+
+    async def close(self) -> None:
+        if self._committing is not None:
+            await self._committing
+        self._writer.shutdown()
 
 
 def _problem_of(exc: ChipgateError) -> ProblemError:
@@ -229,7 +264,8 @@ def create_app(settings: Settings) -> FastAPI:
             asyncio.get_running_loop().add_signal_handler(
                 signal.SIGHUP, lambda: asyncio.ensure_future(reload_on_signal()))
         yield
-        await anyio.to_thread.run_sync(service.close)
+        if service.audit:
+            await service.audit.close()
 
     app = FastAPI(title="chipgate", version=_version(), lifespan=lifespan,
                   description="Semiconductor export-control checks. Errors are RFC 9457 problem details.")
@@ -266,9 +302,8 @@ def create_app(settings: Settings) -> FastAPI:
         """Check one order (the contract's transaction as JSON); the determination, recorded in the audit trail."""
         engine = service.current()
         body = await _body(request, settings.max_body)
-        answer, recorded = await anyio.to_thread.run_sync(service.check, engine, body, as_of, _caller(request),
-                                                          limiter=service.limiter)
-        await _recorded([recorded])
+        answer, recorded = service.check(engine, body, as_of, _caller(request))  # on the loop: see the module's doc
+        await service.record([recorded] if recorded else [])
         return Response(answer, media_type="application/json")
 
     @app.post("/v1/check/batch", responses={200: {"content": {NDJSON: {}}}, 413: _PROBLEM},
@@ -288,7 +323,7 @@ def create_app(settings: Settings) -> FastAPI:
                 async for lines in _numbered_lines(request, settings.max_body, settings.max_batch_body):
                     answers, recorded = await anyio.to_thread.run_sync(service.check_lines, engine, lines, as_of,
                                                                        caller, limiter=service.limiter)
-                    await _recorded(recorded)
+                    await service.record(recorded)
                     yield answers
             except ClientDisconnect:
                 return
