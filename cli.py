@@ -468,7 +468,7 @@ def rules_impact(orders: Path, baseline: Path, rules_dir: Path | None, lists_dir
 @click.option("--max-batch-body", type=click.IntRange(1), default=2**30, show_default=True,
               help="bytes of one batch request")
 @click.option("--threads", type=click.IntRange(1), default=4, show_default=True,
-              help="checks running at once in one process")
+              help="batch requests (/v1/check/batch) checked at once in one process")
 def serve(host, port, workers, rules_dir, lists_dir, audit_path, no_audit, admin_token, max_body, max_batch_body,
           threads) -> None:
     """Serve checks over HTTP (OpenAPI at /docs and /openapi.json). SIGHUP reloads rules and lists."""

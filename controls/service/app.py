@@ -62,7 +62,7 @@ class Settings:
     admin_token: str | None = None     # required by /v1/admin/*; None: admin endpoints are off
     max_body: int = 4 * 2**20          # bytes of one request, and of one order line of a batch
     max_batch_body: int = 1 * 2**30    # bytes of one batch request
-    threads: int = 4                   # checks running at once in one process
+    threads: int = 4                   # batch requests checked at once in one process
     workers: int = 1                   # processes; with more than one, a reload also signals the others
 
     def to_env(self) -> str:
