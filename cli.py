@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import os
 import signal
+import socket
 import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -494,7 +495,11 @@ def serve(host, port, workers, rules_dir, lists_dir, audit_path, no_audit, admin
     if workers == 1:
         uvicorn.Server(config).run()
     else:
-        Supervisor(config, sockets=[config.bind_socket()]).run()
+        sock = config.bind_socket()
+        # answers go out at once: asyncio sets this only on sockets it opened itself, and without it
+        # each answer waits some 40 ms for the client's delayed acknowledgement (Nagle's algorithm)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # accepted connections inherit it
+        Supervisor(config, sockets=[sock]).run()
 
 
 @main.command()
