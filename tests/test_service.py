@@ -242,3 +242,21 @@ def test_no_answered_determination_is_missing_after_a_clean_shutdown(list_store,
     recorded = [r["transaction_id"] for r in AuditLog(audit).records()]
     assert len(answered) >= 20 and answered <= set(recorded)
     assert AuditLog(audit).verify() is None
+
+
+def test_several_processes_answer_as_promptly_as_one(list_store):
+    """With --workers the processes share one listening socket; an answer must not wait for the
+    client's delayed acknowledgement (some 40 ms each) as it would without TCP_NODELAY."""
+    import http.client
+
+    with served("--lists", str(list_store), "--workers", "2", "--no-audit", ready=False) as (url, _):
+        host, port = url.removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=60)
+        times = []
+        for _ in range(21):
+            started = time.perf_counter()
+            connection.request("GET", "/healthz")
+            assert connection.getresponse().read() == b'{"status":"ok"}'
+            times.append(time.perf_counter() - started)
+        connection.close()
+    assert sorted(times)[10] < 0.030, times
