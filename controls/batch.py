@@ -517,6 +517,7 @@ def check_chunk(engine: Engine, chunk: list[Record], as_of, name: str) -> Checke
     lines.append("")
     return decisions, "\n".join(lines)
 
+
 _ENGINE: Engine | None = None  # the engine forked workers check with: set before the fork, shared by them
 _OPTIONS: tuple = (None, "<batch>")  # as_of, file name
 
