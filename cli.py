@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import os
 import signal
+import socket
 import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -522,7 +523,7 @@ def rules_impact(orders: Path, baseline: Path | None, rules_dir: Path | None, as
 @click.option("--max-batch-body", type=click.IntRange(1), default=2**30, show_default=True,
               help="bytes of one batch request")
 @click.option("--threads", type=click.IntRange(1), default=4, show_default=True,
-              help="checks running at once in one process")
+              help="batch requests (/v1/check/batch) checked at once in one process")
 @click.option("--review-token", "review_tokens", multiple=True, metavar="USER=TOKEN", envvar="CHIPGATE_REVIEW_TOKENS",
               help="a reviewer of the review queue (/review) and the token they sign in with; repeatable "
                    "(also $CHIPGATE_REVIEW_TOKENS, separated by spaces)")
@@ -567,7 +568,11 @@ def serve(host, port, workers, rules_dir, lists_dir, audit_path, no_audit, admin
     if workers == 1:
         uvicorn.Server(config).run()
     else:
-        Supervisor(config, sockets=[config.bind_socket()]).run()
+        sock = config.bind_socket()
+        # answers go out at once: asyncio sets this only on sockets it opened itself, and without it
+        # each answer waits some 40 ms for the client's delayed acknowledgement (Nagle's algorithm)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # accepted connections inherit it
+        Supervisor(config, sockets=[sock]).run()
 
 
 @main.command()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -58,6 +59,7 @@ def tree_memory(process: psutil.Process) -> tuple[int, int]:
 
 def run(source: Path, workers: int) -> dict:
     out = source.with_suffix(f".w{workers}.out.jsonl")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     audit = source.with_suffix(f".w{workers}.audit.sqlite")  # recorded, as by default, but not in the user's trail
     command = subprocess.Popen([sys.executable, str(CLI), "check", "--batch", str(source), "--out", str(out),
@@ -71,11 +73,13 @@ def run(source: Path, workers: int) -> dict:
         peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
         time.sleep(0.2)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the command's, and its workers' (it waits for them)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     summary = command.stderr.read().strip().splitlines()[-1]
     out.unlink(missing_ok=True)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{audit}{suffix}").unlink(missing_ok=True)
-    return {"workers": workers, "seconds": elapsed, "exit": command.returncode, "peak_rss": peak_rss,
+    return {"workers": workers, "seconds": elapsed, "cpu": cpu, "exit": command.returncode, "peak_rss": peak_rss,
             "peak_pss": peak_pss, "summary": summary}
 
 
@@ -100,7 +104,7 @@ def main() -> None:
                 largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
                 rate = n / max(r["seconds"] - startup[workers], 1e-9)
                 print(f"  workers {workers}: {r['seconds']:,.1f} s in all, {rate:,.0f} orders/s after start-up, "
-                      f"exit {r['exit']}; "
+                      f"CPU {r['cpu']:,.1f} s, exit {r['exit']}; load average {os.getloadavg()[0]:.1f}; "
                       f"peak memory of the process tree: RSS {r['peak_rss'] / 2**20:,.0f} MiB, "
                       f"PSS {r['peak_pss'] / 2**20:,.0f} MiB; largest single process so far {largest:,.0f} MiB", flush=True)
                 print(f"    {r['summary']}", flush=True)

@@ -1,14 +1,15 @@
-"""Latency of checks in process and over HTTP, at 1 and at 50 concurrent clients.
+"""Latency of checks in process and over HTTP, at 1, 10 and 50 concurrent clients.
 
-    python bench/service_bench.py [N] [--lists STORE] [--no-audit]
+    python bench/service_bench.py [N] [--lists STORE] [--no-audit] [--workers W] [--clients 1,10,50]
 
-Starts ``chipgate serve`` (one worker, the audit trail on, as by default) on a free loopback port,
-then sends the deterministic mixed corpus of ``bench/corpus.py``: one client in turn, then 50
-clients at once (asyncio and httpx in this process, one connection each).  The same orders are
-checked in process (one thread, then 50 threads sharing the engine) for comparison.  Prints p50,
-p99 and max latency per request, and checks per second.  Lists: ``--lists``, else the store the
-engine finds by default, else the published lists of ``shared/data`` imported into a scratch store.
-Client and server share this machine's cores, so the HTTP figures include the client's own work.
+Starts ``chipgate serve`` (``--workers`` processes, by default one per CPU; the audit trail on, as by
+default) on a free loopback port, then sends the deterministic mixed corpus of ``bench/corpus.py``
+from each number of concurrent clients in turn (asyncio in this process, one keep-alive connection
+each, speaking HTTP/1.1 directly: an HTTP library would spend more CPU per request than the check,
+on the cores the server needs).  The same orders are checked in process (one thread, then 50 threads
+sharing the engine) for comparison.  Prints p50, p99 and max latency per request, checks per second,
+and the CPU the server used per check.  Lists: ``--lists``, else the store the engine finds by
+default, else the published lists of ``shared/data`` imported into a scratch store.
 Each client sends its next order as soon as it has an answer (a closed loop), so at 50 clients a
 request waits, on average, for 50 / throughput seconds (Little's law): latency at 50 clients says
 more about checks per second than about the time of one check.
@@ -18,14 +19,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
-import httpx
+import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -67,21 +71,57 @@ def in_process(engine: Engine, orders: list[Transaction], clients: int) -> None:
     report(f"in process, {clients} client{'s' * (clients > 1)}", latencies, time.perf_counter() - started)
 
 
-async def over_http(url: str, bodies: list[bytes], clients: int) -> None:
+async def _client(host: str, port: int, bodies: list[bytes], latencies: list[float]) -> None:
+    """One keep-alive connection posting ``bodies`` in turn to /v1/check; every answer must be 200."""
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        for body in bodies:
+            t0 = time.perf_counter()
+            writer.write(b"POST /v1/check HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                          if line.lower().startswith(b"content-length:"))
+            answer = await reader.readexactly(length)
+            latencies.append(time.perf_counter() - t0)
+            assert head.startswith(b"HTTP/1.1 200"), head + answer
+    finally:
+        writer.close()
+
+
+def over_http(url: str, bodies: list[bytes], clients: int, server: psutil.Process | None = None) -> None:
+    host, port = url.removeprefix("http://").split(":")
     latencies: list[float] = []
-    shares = [bodies[i::clients] for i in range(clients)]
 
-    async def run(share):
-        async with httpx.AsyncClient(base_url=url, timeout=120) as client:
-            for body in share:
-                t0 = time.perf_counter()
-                response = await client.post("/v1/check", content=body, headers={"content-type": "application/json"})
-                latencies.append(time.perf_counter() - t0)
-                assert response.status_code == 200, response.text
+    async def run() -> None:
+        await asyncio.gather(*(_client(host, int(port), bodies[i::clients], latencies) for i in range(clients)))
 
+    processes = [server, *server.children(recursive=True)] if server else []
+    cpu = sum(sum(p.cpu_times()[:2]) for p in processes)
     started = time.perf_counter()
-    await asyncio.gather(*(run(share) for share in shares))
-    report(f"HTTP, {clients} client{'s' * (clients > 1)}", latencies, time.perf_counter() - started)
+    asyncio.run(run())
+    elapsed = time.perf_counter() - started
+    if server is None:
+        return
+    cpu = sum(sum(p.cpu_times()[:2]) for p in processes) - cpu
+    report(f"HTTP, {clients} client{'s' * (clients > 1)}", latencies, elapsed)
+    print(f"{'':28} server CPU {cpu / len(latencies) * 1e3:.2f} ms a check; load average "
+          f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+
+
+def every_process_ready(url: str, tries: int = 40, timeout: float = 300) -> None:
+    """Wait until ``tries`` new connections in a row find the bundle loaded: with several processes,
+    /readyz on one connection says only that the process which took it is ready."""
+    deadline, ready = time.monotonic() + timeout, 0
+    while ready < tries:
+        try:
+            with urllib.request.urlopen(f"{url}/readyz", timeout=10):
+                ready += 1
+        except urllib.error.HTTPError:
+            ready = 0
+            if time.monotonic() > deadline:
+                raise RuntimeError("the server's processes did not all become ready") from None
+            time.sleep(0.2)
 
 
 def main() -> None:
@@ -89,6 +129,8 @@ def main() -> None:
     parser.add_argument("n", type=int, nargs="?", default=5_000)
     parser.add_argument("--lists", type=Path, default=None)
     parser.add_argument("--no-audit", action="store_true")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="server processes")
+    parser.add_argument("--clients", default=f"1,10,{CONCURRENT}", help="concurrent clients to measure, e.g. 1,10,50")
     options = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="chipgate-service-bench-"))
     lists = options.lists or default_list_store()
@@ -107,10 +149,12 @@ def main() -> None:
     in_process(engine, orders, 1)
     in_process(engine, orders, CONCURRENT)
     audit = ["--no-audit"] if options.no_audit else ["--audit", str(scratch / "audit.sqlite")]
-    with served("--lists", str(lists), *audit) as (url, _):
-        asyncio.run(over_http(url, bodies[:300], 1))  # warm-up
-        asyncio.run(over_http(url, bodies, 1))
-        asyncio.run(over_http(url, bodies, CONCURRENT))
+    print(f"HTTP: {options.workers} server process{'es' * (options.workers > 1)}")
+    with served("--lists", str(lists), "--workers", str(options.workers), *audit) as (url, process):
+        every_process_ready(url)
+        over_http(url, bodies[:300], 2 * options.workers)  # warm-up: every process has checked orders
+        for clients in map(int, options.clients.split(",")):
+            over_http(url, bodies, clients, psutil.Process(process.pid))
 
 
 if __name__ == "__main__":

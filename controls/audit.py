@@ -13,6 +13,11 @@ lock first (``BEGIN IMMEDIATE``), so writers in several threads or processes nev
 Each thread uses its own connection.  ``synchronous=NORMAL``: a record survives the process
 crashing; the last records before a power cut may be lost (whole records: the chain stays intact).
 Syncing every record (``FULL``) costs some 5 ms per determination, ten times the check.
+
+A commit costs more than the check it records (about 1.5 ms against 0.1 ms for a row), so many
+records share one: :meth:`AuditLog.append` writes a list in one transaction; the service commits,
+in one transaction, every record waiting when the last commit ended (group commit: no waiting when
+idle, one commit for many checks when busy; ``controls.service.app.AuditQueue``).
 """
 from __future__ import annotations
 
@@ -309,3 +314,4 @@ class AuditLog:
         if db is not None:
             db.close()
             self._local.db = None
+

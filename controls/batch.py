@@ -46,7 +46,7 @@ from . import audit
 from .engine import Engine
 from .errors import EngineError, InputError, Problem
 from .models import MAX_LINES, ROLES, Chip, Decision, HbmShipment, Item, Party, Transaction
-from .orders import MAX_FILE_BYTES, invalid, validate_order
+from .orders import MAX_FILE_BYTES, invalid, parse_json, validate_order
 from .report import EXIT_CODES
 from .rulebook.yamlsource import MAX_INT_DIGITS, EventLoader, LineDict, LineList, YamlError, _Loader, brief, loads_yaml
 
@@ -433,28 +433,7 @@ def _csv_order(number: int, rows: list[tuple[int, dict[str, str]]], name: str) -
 
 # --- checking ---------------------------------------------------------------------------------------------
 
-Outcome = tuple[str | None, str, dict | None]  # decision (None: invalid), output line, audit entry
 AUDIT_EVERY = 2048  # audit records appended per transaction: one commit per record would cost more than the checks
-
-def _json_int(text: str) -> int:
-    if len(text) > MAX_INT_DIGITS:
-        raise ValueError(f"integer of {len(text)} characters is too long")
-    return int(text)
-
-
-def _json_object(pairs: list[tuple[str, Any]]) -> dict:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        seen: set = set()
-        twice = next(k for k, _ in pairs if k in seen or seen.add(k))
-        raise ValueError(f"duplicate key {brief(twice)!r}")
-    return result
-
-
-def parse_json(text: str) -> Any:
-    """JSON as the order reader reads it: numbers exactly (``Decimal``), no duplicate keys, no huge integers."""
-    return json.loads(text, parse_float=Decimal, parse_int=_json_int, parse_constant=Decimal,
-                      object_pairs_hook=_json_object)
 
 
 def _located(text: str, line: int | None, name: str) -> Any:
@@ -513,13 +492,31 @@ def error_record(exc: InputError, record: Record, raw: Any) -> str:
     }, ensure_ascii=False)
 
 
+Outcome = tuple[str | None, str, dict | None]  # decision (None: invalid), output line, audit entry
+# a chunk's decisions (None for an invalid record), its output lines joined, and its audit entries
+Checked = tuple[list[str | None], str, list[dict]]
+
+
+def check_chunk(engine: Engine, chunk: list[Record], as_of, name: str, caller: str | None = None) -> Checked:
+    """A chunk's records checked: their decisions, their output lines joined and their audit entries (with
+    ``caller``), so that a chunk is one message back from a worker and one write."""
+    decisions, lines, entries = [], [], []
+    for record in chunk:
+        decision, text, entry = check_record(engine, record, as_of, name, caller)
+        decisions.append(decision)
+        lines.append(text)
+        if entry:
+            entries.append(entry)
+    lines.append("")
+    return decisions, "\n".join(lines), entries
+
+
 _ENGINE: Engine | None = None  # the engine forked workers check with: set before the fork, shared by them
 _OPTIONS: tuple = (None, "<batch>", None)  # as_of, file name, audit caller
 
 
-def _check_chunk(chunk: list[Record]) -> list[Outcome]:
-    as_of, name, caller = _OPTIONS
-    return [check_record(_ENGINE, record, as_of, name, caller) for record in chunk]
+def _check_chunk(chunk: list[Record]) -> Checked:
+    return check_chunk(_ENGINE, chunk, *_OPTIONS)
 
 
 @lru_cache(maxsize=4)
@@ -529,14 +526,13 @@ def _worker_engine(rules: str, lists: str) -> Engine:
 
 
 def _check_on_worker(rules: str, lists: str, as_of, name: str, chunk: list[Record],
-                     caller: str | None = None) -> tuple[str, list, list[Outcome]]:
+                     caller: str | None = None) -> tuple[str, list, Checked]:
     engine = _worker_engine(rules, lists)
-    return (engine.ruleset.digest, [s.digest for s in engine.lists],
-            [check_record(engine, record, as_of, name, caller) for record in chunk])
+    return engine.ruleset.digest, [s.digest for s in engine.lists], check_chunk(engine, chunk, as_of, name, caller)
 
 
-def _result_of(future) -> Callable[[], list[Outcome]]:
-    def result() -> list[Outcome]:
+def _result_of(future) -> Callable[[], Checked]:
+    def result() -> Checked:
         try:
             return future.result()
         except BrokenProcessPool as exc:
@@ -555,9 +551,9 @@ def _chunks(records: Iterable[Record]) -> Iterator[list[Record]]:
         yield chunk
 
 
-def _in_order(chunks: Iterable[list[Record]], submit: Callable[[list[Record]], Callable[[], list[Outcome]]],
-              limit: int) -> Iterator[tuple[list[Record], list[Outcome]]]:
-    """Each chunk with its outcomes, in input order, with at most ``limit`` chunks submitted and not yet
+def _in_order(chunks: Iterable[list[Record]], submit: Callable[[list[Record]], Callable[[], Checked]],
+              limit: int) -> Iterator[tuple[list[Record], Checked]]:
+    """Each chunk with what checking it gave, in input order, with at most ``limit`` chunks submitted and not yet
     collected (a pool's own ``imap`` would read the whole input ahead of the workers)."""
     pending: deque = deque()
     for chunk in chunks:
@@ -588,13 +584,11 @@ def run_batch(engine: Engine, source: str | Path, out: str | Path, *, as_of=None
     try:
         with _checking(engine, as_of, name, workers, scheduler, caller) as (submit, limit), \
                 _whole_or_nothing(out) as target:
-            for chunk, outcomes in _in_order(_chunks(records), submit, limit):
-                for record, (decision, text, entry) in zip(chunk, outcomes):
-                    target.write(text)
-                    target.write("\n")
+            for chunk, (decisions, text, checked_entries) in _in_order(_chunks(records), submit, limit):
+                target.write(text)
+                entries += checked_entries
+                for record, decision in zip(chunk, decisions, strict=True):
                     summary.add(record.number, decision)
-                    if entry:
-                        entries.append(entry)
                 if len(entries) >= AUDIT_EVERY:
                     audit_log.append(entries)
                     entries = []
@@ -610,7 +604,7 @@ def run_batch(engine: Engine, source: str | Path, out: str | Path, *, as_of=None
 @contextmanager
 def _checking(engine: Engine, as_of, name: str, workers: int, scheduler: str | None, caller: str | None = None):
     """Where chunks are checked: ``(submit, limit)``, ``submit(chunk)`` giving a function that returns the
-    chunk's outcomes, with at most ``limit`` chunks in flight."""
+    chunk's decisions and output, with at most ``limit`` chunks in flight."""
     global _ENGINE, _OPTIONS
     if scheduler:
         with _dask(engine, scheduler, as_of, name, caller) as checking:
@@ -627,9 +621,9 @@ def _checking(engine: Engine, as_of, name: str, workers: int, scheduler: str | N
             gc.unfreeze()
             _ENGINE, _OPTIONS = None, (None, "<batch>", None)
     else:
-        def here(chunk: list[Record]) -> Callable[[], list[Outcome]]:
-            outcomes = [check_record(engine, record, as_of, name, caller) for record in chunk]
-            return lambda: outcomes
+        def here(chunk: list[Record]) -> Callable[[], Checked]:
+            checked = check_chunk(engine, chunk, as_of, name, caller)
+            return lambda: checked
         yield here, 1
 
 
@@ -673,15 +667,15 @@ def _dask(engine: Engine, scheduler: str, as_of, name: str, caller: str | None =
     except OSError as exc:
         raise InputError(f"--scheduler {brief(scheduler)}: cannot connect: {exc}") from None
 
-    def submit(chunk: list[Record]) -> Callable[[], list[Outcome]]:
+    def submit(chunk: list[Record]) -> Callable[[], Checked]:
         future = client.submit(_check_on_worker, rules, lists, as_of, name, chunk, caller, pure=False)
 
-        def result() -> list[Outcome]:
-            digest, list_digests, outcomes = future.result()
+        def result() -> Checked:
+            digest, list_digests, checked = future.result()
             if (digest, list_digests) != expected:
                 raise EngineError(f"a Dask worker checked with bundle {digest} and lists {list_digests}, not "
                                   f"{expected[0]} and {expected[1]}: give every worker the same rules and lists")
-            return outcomes
+            return checked
         return result
 
     with client:

@@ -2,6 +2,7 @@
 deleted or moved record (``chipgate audit verify`` exits 2 naming it)."""
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import threading
@@ -10,8 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from controls.audit import AuditLog
+from controls.audit import AuditLog, entry
 from controls.orders import validate_order
+from controls.service.app import AuditQueue
 from tests.conftest import chip, order
 
 
@@ -114,6 +116,51 @@ def test_concurrent_writers_keep_one_chain(tmp_path, engine):
     assert [r["seq"] for r in log.records()] == list(range(1, 101))
     assert log.verify() is None
     assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_append_chains_many_records_in_one_transaction(tmp_path, engine):
+    txn = validate_order(order(eccn="3A090.a"))
+    log = AuditLog(tmp_path / "audit.sqlite")
+    assert log.record(engine.check(txn), caller="first", order=txn) == 1
+    assert log.append([entry(engine.check(txn), caller=f"erp-{n}", order=txn) for n in range(50)]) == list(range(2, 52))
+    assert [r["caller"] for r in log.records()] == ["first"] + [f"erp-{n}" for n in range(50)]
+    assert log.verify() is None
+
+
+def test_the_service_queue_commits_waiting_records_together_and_answers_each_once_committed(tmp_path, engine):
+    txn = validate_order(order(eccn="3A090.a"))
+    log = AuditLog(tmp_path / "audit.sqlite")
+    commits = []
+    real = log.append
+    log.append = lambda entries: commits.append(len(entries)) or real(entries)
+    queue = AuditQueue(log)
+
+    async def main():
+        # 200 answers waiting at once: the first commit takes the first, the next all the others
+        await asyncio.gather(*(queue.append([entry(engine.check(txn), caller=f"c-{n}", order=txn)])
+                               for n in range(200)))
+        await queue.close()
+    asyncio.run(main())
+    records = list(AuditLog(tmp_path / "audit.sqlite").records())
+    assert [r["caller"] for r in records] == [f"c-{n}" for n in range(200)]
+    assert sum(commits) == 200 and len(commits) < 10
+    assert AuditLog(tmp_path / "audit.sqlite").verify() is None
+
+
+def test_a_failed_commit_fails_every_waiting_answer_and_the_queue_goes_on(tmp_path, engine):
+    txn = validate_order(order(eccn="3A090.a"))
+    queue = AuditQueue(AuditLog(tmp_path / "audit.sqlite"))
+    bad = {**entry(engine.check(txn)), "decision": None}  # NOT NULL: the transaction fails
+
+    async def main():
+        failed = await asyncio.gather(queue.append([bad]), queue.append([entry(engine.check(txn))]),
+                                      return_exceptions=True)
+        await queue.append([entry(engine.check(txn))])
+        await queue.close()
+        return failed
+    failed = asyncio.run(main())
+    assert isinstance(failed[0], sqlite3.IntegrityError)
+    assert len(list(AuditLog(tmp_path / "audit.sqlite").records())) in (1, 2)  # the one after it, at least
 
 
 def test_schema_writes_the_input_and_output_schemas(tmp_path):

@@ -14,6 +14,7 @@ from cli import main
 from controls import Decision, InputError
 from controls.batch import CSV_COLUMNS, Summary, read_records, run_batch
 from controls.errors import EngineError
+from controls.orders import exact_json, parse_json, validate_order
 
 sys.path.insert(0, str(REPO / "bench"))
 from corpus import corpus  # noqa: E402
@@ -104,6 +105,36 @@ def test_a_determination_is_the_json_of_check_format_json(engine, tmp_path):
     source = write_jsonl(tmp_path / "orders.jsonl", [GOOD_DE, GOOD_KP])
     run_batch(engine, source, tmp_path / "out.jsonl")
     assert outcomes(tmp_path / "out.jsonl") == [engine.check(o).model_dump(mode="json") for o in (GOOD_DE, GOOD_KP)]
+
+
+def test_each_output_line_is_the_bytes_of_the_determinations_json_in_input_order(engine, tmp_path):
+    orders = corpus(150, seed=3)
+    orders[40] = {**orders[40], "items": [{**orders[40]["items"][0], "unit_value": 1234.50}]}  # an exact fraction
+    source = write_jsonl(tmp_path / "orders.jsonl", orders, bad_line=70)
+    for workers in (1, 2):
+        run_batch(engine, source, tmp_path / "out.jsonl", workers=workers)
+        lines = (tmp_path / "out.jsonl").read_bytes().split(b"\n")
+        assert lines.pop() == b"" and len(lines) == len(orders) + 1  # one record out per record in
+        assert b"malformed JSON" in lines.pop(70)
+        assert lines == [engine.check(validate_order(o)).model_dump_json().encode() for o in orders]
+
+
+@pytest.mark.parametrize("text", [
+    '{"a": 1, "a": 2}', '{"t": "10:00", "t": "x"}', '{"a": "\\", "b": "\\", "b": 3}', '{"a":1,"a":1}',
+    '{"a": "x\\":y", "b": 1}', '{"a" : 1.10, "b": [2.50, {"c": 1e5}]}', '{"a": 12345678901234567890123}',
+    '{"a": 1' + '0' * 45 + '}', '{"a": NaN}', '{"a": "\\ud800"}', '[{"k": [1, {"k": 2}]}, {"k": -0}]',
+    '{"a" :1, "b": {"a": 1}}', '{"a": 1,}', '\ufeff{"a": 1}'])
+def test_orders_json_reads_as_the_exact_reader_does(text):
+    """The fast reader's answer (or error) is the exact reader's: fractions exact, repeated keys and huge
+    integers refused."""
+    def read(reader, given):
+        try:
+            value = reader(given)
+        except ValueError as exc:
+            return type(exc), str(exc)
+        return repr(value)
+    for given in (text, text.encode("utf-8", "surrogatepass")):
+        assert read(parse_json, given) == read(exact_json, given)
 
 
 def test_every_format_reads_the_same_orders(engine, tmp_path):

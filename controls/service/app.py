@@ -6,9 +6,13 @@ assignment, so a check (or a whole batch) never sees half of each bundle, and ea
 determination's ``ruleset.digest`` and ``lists`` say which bundle answered.  A reload that fails
 (a bad rule file) leaves the old engine serving.
 
-Checks run in a small thread pool: the engine serialises each check's pass through the rule
-network on the network's lock (``controls.engine.durable_adapter``), and its C code holds the GIL,
-so more threads would only queue on that lock; more CPUs are used with more worker processes.
+A check runs on the event loop itself.  The engine holds the GIL and serialises checks on its
+rule network's lock (``controls.engine.durable_adapter``), so threads would add no parallelism, only
+a hand-over to a thread and back per request (which cost more than the check) and an unfair order
+among waiting checks; on the loop, checks are answered in the order they arrived.  More CPUs are used
+with more processes (``chipgate serve --workers``).  Batches (``/v1/check/batch``) are checked in a
+small thread pool, so that their body is read while they are checked.  The audit trail commits many
+records at a time (:class:`AuditQueue`); an answer waits for its record.
 """
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ import logging
 import os
 import signal
 import threading
-from decimal import Decimal
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +38,11 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
-from ..audit import AuditLog
+from ..audit import AuditLog, entry
 from ..engine import Engine
 from ..errors import ChipgateError, InputError, RuleError
 from ..models import Date, Determination, ScreeningResult, Transaction
+from ..orders import parse_json as parse_order_json
 from ..rulebook.yamlsource import brief
 from . import review
 from .problems import MEDIA_TYPE, ProblemError, invalid, malformed_json, too_large
@@ -58,7 +63,7 @@ class Settings:
     admin_token: str | None = None     # required by /v1/admin/*; None: admin endpoints are off
     max_body: int = 4 * 2**20          # bytes of one request, and of one order line of a batch
     max_batch_body: int = 1 * 2**30    # bytes of one batch request
-    threads: int = 4                   # checks running at once in one process
+    threads: int = 4                   # batch requests checked at once in one process
     workers: int = 1                   # processes; with more than one, a reload also signals the others
     review_tokens: dict = dataclasses.field(default_factory=dict)  # user -> token for /review
     trust_user_header: str | None = None  # /review's user is this header's, set by a trusted reverse proxy
@@ -84,17 +89,10 @@ class ScreenRequest(BaseModel):
     as_of: Date | None = None
 
 
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
-    keys = [k for k, _ in pairs]
-    if len(set(keys)) != len(keys):
-        raise ValueError(f"duplicate key {next(k for k in keys if keys.count(k) > 1)!r}")
-    return dict(pairs)
-
-
 def parse_json(body: bytes) -> Any:
-    """JSON with its numbers read exactly (decimals, as ``chipgate check`` reads them); duplicate keys refused."""
+    """JSON as ``chipgate check`` reads it (numbers exactly, no repeated keys), or a problem saying why not."""
     try:
-        return json.loads(body, parse_float=Decimal, object_pairs_hook=_no_duplicate_keys)
+        return parse_order_json(body)
     except (ValueError, RecursionError) as exc:
         raise malformed_json(exc) from None
 
@@ -112,7 +110,7 @@ class Service:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.audit = AuditLog(settings.audit) if settings.audit else None
+        self.audit = AuditQueue(AuditLog(settings.audit)) if settings.audit else None
         self.engine: Engine | None = None  # swapped whole by reload(); read once per request
         self.load_error: str | None = None
         self.loaded_at: dt.datetime | None = None
@@ -141,29 +139,75 @@ class Service:
             raise ProblemError(503, "not-ready", "Not ready", brief(detail, 2000))
         return engine
 
-    def check(self, engine: Engine, body: bytes, as_of: dt.date | None, caller: str) -> bytes:
-        """One order's JSON in, its determination's JSON out (recorded); in a pool thread, parsing included."""
+    def check(self, engine: Engine, body: bytes, as_of: dt.date | None, caller: str) -> tuple[bytes, dict | None]:
+        """One order's JSON in: its determination's JSON out, and what the audit trail is to record of it
+        (None without a trail)."""
         order = read_order(body)
         result = engine.check(order, as_of=as_of)
-        if self.audit:
-            self.audit.record(result, caller=caller, order=order)
-        return result.model_dump_json().encode()
+        return result.model_dump_json().encode(), entry(result, caller, order) if self.audit else None
 
     def check_lines(self, engine: Engine, lines: list[tuple[int, bytes | ProblemError]], as_of: dt.date | None,
-                    caller: str) -> bytes:
-        """NDJSON: one output line per numbered input line, a determination or a problem in its place."""
-        out = []
+                    caller: str) -> tuple[bytes, list[dict]]:
+        """NDJSON: one output line per numbered input line, a determination or a problem in its place;
+        and what the audit trail is to record of them."""
+        out, entries = [], []
         for number, line in lines:
             try:
                 if isinstance(line, ProblemError):
                     raise line
                 if not line.strip():
                     raise ProblemError(400, "empty-record", "Empty record", "an empty line; expected one order")
-                out.append(self.check(engine, line, as_of, caller))
+                answer, recorded = self.check(engine, line, as_of, caller)
+                out.append(answer)
+                entries += [recorded] if recorded else []
             except (ProblemError, ChipgateError) as exc:
                 problem = exc if isinstance(exc, ProblemError) else _problem_of(exc)
                 out.append(json.dumps(problem.body(record=number), ensure_ascii=False, separators=(",", ":")).encode())
-        return b"".join(line + b"\n" for line in out)
+        return b"".join(line + b"\n" for line in out), entries
+
+    async def record(self, entries: list[dict]) -> None:
+        """Once ``entries`` are in the audit trail (raises if they could not be: no answer without its record)."""
+        if self.audit and entries:
+            await self.audit.append(entries)
+
+
+class AuditQueue:
+    """Group commit on the event loop: records wait in a list while a commit is under way, then all
+    go in the next one (one transaction, in a thread of their own so the loop keeps serving).  An
+    answer waits for its record's commit, so no answered determination is missing from the trail;
+    :meth:`close` waits for the last commit (a clean shutdown loses nothing)."""
+
+    def __init__(self, log: AuditLog):
+        self.log = log
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="audit")  # one connection, commits in order
+        self._waiting: list[tuple[list[dict], asyncio.Future]] = []
+        self._committing: asyncio.Task | None = None
+
+    async def append(self, entries: list[dict]) -> None:
+        done = asyncio.get_running_loop().create_future()
+        self._waiting.append((entries, done))
+        if self._committing is None:
+            self._committing = asyncio.create_task(self._commit())
+        await done
+
+    async def _commit(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                await loop.run_in_executor(self._writer, self.log.append, [e for entries, _ in batch for e in entries])
+            except Exception as exc:  # noqa: BLE001 - every waiting answer fails with it
+                for _, done in batch:
+                    done.set_exception(exc)
+            else:
+                for _, done in batch:
+                    done.set_result(None)
+        self._committing = None
+
+    async def close(self) -> None:
+        if self._committing is not None:
+            await self._committing
+        self._writer.shutdown()
 
 
 def _problem_of(exc: ChipgateError) -> ProblemError:
@@ -225,6 +269,8 @@ def create_app(settings: Settings) -> FastAPI:
             asyncio.get_running_loop().add_signal_handler(
                 signal.SIGHUP, lambda: asyncio.ensure_future(reload_on_signal()))
         yield
+        if service.audit:
+            await service.audit.close()
 
     app = FastAPI(title="chipgate", version=_version(), lifespan=lifespan,
                   description="Semiconductor export-control checks. Errors are RFC 9457 problem details.")
@@ -261,8 +307,8 @@ def create_app(settings: Settings) -> FastAPI:
         """Check one order (the contract's transaction as JSON); the determination, recorded in the audit trail."""
         engine = service.current()
         body = await _body(request, settings.max_body)
-        answer = await anyio.to_thread.run_sync(service.check, engine, body, as_of, _caller(request),
-                                                limiter=service.limiter)
+        answer, recorded = service.check(engine, body, as_of, _caller(request))  # on the loop: see the module's doc
+        await service.record([recorded] if recorded else [])
         return Response(answer, media_type="application/json")
 
     @app.post("/v1/check/batch", responses={200: {"content": {NDJSON: {}}}, 413: _PROBLEM},
@@ -280,8 +326,10 @@ def create_app(settings: Settings) -> FastAPI:
         async def results():
             try:
                 async for lines in _numbered_lines(request, settings.max_body, settings.max_batch_body):
-                    yield await anyio.to_thread.run_sync(service.check_lines, engine, lines, as_of, caller,
-                                                         limiter=service.limiter)
+                    answers, recorded = await anyio.to_thread.run_sync(service.check_lines, engine, lines, as_of,
+                                                                       caller, limiter=service.limiter)
+                    await service.record(recorded)
+                    yield answers
             except ClientDisconnect:
                 return
 
