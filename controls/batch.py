@@ -456,6 +456,9 @@ def _shifted(data: Any, offset: int) -> Any:
     return data
 
 
+Outcome = tuple[str | None, str, dict | None]  # decision (None: invalid), output line, audit entry
+
+
 def check_record(engine: Engine, record: Record, as_of=None, name: str = "<batch>",
                  caller: str | None = None) -> Outcome:
     """(decision or None, the output line, audit entry or None) for one record: its determination, or its
@@ -492,7 +495,6 @@ def error_record(exc: InputError, record: Record, raw: Any) -> str:
     }, ensure_ascii=False)
 
 
-Outcome = tuple[str | None, str, dict | None]  # decision (None: invalid), output line, audit entry
 # a chunk's decisions (None for an invalid record), its output lines joined, and its audit entries
 Checked = tuple[list[str | None], str, list[dict]]
 

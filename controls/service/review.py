@@ -238,7 +238,7 @@ def mount(app: FastAPI, service, access: Access) -> None:
     def trail() -> AuditLog:
         if service.audit is None:
             raise InputError("the review queue needs the audit trail: start the service without --no-audit")
-        return service.audit
+        return service.audit.log  # the service's checks append through its queue; reviews write here
 
     def glossary() -> Glossary:
         return Glossary.of(service.engine) if service.engine is not None else Glossary()
