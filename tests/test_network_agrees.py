@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from controls import Engine
 from controls.compiler import compile_rulebook
 from controls.facts.builder import line_values, party_values
-from controls.facts.catalog import END_USE_TAGS, LINE_FIELDS, PARTY_FIELDS, ROLES
+from controls.facts.catalog import END_USE_TAGS, LINE_FIELDS, PARTY_FIELDS
+from controls.models import ROLES
 from controls.orders import validate_order
 from controls.rulebook import conditions
 from controls.rulebook.loader import EVERY_LINE, LoadedRule, RuleBook
@@ -75,7 +76,7 @@ def _party_leaf():
         st.sampled_from(["KH", "CN", "DE"]).map(lambda v: {f: v}),
         st.sampled_from(["in", "not_in"]).map(lambda op: {f: {op: "test-countries"}}),
         st.booleans().map(lambda given: {f: {"exists": given}})))
-    role = st.one_of(st.sampled_from(ROLES[:2]).map(lambda r: {"party.role": r}),
+    role = st.one_of(st.sampled_from(list(ROLES)[:2]).map(lambda r: {"party.role": r}),
                      st.just({"party.role": {"in": ["end_user", "purchaser"]}}))
     return st.one_of(country, role, st.booleans().map(lambda b: {"party.screened": b}))
 
@@ -103,7 +104,7 @@ ORDER = st.fixed_dictionaries({
     optional={"end_uses": st.lists(st.sampled_from(TAGS), max_size=2, unique=True),
               "end_use_country": st.sampled_from(COUNTRIES["end_use_country"]),
               "parties": st.lists(st.fixed_dictionaries(
-                  {"role": st.sampled_from(ROLES), "name": st.just("Example Party Ltd"),
+                  {"role": st.sampled_from(list(ROLES)), "name": st.just("Example Party Ltd"),
                    "country": st.sampled_from(["KH", "CN", "DE"])},
                   optional={"headquarters_country": st.sampled_from(["CN", "US"])}),
                   max_size=2, unique_by=lambda p: p["role"])})
