@@ -34,7 +34,7 @@ from .. import memo, words
 from ..audit import FINAL_ACTIONS, REVIEW_ACTIONS, AuditLog
 from ..engine.chain import chains
 from ..errors import ChipgateError, InputError
-from ..models import Decision, Determination, Finding, ListMatch, Transaction
+from ..models import ROLES, Decision, Determination, Finding, ListMatch, Transaction
 from ..report import headline
 from ..rulebook.yamlsource import brief
 from ..screening.parties import Allowance, add_allowances
@@ -94,7 +94,7 @@ class Row:
 
 def _customer(order: dict | None) -> str:
     parties = (order or {}).get("parties") or []
-    for role in ("end_user", "ultimate_consignee", "consignee", "purchaser"):
+    for role in ROLES:  # the end user first, then the consignees, then the purchaser
         for p in parties:
             if p.get("role") == role:
                 return f"{p.get('name', '')} ({p.get('country', '?')})"
