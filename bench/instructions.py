@@ -68,7 +68,8 @@ def count(root: Path, lists: Path, orders_file: Path, scratch: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--compare", metavar="REF", help="the commit, branch or tag to compare with")
-    ap.add_argument("--lines", default="1,10", help="order sizes, in lines (default 1,10)")
+    ap.add_argument("--lines", default="1,10", help="order sizes, in lines, or 'mixed' for the mixed corpus "
+                                                    "of check_bench (1-3 lines; default 1,10)")
     ap.add_argument("--orders", type=int, default=100, help="orders of each size (default 100)")
     ap.add_argument("--worker", nargs=3, metavar=("ROOT", "LISTS", "ORDERS"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -80,17 +81,20 @@ def main(argv: list[str] | None = None) -> int:
     if not shutil.which("valgrind"):
         raise SystemExit("valgrind is not installed (Debian: apt-get install valgrind)")
     lists = Path(os.environ.get("CHIPGATE_LISTS") or ROOT / "rules" / "lists")
-    sizes = [int(n) for n in args.lines.split(",")]
+    sizes = [None if n == "mixed" else int(n) for n in args.lines.split(",")]
     print(f"this = {ROOT} at {_describe()}; REF = {args.compare} at {_describe(args.compare)}")
     print(f"list store: {lists}; {args.orders} orders of each size, checked once to warm, then counted")
     print(f"{'':>14}{'this':>16}{'REF':>16}{'this/REF':>10}   instructions per check (per line)", flush=True)
     with _scratch() as scratch, _worktree(args.compare, scratch / "ref") as ref:
         for size in sizes:
             orders_file = scratch / f"orders-{size}.json"
-            orders_file.write_text(json.dumps(corpus(args.orders, lines=size)))
+            orders = corpus(args.orders, lines=size)
+            orders_file.write_text(json.dumps(orders))
             this, other = (count(root, lists, orders_file, scratch) / args.orders for root in (ROOT, ref))
-            print(f"{size:>3}-line orders{this:>16,.0f}{other:>16,.0f}{this / other:>10.2f}   "
-                  f"({this / size:,.0f} / {other / size:,.0f})", flush=True)
+            lines = sum(len(o["items"]) for o in orders) / len(orders)
+            label = f"{size:>3}-line orders" if size else " mixed orders"
+            print(f"{label:>14}{this:>16,.0f}{other:>16,.0f}{this / other:>10.2f}   "
+                  f"({this / lines:,.0f} / {other / lines:,.0f})", flush=True)
     return 0
 
 
