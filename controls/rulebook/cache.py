@@ -12,9 +12,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
+from ..cachefile import write_aside
 from ..compiler import CompiledBundle, compile_rulebook
 from ..errors import InputError
 from . import bundle
@@ -58,18 +58,12 @@ def _key(root: Path) -> str:
 
 
 def _keep(writer, path: Path, kept: int = 16) -> None:
-    """Write through a temporary file renamed over ``path``; keep the ``kept`` newest bundles."""
+    """Write ``path`` whole or not at all; keep the ``kept`` newest bundles."""
+    if not write_aside(path, writer):
+        return  # a cache we cannot write is not kept
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as fh:
-            temporary = Path(fh.name)
-        try:
-            writer(temporary)
-            os.replace(temporary, path)
-        finally:
-            temporary.unlink(missing_ok=True)
         bundles = sorted(path.parent.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
         for old in bundles[kept:]:
             old.unlink(missing_ok=True)
     except OSError:
-        pass  # a cache we cannot write is not kept
+        pass

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import pickle
-import tempfile
 import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -17,6 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..cachefile import write_aside
 from ..errors import InputError
 from ..lists import csl, ecfr
 from ..lists._common import slug
@@ -282,15 +282,17 @@ def _read_or_build(store: ListStore, versions, key: str) -> tuple[Screener, list
 
 
 def _write_atomically(folder: Path, path: Path, payload: dict) -> None:
-    """Write aside, then rename over; remove the caches of other keys. A store we cannot write to
+    """Write whole or not at all; remove the caches of other keys. A store we cannot write to
     is simply not cached."""
-    try:
-        folder.mkdir(exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as fh:
+    def dump(target: Path) -> None:
+        with open(target, "wb") as fh:
             pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(fh.name, path)
+
+    if not write_aside(path, dump):
+        return
+    try:
         for old in folder.iterdir():
-            if old != path and old.suffix in (".pickle", ".tmp") and old.name != Path(fh.name).name:
+            if old != path and old.suffix in (".pickle", ".tmp"):
                 old.unlink(missing_ok=True)
     except OSError:
         pass
