@@ -9,6 +9,7 @@ from test_rulebook import pack, rule
 
 from controls import Decision, Engine
 from controls.engine import durable_adapter
+from controls.engine.memo import FiringMemo
 from controls.errors import InputError
 from controls.orders import read_orders
 
@@ -144,6 +145,7 @@ def test_no_number_reaches_the_engine(engine, monkeypatch):
         return original(self, facts)
 
     monkeypatch.setattr(durable_adapter.Session, "assert_facts", record)
+    monkeypatch.setattr(engine, "_memo", FiringMemo(engine._compiled.network, size=0))  # every line sent
     orders = [
         foreign_made("VN", Decimal("1311.12"), Decimal("327.79"), chip={"tpp": 15832, "die_area_mm2": 814, "datacenter": True}),
         foreign_made("VN", 2_000_000, 1),

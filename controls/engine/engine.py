@@ -6,6 +6,7 @@ import datetime as dt
 import gc
 import os
 from collections import defaultdict
+from contextlib import nullcontext
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -41,6 +42,7 @@ from .authoring import Classification
 from .decisions import Decisions, by_line, needed_exceptions
 from .durable_adapter import RuleNetwork
 from .explain import Explainer
+from .memo import FiringMemo, Firings, canonical
 from .paragraphs import ParagraphReadings
 
 DEFAULT_RULES = Path(__file__).resolve().parent.parent.parent / "rules"
@@ -90,6 +92,8 @@ class Engine:
         self._resolver = SetResolver(compiled.book.sets, compiled.book.aliases)
         self._facts = FactBuilder(compiled, self._resolver)
         self._network = RuleNetwork(compiled.network)
+        self._memo = FiringMemo(compiled.network)
+        self._rule_order = {rule_id: n for n, rule_id in enumerate(compiled.rules)}
         self._because = Explainer(compiled.probe_keys)
         self._paragraphs = ParagraphReadings(compiled.book)
         # per engine and bounded, so that a reloaded engine takes its caches with it
@@ -221,11 +225,11 @@ class Engine:
                 and not any(f.jurisdiction == CN and f.enforced for f in findings):
             findings.append(_not_reached())
         decision, jurisdictions = self._decisions.order(results)
-        return Determination(transaction_id=txn.id, decision=decision,
-                             as_of=day, ruleset=self.ruleset, lines=results, findings=findings, warnings=warnings,
-                             lists=list(screening.lists), jurisdictions=jurisdictions, matcher=screening.matcher,
-                             screenings=[s.record(p.role, p.name, screening.screened_lists)
-                                         for p, s in zip(txn.parties, screens)])
+        return Determination.model_construct(  # of the engine's own parts, each already valid
+            transaction_id=txn.id, decision=decision, as_of=day, ruleset=self.ruleset, lines=results,
+            findings=findings, warnings=warnings, lists=list(screening.lists), jurisdictions=jurisdictions,
+            matcher=screening.matcher,
+            screenings=[s.record(p.role, p.name, screening.screened_lists) for p, s in zip(txn.parties, screens)])
 
     def check_many(self, txns: Iterable[Transaction | dict[str, Any]],
                    as_of: dt.date | None = None) -> Iterator[Determination | InputError]:
@@ -293,42 +297,52 @@ class Engine:
 
     def _run(self, lines: list[Values], answers: list[dict], parties: list[Values], party_answers: list[dict],
              day: dt.date):
-        """Assert the facts stratum by stratum; derived facts (and their answers) feed the next stratum."""
+        """Assert the facts stratum by stratum; derived facts (and their answers) feed the next stratum.
+        A line the memo knows is not sent: its firings are replayed, through the same bookkeeping."""
         fired: dict[tuple[str, int, int | None], None] = {}  # ordered set
         derivations: dict[int, list[Derivation]] = defaultdict(list)
         conflicts: list[Finding] = []
         admits = self._compiled.line_filter.admits if self._prefilter else lambda stratum, view, day: True
         ordinal = day.toordinal()
         views = [self._facts.engine_view(values, answers[i]) for i, values in enumerate(lines)]
-        with self._network.session() as session:
-            # the parties go in with the first line facts: no rule fires on a party alone
-            batch = [self._facts.party_fact(j, values, party_answers[j]) for j, values in enumerate(parties)]
+        # the parties go in with the first line facts: no rule fires on a party alone
+        party_facts = [self._facts.party_fact(j, values, party_answers[j]) for j, values in enumerate(parties)]
+        keys = self._memo.keys(views, lines, party_facts, day, self._resolver.first_day(day))
+        known = [self._memo.get(key) for key in keys]
+        unknown = [i for i, answer in enumerate(known) if answer is None]
+        learnt: dict[int, list[Firings]] = {i: [] for i in unknown}
+        with self._network.session() if unknown else nullcontext() as session:
+            batch = party_facts
             for stratum in range(self._compiled.strata):
+                found: dict[int, list[tuple[str, int | None]]] = defaultdict(list)
+                sent = [self._facts.line_fact(i, stratum, views[i], ordinal) for i in unknown
+                        if admits(stratum, views[i], ordinal)]
+                if sent:
+                    batch += sent
+                    for rule_id, matched in session.assert_facts(batch):
+                        found[matched["line"]["line"]].append(
+                            (rule_id, matched["party"]["index"] if "party" in matched else None))
+                    batch = []
+                for i in unknown:  # durable-rules fires a rule once per satisfied branch of an "any"
+                    learnt[i].append(canonical(found.get(i, ()), self._rule_order))
                 derivers: dict[int, list[LoadedRule]] = defaultdict(list)
-                sent = [self._facts.line_fact(i, stratum, view, ordinal) for i, view in enumerate(views)
-                        if admits(stratum, view, ordinal)]
-                if not sent:
-                    continue
-                batch += sent
-                for rule_id, matched in session.assert_facts(batch):
-                    i = matched["line"]["line"]
-                    party = matched["party"]["index"] if "party" in matched else None
-                    if (rule_id, i, party) in fired:
-                        continue  # durable-rules fires a rule once per satisfied branch of an "any"
-                    fired[(rule_id, i, party)] = None
-                    rule = self._compiled.rules[rule_id]
-                    if rule.derive:
-                        conflicts += [self._conflict(i, earlier, rule) for earlier in derivers[i]
-                                      if _disagree(earlier, rule)]
-                        derivers[i].append(rule)
-                        derivations[i].append(self._derivation(rule, lines[i], answers[i]))
-                batch = []
+                for i, answer in enumerate(known):
+                    for rule_id, party in (learnt[i] if answer is None else answer)[stratum]:
+                        fired[(rule_id, i, party)] = None
+                        rule = self._compiled.rules[rule_id]
+                        if rule.derive:
+                            conflicts += [self._conflict(i, earlier, rule) for earlier in derivers[i]
+                                          if _disagree(earlier, rule)]
+                            derivers[i].append(rule)
+                            derivations[i].append(self._derivation(rule, lines[i], answers[i]))
                 for i, rules in derivers.items():
                     fields = _merge(lines[i], rules)
                     lines[i].update(fields)
                     new_answers = self._facts.answers(lines[i], day, fields)
                     self._facts.update_view(views[i], fields, new_answers, answers[i])
                     answers[i].merge(new_answers)
+            for i in unknown:  # under the network's lock: one writer at a time
+                self._memo.put(keys[i], tuple(learnt[i]))
         return fired, derivations, conflicts
 
     def _derivation(self, rule: LoadedRule, values: Values, answers: dict[str, bool]) -> Derivation:
@@ -348,10 +362,12 @@ class Engine:
             matches = self._screening.matches_behind(rule.for_party, screen, day)
         enforced = enforced_on(rule.rule, day)
         policy = then.review_policy or next((m.review_policy for m in matches if m.review_policy), None)
-        return Finding(rule=rule_id, citation=rule.rule.citation, effect=then.decision, line=line, party=role,
-                       review_policy=policy, license_exception=then.license_exception,
-                       message=then.message.strip(), title=rule.rule.title, jurisdiction=rule.jurisdiction,
-                       enforced=enforced, because=reasons, sources=list(rule.rule.sources), matches=matches)
+        # built from the bundle's validated rules and the engine's own values: nothing to validate again
+        return Finding.model_construct(
+            rule=rule_id, citation=rule.rule.citation, effect=then.decision, line=line, party=role,
+            review_policy=policy, license_exception=then.license_exception, message=then.message.strip(),
+            title=rule.rule.title, jurisdiction=rule.jurisdiction, enforced=enforced, because=reasons,
+            sources=list(rule.rule.sources), matches=matches)
 
     def _member_sources(self, rule: LoadedRule, values: Values, day: dt.date) -> list[str]:
         """Why a line's value is in the sets the rule named, where the set says (e.g. a CCL entry's reasons)."""

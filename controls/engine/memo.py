@@ -1,0 +1,86 @@
+"""What the rule network answered for a line, remembered for the next line like it.
+
+The network is a pure function of the facts it is sent.  Every rule joins at most one line with
+at most one party, so the rules a line completes, stratum by stratum (and with them what it
+derives), depend only on that line's facts, the order's party facts and its day; and on the day
+only through the rule windows and set epochs it falls in.  An ERP sends the same items to the same
+customers all day long, and re-checks its open orders when a list changes: most lines were seen
+before, and are answered from here instead of by the engine.
+
+The key is exact, never a digest: the line as the network sees it (``FactBuilder.engine_view``),
+the values of the accumulated facts that derivations extend, the party facts as sent, the window
+the day falls in and the set epoch.  A key that differs in anything the network could see misses.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_right
+from collections.abc import Iterable
+
+import orjson
+
+from ..facts.catalog import ACCUMULATED
+
+Firings = tuple[tuple[str, int | None], ...]  # (rule id, party index) of one line in one stratum
+Answer = tuple[Firings, ...]  # one line's firings, stratum by stratum
+
+_SORTED = orjson.OPT_SORT_KEYS
+_ACCUMULATED = tuple(sorted(ACCUMULATED))
+
+
+class FiringMemo:
+    """A bounded map from a line's key to its firings (the oldest entry goes first when full);
+    ``size=0`` remembers nothing, so that every line goes to the engine."""
+
+    def __init__(self, network: dict[str, dict], size: int = 16384):
+        self.size = size
+        self._bounds = sorted(_days_tested(network))  # the days on which some rule's window opens or closes
+        self._answers: dict[tuple, Answer] = {}
+
+    def keys(self, views: list[dict], lines: list[dict], party_facts: list[dict], day: dt.date,
+             epoch: dt.date) -> list[tuple]:
+        """Each line's key: what it sends the network, and all else that decides what it gets back."""
+        shared = (bisect_right(self._bounds, day.toordinal()), epoch.toordinal(),
+                  orjson.dumps(party_facts, option=_SORTED))
+        return [(*shared, orjson.dumps(view, option=_SORTED), tuple(map(values.get, _ACCUMULATED)))
+                for view, values in zip(views, lines)]
+
+    def get(self, key: tuple) -> Answer | None:
+        return self._answers.get(key)
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+    def put(self, key: tuple, answer: Answer) -> None:
+        """Remember ``answer``; callers hold the network's lock, so that no two threads evict at once."""
+        if not self.size:
+            return
+        if len(self._answers) >= self.size:
+            del self._answers[next(iter(self._answers))]
+        self._answers[key] = answer
+
+
+def _days_tested(network: dict[str, dict]) -> set[int]:
+    """Every constant the network compares a fact's ``day`` with."""
+    days: set[int] = set()
+
+    def walk(expr) -> None:
+        if isinstance(expr, dict):
+            for op, operand in expr.items():
+                if op in ("$and", "$or"):
+                    for part in operand:
+                        walk(part)
+                elif isinstance(operand, dict) and "day" in operand:
+                    days.add(operand["day"])
+
+    for rule in network.values():
+        for pattern in rule["all"]:
+            for expr in pattern.values():
+                walk(expr)
+    return days
+
+
+def canonical(firings: Iterable[tuple[str, int | None]], order: dict[str, int]) -> Firings:
+    """One line's firings of one stratum, each once, in the bundle's rule order (then by party): the
+    same whether the engine or the memo answered, and whatever other lines shared the batch."""
+    return tuple(sorted(set(firings), key=lambda f: (order[f[0]], -1 if f[1] is None else f[1])))

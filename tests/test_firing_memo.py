@@ -1,0 +1,83 @@
+"""A line answered from memory gets exactly the engine's answer (controls/engine/memo.py)."""
+import copy
+import sys
+from itertools import islice
+from pathlib import Path
+
+import pytest
+from conftest import fired, order
+
+from controls.engine.memo import FiringMemo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+from corpus import corpus, unseen_parties  # noqa: E402
+
+
+def remembering(engine, size: int = 16384):
+    """``engine`` (its network shared) with a memo of its own, empty."""
+    other = copy.copy(engine)
+    other._memo = FiringMemo(engine._compiled.network, size)
+    return other
+
+
+def answers(engine, orders) -> list[str]:
+    return [engine.check(o).model_dump_json() for o in orders]
+
+
+@pytest.fixture(scope="module")
+def orders():
+    """Repeated items and customers (the bench corpus), new customers, and generated orders of every
+    kind of line: foreign-made, FDP and de minimis facts, bare ECCNs, listed parties, every date."""
+    from test_fuzz import generated_orders
+
+    mixed = corpus(500, seed=11)
+    return mixed + unseen_parties(mixed[:50]) + [txn for _, txn in islice(generated_orders(["Example Listed Co"]),
+                                                                          500)]
+
+
+def test_answers_from_memory_are_the_engines_answers(engine, orders):
+    by_engine = answers(remembering(engine, size=0), orders)
+    memo = remembering(engine)
+    assert answers(memo, orders) == by_engine  # lines repeat within the orders: some answered from memory
+    assert answers(memo, orders) == by_engine  # every line answered from memory
+    assert 0 < len(memo._memo) < sum(len(o["items"]) for o in orders)
+
+
+def test_memory_in_another_order_gives_the_same_answers(engine, orders):
+    """What a line gets back does not depend on which lines shared its batch, or came before it."""
+    memo = remembering(engine)
+    answers(memo, orders[::-1])
+    assert answers(memo, orders) == answers(remembering(engine, size=0), orders)
+
+
+def test_a_day_across_a_rule_window_is_not_answered_from_memory(engine):
+    """The HBM rule of 89 FR 96790 took effect on 2024-12-31: the same line on the day before and on
+    the day itself gets different rules, with or without the memo; two days inside one window share an
+    answer."""
+    hbm = {"memory_bandwidth_density": 3.5}
+    memo = remembering(engine)
+    before, on_the_day = (memo.check(order("CN", date=day, chip=hbm)) for day in ("2024-12-30", "2024-12-31"))
+    assert "ear.742.6.a6.hbm.2024" in fired(on_the_day) - fired(before)
+    fresh = remembering(engine, size=0)
+    for day, result in (("2024-12-30", before), ("2024-12-31", on_the_day)):
+        assert result == fresh.check(order("CN", date=day, chip=hbm))
+    entries = len(memo._memo)
+    memo.check(order("CN", date="2025-01-01", chip=hbm))  # the same window and set epoch as the 31st
+    assert len(memo._memo) == entries
+
+
+def test_a_listed_party_is_not_answered_from_an_unlisted_ones_memory(engine):
+    memo = remembering(engine)
+    line = {"eccn": "3A090.a"}
+    clear = memo.check(order("DE", **line))
+    listed = memo.check(order("DE", parties=[{"role": "end_user", "name": "Huawei Technologies Co., Ltd.",
+                                             "country": "CN"}], **line))
+    assert listed.decision != clear.decision
+    assert listed == remembering(engine, size=0).check(order(
+        "DE", parties=[{"role": "end_user", "name": "Huawei Technologies Co., Ltd.", "country": "CN"}], **line))
+
+
+def test_the_memory_is_bounded(engine):
+    memo = remembering(engine, size=8)
+    answers(memo, corpus(60, seed=5))
+    assert len(memo._memo) == 8
