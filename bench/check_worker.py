@@ -33,6 +33,7 @@ import traceback
 from pathlib import Path
 
 WARM_UP = 200  # orders checked once after loading, before any timing
+UNREMEMBERED = 500  # mixed orders checked each round with the engine's memory of lines switched off
 
 # Functions whose cumulative time is a phase of a check: (phase, file, function).  They nest (an assert
 # call inside a check), so their shares overlap; one a checkout lacks is left out of its report.
@@ -123,6 +124,7 @@ class Checkout:
         out = {"rate": len(self.mixed) / elapsed, "p50": p50, "p99": p99, "sizes": {}}
         for size, orders in self.sizes.items():
             out["sizes"][size] = quantiles(time_checks(self.engine, orders)[1])[:2]
+        out["unremembered"] = quantiles(self.unremembered(self.mixed[:UNREMEMBERED]))[:2]
         fresh = self.fresh[number]  # each round's own end users: new to the engine the first time
         out["fresh"] = quantiles(time_checks(self.engine, fresh)[1])[0]
         out["cached"] = quantiles(time_checks(self.engine, fresh)[1])[0]
@@ -133,6 +135,18 @@ class Checkout:
                                      for r in results}
             out["determinations"].update({i: ["INVALID", [why]] for i, why in self.invalid.items()})
         return out
+
+    def unremembered(self, orders) -> list[float]:
+        """Check latencies with every line sent to the rule network: the engine's memory of the lines it
+        has answered (a checkout that has one) switched off for the while."""
+        memo = getattr(self.engine, "_memo", None)
+        if memo is None:
+            return time_checks(self.engine, orders)[1]
+        self.engine._memo = type(memo)(self.engine._compiled.network, size=0)
+        try:
+            return time_checks(self.engine, orders)[1]
+        finally:
+            self.engine._memo = memo
 
     def process_start(self) -> dict:
         """Wall time of ``python cli.py check examples/order.yaml`` in this checkout, on the same lists."""

@@ -34,7 +34,8 @@ def test_compare_with_head_runs_every_measurement_and_cleans_up(in_git_checkout,
     assert run.returncode == 0, run.stderr
     out = run.stdout
     assert "round 1: this" in out
-    for figure in ("bundle load+compile", "checks/s (mixed)", "p50 (mixed)", "p99 (100-line orders)",
+    for figure in ("bundle load+compile", "checks/s (mixed)", "p50 (mixed)", "p50 (mixed, no memory)",
+                   "p99 (100-line orders)",
                    "screening fresh p50", "screening cached p50", "process start", "compile 1x", "compile 2x"):
         row = next(line for line in out.splitlines() if line.startswith(figure))
         assert row.split()[-1].replace(".", "").isdigit(), row  # a ratio: both sides measured it
