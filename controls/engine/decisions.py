@@ -86,9 +86,9 @@ class Decisions:
         decision = Decision.most_restrictive(decisions.values())
         exception = next((f.license_exception for f in own if f.license_exception and effects.get(id(f)) == decision),
                          None)
-        return LineResult.model_construct(  # of the engine's own values: nothing to validate again
+        return LineResult(
             line=index, sku=sku, eccn=values.get("item.eccn"), subject_to_ear=subject, basis=values.get("item.basis"),
-            decision=decision, license_exception=exception, derived=list(derivations), jurisdictions=decisions)
+            decision=decision, license_exception=exception, derived=derivations, jurisdictions=decisions)
 
     def order(self, results: list[LineResult]) -> tuple[Decision, dict[str, Decision]]:
         """The order's decision and its decision under each jurisdiction: the most restrictive of its lines'."""

@@ -225,7 +225,7 @@ class Engine:
                 and not any(f.jurisdiction == CN and f.enforced for f in findings):
             findings.append(_not_reached())
         decision, jurisdictions = self._decisions.order(results)
-        return Determination.model_construct(  # of the engine's own parts, each already valid
+        return Determination(
             transaction_id=txn.id, decision=decision, as_of=day, ruleset=self.ruleset, lines=results,
             findings=findings, warnings=warnings, lists=list(screening.lists), jurisdictions=jurisdictions,
             matcher=screening.matcher,
@@ -362,8 +362,7 @@ class Engine:
             matches = self._screening.matches_behind(rule.for_party, screen, day)
         enforced = enforced_on(rule.rule, day)
         policy = then.review_policy or next((m.review_policy for m in matches if m.review_policy), None)
-        # built from the bundle's validated rules and the engine's own values: nothing to validate again
-        return Finding.model_construct(
+        return Finding(
             rule=rule_id, citation=rule.rule.citation, effect=then.decision, line=line, party=role,
             review_policy=policy, license_exception=then.license_exception, message=then.message.strip(),
             title=rule.rule.title, jurisdiction=rule.jurisdiction, enforced=enforced, because=reasons,
