@@ -6,7 +6,12 @@ Wall-clock figures on a shared machine drift by more than the differences they a
 other work on them).  The number of instructions a check executes does not: the same interpreter on the same
 orders executes the same instructions whatever else the machine runs, so this is the figure to compare when the
 machine is busy.  It does not see memory stalls (a larger working set that misses the caches more costs time
-but no instructions): confirm a result with ``check_bench.py --compare`` on an idle machine.
+but no instructions): confirm a result with ``check_bench.py --compare`` on an idle machine.  Nor does it
+weigh string instructions right: valgrind counts ``rep stos``/``rep movs`` (glibc's memset and memcpy of more
+than a few KB) once per byte, where the processor moves 32 bytes or more a cycle, so a checkout that clears
+large buffers looks far costlier than it runs (76215cd created an engine session per check and cleared about
+0.6 MB with it: some 590,000 of its counted instructions a check, a few microseconds of real time).  Each
+figure is therefore also given without memset, memcpy and memmove.
 
 For each checkout (this one, and REF checked out into a temporary worktree) and each order size, a worker runs
 under ``valgrind --tool=callgrind`` with counting off: it loads the engine, checks the orders once (every cache
@@ -53,8 +58,12 @@ def worker(root: Path, lists: Path, orders_file: Path) -> None:
     subprocess.run([*counting[:1], "--instr=off", *counting[2:]], check=True, capture_output=True)
 
 
-def count(root: Path, lists: Path, orders_file: Path, scratch: Path) -> int:
-    """Instructions counted while ``root`` checked the orders of ``orders_file`` (warm)."""
+STRING_OPS = re.compile(r"^\s*([\d,]+)\s.*:__?(?:memset|memcpy|memmove)\w*", re.M)
+
+
+def count(root: Path, lists: Path, orders_file: Path, scratch: Path) -> tuple[int, int]:
+    """Instructions counted while ``root`` checked the orders of ``orders_file`` (warm): in all, and
+    without those of memset, memcpy and memmove."""
     out = scratch / "callgrind.out"
     run = subprocess.run(["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
                           sys.executable, __file__, "--worker", str(root), str(lists), str(orders_file)],
@@ -62,7 +71,10 @@ def count(root: Path, lists: Path, orders_file: Path, scratch: Path) -> int:
     found = COLLECTED.search(run.stderr)
     if run.returncode or not found:
         raise SystemExit(f"{root}: the counted run failed:\n{run.stderr[-2000:]}")
-    return int(found.group(1))
+    listing = subprocess.run(["callgrind_annotate", "--inclusive=no", "--threshold=100", str(out)],
+                             capture_output=True, text=True).stdout
+    string_ops = sum(int(n.replace(",", "")) for n in STRING_OPS.findall(listing))
+    return int(found.group(1)), int(found.group(1)) - string_ops
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,17 +96,18 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [None if n == "mixed" else int(n) for n in args.lines.split(",")]
     print(f"this = {ROOT} at {_describe()}; REF = {args.compare} at {_describe(args.compare)}")
     print(f"list store: {lists}; {args.orders} orders of each size, checked once to warm, then counted")
-    print(f"{'':>14}{'this':>16}{'REF':>16}{'this/REF':>10}   instructions per check (per line)", flush=True)
+    print(f"{'':>28}{'this':>16}{'REF':>16}{'this/REF':>10}   instructions per check (per line)", flush=True)
     with _scratch() as scratch, _worktree(args.compare, scratch / "ref") as ref:
         for size in sizes:
             orders_file = scratch / f"orders-{size}.json"
             orders = corpus(args.orders, lines=size)
             orders_file.write_text(json.dumps(orders))
-            this, other = (count(root, lists, orders_file, scratch) / args.orders for root in (ROOT, ref))
-            lines = sum(len(o["items"]) for o in orders) / len(orders)
+            (this, this_bare), (other, other_bare) = (count(root, lists, orders_file, scratch) for root in (ROOT, ref))
+            lines = sum(len(o["items"]) for o in orders) / len(orders) * args.orders
             label = f"{size:>3}-line orders" if size else " mixed orders"
-            print(f"{label:>14}{this:>16,.0f}{other:>16,.0f}{this / other:>10.2f}   "
-                  f"({this / lines:,.0f} / {other / lines:,.0f})", flush=True)
+            for what, mine, theirs in (("", this, other), ("  without mem*", this_bare, other_bare)):
+                print(f"{label + what:>28}{mine / args.orders:>16,.0f}{theirs / args.orders:>16,.0f}"
+                      f"{mine / theirs:>10.2f}   ({mine / lines:,.0f} / {theirs / lines:,.0f})", flush=True)
     return 0
 
 
