@@ -542,6 +542,7 @@ def serve(host, port, workers, rules_dir, lists_dir, audit_path, no_audit, admin
     from uvicorn.supervisors import Multiprocess
 
     from controls.service import Settings
+    from controls.service.protocol import GatheringHttpToolsProtocol
 
     tokens = {}
     for given in review_tokens:
@@ -557,7 +558,7 @@ def serve(host, port, workers, rules_dir, lists_dir, audit_path, no_audit, admin
                         review_secret=secrets.token_hex(32))
     os.environ["CHIPGATE_SERVE"] = settings.to_env()  # worker processes read their settings here
     config = uvicorn.Config("controls.service.app:app_from_env", factory=True, host=host, port=port,
-                            workers=workers, timeout_graceful_shutdown=30)
+                            workers=workers, timeout_graceful_shutdown=30, http=GatheringHttpToolsProtocol)
 
     class Supervisor(Multiprocess):
         def handle_hup(self) -> None:
