@@ -613,6 +613,7 @@ def _checking(engine: Engine, as_of, name: str, workers: int, scheduler: str | N
             yield checking
     elif workers > 1:
         _ENGINE, _OPTIONS = engine, (as_of, name, caller)
+        engine.open_lists()  # before the fork: one screening index for all the workers, not one each
         gc.freeze()  # the collector leaves the engine's objects alone, so the workers keep sharing their pages
         # an executor, not a Pool: a worker that dies (the C engine can abort) fails the run instead of hanging it
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))

@@ -285,6 +285,27 @@ def test_workers_give_the_same_output_as_one_process(engine, tmp_path):
     assert one == two and one.records == len(orders) == sum(progress)
 
 
+def test_workers_share_the_screening_index_the_parent_opened(list_store, tmp_path, monkeypatch):
+    """The list store is opened once, before the fork: each worker opening its own would hold a copy of
+    the screening index (some 100 MB) apiece."""
+    from controls import Engine
+    from controls.screening.parties import PartyScreener
+
+    opened = tmp_path / "opened"
+    open_store = PartyScreener.open.__func__
+
+    def recording(cls, path):
+        with opened.open("a") as log:  # a file: the workers are other processes
+            log.write(f"{os.getpid()}\n")
+        return open_store(cls, path)
+
+    monkeypatch.setattr(PartyScreener, "open", classmethod(recording))
+    engine = Engine.load(lists=list_store)  # lists not opened yet: no party checked
+    source = write_jsonl(tmp_path / "orders.jsonl", corpus(40, seed=4))
+    run_batch(engine, source, tmp_path / "out.jsonl", workers=2)
+    assert opened.read_text().split() == [str(os.getpid())]
+
+
 def test_check_many_yields_errors_in_place(engine):
     results = list(engine.check_many(ORDERS))
     assert [type(r).__name__ for r in results] == ["Determination", "InputError", "InputError", "InputError",
