@@ -81,3 +81,24 @@ def test_the_memory_is_bounded(engine):
     memo = remembering(engine, size=8)
     answers(memo, corpus(60, seed=5))
     assert len(memo._memo) == 8
+
+
+def test_an_entry_holds_its_key_at_the_keys_size(engine):
+    """orjson hands back its whole write buffer (some 4 KB) however short the text: a full memo of such
+    keys would hold some 200 MB, not the few MB its keys take."""
+    import tracemalloc
+
+    memo = remembering(engine)
+    orders = corpus(150, seed=12)
+    answers(memo, orders[:5])
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(True, "*/engine/memo.py")])
+        entries = len(memo._memo)
+        answers(memo, orders)
+        after = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(True, "*/engine/memo.py")])
+    finally:
+        tracemalloc.stop()
+    held = sum(s.size_diff for s in after.compare_to(before, "filename"))
+    assert len(memo._memo) - entries > 50
+    assert held / (len(memo._memo) - entries) < 1500

@@ -57,7 +57,13 @@ class FiringMemo:
             return
         if len(self._answers) >= self.size:
             del self._answers[next(iter(self._answers))]
-        self._answers[key] = answer
+        self._answers[_compact(key)] = answer
+
+
+def _compact(key: tuple) -> tuple:
+    """``key`` with its texts in bytes of their own size: orjson returns its whole write buffer (some
+    4 KB however short the text), which a memo of 16,384 lines would keep, some 200 MB of it."""
+    return tuple(memoryview(part).tobytes() if isinstance(part, bytes) else part for part in key)
 
 
 def _days_tested(network: dict[str, dict]) -> set[int]:
