@@ -15,7 +15,9 @@ import json
 from functools import lru_cache
 
 NAME = "chipgate-names"
-VERSION = "2"
+# 3: legal forms from one table (controls/legal_forms.py); FSUE/FGUP, Kft, ZAT and Mexico's "S. de R.L."
+# are dropped too, Estonia's OÜ and Spain's S.L. only where they end a name.
+VERSION = "3"
 
 # ---------------------------------------------------------------- scores and thresholds (matcher.py)
 
