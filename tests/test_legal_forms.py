@@ -71,6 +71,12 @@ def test_the_cell_parser_reads_every_form_as_part_of_the_name(case):
     assert parts.addresses == ("No. 5 Kexue Road, Beijing, China",)
 
 
+@pytest.mark.parametrize("spelling", sorted({s for f in FORMS if f.only != "screening" for s in f.spellings
+                                             if re.fullmatch(r"[^\W\d_]+\.", s)}))
+def test_a_listed_name_keeps_the_period_of_its_abbreviated_form(spelling):
+    assert split_entity(f"{NAME} {spelling}, No. 5 Kexue Road, Beijing, China.").name == f"{NAME} {spelling}"
+
+
 def test_a_form_one_reader_leaves_out_says_why():
     for form in FORMS:
         assert bool(form.only) == bool(form.why), form.spellings

@@ -416,8 +416,12 @@ def _split_top_level(text: str, separator: str) -> list[str]:
 
 # --------------------------------------------------------------------------- clean-up
 
+# Words printed with a closing period that is theirs, not the sentence's: legal forms ("Ltd.", "Kft.")
+# and other abbreviations.
+_ABBREVIATED_FORMS = sorted({s[:-1] for f in FORMS if f.only != "screening" for s in f.spellings
+                             if re.fullmatch(r"[^\W\d_]+\.", s)}, key=lambda w: (-len(w), w))
 _ABBREVIATION_END = re.compile(
-    r"(?:\b(?:Co|Ltd|Inc|Corp|Bhd|Pte|Pvt|Jr|Sr|St|Ltda|Sti|Şti|Tic|San|Mfg|Intl|Int|Tech|Eng|Ind|Dev|Nat|"
+    rf"(?:\b(?:{'|'.join(_ABBREVIATED_FORMS)}|Jr|Sr|St|Mfg|Intl|Int|Tech|Eng|Ind|Dev|Nat|"
     r"Equip|Man|Mach|Mat|Std|Imp|Exp|Dist|No|Bros)|\b[A-Z]|\.[A-Za-z]{1,3})\.$")
 
 
