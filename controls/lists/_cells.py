@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from controls.legal_forms import FORMS
+
 from ._common import dedupe
 from .countries import iso2_or_none
 
@@ -263,13 +265,23 @@ def _join(*texts: str) -> str:
 
 # --------------------------------------------------------------------------- name vs address
 
-_LEGAL = (
-    r"(?:Co|Company|Corp|Corporation|Inc|Incorporated|Ltd|Limited|LLC|L\.L\.C|LLP|PLC|P\.L\.C|JSC|OJSC|CJSC|PJSC|"
-    r"OOO|OAO|ZAO|AO|PAO|ZAT|FSUE|FGUP|SUE|NPO|NPP|S\.?A|S\.?A\.?S|S\.?R\.?L|SARL|S\.?L|S\.?p\.?A|GmbH|AG|"
-    r"B\.?V|N\.?V|Pte|Pvt|Private|Sdn|Bhd|FZE|FZCO|FZC|FZ-LLC|DMCC|Ltda|Oy|OU|AB|A\.?S|A\.Ş|KG|e\.K|"
-    r"S\.?de R\.?L|de C\.?V|s\.?r\.?o|Kft|"
-    r"Sp\.? z o\.?o|Şti|Sti|Tic|San|Trading|Group|L\.?P|Pty|Co\.?,? Ltd|Co Ltd|Company Limited|Co\.? Limited|"
-    r"Limited Liability Company|Joint Stock Company)")
+def _spelling_pattern(spelling: str) -> str:
+    """A legal form's spelling as a regex: dots and commas optional, spacing free ("S.A." also reads
+    "SA" and "S. A", "Co., Ltd." also "Co Ltd", "FZ-LLC" also "FZ LLC"); a closing dot is the caller's."""
+    pattern = ""
+    for word, gap in re.findall(r"([^.,\s-]+)([.,\s-]*)", spelling.rstrip(".")):
+        pattern += re.escape(word)
+        if gap:
+            pattern += (r"\.?" if "." in gap else "") + (",?" if "," in gap else "") + ("-?" if "-" in gap else "")
+            pattern += r"\s*"
+    return pattern
+
+
+# Legal forms (controls/legal_forms.py), longest first so the whole form is read.
+_LEGAL = "(?:" + "|".join(
+    _spelling_pattern(s)
+    for s in sorted({s for f in FORMS if f.only != "screening" for s in f.spellings}, key=lambda s: (-len(s), s))
+) + ")"
 # A comma-separated segment that is only legal forms continues the name: "..., Co., Ltd."
 _LEGAL_SEGMENT = re.compile(rf"^(?:{_LEGAL}\.?[ ,]*)+(?:\([^)]*\))?\.?$", re.IGNORECASE)
 # ... or starts with one and then the address begins: "Ltd. No. C22, Yu An Rd."
@@ -404,8 +416,12 @@ def _split_top_level(text: str, separator: str) -> list[str]:
 
 # --------------------------------------------------------------------------- clean-up
 
+# Words printed with a closing period that is theirs, not the sentence's: legal forms ("Ltd.", "Kft.")
+# and other abbreviations.
+_ABBREVIATED_FORMS = sorted({s[:-1] for f in FORMS if f.only != "screening" for s in f.spellings
+                             if re.fullmatch(r"[^\W\d_]+\.", s)}, key=lambda w: (-len(w), w))
 _ABBREVIATION_END = re.compile(
-    r"(?:\b(?:Co|Ltd|Inc|Corp|Bhd|Pte|Pvt|Jr|Sr|St|Ltda|Sti|Şti|Tic|San|Mfg|Intl|Int|Tech|Eng|Ind|Dev|Nat|"
+    rf"(?:\b(?:{'|'.join(_ABBREVIATED_FORMS)}|Jr|Sr|St|Mfg|Intl|Int|Tech|Eng|Ind|Dev|Nat|"
     r"Equip|Man|Mach|Mat|Std|Imp|Exp|Dist|No|Bros)|\b[A-Z]|\.[A-Za-z]{1,3})\.$")
 
 

@@ -15,7 +15,9 @@ import json
 from functools import lru_cache
 
 NAME = "chipgate-names"
-VERSION = "2"
+# 3: legal forms from one table (controls/legal_forms.py); FSUE/FGUP, Kft, ZAT and Mexico's "S. de R.L."
+# are dropped too, Estonia's OÜ and Spain's S.L. only where they end a name.
+VERSION = "3"
 
 # ---------------------------------------------------------------- scores and thresholds (matcher.py)
 
@@ -113,10 +115,21 @@ def parameters() -> dict[str, object]:
 def digest() -> str:
     """sha256 of the parameters and of the word tables normalisation uses (legal forms, glossaries,
     transliteration): whatever changes a score changes it."""
-    from . import normalize
+    import importlib
 
-    tables = {name: value for name, value in vars(normalize).items()
+    # the module itself: ``from . import normalize`` gives the package's function of that name
+    normalize = importlib.import_module(f"{__package__}.normalize")
+    tables = {name: _canonical(value) for name, value in vars(normalize).items()
               if name.startswith("_") and isinstance(value, (dict, frozenset, tuple)) and not name.startswith("__")}
     payload = json.dumps({"name": NAME, "version": VERSION, "parameters": parameters(), "tables": tables},
-                         sort_keys=True, ensure_ascii=False, default=lambda v: sorted(map(str, v)))
+                         sort_keys=True, ensure_ascii=False)
     return "sha256:" + hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _canonical(table: dict | frozenset | tuple) -> str:
+    """A word table as text that does not depend on set or hash order."""
+    if isinstance(table, dict):
+        return repr(sorted(table.items(), key=repr))
+    if isinstance(table, frozenset):
+        return repr(sorted(table, key=repr))
+    return repr(table)

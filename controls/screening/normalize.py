@@ -11,83 +11,15 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from controls.legal_forms import FORMS, LINKS
 from controls.screening.logic import SPELLING_MIN_LEN, SPELLING_MIN_SIMILARITY
 
 __all__ = ["normalize", "tokens", "key_tokens", "screenable", "STOPWORDS", "PLACES", "PLACEHOLDERS"]
 
 # -- English / transliterated side ---------------------------------------------------------
 
-# One-word legal forms, after dotted abbreviations are collapsed ("S.A." -> "sa").
-_LEGAL_WORDS = frozenset(
-    """
-    co cos company corp corporation ltd limited inc incorporated llc gmbh mbh srl sarl
-    bv nv plc pte pty ooo oao ojsc cjsc pjsc jsc llp fze fzco fzc pvt private sdn bhd sti
-    ltda oyj
-    """.split()
-)
-# Legal forms that are also name syllables ("Sa'dallah", "Zao Wou-Ki", "Ao"): dropped only
-# as the first word or among the legal words that end a name.
-_LEGAL_SHORT = frozenset(
-    "sa ag as ao zao pao kk lp spa cv sab sas scs cia kg oy asa sro se ab".split()
-)
-_LEGAL_LINKS = frozenset({"de", "y"})
-
-# Multi-word legal forms, removed as a whole so their words survive elsewhere in a name.
-_LEGAL_PHRASES: tuple[tuple[str, ...], ...] = tuple(
-    sorted(
-        (
-            tuple(p.split())
-            for p in (
-                "limited liability company",
-                "limited liability partnership",
-                "limited liability",
-                "open joint stock company",
-                "closed joint stock company",
-                "public joint stock company",
-                "joint stock company",
-                "joint stock",
-                "company limited",
-                "private limited",
-                "free zone establishment",
-                "free zone company",
-                "fz llc",
-                "l l c",
-                "sp z oo",
-                "open joint stock",
-                "closed joint stock",
-                "public joint stock",
-                "federal state unitary enterprise",
-                "state unitary enterprise",
-                "unitary enterprise",
-                "autonomous noncommercial organization",
-                "autonomous non commercial organization",
-            )
-        ),
-        key=len,
-        reverse=True,
-    )
-)
-
-_PHRASES_BY_FIRST: dict[str, list[tuple[str, ...]]] = {}
-for _phrase in _LEGAL_PHRASES:
-    _PHRASES_BY_FIRST.setdefault(_phrase[0], []).append(_phrase)
-
-# Legal forms whose dots became spaces ("S A", "S A DE C V"): single letters are initials
-# anywhere else in a name, so these are removed only from its end.
-_LEGAL_TAILS: tuple[tuple[str, ...], ...] = tuple(
-    sorted(
-        (
-            tuple(p.split())
-            for p in (
-                "s a", "s a s", "s l", "s p a", "s r l", "s a r l", "b v", "n v", "l l c",
-                "a g", "s a de c v", "s de r l", "s de r l de c v", "c v", "a s", "k k",
-                "p l c", "l t d", "j s c", "s r o", "s c s", "o o o", "z a o", "o a o", "p a o",
-            )
-        ),
-        key=len,
-        reverse=True,
-    )
-)
+# Legal forms ("Co., Ltd.", "OOO", "S.A. de C.V."): derived from controls.legal_forms below, once
+# the words are read as ``tokens`` reads them.
 
 # Abbreviations and inflections that name the same thing; the right side is canonical.
 _WORD_MAP = {
@@ -147,8 +79,10 @@ PLACEHOLDERS = frozenset({
 
 # -- Chinese side ------------------------------------------------------------------------
 
+_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 # Legal forms in Chinese; dropped like their English counterparts.
-_HAN_LEGAL = ("股份有限公司", "有限责任公司", "有限公司", "责任公司", "股份公司", "有限合伙", "公司")
+_SCREENED_FORMS = tuple(f for f in FORMS if f.only != "lists")
+_HAN_LEGAL = tuple(s for f in _SCREENED_FORMS for s in f.spellings if _HAN_RUN.fullmatch(s))
 
 # Words of Chinese company names with the English used on U.S. lists. Kept to what listed
 # names need: the pinyin of these would never meet the English on the list.
@@ -227,7 +161,6 @@ for _place, _en in _HAN_PLACES.items():
     _HAN_TERMS[_place + "省"] = _en  # province suffix
 _HAN_MAXLEN = max(map(len, _HAN_TERMS))
 
-_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _DOTTED = re.compile(r"(?<![^\W\d_])((?:[^\W\d_]\.){2,})")  # "s.a." "l.l.c." "a.k.a."
 _APOSTROPHES = re.compile(r"['’‘`´]")
 _NON_WORD = re.compile(r"[\W_]+")
@@ -377,7 +310,7 @@ def _drop_legal(words: list[str]) -> list[str]:
             dropped = True
             continue
         tail = None
-        if len(last) == 1:  # spelt out with spaces: "S A", "S A DE C V"
+        if last in _TAIL_ENDS:  # "S A", "S A DE C V", "S DE RL"
             tail = next(
                 (t for t in _LEGAL_TAILS if len(out) > len(t) and tuple(out[-len(t) :]) == t), None
             )
@@ -397,6 +330,42 @@ def _merge_compounds(words: list[str]) -> list[str]:
             out.append(w)
     return out
 
+
+def _legal_tables() -> tuple[frozenset[str], frozenset[str], tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...]]:
+    """The words, edge words, phrases and tails of the legal forms in controls.legal_forms, as
+    ``_drop_legal`` meets them: read like a name ("S.A." -> "sa", "Co., Ltd." -> "company limited")."""
+    words: set[str] = set()
+    edge: set[str] = set()
+    phrases: set[tuple[str, ...]] = set()
+    tails: set[tuple[str, ...]] = set()
+    for form in _SCREENED_FORMS:
+        for spelling in form.spellings:
+            if _HAN_RUN.fullmatch(spelling):
+                continue  # _HAN_LEGAL
+            ascii_spelling = "".join(c for c in unicodedata.normalize("NFKD", spelling) if not unicodedata.combining(c))
+            plain = _plain(ascii_spelling).split()
+            read = tuple(_merge_compounds([_WORD_MAP.get(w, w) for w in plain]))
+            if form.where == "anywhere":
+                (words.add(read[0]) if len(read) == 1 else phrases.add(read))
+            elif form.where == "edge" and len(read) == 1:
+                edge.add(read[0])
+            else:  # "end", or a run of words: dropped only where it ends a name
+                tails.add(read)
+            if form.spelt_out and all(len(w) <= 4 for w in plain if w not in LINKS):
+                tails.add(tuple(c for w in plain for c in ((w,) if w in LINKS else w)))
+    longest_first = lambda runs: tuple(sorted(runs, key=lambda r: (-len(r), r)))  # noqa: E731
+    return frozenset(words), frozenset(edge), longest_first(phrases), longest_first(tails)
+
+
+# Dropped anywhere; dropped only as the first word or in the run of legal forms that ends a name
+# (also syllables: "Sa'dallah", "Zao Wou-Ki", "Ao"); runs dropped whole anywhere; runs dropped
+# only at the end (single letters are initials anywhere else: "S A DE C V").
+_LEGAL_WORDS, _LEGAL_SHORT, _LEGAL_PHRASES, _LEGAL_TAILS = _legal_tables()
+_LEGAL_LINKS = frozenset(LINKS)
+_PHRASES_BY_FIRST: dict[str, list[tuple[str, ...]]] = {}
+for _phrase in _LEGAL_PHRASES:
+    _PHRASES_BY_FIRST.setdefault(_phrase[0], []).append(_phrase)
+_TAIL_ENDS = frozenset(t[-1] for t in _LEGAL_TAILS)
 
 _KNOWN_WORDS = tuple(sorted(
     w for w in {*_LEGAL_WORDS, *_WORD_MAP, *_WORD_MAP.values()} if len(w) >= SPELLING_MIN_LEN - 1))

@@ -328,3 +328,20 @@ def test_confusable_and_invisible_characters_match_as_strongly_as_the_plain_name
                     fullwidth):
         found = screener.screen(variant)[0]
         assert (found.entry, found.score, found.strength) == (plain.entry, plain.score, plain.strength), variant
+
+
+def test_the_matcher_digest_covers_the_word_tables(monkeypatch):
+    """A changed word table (a legal form, a glossary term) changes the digest, so the cached index
+    and every recorded determination tell the old matcher from the new one."""
+    import sys
+
+    from controls.screening import logic
+
+    normalize = sys.modules["controls.screening.normalize"]
+    before = logic.digest()
+    logic.digest.cache_clear()
+    monkeypatch.setattr(normalize, "_LEGAL_WORDS", normalize._LEGAL_WORDS | {"newform"})
+    try:
+        assert logic.digest() != before
+    finally:
+        logic.digest.cache_clear()
