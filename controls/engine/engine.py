@@ -305,14 +305,13 @@ class Engine:
         admits = self._compiled.line_filter.admits if self._prefilter else lambda stratum, view, day: True
         ordinal = day.toordinal()
         views = [self._facts.engine_view(values, answers[i]) for i, values in enumerate(lines)]
-        # the parties go in with the first line facts: no rule fires on a party alone
         party_facts = [self._facts.party_fact(j, values, party_answers[j]) for j, values in enumerate(parties)]
         keys = self._memo.keys(views, lines, party_facts, day, self._resolver.first_day(day))
         known = [self._memo.get(key) for key in keys]
         unknown = [i for i, answer in enumerate(known) if answer is None]
         learnt: dict[int, list[Firings]] = {i: [] for i in unknown}
         with self._network.session() if unknown else nullcontext() as session:
-            batch = party_facts
+            batch = list(party_facts)  # with the first line facts sent: no rule fires on a party alone
             for stratum in range(self._compiled.strata):
                 found: dict[int, list[tuple[str, int | None]]] = defaultdict(list)
                 sent = [self._facts.line_fact(i, stratum, views[i], ordinal) for i in unknown
