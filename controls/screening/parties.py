@@ -267,7 +267,7 @@ def _read_or_build(store: ListStore, versions, key: str) -> tuple[Screener, list
     folder = store.path / INDEX_DIR
     path = folder / f"{key}.pickle"
     try:
-        with open(path, "rb") as fh, _gc_paused():  # ~10^6 acyclic objects: collector passes triple the load
+        with open(path, "rb") as fh, _gc_paused(freeze=True):  # ~10^6 acyclic objects, kept for the process
             cached = pickle.load(fh)
         if isinstance(cached, dict) and cached.get("key") == key:
             return cached["screener"], cached["windows"]
