@@ -21,6 +21,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from controls.lists.countries import iso2_or_none
+from controls.screening.chunks import Chunked
 from controls.screening.logic import (  # noqa: F401
     BLOCKING_MAX_SHARE,
     CONTAINED_MIN_WORDS,
@@ -150,7 +151,7 @@ class NameIndex:
     """Token keys of listed names with postings, IDF weights and exact-spelling tables."""
 
     # what a built index holds: a cached index of another format is built again (parties._indexed)
-    FORMAT = 5
+    FORMAT = 6  # 6: the entries and the spellings behind each key are kept in pickled chunks (screening.chunks)
 
     def __init__(self, refs: Iterable[NameRef]):
         with _gc_paused():
@@ -182,6 +183,7 @@ class NameIndex:
             self.owners[kid].append(NameRef(ref.entry, ref.text, ref.kind, form))
             self.acronym[kid] = self.acronym[kid] and form == "acronym"
             self.by_norm[normalize(text)].add(kid)
+        self.owners = Chunked(self.owners)  # read for the keys a query scores: the rest stays pickled
 
         postings: dict[str, list[int]] = defaultdict(list)
         self.by_sorted: dict[tuple[str, ...], list[int]] = defaultdict(list)

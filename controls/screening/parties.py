@@ -11,7 +11,7 @@ import os
 import pickle
 import threading
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -158,8 +158,7 @@ class PartyScreener:
         self._footnotes = {name: manifest[keys[name]].footnotes for name in names}
         self._screener, windows = _indexed(
             store, lambda: _dated_versions(store.screening_lists(), keys, manifest, store.history()))
-        self._windows = {id(entry): window for entry, window in zip(self._screener.entries, windows)}
-        self._programs = {(e.list, e.entry_id): e.programs for e in self._screener.entries if e.programs}
+        self._windows = windows  # of each entry, in the screener's order
         self.matcher = Matcher(name=logic.NAME, version=logic.VERSION, digest=logic.digest())
         self._allowed = {(a.list, a.entry, normalize(a.name)): a for a in load_allowances(store.path / ALLOW_FILE)}
         self.lists_missing = sorted(list_tag(name) for name in KNOWN_LISTS - set(names))
@@ -218,6 +217,11 @@ class PartyScreener:
                     result.owners.append(m.model_copy(update={"owner": owner.name, "share": owner.share}))
         return result
 
+    @cached_property
+    def _programs(self) -> dict[tuple[str, str], tuple[str, ...]]:
+        """Each entry's programmes; read when an owner first matches (it reads every entry)."""
+        return {(e.list, e.entry_id): e.programs for e in self._screener.entries if e.programs}
+
     def _counts_as_owner(self, m: ListMatch, affiliate_lists: frozenset[str]) -> bool:
         """An owner's match counts if its list does (``entity-list``), or one of the entry's programmes
         on that list does (``specially-designated-nationals/sdgt``: § 744.8(a)(1) names programmes)."""
@@ -235,7 +239,7 @@ class PartyScreener:
             footnote_texts={n: self._footnotes[m.entry.list][n] for n in m.entry.footnotes
                             if n in self._footnotes.get(m.entry.list, {})},
             allowed=(f"allowed by {allowance.by} on {allowance.on}: {allowance.why}" if allowance else None),
-            **self._windows[id(m.entry)])
+            **self._windows[m.number])
 
 
 def _indexed(store: ListStore, versions) -> tuple[Screener, list[dict]]:
