@@ -21,7 +21,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from controls.lists.countries import iso2_or_none
-from controls.screening.chunks import Chunked
+from controls.screening.chunks import Chunked, ChunkedMap
 from controls.screening.logic import (  # noqa: F401
     BLOCKING_MAX_SHARE,
     CONTAINED_MIN_WORDS,
@@ -151,7 +151,7 @@ class NameIndex:
     """Token keys of listed names with postings, IDF weights and exact-spelling tables."""
 
     # what a built index holds: a cached index of another format is built again (parties._indexed)
-    FORMAT = 6  # 6: the entries and the spellings behind each key are kept in pickled chunks (screening.chunks)
+    FORMAT = 6  # 6: entries, spellings behind each key and exact-spelling tables kept in parts (screening.chunks)
 
     def __init__(self, refs: Iterable[NameRef]):
         with _gc_paused():
@@ -196,6 +196,10 @@ class NameIndex:
             for tok in set(key):
                 postings[tok].append(kid)
         self.postings = dict(postings)
+        # each read once a query (``exact``): the rest stays pickled
+        self.by_norm = ChunkedMap(self.by_norm)
+        self.by_sorted = ChunkedMap(self.by_sorted)
+        self.by_compact = ChunkedMap(self.by_compact)
 
         n = max(len(self.keys), 1)
         self.block_max_df = max(20, int(n * BLOCKING_MAX_SHARE))

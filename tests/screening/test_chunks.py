@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from controls.screening.chunks import Chunked
+from controls.screening.chunks import Chunked, ChunkedMap
 
 
 def test_it_is_the_sequence_it_was_made_from_before_and_after_pickling():
@@ -42,3 +42,18 @@ def test_threads_reading_one_chunk_get_the_same_items():
     for t in threads:
         t.join()
     assert len({id(item) for item in seen}) == 1
+
+
+def test_a_chunked_map_is_the_dict_it_was_made_from_and_reads_one_bucket_a_look_up(monkeypatch):
+    items = {f"word {i}": {i} for i in range(500)} | {("two", "words"): [1, 2], "": {0}}
+    made = ChunkedMap(items, buckets=16)
+    read = pickle.loads(pickle.dumps(made))
+    loads = []
+    real = pickle.loads
+    monkeypatch.setattr(pickle, "loads", lambda data: loads.append(data) or real(data))
+    assert read.get("word 7") == {7} and read[("two", "words")] == [1, 2] and read.get("absent", ()) == ()
+    assert len(loads) <= 3 and "word 8" in read and "word 500" not in read
+    for chunked in (made, read):
+        assert len(chunked) == len(items) and dict(chunked) == items
+        with pytest.raises(KeyError):
+            chunked["absent"]
