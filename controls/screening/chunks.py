@@ -83,32 +83,35 @@ class Chunked(_Parts, Sequence[T]):
 
 class ChunkedMap(_Parts, Mapping[K, T]):
     """An immutable mapping of strings (or tuples of strings) to values, pickled in buckets by a hash of
-    the key that is the same in every process (``hash()`` of a string is not)."""
+    the key that is the same in every process (``hash()`` of a string is not).  ``prefix``: only the
+    key's first ``prefix`` letters choose its bucket, so that the keys one query looks up together
+    (the spellings of a word with a letter left out begin alike) share a few buckets."""
 
-    def __init__(self, items: Mapping[K, T], buckets: int = BUCKETS):
+    def __init__(self, items: Mapping[K, T], buckets: int = BUCKETS, prefix: int | None = None):
+        self._prefix = prefix
         parts: list[dict] = [{} for _ in range(buckets)]
         for key, value in items.items():
-            parts[_bucket(key, buckets)][key] = value
+            parts[self._bucket(key, buckets)][key] = value
         self._len = len(items)
         super().__init__(parts)
+
+    def _bucket(self, key, buckets: int) -> int:
+        text = "\x1f".join(key) if isinstance(key, tuple) else key[:self._prefix]
+        return zlib.crc32(text.encode("utf-8", "surrogatepass")) % buckets
 
     def __len__(self) -> int:
         return self._len
 
     def __getitem__(self, key: K) -> T:
-        return self._part(_bucket(key, len(self._parts)))[key]
+        return self._part(self._bucket(key, len(self._parts)))[key]
 
     def get(self, key: K, default=None):
-        return self._part(_bucket(key, len(self._parts))).get(key, default)
+        return self._part(self._bucket(key, len(self._parts))).get(key, default)
 
     def __contains__(self, key) -> bool:
-        return key in self._part(_bucket(key, len(self._parts)))
+        return key in self._part(self._bucket(key, len(self._parts)))
 
     def __iter__(self) -> Iterator[K]:
         for part in self._all():
             yield from part
 
-
-def _bucket(key, buckets: int) -> int:
-    text = "\x1f".join(key) if isinstance(key, tuple) else key
-    return zlib.crc32(text.encode("utf-8", "surrogatepass")) % buckets

@@ -245,6 +245,9 @@ class NameIndex:
                     by_deletion[variant].append(number)
         # most spellings are one word's: a number, not a list of one (the cached index loads faster)
         self._by_deletion = {v: ids[0] if len(ids) == 1 else tuple(ids) for v, ids in by_deletion.items()}
+        # a word's spellings with one or two letters left out begin with one of its first three letters:
+        # bucketed by their first letter, a look-up reads two or three buckets of the pickled table
+        self._by_deletion = ChunkedMap(self._by_deletion, prefix=1)
 
     def __len__(self) -> int:
         return len(self.keys)

@@ -26,6 +26,7 @@ from ..lists.store import ListStore
 from ..models import ListMatch, ListSnapshot, Matcher, Party, PartyScreening
 from ..rulebook.yamlsource import YamlError, load_yaml
 from . import logic
+from .chunks import Chunked
 from .index import NameIndex, _gc_paused
 from .matcher import Match, Screener
 from .normalize import normalize, screenable
@@ -279,7 +280,7 @@ def _read_or_build(store: ListStore, versions, key: str) -> tuple[Screener, list
         pass  # no cache, or one this code cannot read: build
     entries, windows = versions()
     screener = Screener(entries)
-    aligned = [windows[id(entry)] for entry in screener.entries]
+    aligned = Chunked(windows[id(entry)] for entry in screener.entries)  # read for the entries matched
     if store.content_digest()[:32] == key[:32]:  # no import landed meanwhile
         _write_atomically(folder, path, {"key": key, "screener": screener, "windows": aligned})
     return screener, aligned

@@ -57,3 +57,12 @@ def test_a_chunked_map_is_the_dict_it_was_made_from_and_reads_one_bucket_a_look_
         assert len(chunked) == len(items) and dict(chunked) == items
         with pytest.raises(KeyError):
             chunked["absent"]
+
+
+def test_with_a_prefix_keys_that_begin_alike_share_a_bucket(monkeypatch):
+    words = [f"{letter}{rest}" for letter in "abc" for rest in ("x", "yy", "zzz", "")]
+    read = pickle.loads(pickle.dumps(ChunkedMap({w: i for i, w in enumerate(words)}, buckets=32, prefix=1)))
+    loads = []
+    real = pickle.loads
+    monkeypatch.setattr(pickle, "loads", lambda data: loads.append(data) or real(data))
+    assert [read.get(w) for w in ("ax", "ayy", "azzz", "a", "aq")] == [0, 1, 2, 3, None] and len(loads) == 1
