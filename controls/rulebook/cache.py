@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pydantic
 
-from ..cachefile import write_aside
+from ..cachefile import gc_paused, write_aside
 from ..compiler import CompiledBundle, compile_rulebook
 from .loader import load_rulebook, pack_files
 
@@ -60,7 +60,8 @@ def _read(path: Path) -> CompiledBundle | None:
     if header != MAGIC + hashlib.sha256(payload).hexdigest().encode():
         return None
     try:
-        compiled = pickle.loads(payload)
+        with gc_paused(freeze=True):  # kept for the process, like the engine made of it (Engine.load)
+            compiled = pickle.loads(payload)
     except Exception:  # noqa: BLE001 - a cache this code cannot read is built again
         return None
     return compiled if isinstance(compiled, CompiledBundle) else None

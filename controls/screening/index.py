@@ -8,18 +8,17 @@ vocabulary, so a typo still reaches the right postings.
 """
 from __future__ import annotations
 
-import gc
 import math
 import re
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from contextlib import contextmanager
 from functools import lru_cache
 from typing import Iterable, NamedTuple
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from controls.cachefile import gc_paused
 from controls.lists.countries import iso2_or_none
 from controls.screening.chunks import Chunked, ChunkedMap
 from controls.screening.logic import (  # noqa: F401
@@ -127,26 +126,6 @@ def _short_form(inner: str) -> bool:
     return len(words) >= 2 or bool(re.search(r"[a-z][A-Z]|[A-Z]{2}|\d", inner))
 
 
-@contextmanager
-def _gc_paused(freeze: bool = False):
-    """Building allocates ~10^5 acyclic objects; collector passes over them double the build time.
-
-    ``freeze``: what is made inside lives as long as the process (a loaded index): it is moved out of
-    the collector's reach (``gc.freeze``) before the collector resumes, which would otherwise walk
-    all of it at its next pass, and again at every full one."""
-    was_enabled = gc.isenabled()
-    if freeze:
-        gc.collect()  # nothing already dead is frozen with it
-    gc.disable()
-    try:
-        yield
-    finally:
-        if freeze:
-            gc.freeze()
-        if was_enabled:
-            gc.enable()
-
-
 class NameIndex:
     """Token keys of listed names with postings, IDF weights and exact-spelling tables."""
 
@@ -154,7 +133,7 @@ class NameIndex:
     FORMAT = 6  # 6: entries, spellings behind each key and exact-spelling tables kept in parts (screening.chunks)
 
     def __init__(self, refs: Iterable[NameRef]):
-        with _gc_paused():
+        with gc_paused():
             self._build(refs)
         self.similar_tokens = lru_cache(maxsize=32768)(self._similar_tokens)
 

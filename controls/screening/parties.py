@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..cachefile import write_aside
+from ..cachefile import gc_paused, write_aside
 from ..errors import InputError
 from ..lists import csl, ecfr
 from ..lists._common import slug
@@ -27,7 +27,7 @@ from ..models import ListMatch, ListSnapshot, Matcher, Party, PartyScreening
 from ..rulebook.yamlsource import YamlError, load_yaml
 from . import logic
 from .chunks import Chunked
-from .index import NameIndex, _gc_paused
+from .index import NameIndex
 from .matcher import Match, Screener
 from .normalize import normalize, screenable
 
@@ -272,7 +272,7 @@ def _read_or_build(store: ListStore, versions, key: str) -> tuple[Screener, list
     folder = store.path / INDEX_DIR
     path = folder / f"{key}.pickle"
     try:
-        with open(path, "rb") as fh, _gc_paused(freeze=True):  # ~10^6 acyclic objects, kept for the process
+        with open(path, "rb") as fh, gc_paused(freeze=True):  # ~10^6 acyclic objects, kept for the process
             cached = pickle.load(fh)
         if isinstance(cached, dict) and cached.get("key") == key:
             return cached["screener"], cached["windows"]
