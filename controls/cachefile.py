@@ -1,10 +1,12 @@
 """Cache files: written whole or not at all (the screening index beside the lists, a rule bundle in the user's
-cache), and read with the garbage collector paused."""
+cache), sealed with their length and CRC-32 so that a damaged one is built again, and read with the garbage
+collector paused."""
 from __future__ import annotations
 
 import gc
 import os
 import tempfile
+import zlib
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
@@ -26,6 +28,18 @@ def write_aside(path: Path, write: Callable[[Path], None]) -> bool:
     except OSError:
         return False
     return True
+
+
+def seal(payload: bytes) -> bytes:
+    """``payload`` behind a first line that holds its length and CRC-32 (``unseal`` checks them)."""
+    return b"%d %08x\n" % (len(payload), zlib.crc32(payload)) + payload
+
+
+def unseal(data: bytes) -> bytes | None:
+    """The payload ``seal`` wrote, or None if ``data`` is not one whole and unaltered: a truncated file, a
+    changed byte (damage, not a forger: the caches are trusted as the user's own files are)."""
+    head, _, payload = data.partition(b"\n")
+    return payload if head == b"%d %08x" % (len(payload), zlib.crc32(payload)) else None
 
 
 @contextmanager

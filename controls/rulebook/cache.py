@@ -7,8 +7,8 @@ second: a bundle file (``chipgate rules build``) is JSON to check and validate a
 some ten times longer.  The cache key is the digest of every file of the pack, of chipgate's own
 code, and of the Python and pydantic that pickled it, so a changed rule file, or a changed
 chipgate, is another key: a cached bundle is never read for rules or code other than those it was
-built from.  Each file carries the sha256 of its pickle: a damaged or altered one is built again;
-a cache that cannot be written is simply not kept.  Like the screening index beside the lists,
+built from.  Each file is sealed with its length and CRC-32 (``cachefile.seal``): a damaged one is
+built again; a cache that cannot be written is simply not kept.  Like the screening index beside the lists,
 the cache is trusted as the user's own files are (a pickle runs code when read).
 """
 from __future__ import annotations
@@ -21,12 +21,11 @@ from pathlib import Path
 
 import pydantic
 
-from ..cachefile import gc_paused, write_aside
+from ..cachefile import gc_paused, seal, unseal, write_aside
 from ..compiler import CompiledBundle, compile_rulebook
 from .loader import load_rulebook, pack_files
 
 CODE = Path(__file__).resolve().parent.parent  # the controls package
-MAGIC = b"chipgate-compiled-bundle 1 "  # then the sha256 (hex) of the pickle that follows the line
 
 
 def cache_dir() -> Path:
@@ -51,13 +50,12 @@ def compile_directory(root: Path) -> CompiledBundle:
 
 
 def _read(path: Path) -> CompiledBundle | None:
-    """The bundle cached in ``path``; None if there is none, or it is damaged (its sha256 differs)."""
+    """The bundle cached in ``path``; None if there is none, or it is damaged."""
     try:
-        data = path.read_bytes()
+        payload = unseal(path.read_bytes())
     except OSError:
         return None
-    header, _, payload = data.partition(b"\n")
-    if header != MAGIC + hashlib.sha256(payload).hexdigest().encode():
+    if payload is None:
         return None
     try:
         with gc_paused(freeze=True):  # kept for the process, like the engine made of it (Engine.load)
@@ -79,9 +77,8 @@ def _key(root: Path) -> str:
 
 def _keep(compiled: CompiledBundle, path: Path, kept: int = 16) -> None:
     """Write ``path`` whole or not at all; keep the ``kept`` newest bundles (of any format)."""
-    payload = pickle.dumps(compiled, protocol=pickle.HIGHEST_PROTOCOL)
-    if not write_aside(path, lambda target: target.write_bytes(
-            MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload)):
+    sealed = seal(pickle.dumps(compiled, protocol=pickle.HIGHEST_PROTOCOL))
+    if not write_aside(path, lambda target: target.write_bytes(sealed)):
         return  # a cache we cannot write is not kept
     try:
         bundles = sorted(path.parent.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..cachefile import gc_paused, write_aside
+from ..cachefile import gc_paused, seal, unseal, write_aside
 from ..errors import InputError
 from ..lists import csl, ecfr
 from ..lists._common import slug
@@ -272,10 +272,13 @@ def _read_or_build(store: ListStore, versions, key: str) -> tuple[Screener, list
     folder = store.path / INDEX_DIR
     path = folder / f"{key}.pickle"
     try:
-        with open(path, "rb") as fh, gc_paused(freeze=True):  # ~10^6 acyclic objects, kept for the process
-            cached = pickle.load(fh)
-        if isinstance(cached, dict) and cached.get("key") == key:
-            return cached["screener"], cached["windows"]
+        # sealed: parts of it are unpickled only when a query reads them, so damage must show here
+        payload = unseal(path.read_bytes())
+        if payload is not None:
+            with gc_paused(freeze=True):  # ~10^5 acyclic objects, kept for the process
+                cached = pickle.loads(payload)
+            if isinstance(cached, dict) and cached.get("key") == key:
+                return cached["screener"], cached["windows"]
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
         pass  # no cache, or one this code cannot read: build
     entries, windows = versions()
@@ -289,11 +292,8 @@ def _read_or_build(store: ListStore, versions, key: str) -> tuple[Screener, list
 def _write_atomically(folder: Path, path: Path, payload: dict) -> None:
     """Write whole or not at all; remove the caches of other keys. A store we cannot write to
     is simply not cached."""
-    def dump(target: Path) -> None:
-        with open(target, "wb") as fh:
-            pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
-
-    if not write_aside(path, dump):
+    sealed = seal(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+    if not write_aside(path, lambda target: target.write_bytes(sealed)):
         return
     try:
         for old in folder.iterdir():
