@@ -37,13 +37,14 @@ class _Parts:
         with self._lock:  # once, whichever thread asks first: every reader gets the same objects
             if self._parts[i] is None:
                 self._parts[i] = pickle.loads(self._pickled[i])
+                self._pickled[i] = None  # the part is kept read; its bytes are not needed again
             return self._parts[i]
 
     def _all(self) -> Iterator:
         return (self._part(i) for i in range(len(self._parts)))
 
     def __getstate__(self) -> dict:
-        pickled = self._pickled or [None] * len(self._parts)  # a part never read is copied as it was read
+        pickled = self._pickled or [None] * len(self._parts)  # a part never read is copied as it was
         state = dict(self.__dict__, _parts=None, _lock=None)
         state["_pickled"] = [data if part is None else pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL)
                              for part, data in zip(self._parts, pickled)]
