@@ -191,7 +191,7 @@ class NameIndex:
             common = len(postings[rarest]) > self.block_max_df
             if not self.acronym[kid] and len(words) >= CONTAINED_MIN_WORDS and not (common and len(words) == 2):
                 by_anchor[rarest].append(kid)
-        self._by_anchor = dict(by_anchor)
+        self._by_anchor = ChunkedMap(by_anchor)  # read for each query word: the rest stays pickled
 
         self.weights = {
             t: self._weigh(t, math.log((n + 1) / (len(p) + 0.5))) for t, p in self.postings.items()
@@ -212,7 +212,7 @@ class NameIndex:
                 by_end["$", tok[-1]].append(tok)
         for pool in by_end.values():
             pool.sort(key=len)
-        self._by_end = dict(by_end)
+        self._by_end = ChunkedMap(by_end)  # two pools read a fuzzy look-up: the rest stays pickled
         # ... and, for words short enough that one edit is all a spelling variant may have, the word
         # and each spelling of it with one letter left out: two words one edit apart share one of
         # them, so a look-up reads a few entries instead of comparing a whole pool
