@@ -8,28 +8,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import signal
-import socket
 import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import click
-from tqdm import tqdm
 
-from controls import Decision, Determination, Engine, Transaction, memo
-from controls.audit import AuditLog, default_audit_path
-from controls.batch import run_batch
-from controls.engine import authoring
+# What `chipgate check` needs; each other command imports what it alone uses (batches, the audit
+# trail, memos, rule authoring, the service), so that a check process starts without them.
+from controls import Decision, Determination, Engine, Transaction
 from controls.engine.chain import chains
 from controls.engine.engine import DEFAULT_RULES, default_list_store
 from controls.errors import ChipgateError, InputError
 from controls.lists.store import ListStore
-from controls.memo import Memo
 from controls.orders import MAX_FILE_BYTES, read_orders
 from controls.report import EXIT_CODES, render, render_screening
-from controls.rulebook import bundle, editor_schema, lint
-from controls.rulebook.loader import load_rulebook
 from controls.rulebook.schema import JURISDICTIONS
 from controls.rulebook.yamlsource import brief
 from controls.words import Glossary
@@ -150,6 +143,8 @@ def check(file: str | None, fmt: str, as_of, explain: bool, rules_dir: Path | No
     of --format json) or error per record, a summary on stderr.
     """
     if batch_file is not None:
+        from controls.audit import default_audit_path
+
         if explain or jurisdiction:
             _fail(InputError("--explain and --jurisdiction are for reports; a batch's results carry every finding"))
         _check_batch(file, batch_file, out, workers, scheduler, as_of, rules_dir, lists_dir,
@@ -174,6 +169,11 @@ def _check_batch(file, batch_file: str, out: Path | None, workers: int, schedule
                  rules_dir: Path | None, lists_dir: Path | None, audit_path: Path | None) -> None:
     """Stream a batch to ``out``, recording its determinations in ``audit_path`` (None: nowhere); the summary
     on stderr; exit with the most restrictive decision, 2 if any record was invalid."""
+    from tqdm import tqdm
+
+    from controls.audit import AuditLog
+    from controls.batch import run_batch
+
     if file is not None or out is None:
         _fail(InputError("--batch ORDERS needs --out RESULTS.jsonl and no FILE"))
     if scheduler and workers != 1:
@@ -217,8 +217,10 @@ def explain(ctx: click.Context, file: str, fmt: str, as_of, rules_dir: Path | No
         ctx.invoke(check, file=file, fmt="text", as_of=as_of, explain=True, rules_dir=rules_dir,
                    lists_dir=lists_dir)
         return
+    from controls import memo
+
     engine, orders, results, _ = _judge(file, as_of, rules_dir, lists_dir)
-    memos = [Memo(order, r, chains(engine, order, r)) for order, r in zip(orders, results)]
+    memos = [memo.Memo(order, r, chains(engine, order, r)) for order, r in zip(orders, results)]
     write = memo.markdown if fmt == "md" else memo.html_document
     click.echo(write(memos, Glossary.of(engine)), nl=False)
     _exit(results)
@@ -374,6 +376,8 @@ def rules_build(directory: Path, output: Path) -> None:
     """Validate and compile the rule pack in DIRECTORY into one bundle file, which --rules reads faster
     than the YAML; its header names the bundle's version and digest, and each source file's digest."""
     try:
+        from controls.rulebook import bundle
+
         header = bundle.build(directory, output)
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
@@ -388,6 +392,8 @@ def rules_lint(directory: Path | None, fmt: str) -> None:
     """Every problem of the rule pack in DIRECTORY, errors and warnings, each with a stable code;
     exit 2 if there is an error."""
     try:
+        from controls.rulebook import lint
+
         problems = lint.lint(directory or DEFAULT_RULES)
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
@@ -406,6 +412,9 @@ def rules_schema(directory: Path | None, output: Path | None) -> None:
     """A JSON Schema of rule files, from the fact catalogue and the sets and named conditions of the
     pack in DIRECTORY; start a rule file with '# yaml-language-server: $schema=<file>' to use it."""
     try:
+        from controls.rulebook import editor_schema
+        from controls.rulebook.loader import load_rulebook
+
         schema = editor_schema.rule_file_schema(load_rulebook(directory or DEFAULT_RULES))
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
@@ -422,6 +431,8 @@ def rules_schema(directory: Path | None, output: Path | None) -> None:
 @LISTS
 def rules_test(directory: Path | None, lists_dir: Path | None) -> None:
     """Run the test cases written beside the rules; exit 1 if any fails."""
+    from controls.engine import authoring
+
     try:
         engine = Engine.load(directory, lists_dir)
         outcomes = engine.run_cases()
@@ -442,6 +453,8 @@ def rules_test(directory: Path | None, lists_dir: Path | None) -> None:
 @click.option("--days", type=click.IntRange(0, 3650), default=60, show_default=True)
 def rules_status(directory: Path | None, as_of, days: int) -> None:
     """Rule windows ending within DAYS of today (or --as-of), and end dates passed whose extension is unconfirmed."""
+    from controls.engine import authoring
+
     as_of = as_of or dt.date.today()
     try:
         engine = Engine.load(directory)
@@ -478,6 +491,8 @@ def rules_impact(orders: Path, baseline: Path | None, rules_dir: Path | None, as
     """What a rule change does to past ORDERS: two rule packs or bundles (--baseline OLD --rules NEW), or
     one on two dates (--rules NEW --as-of A --vs B); each order whose decision or the rules behind it
     change, then the changes grouped by the rule that made the difference."""
+    from controls.engine import authoring
+
     if baseline is None and vs is None:
         _fail(InputError("compare two rule packs (--baseline OLD --rules NEW) or two dates (--as-of A --vs B)"))
     try:
@@ -537,10 +552,13 @@ def serve(host, port, workers, rules_dir, lists_dir, audit_path, no_audit, admin
     The review queue (/review) is served only with --review-token or --trust-user-header.
     """
     import secrets
+    import signal
+    import socket
 
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
+    from controls.audit import default_audit_path
     from controls.service import Settings
     from controls.service.protocol import GatheringHttpToolsProtocol
 
@@ -595,6 +613,8 @@ AUDIT = click.option("--db", "db", type=click.Path(dir_okay=False, path_type=Pat
 
 
 def _audit_log(db: Path | None):
+    from controls.audit import AuditLog, default_audit_path
+
     path = db or default_audit_path()
     if not path.exists():
         _fail(InputError(f"{path}: no audit database"))

@@ -10,8 +10,8 @@ timings vary by 10-15 % from run to run.  Uses the list store the engine finds b
 --compare REF measures this checkout and REF (a commit, branch or tag, checked out into a temporary worktree that
 is removed at the end) side by side in one run.  Each checkout runs in a worker process of its own
 (bench/check_worker.py, with that checkout first on sys.path), on the same corpus (made here by bench/corpus.py and
-passed as a JSON file, so REF needs no corpus of its own) and the same list store (``$CHIPGATE_LISTS``, else this
-checkout's rules/lists, given to both).
+passed as a JSON file, so REF needs no corpus of its own) and the same lists (``$CHIPGATE_LISTS``, else this
+checkout's rules/lists; REF screens a copy of them, so that each keeps its own screening index beside its store).
 
 Interleaving: the machine is shared and its load drifts by more than the differences measured, so the two
 checkouts take turns, round by round (this, REF, this, REF, ...), and only one worker runs at a time while the
@@ -81,6 +81,7 @@ def main(n: int, rounds: int = 3) -> None:
 def compare(n: int, ref: str, rounds: int, scales: list[int], profiled: int, assert_same: bool) -> int:
     """This checkout against ``ref``, interleaved round by round; 1 if ``assert_same`` and determinations differ."""
     from controls.engine.engine import default_list_store
+    from controls.screening.parties import INDEX_DIR
 
     lists = default_list_store().resolve()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that the cleanup below runs
@@ -88,7 +89,13 @@ def compare(n: int, ref: str, rounds: int, scales: list[int], profiled: int, ass
     with _scratch() as tmp, _worktree(ref, tmp / "ref") as ref_root:
         corpus_file = tmp / "corpus.json"
         corpus_file.write_text(json.dumps(orders))
-        with _worker("this", ROOT, lists, corpus_file) as this, _worker(ref, ref_root, lists, corpus_file) as other:
+        # REF screens a copy of the lists, its screening index cached beside the copy (built in its load time):
+        # two checkouts whose index formats differ, sharing one store, would each rebuild the other's index
+        # at every process start
+        ref_lists = tmp / "ref-lists"
+        shutil.copytree(lists, ref_lists, ignore=shutil.ignore_patterns(INDEX_DIR))
+        with _worker("this", ROOT, lists, corpus_file) as this, \
+                _worker(ref, ref_root, ref_lists, corpus_file) as other:
             workers = [this, other]
             runs: dict[str, list[dict]] = {w.name: [] for w in workers}
             for r in range(rounds):

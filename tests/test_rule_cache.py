@@ -45,10 +45,25 @@ def test_an_edited_rule_file_is_read_again(pack, tmp_path, monkeypatch):
 
 def test_a_damaged_cached_bundle_is_built_again(pack, tmp_path):
     Engine.load(pack, lists=tmp_path / "no-lists")
-    [cached] = (tmp_path / "cache" / "bundles").glob("*.json")
+    [cached] = (tmp_path / "cache" / "bundles").glob("*.pickle")
     cached.write_bytes(cached.read_bytes()[:1000])
     engine = Engine.load(pack, lists=tmp_path / "no-lists")
     assert len(engine.rules) > 100 and len(cached.read_bytes()) > 1000
+
+
+def test_an_altered_cached_bundle_is_not_read(pack, tmp_path, monkeypatch):
+    """A byte changed inside the pickle, its length kept: the sha256 in the first line tells, and the
+    YAML is read again."""
+    first = Engine.load(pack, lists=tmp_path / "no-lists")
+    [cached] = (tmp_path / "cache" / "bundles").glob("*.pickle")
+    data = bytearray(cached.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    cached.write_bytes(bytes(data))
+    calls = []
+    real = cache.load_rulebook
+    monkeypatch.setattr(cache, "load_rulebook", lambda root: calls.append(root) or real(root))
+    again = Engine.load(pack, lists=tmp_path / "no-lists")
+    assert calls == [pack] and again.ruleset == first.ruleset
 
 
 def test_an_unwritable_cache_is_not_kept(pack, tmp_path, monkeypatch):

@@ -9,7 +9,7 @@ from collections import defaultdict
 from contextlib import nullcontext
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from ..compiler import CompiledBundle
 from ..countries import check_country
@@ -37,13 +37,14 @@ from ..rulebook.loader import LIST_STORE, LoadedRule, RuleBook, enforced_on
 from ..rulebook.schema import JURISDICTIONS
 from ..screening.orders import NO_LISTS, Opener, OrderScreening, open_lists
 from ..screening.parties import PartyScreen
-from . import authoring
-from .authoring import Classification
 from .decisions import Decisions, by_line, needed_exceptions
 from .durable_adapter import RuleNetwork
 from .explain import Explainer
 from .memo import FiringMemo, Firings, canonical
 from .paragraphs import ParagraphReadings
+
+if TYPE_CHECKING:  # rule authoring (classify, the cases) is imported when used: a check does without it
+    from .authoring import CaseOutcome, Classification
 
 DEFAULT_RULES = Path(__file__).resolve().parent.parent.parent / "rules"
 
@@ -177,6 +178,8 @@ class Engine:
 
     def classify(self, chip: dict[str, Any], on: dt.date | None = None) -> Classification:
         """ECCN of an IC from its parameters, as the bundle's rules classify it on ``on``."""
+        from . import authoring
+
         return authoring.classify(self, chip, on)
 
     def with_screener(self, screener) -> "Engine":
@@ -185,8 +188,10 @@ class Engine:
         other._screening = self._screening.with_screener(screener)
         return other
 
-    def run_cases(self) -> list[authoring.CaseOutcome]:
+    def run_cases(self) -> list[CaseOutcome]:
         """Run the test cases written beside the rules."""
+        from . import authoring
+
         return authoring.run_cases(self)
 
     def check(self, txn: Transaction | dict[str, Any], as_of: dt.date | None = None) -> Determination:

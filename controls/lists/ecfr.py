@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from ..errors import ListDataError
 from . import _common
-from ._cells import AND_SEP, ITALIC_END, ITALIC_START, split_entity
 from .countries import iso2
 from .model import ListEntry
 
@@ -129,6 +128,9 @@ _SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
 def _render(td: ET.Element, *, footnote_cell: bool = False) -> _Cell:
+    # the cell splitter is imported by the parser alone (its ~30 patterns compile on import; screening needs none)
+    from ._cells import AND_SEP, ITALIC_END, ITALIC_START
+
     text_parts: list[str] = []
     work_parts: list[str] = []
     footnotes: list[int] = []
@@ -261,6 +263,8 @@ def _merge_3col_rows(rows: list[_Row]) -> list[_Raw]:
 
 
 def _build(list_name: str, raw: _Raw, country: str) -> ListEntry:
+    from ._cells import split_entity
+
     parts = split_entity("\n".join(raw.work))
     citations = _common.parse_fr_citations(raw.citations)
     return ListEntry(

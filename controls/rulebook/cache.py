@@ -1,23 +1,28 @@
-"""A rule directory's bundle, kept in the user's cache, so that a process starts without reading YAML.
+"""A rule directory's compiled bundle, kept in the user's cache, so that a process starts without reading YAML.
 
 Reading and checking the YAML of the shipped packs takes most of a ``chipgate check`` process's
-start; the bundle of the same pack (``chipgate rules build``) loads in a fraction of it.  The
-cache key is the digest of every file of the pack and of chipgate's own code, so a changed rule
-file, or a changed chipgate, is another key: a bundle is never read for rules or code other than
-those it was built from.  A damaged or altered bundle is refused by ``bundle.read`` and built
-again; a cache that cannot be written is simply not kept.
+start.  The cache holds what compiling the pack produced (``CompiledBundle``: the rule book, its
+digest and the network), pickled, so that a process reads it back in a few hundredths of a
+second: a bundle file (``chipgate rules build``) is JSON to check and validate again, which takes
+some ten times longer.  The cache key is the digest of every file of the pack, of chipgate's own
+code, and of the Python and pydantic that pickled it, so a changed rule file, or a changed
+chipgate, is another key: a cached bundle is never read for rules or code other than those it was
+built from.  Each file is sealed with its length and CRC-32 (``cachefile.seal``): a damaged one is
+built again; a cache that cannot be written is simply not kept.  Like the screening index beside the lists,
+the cache is trusted as the user's own files are (a pickle runs code when read).
 """
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
+import pickle
+import sys
 from pathlib import Path
 
-from ..cachefile import write_aside
+import pydantic
+
+from ..cachefile import gc_paused, seal, unseal, write_aside
 from ..compiler import CompiledBundle, compile_rulebook
-from ..errors import InputError
-from . import bundle
 from .loader import load_rulebook, pack_files
 
 CODE = Path(__file__).resolve().parent.parent  # the controls package
@@ -34,22 +39,35 @@ def compile_directory(root: Path) -> CompiledBundle:
     """The compiled rules of the directory ``root``: from the cached bundle of exactly these files and
     this code when there is one, else loaded from the YAML (any error raised as always) and cached."""
     root = Path(root)
-    path = cache_dir() / "bundles" / f"{_key(root)}.json"
-    if path.is_file():
-        try:
-            compiled = bundle.load(path)
-            return dataclasses.replace(compiled, book=dataclasses.replace(compiled.book, root=root))
-        except InputError:
-            pass  # damaged or altered: built again below
-    book = load_rulebook(root)
-    compiled = compile_rulebook(book)
-    _keep(lambda target: bundle.write(book, compiled.network, target), path)
+    path = cache_dir() / "bundles" / f"{_key(root)}.pickle"
+    compiled = _read(path)
+    if compiled is not None:
+        return compiled  # its book's root is ``root``: the key holds it
+    compiled = compile_rulebook(load_rulebook(root))
+    compiled.book.digest  # noqa: B018 - computed once, kept with the book in the cache
+    _keep(compiled, path)
     return compiled
+
+
+def _read(path: Path) -> CompiledBundle | None:
+    """The bundle cached in ``path``; None if there is none, or it is damaged."""
+    try:
+        payload = unseal(path.read_bytes())
+    except OSError:
+        return None
+    if payload is None:
+        return None
+    try:
+        with gc_paused(freeze=True):  # kept for the process, like the engine made of it (Engine.load)
+            compiled = pickle.loads(payload)
+    except Exception:  # noqa: BLE001 - a cache this code cannot read is built again
+        return None
+    return compiled if isinstance(compiled, CompiledBundle) else None
 
 
 def _key(root: Path) -> str:
     """The pack's files and chipgate's code, and the directory as given (the rules name their files by it)."""
-    digest = hashlib.sha256(str(root).encode() + b"\0")
+    digest = hashlib.sha256(f"{root}\0{sys.version}\0{pydantic.VERSION}\0".encode())
     for base, files in ((root, pack_files(root)), (CODE, sorted(CODE.rglob("*.py")))):
         for file in files:
             digest.update(file.relative_to(base).as_posix().encode() + b"\0")
@@ -57,12 +75,13 @@ def _key(root: Path) -> str:
     return digest.hexdigest()[:40]
 
 
-def _keep(writer, path: Path, kept: int = 16) -> None:
-    """Write ``path`` whole or not at all; keep the ``kept`` newest bundles."""
-    if not write_aside(path, writer):
+def _keep(compiled: CompiledBundle, path: Path, kept: int = 16) -> None:
+    """Write ``path`` whole or not at all; keep the ``kept`` newest bundles (of any format)."""
+    sealed = seal(pickle.dumps(compiled, protocol=pickle.HIGHEST_PROTOCOL))
+    if not write_aside(path, lambda target: target.write_bytes(sealed)):
         return  # a cache we cannot write is not kept
     try:
-        bundles = sorted(path.parent.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        bundles = sorted(path.parent.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True)
         for old in bundles[kept:]:
             old.unlink(missing_ok=True)
     except OSError:

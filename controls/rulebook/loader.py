@@ -84,9 +84,10 @@ class RuleBook:
     conditions: dict[str, Any] = field(default_factory=dict)  # named conditions, id -> YAML
     condition_where: dict[str, Where] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def digest(self) -> str:
-        """sha256 of the canonical content: the same rules give the same digest, whatever the layout."""
+        """sha256 of the canonical content: the same rules give the same digest, whatever the layout.
+        Computed once: a book is not changed once loaded (another book is a ``dataclasses.replace``)."""
         canonical = {
             "meta": self.meta.model_dump(mode="json"),
             "rules": sorted((dict(r.rule.model_dump(mode="json", by_alias=True), jurisdiction=r.jurisdiction)

@@ -15,7 +15,7 @@ JURISDICTIONS = ("US-EAR", "CN-ECL")  # in the order reports show them
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, defer_build=True)
 
 
 class Window(_Strict):

@@ -8,19 +8,19 @@ vocabulary, so a typo still reaches the right postings.
 """
 from __future__ import annotations
 
-import gc
 import math
 import re
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from contextlib import contextmanager
 from functools import lru_cache
 from typing import Iterable, NamedTuple
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from controls.cachefile import gc_paused
 from controls.lists.countries import iso2_or_none
+from controls.screening.chunks import Chunked, ChunkedMap
 from controls.screening.logic import (  # noqa: F401
     BLOCKING_MAX_SHARE,
     CONTAINED_MIN_WORDS,
@@ -126,26 +126,14 @@ def _short_form(inner: str) -> bool:
     return len(words) >= 2 or bool(re.search(r"[a-z][A-Z]|[A-Z]{2}|\d", inner))
 
 
-@contextmanager
-def _gc_paused():
-    """Building allocates ~10^5 acyclic objects; collector passes over them double the build time."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 class NameIndex:
     """Token keys of listed names with postings, IDF weights and exact-spelling tables."""
 
     # what a built index holds: a cached index of another format is built again (parties._indexed)
-    FORMAT = 5
+    FORMAT = 6  # 6: entries, spellings behind each key and exact-spelling tables kept in parts (screening.chunks)
 
     def __init__(self, refs: Iterable[NameRef]):
-        with _gc_paused():
+        with gc_paused():
             self._build(refs)
         self.similar_tokens = lru_cache(maxsize=32768)(self._similar_tokens)
 
@@ -174,6 +162,7 @@ class NameIndex:
             self.owners[kid].append(NameRef(ref.entry, ref.text, ref.kind, form))
             self.acronym[kid] = self.acronym[kid] and form == "acronym"
             self.by_norm[normalize(text)].add(kid)
+        self.owners = Chunked(self.owners)  # read for the keys a query scores: the rest stays pickled
 
         postings: dict[str, list[int]] = defaultdict(list)
         self.by_sorted: dict[tuple[str, ...], list[int]] = defaultdict(list)
@@ -186,6 +175,10 @@ class NameIndex:
             for tok in set(key):
                 postings[tok].append(kid)
         self.postings = dict(postings)
+        # each read once a query (``exact``): the rest stays pickled
+        self.by_norm = ChunkedMap(self.by_norm)
+        self.by_sorted = ChunkedMap(self.by_sorted)
+        self.by_compact = ChunkedMap(self.by_compact)
 
         n = max(len(self.keys), 1)
         self.block_max_df = max(20, int(n * BLOCKING_MAX_SHARE))
@@ -198,7 +191,7 @@ class NameIndex:
             common = len(postings[rarest]) > self.block_max_df
             if not self.acronym[kid] and len(words) >= CONTAINED_MIN_WORDS and not (common and len(words) == 2):
                 by_anchor[rarest].append(kid)
-        self._by_anchor = dict(by_anchor)
+        self._by_anchor = ChunkedMap(by_anchor)  # read for each query word: the rest stays pickled
 
         self.weights = {
             t: self._weigh(t, math.log((n + 1) / (len(p) + 0.5))) for t, p in self.postings.items()
@@ -219,7 +212,7 @@ class NameIndex:
                 by_end["$", tok[-1]].append(tok)
         for pool in by_end.values():
             pool.sort(key=len)
-        self._by_end = dict(by_end)
+        self._by_end = ChunkedMap(by_end)  # two pools read a fuzzy look-up: the rest stays pickled
         # ... and, for words short enough that one edit is all a spelling variant may have, the word
         # and each spelling of it with one letter left out: two words one edit apart share one of
         # them, so a look-up reads a few entries instead of comparing a whole pool
@@ -231,6 +224,9 @@ class NameIndex:
                     by_deletion[variant].append(number)
         # most spellings are one word's: a number, not a list of one (the cached index loads faster)
         self._by_deletion = {v: ids[0] if len(ids) == 1 else tuple(ids) for v, ids in by_deletion.items()}
+        # a word's spellings with one or two letters left out begin with one of its first three letters:
+        # bucketed by their first letter, a look-up reads two or three buckets of the pickled table
+        self._by_deletion = ChunkedMap(self._by_deletion, prefix=1)
 
     def __len__(self) -> int:
         return len(self.keys)

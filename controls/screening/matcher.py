@@ -18,6 +18,7 @@ from typing import Iterable, Literal
 from controls.countries import check_country, code_of
 from controls.lists.model import ListEntry
 from controls.screening import logic
+from controls.screening.chunks import Chunked
 from controls.screening.index import NameIndex, NameRef, token_similarity
 from controls.screening.logic import (  # noqa: F401  (the parameters, named where they are used)
     ACRONYM_SCORE,
@@ -66,6 +67,7 @@ class Match:
     strength: Literal["strong", "possible"]
     reasons: tuple[str, ...]
     listed_words: tuple[str, ...] = ()  # the indexed words of ``matched_name`` (its form), for explain
+    number: int = -1  # the entry's place in the screener's entries
 
 
 @lru_cache(maxsize=4096)
@@ -173,7 +175,8 @@ class Screener:
     """Prepared once over a set of list entries, then screens any number of names."""
 
     def __init__(self, entries: Iterable[ListEntry]):
-        self.entries: tuple[ListEntry, ...] = tuple(entries)
+        # a query reads the few entries it matches: the others stay pickled in a cached screener
+        self.entries: Chunked[ListEntry] = Chunked(entries)
         self.index = NameIndex(self._refs())
         self._countries: dict[int, frozenset[str]] = {}
 
@@ -318,7 +321,7 @@ class Screener:
         if final < POSSIBLE:
             return None
         strength: Literal["strong", "possible"] = "strong" if final >= STRONG else "possible"
-        return Match(entry, ref.text, final, strength, tuple(reasons), words)
+        return Match(entry, ref.text, final, strength, tuple(reasons), words, ref.entry)
 
 
 def _address_agrees(address: str, listed: Iterable[str]) -> bool:

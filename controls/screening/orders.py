@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import threading
+from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -16,6 +17,7 @@ from ..errors import ListDataError
 from ..facts.sets import SetResolver
 from ..models import ListMatch, Party
 from ..rulebook.conditions import Cond, leaves
+from .matcher import Screener
 from .parties import PartyScreen, PartyScreener, designation_matches, designation_screener, list_tag, screened_lists
 
 NO_LISTS = ("no restricted-party lists are imported, so parties cannot be screened "
@@ -62,7 +64,12 @@ class OrderScreening:
         self._opening = threading.Lock()
         self._resolver = resolver
         self._affiliates = AFFILIATE_SET in sets
-        self._designations = designation_screener(designations)
+        self._designation_list = tuple(designations)
+
+    @cached_property
+    def _designations(self) -> Screener | None:
+        """China's designations as a screener, built when a line first reaches them (most checks never do)."""
+        return designation_screener(self._designation_list)
 
     def __getattr__(self, name: str):
         if name not in OrderScreening._OPENED:
@@ -97,7 +104,8 @@ class OrderScreening:
         else:
             affiliates = self._resolver.members(AFFILIATE_SET, day) if self._affiliates else frozenset()
             screens = [self.screener.screen_party(party, affiliates, day) for party in parties]
-        if self._designations and any(values.get("cn_reach") in CN_SCREENED for values in lines):
+        if self._designation_list and any(values.get("cn_reach") in CN_SCREENED for values in lines) \
+                and self._designations:
             for party, screen in zip(parties, screens):
                 screen.matches += designation_matches(self._designations, party)
         return screens

@@ -11,12 +11,12 @@ import os
 import pickle
 import threading
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..cachefile import write_aside
+from ..cachefile import gc_paused, seal, unseal, write_aside
 from ..errors import InputError
 from ..lists import csl, ecfr
 from ..lists._common import slug
@@ -26,7 +26,8 @@ from ..lists.store import ListStore
 from ..models import ListMatch, ListSnapshot, Matcher, Party, PartyScreening
 from ..rulebook.yamlsource import YamlError, load_yaml
 from . import logic
-from .index import NameIndex, _gc_paused
+from .chunks import Chunked
+from .index import NameIndex
 from .matcher import Match, Screener
 from .normalize import normalize, screenable
 
@@ -158,8 +159,7 @@ class PartyScreener:
         self._footnotes = {name: manifest[keys[name]].footnotes for name in names}
         self._screener, windows = _indexed(
             store, lambda: _dated_versions(store.screening_lists(), keys, manifest, store.history()))
-        self._windows = {id(entry): window for entry, window in zip(self._screener.entries, windows)}
-        self._programs = {(e.list, e.entry_id): e.programs for e in self._screener.entries if e.programs}
+        self._windows = windows  # of each entry, in the screener's order
         self.matcher = Matcher(name=logic.NAME, version=logic.VERSION, digest=logic.digest())
         self._allowed = {(a.list, a.entry, normalize(a.name)): a for a in load_allowances(store.path / ALLOW_FILE)}
         self.lists_missing = sorted(list_tag(name) for name in KNOWN_LISTS - set(names))
@@ -218,6 +218,11 @@ class PartyScreener:
                     result.owners.append(m.model_copy(update={"owner": owner.name, "share": owner.share}))
         return result
 
+    @cached_property
+    def _programs(self) -> dict[tuple[str, str], tuple[str, ...]]:
+        """Each entry's programmes; read when an owner first matches (it reads every entry)."""
+        return {(e.list, e.entry_id): e.programs for e in self._screener.entries if e.programs}
+
     def _counts_as_owner(self, m: ListMatch, affiliate_lists: frozenset[str]) -> bool:
         """An owner's match counts if its list does (``entity-list``), or one of the entry's programmes
         on that list does (``specially-designated-nationals/sdgt``: § 744.8(a)(1) names programmes)."""
@@ -235,7 +240,7 @@ class PartyScreener:
             footnote_texts={n: self._footnotes[m.entry.list][n] for n in m.entry.footnotes
                             if n in self._footnotes.get(m.entry.list, {})},
             allowed=(f"allowed by {allowance.by} on {allowance.on}: {allowance.why}" if allowance else None),
-            **self._windows[id(m.entry)])
+            **self._windows[m.number])
 
 
 def _indexed(store: ListStore, versions) -> tuple[Screener, list[dict]]:
@@ -267,15 +272,18 @@ def _read_or_build(store: ListStore, versions, key: str) -> tuple[Screener, list
     folder = store.path / INDEX_DIR
     path = folder / f"{key}.pickle"
     try:
-        with open(path, "rb") as fh, _gc_paused():  # ~10^6 acyclic objects: collector passes triple the load
-            cached = pickle.load(fh)
-        if isinstance(cached, dict) and cached.get("key") == key:
-            return cached["screener"], cached["windows"]
+        # sealed: parts of it are unpickled only when a query reads them, so damage must show here
+        payload = unseal(path.read_bytes())
+        if payload is not None:
+            with gc_paused(freeze=True):  # ~10^5 acyclic objects, kept for the process
+                cached = pickle.loads(payload)
+            if isinstance(cached, dict) and cached.get("key") == key:
+                return cached["screener"], cached["windows"]
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
         pass  # no cache, or one this code cannot read: build
     entries, windows = versions()
     screener = Screener(entries)
-    aligned = [windows[id(entry)] for entry in screener.entries]
+    aligned = Chunked(windows[id(entry)] for entry in screener.entries)  # read for the entries matched
     if store.content_digest()[:32] == key[:32]:  # no import landed meanwhile
         _write_atomically(folder, path, {"key": key, "screener": screener, "windows": aligned})
     return screener, aligned
@@ -284,11 +292,8 @@ def _read_or_build(store: ListStore, versions, key: str) -> tuple[Screener, list
 def _write_atomically(folder: Path, path: Path, payload: dict) -> None:
     """Write whole or not at all; remove the caches of other keys. A store we cannot write to
     is simply not cached."""
-    def dump(target: Path) -> None:
-        with open(target, "wb") as fh:
-            pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
-
-    if not write_aside(path, dump):
+    sealed = seal(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+    if not write_aside(path, lambda target: target.write_bytes(sealed)):
         return
     try:
         for old in folder.iterdir():

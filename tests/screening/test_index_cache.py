@@ -66,6 +66,23 @@ def test_a_damaged_cache_is_rebuilt_and_a_damaged_list_is_never_screened(store):
         PartyScreener(store)  # the cached index is not read when a list file changed under it
 
 
+def test_a_changed_byte_in_the_cached_index_is_seen_and_the_index_built_again(store, monkeypatch):
+    """Parts of the index are unpickled only when a query reads them: damage anywhere in the file must show
+    when it is read (its length and CRC-32), not in the middle of a check."""
+    first = PartyScreener(store)
+    [cache] = caches(store)
+    path = store.path / INDEX_DIR / cache
+    data = bytearray(path.read_bytes())
+    data[len(data) * 3 // 4] ^= 0x01
+    path.write_bytes(bytes(data))
+    built = []
+    real = parties.Screener
+    monkeypatch.setattr(parties, "Screener", lambda entries: built.append(1) or real(entries))
+    second = PartyScreener(store)
+    name, day = "Huawei Technologies Co., Ltd.", dt.date(2026, 11, 28)
+    assert built == [1] and second.screen_name(name, "CN", day=day) == first.screen_name(name, "CN", day=day)
+
+
 def test_an_index_cached_in_another_format_is_built_again(store, monkeypatch):
     """What a built index holds changes with the code (NameIndex.FORMAT): a cache of another format is
     never read, even for the same lists and matcher."""

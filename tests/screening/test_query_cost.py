@@ -104,7 +104,7 @@ def test_a_query_of_common_words_costs_as_little_on_lists_far_larger(list_store,
             for e in store.screening_lists()[name]]
     grown = [*screener.entries, *(e.model_copy(update={"entry_id": f"{e.entry_id}-{k}", "aliases": [],
                                                        "name": f"{e.name} {_invented(k)}"})
-                                  for k, e in enumerate(screener.entries * 2))]
+                                  for k, e in enumerate([*screener.entries] * 2))]
     small, large = Screener(ecfr), Screener(grown)
     assert len(large.index) > 7 * len(small.index)
     assert len(large.index.postings["technology"]) > 2 * len(small.index.postings["technology"])
