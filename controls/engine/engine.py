@@ -163,9 +163,12 @@ class Engine:
         return self._screening.matcher
 
     def open_lists(self) -> "Engine":
-        """Open the list store now rather than at the first check or screening that needs it (a service
-        does so before it answers)."""
+        """Open the list store now rather than at the first check or screening that needs it, and read
+        the whole screening index (a single check reads only the parts its names need): a service does
+        so before it answers, a batch before it forks its workers, so that they share one copy."""
         self._screening.open()
+        if self._screening.screener is not None:
+            self._screening.screener.read_all()
         return self
 
     @property

@@ -43,6 +43,11 @@ class _Parts:
     def _all(self) -> Iterator:
         return (self._part(i) for i in range(len(self._parts)))
 
+    def read_all(self) -> None:
+        """Unpickle every part now."""
+        for _ in self._all():
+            pass
+
     def __getstate__(self) -> dict:
         pickled = self._pickled or [None] * len(self._parts)  # a part never read is copied as it was
         state = dict(self.__dict__, _parts=None, _lock=None)
@@ -54,6 +59,15 @@ class _Parts:
         self.__dict__.update(state)
         self._parts = [None] * len(self._pickled)
         self._lock = threading.Lock()
+
+
+def read_all(*holders: object) -> None:
+    """Unpickle now every part of the tables the ``holders`` keep as attributes: a process that serves
+    for hours, or is about to fork workers, pays it once, before, and its workers share the result."""
+    for holder in holders:
+        for value in vars(holder).values():
+            if isinstance(value, _Parts):
+                value.read_all()
 
 
 class Chunked(_Parts, Sequence[T]):

@@ -26,7 +26,7 @@ from ..lists.store import ListStore
 from ..models import ListMatch, ListSnapshot, Matcher, Party, PartyScreening
 from ..rulebook.yamlsource import YamlError, load_yaml
 from . import logic
-from .chunks import Chunked
+from .chunks import Chunked, read_all
 from .index import NameIndex
 from .matcher import Match, Screener
 from .normalize import normalize, screenable
@@ -175,6 +175,11 @@ class PartyScreener:
             return None
         store = ListStore(path)
         return cls(store) if store.manifest().lists else None
+
+    def read_all(self) -> None:
+        """Read the whole screening index now, not a part at a time as queries first need it."""
+        with gc_paused(freeze=True):  # kept for the process, like the parts read at start
+            read_all(self, self._screener, self._screener.index)
 
     def screen_name(self, name: str, country: str | None = None, address: str | None = None,
                     day: dt.date | None = None) -> list[ListMatch]:

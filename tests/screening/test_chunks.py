@@ -66,3 +66,25 @@ def test_with_a_prefix_keys_that_begin_alike_share_a_bucket(monkeypatch):
     real = pickle.loads
     monkeypatch.setattr(pickle, "loads", lambda data: loads.append(data) or real(data))
     assert [read.get(w) for w in ("ax", "ayy", "azzz", "a", "aq")] == [0, 1, 2, 3, None] and len(loads) == 1
+
+
+def test_opening_the_lists_for_a_service_or_a_batch_reads_the_whole_index(list_store, tmp_path, monkeypatch):
+    """``Engine.open_lists`` (a service before it answers, a batch before it forks) leaves no part of the
+    screening index to be read later: forked workers share it, and no request waits for a part."""
+    import shutil
+
+    from controls import Engine
+    from controls.screening import parties
+    from controls.screening.chunks import _Parts
+
+    store = tmp_path / "lists"
+    shutil.copytree(list_store, store)  # its own index cache, read back from disk (parts still pickled)
+    Engine.load(lists=store).open_lists()  # builds and caches the index
+    monkeypatch.setattr(parties, "_HELD", {})  # not the index this process holds: the one on disk
+    engine = Engine.load(lists=store)
+    screener = engine._screening.screener  # opened from the cache: parts are read as queries need them
+    holders = (screener, screener._screener, screener._screener.index)
+    tables = [v for holder in holders for v in vars(holder).values() if isinstance(v, _Parts)]
+    assert len(tables) >= 8 and any(part is None for table in tables for part in table._parts)
+    engine.open_lists()
+    assert all(part is not None for table in tables for part in table._parts)
