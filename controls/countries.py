@@ -3,13 +3,17 @@ lists and addresses print for them.  The one table of country codes and names: o
 imports, screening and reports all read it here.
 
 Plus XK, the user-assigned code for Kosovo, which the Commerce Country Chart lists and trade systems use.
+
+The codes and their names come from pycountry, through ``controls/iso3166.py`` (generated from it by
+``tools/iso_countries.py``): importing pycountry costs a ``chipgate check`` process some 50 ms, so it
+is imported only to read a printed name that is not a code (list imports, address evidence).
 """
 from __future__ import annotations
 
 import re
 from functools import lru_cache
 
-import pycountry
+from .iso3166 import NAMES as ISO_NAMES
 
 # Codes ISO 3166-1 does not assign but the regulations and lists use, with their names.
 USER_ASSIGNED: dict[str, str] = {"XK": "Kosovo"}
@@ -61,7 +65,7 @@ HINTS: dict[str, str] = {"KOREA": "KR", "PRC": "CN"}
 
 @lru_cache(maxsize=1)
 def iso_alpha2() -> frozenset[str]:
-    return frozenset(c.alpha_2 for c in pycountry.countries) | USER_ASSIGNED.keys()
+    return frozenset(ISO_NAMES) | USER_ASSIGNED.keys()
 
 
 def check_country(code: str) -> str:
@@ -86,6 +90,8 @@ def code_of(printed: str, hints: bool = False) -> str | None:
         return HINTS[key]
     if len(key) == 2:
         return key if key in iso_alpha2() else None
+    import pycountry
+
     try:
         return pycountry.countries.lookup(key).alpha_2
     except LookupError:
@@ -94,7 +100,6 @@ def code_of(printed: str, hints: bool = False) -> str | None:
 
 def name_of(code: str) -> str | None:
     """The country's common name (``China``, ``Kosovo``), or None for a code that names none."""
-    if code in USER_ASSIGNED:
-        return USER_ASSIGNED[code]
-    found = pycountry.countries.get(alpha_2=code) if isinstance(code, str) and len(code) == 2 else None
-    return (getattr(found, "common_name", None) or found.name) if found else None
+    if not isinstance(code, str):
+        return None
+    return USER_ASSIGNED.get(code) or ISO_NAMES.get(code)

@@ -30,6 +30,18 @@ def test_countries_are_one_table():
         "controls/countries.py"]
 
 
+def test_the_generated_iso_table_is_pycountrys():
+    """controls/iso3166.py is generated from pycountry (tools/iso_countries.py): a pycountry that knows
+    another code fails this until the tool is rerun."""
+    import pycountry
+
+    from controls.iso3166 import NAMES as ISO_NAMES
+
+    assert ISO_NAMES.keys() == {c.alpha_2 for c in pycountry.countries}
+    assert name_of("CN") == "China" and name_of("TW") == "Taiwan" and name_of("XK") == "Kosovo"
+    assert name_of("ZZ") is None and name_of(None) is None
+
+
 def test_party_roles_are_one_table():
     assert files_with(r"[\"'](?:ultimate|intermediate)_consignee[\"']") == ["controls/models.py"]
     assert all(role(r) == words for r, words in ROLES.items())
