@@ -102,3 +102,13 @@ def test_an_entry_holds_its_key_at_the_keys_size(engine):
     held = sum(s.size_diff for s in after.compare_to(before, "filename"))
     assert len(memo._memo) - entries > 50
     assert held / (len(memo._memo) - entries) < 1500
+
+
+def test_every_comparison_with_the_day_splits_the_days_it_can_tell_apart():
+    """A day is remembered by the interval between the days the network compares with; any operator
+    gives one answer for every day inside an interval."""
+    from controls.engine.memo import _days_tested
+
+    network = {"r": {"all": [{"line": {"$and": [{"kind": "line"}, {"$gte": {"day": 10}}, {"$lt": {"day": 20}},
+                                                {"$or": [{"day": 30}, {"$gt": {"day": 40}}]}]}}]}}
+    assert _days_tested(network) == {10, 20, 30, 31, 41}

@@ -34,7 +34,7 @@ class FiringMemo:
 
     def __init__(self, network: dict[str, dict], size: int = 16384):
         self.size = size
-        self._bounds = sorted(_days_tested(network))  # the days on which some rule's window opens or closes
+        self._bounds = sorted(_days_tested(network))  # e.g. the days on which a rule's window opens or closes
         self._answers: dict[tuple, Answer] = {}
 
     def keys(self, views: list[dict], lines: list[dict], party_facts: list[dict], day: dt.date,
@@ -66,8 +66,13 @@ def _compact(key: tuple) -> tuple:
     return tuple(memoryview(part).tobytes() if isinstance(part, bytes) else part for part in key)
 
 
+# the first days on which a comparison of a fact's ``day`` with ``d`` answers differently
+_CHANGES = {"$gte": (0,), "$lt": (0,), "$gt": (1,), "$lte": (1,), "$neq": (0, 1), "day": (0, 1)}
+
+
 def _days_tested(network: dict[str, dict]) -> set[int]:
-    """Every constant the network compares a fact's ``day`` with."""
+    """The days on which a comparison of the network with a fact's ``day`` can change its answer: between
+    two of them, every comparison answers alike for every day."""
     days: set[int] = set()
 
     def walk(expr) -> None:
@@ -76,8 +81,9 @@ def _days_tested(network: dict[str, dict]) -> set[int]:
                 if op in ("$and", "$or"):
                     for part in operand:
                         walk(part)
-                elif isinstance(operand, dict) and "day" in operand:
-                    days.add(operand["day"])
+                elif op == "day" or (isinstance(operand, dict) and "day" in operand):
+                    constant = operand if op == "day" else operand["day"]
+                    days.update(constant + shift for shift in _CHANGES.get(op, (0, 1)))
 
     for rule in network.values():
         for pattern in rule["all"]:
