@@ -18,10 +18,6 @@ PARAGRAPH_RULE = "chipgate.most-restrictive-paragraph"
 US, CN = JURISDICTIONS
 
 
-def on_line(findings: list[Finding], line: int) -> list[Finding]:
-    return [f for f in findings if f.line == line]
-
-
 def by_line(findings: list[Finding]) -> dict[int | None, list[Finding]]:
     """Each line's findings, in order (``None``: the order's own); one pass, not one per line."""
     grouped: dict[int | None, list[Finding]] = {}
@@ -106,13 +102,14 @@ class Decisions:
         for extra, (i, _) in enumerate(readings, start=n):
             candidates[i].append(extra)
         kept: list[Finding] = [f for f in findings if f.line is None or f.line < n and len(candidates[f.line]) == 1]
+        grouped = by_line(findings)
         for i, indices in candidates.items():
             if len(indices) == 1:
                 continue
-            outcomes = [(j, self.line_result(i, txn.items[i].sku, checked[j], on_line(findings, j), derivations[j]))
+            outcomes = [(j, self.line_result(i, txn.items[i].sku, checked[j], grouped.get(j, []), derivations[j]))
                         for j in indices]
             # the most restrictive; among equals, the reading with the most findings (the fullest account)
-            chosen, result = max(outcomes, key=lambda o: (o[1].decision.rank, len(on_line(findings, o[0]))))
+            chosen, result = max(outcomes, key=lambda o: (o[1].decision.rank, len(grouped.get(o[0], []))))
             given = checked[i]["item.eccn"]
             read_as = checked[chosen]["item.eccn"]
             summary = ", ".join(f"{checked[j]['item.eccn']} {r.decision.value}" for j, r in outcomes)
@@ -123,9 +120,7 @@ class Decisions:
                 because=[f"item.eccn {given} was given without its paragraph; read as {read_as}, the most "
                          f"restrictive of: {summary}"]))
             results[i] = result
-            for finding in findings:
-                if finding.line == chosen:
-                    kept.append(finding.model_copy(update={"line": i}))
+            kept += [finding.model_copy(update={"line": i}) for finding in grouped.get(chosen, [])]
             if len({r.decision for _, r in outcomes}) > 1:
                 kept.append(Finding(
                     rule=PARAGRAPH_RULE, citation="15 CFR 738.4(a)", effect=Decision.HOLD, line=i,
