@@ -1,3 +1,4 @@
+import copy
 import datetime as dt
 import os
 from pathlib import Path
@@ -64,6 +65,16 @@ def order(destination="CN", date="2026-11-28", parties=None, **item) -> dict:
 
 def chip(**parameters) -> dict:
     return {"chip": parameters}
+
+
+def remembering(engine: Engine, size: int = 16384) -> Engine:
+    """``engine`` (its network shared) with a memory of lines of its own, empty; ``size=0``: none, so
+    that every line goes to the rule network."""
+    from controls.engine.memo import FiringMemo
+
+    other = copy.copy(engine)
+    other._memo = FiringMemo(engine._compiled.network, size)
+    return other
 
 
 def fired(result, jurisdiction: str | None = "US-EAR") -> set[str]:

@@ -4,10 +4,9 @@ import threading
 from itertools import islice
 from pathlib import Path
 
-from conftest import order
+from conftest import order, remembering
 
 from controls import Decision, Engine, Transaction
-from controls.engine.memo import FiringMemo
 
 CASES = [
     order("CN", chip={"tpp": 15832, "die_area_mm2": 814, "datacenter": True}),
@@ -19,18 +18,12 @@ CASES = [
 ]
 
 
-def without_memory(engine, monkeypatch):
-    """Every line of ``engine``'s checks goes to the rule network: none is answered from its memo."""
-    monkeypatch.setattr(engine, "_memo", FiringMemo(engine._compiled.network, size=0))
-    return engine
-
-
 def summary(result):
     return result.decision, sorted((f.rule, f.line, f.party) for f in result.findings)
 
 
-def test_no_state_leaks_between_checks(engine, monkeypatch):
-    without_memory(engine, monkeypatch)
+def test_no_state_leaks_between_checks(engine):
+    engine = remembering(engine, size=0)  # every line to the rule network
     first = [summary(engine.check(c)) for c in CASES]
     again = [summary(engine.check(c)) for c in reversed(CASES)][::-1]
     assert first == again
@@ -85,10 +78,10 @@ def test_library_round_trip_through_json(engine):
     assert again == result
 
 
-def test_a_check_leaves_nothing_behind_in_the_reused_session(engine, monkeypatch):
+def test_a_check_leaves_nothing_behind_in_the_reused_session(engine):
     """Every check reuses the network's session and retracts its facts: checking the same orders in
     the opposite order, after each other, gives the same determinations."""
-    without_memory(engine, monkeypatch)
+    engine = remembering(engine, size=0)  # every line to the rule network
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
     from corpus import corpus
 
@@ -107,7 +100,7 @@ def test_skipping_strata_no_rule_can_match_changes_no_determination(engine, monk
     from test_fuzz import generated_orders
 
     orders = corpus(600, seed=3) + [txn for _, txn in islice(generated_orders(["Example Listed Co"]), 600)]
-    without_memory(engine, monkeypatch)
+    engine = remembering(engine, size=0)  # every line to the rule network
     filtered = [engine.check(o).model_dump_json() for o in orders]
     monkeypatch.setattr(engine, "_prefilter", False)
     assert [engine.check(o).model_dump_json() for o in orders] == filtered
@@ -115,7 +108,7 @@ def test_skipping_strata_no_rule_can_match_changes_no_determination(engine, monk
 
 def test_a_us_origin_line_is_sent_to_fewer_strata_than_a_foreign_made_one(engine, monkeypatch):
     """The filter's point: the FDP and de minimis strata never see a U.S.-origin line."""
-    without_memory(engine, monkeypatch)
+    engine = remembering(engine, size=0)  # every line to the rule network
     admits = engine._compiled.line_filter.admits
 
     def strata_sent(txn: dict) -> set[int]:

@@ -3,13 +3,12 @@ import json
 from decimal import Decimal
 
 import pytest
-from conftest import on, order
+from conftest import on, order, remembering
 from test_cli import run, write
 from test_rulebook import pack, rule
 
 from controls import Decision, Engine
 from controls.engine import durable_adapter
-from controls.engine.memo import FiringMemo
 from controls.errors import InputError
 from controls.orders import read_orders
 
@@ -145,7 +144,7 @@ def test_no_number_reaches_the_engine(engine, monkeypatch):
         return original(self, facts)
 
     monkeypatch.setattr(durable_adapter.Session, "assert_facts", record)
-    monkeypatch.setattr(engine, "_memo", FiringMemo(engine._compiled.network, size=0))  # every line sent
+    engine = remembering(engine, size=0)  # every line to the rule network
     orders = [
         foreign_made("VN", Decimal("1311.12"), Decimal("327.79"), chip={"tpp": 15832, "die_area_mm2": 814, "datacenter": True}),
         foreign_made("VN", 2_000_000, 1),

@@ -1,23 +1,13 @@
 """A line answered from memory gets exactly the engine's answer (controls/engine/memo.py)."""
-import copy
 import sys
 from itertools import islice
 from pathlib import Path
 
 import pytest
-from conftest import fired, order
-
-from controls.engine.memo import FiringMemo
+from conftest import fired, order, remembering
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from corpus import corpus, unseen_parties  # noqa: E402
-
-
-def remembering(engine, size: int = 16384):
-    """``engine`` (its network shared) with a memo of its own, empty."""
-    other = copy.copy(engine)
-    other._memo = FiringMemo(engine._compiled.network, size)
-    return other
 
 
 def answers(engine, orders) -> list[str]:
