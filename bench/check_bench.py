@@ -20,10 +20,11 @@ as the median over rounds with [min-max], and the ratio this/REF of the medians.
 
 A round, per checkout: checks/s and p50/p99 on the mixed corpus; p50/p99 of its first 500 orders with every line
 sent to the rule network (the engine's memory of lines it has answered switched off: the cost of a line never seen
-before); p50/p99 of orders of exactly 1, 10 and 100 lines; screening fresh vs cached (p50 of orders whose end user the engine has never seen, then of the same orders
-again); process start (``python cli.py check examples/order.yaml`` in that checkout); compile time of the rule
-book replicated 1x/5x/20x.  After the rounds: one profiled round per checkout (share of each phase function), and
-each order's determination (decision and the rule ids of its findings) compared between the two.
+before); p50/p99 of orders of exactly 1, 10 and 100 lines; screening fresh vs cached (p50 of orders whose end user
+the engine has never seen, then of the same orders again); process start (``python cli.py check
+examples/order.yaml`` in that checkout); compile time of the rule book replicated 1x/5x/20x.  After the rounds: one
+profiled round per checkout (share of each phase function), and each order's determination (decision and the rule
+ids of its findings) compared between the two.
 """
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ imports, screening and reports all read it here.
 Plus XK, the user-assigned code for Kosovo, which the Commerce Country Chart lists and trade systems use.
 
 The codes and their names come from pycountry, through ``controls/iso3166.py`` (generated from it by
-``tools/iso_countries.py``): importing pycountry costs a ``chipgate check`` process some 50 ms, so it
+``tools/iso_countries.py``): importing pycountry costs a ``chipgate check`` process some 40 ms, so it
 is imported only to read a printed name that is not a code (list imports, address evidence).
 """
 from __future__ import annotations

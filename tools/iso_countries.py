@@ -3,7 +3,7 @@
     python tools/iso_countries.py [-o controls/iso3166.py]
 
 Every order's countries are checked against these codes, and a report names them, so a ``chipgate
-check`` process reads them at start; importing pycountry there costs some 50 ms (it reads its own
+check`` process reads them at start; importing pycountry there costs some 40 ms (it reads its own
 package metadata at import). pycountry stays the source, and is still what reads a printed country
 name (list imports, address evidence). Rerun this after upgrading pycountry: a test fails while the
 two disagree.

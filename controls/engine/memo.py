@@ -3,13 +3,13 @@
 The network is a pure function of the facts it is sent.  Every rule joins at most one line with
 at most one party, so the rules a line completes, stratum by stratum (and with them what it
 derives), depend only on that line's facts, the order's party facts and its day; and on the day
-only through the rule windows and set epochs it falls in.  An ERP sends the same items to the same
+only through the days the network compares it with (the rule windows) and the set epoch.  An ERP sends the same items to the same
 customers all day long, and re-checks its open orders when a list changes: most lines were seen
 before, and are answered from here instead of by the engine.
 
 The key is exact, never a digest: the line as the network sees it (``FactBuilder.engine_view``),
-the values of the accumulated facts that derivations extend, the party facts as sent, the window
-the day falls in and the set epoch.  A key that differs in anything the network could see misses.
+the values of the accumulated facts that derivations extend, the party facts as sent, the interval
+between compared days that the day falls in, and the set epoch.  A key that differs in anything the network could see misses.
 """
 from __future__ import annotations
 
