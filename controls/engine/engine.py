@@ -346,7 +346,8 @@ class Engine:
                     fields = _merge(lines[i], rules)
                     lines[i].update(fields)
                     new_answers = self._facts.answers(lines[i], day, fields)
-                    self._facts.update_view(views[i], fields, new_answers, answers[i])
+                    if i in learnt:  # a line the memo answers is never sent: its view is done with
+                        self._facts.update_view(views[i], fields, new_answers, answers[i])
                     answers[i].merge(new_answers)
             for i in unknown:  # under the network's lock: one writer at a time
                 self._memo.put(keys[i], tuple(learnt[i]))
