@@ -308,6 +308,7 @@ class Engine:
         """Assert the facts stratum by stratum; derived facts (and their answers) feed the next stratum.
         A line the memo knows is not sent: its firings are replayed, through the same bookkeeping."""
         fired: dict[tuple[str, int, int | None], None] = {}  # ordered set
+        rules = self._compiled.rules
         derivations: dict[int, list[Derivation]] = defaultdict(list)
         conflicts: list[Finding] = []
         admits = self._compiled.line_filter.admits if self._prefilter else lambda stratum, view, day: True
@@ -321,29 +322,30 @@ class Engine:
         with self._network.session() if unknown else nullcontext() as session:
             batch = list(party_facts)  # with the first line facts sent: no rule fires on a party alone
             for stratum in range(self._compiled.strata):
-                found: dict[int, list[tuple[str, int | None]]] = defaultdict(list)
-                sent = [self._facts.line_fact(i, stratum, views[i], ordinal) for i in unknown
-                        if admits(stratum, views[i], ordinal)]
-                if sent:
-                    batch += sent
-                    for rule_id, matched in session.assert_facts(batch):
-                        found[matched["line"]["line"]].append(
-                            (rule_id, matched["party"]["index"] if "party" in matched else None))
-                    batch = []
-                for i in unknown:  # durable-rules fires a rule once per satisfied branch of an "any"
-                    learnt[i].append(canonical(found.get(i, ()), self._rule_order))
-                derivers: dict[int, list[LoadedRule]] = defaultdict(list)
+                if unknown:
+                    found: dict[int, list[tuple[str, int | None]]] = defaultdict(list)
+                    sent = [self._facts.line_fact(i, stratum, views[i], ordinal) for i in unknown
+                            if admits(stratum, views[i], ordinal)]
+                    if sent:
+                        batch += sent
+                        for rule_id, matched in session.assert_facts(batch):
+                            found[matched["line"]["line"]].append(
+                                (rule_id, matched["party"]["index"] if "party" in matched else None))
+                        batch = []
+                    for i in unknown:  # durable-rules fires a rule once per satisfied branch of an "any"
+                        learnt[i].append(canonical(found.get(i, ()), self._rule_order))
+                derivers: dict[int, list[LoadedRule]] = {}
                 for i, answer in enumerate(known):
                     for rule_id, party in (learnt[i] if answer is None else answer)[stratum]:
                         fired[(rule_id, i, party)] = None
-                        rule = self._compiled.rules[rule_id]
+                        rule = rules[rule_id]
                         if rule.derive:
-                            conflicts += [self._conflict(i, earlier, rule) for earlier in derivers[i]
-                                          if _disagree(earlier, rule)]
-                            derivers[i].append(rule)
+                            earlier = derivers.setdefault(i, [])
+                            conflicts += [self._conflict(i, first, rule) for first in earlier if _disagree(first, rule)]
+                            earlier.append(rule)
                             derivations[i].append(self._derivation(rule, lines[i], answers[i]))
-                for i, rules in derivers.items():
-                    fields = _merge(lines[i], rules)
+                for i, derived in derivers.items():
+                    fields = _merge(lines[i], derived)
                     lines[i].update(fields)
                     new_answers = self._facts.answers(lines[i], day, fields)
                     if i in learnt:  # a line the memo answers is never sent: its view is done with
