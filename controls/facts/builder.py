@@ -179,7 +179,7 @@ def party_values(party: Party, screening: Values) -> Values:
 
 def present(values: Values) -> Values:
     """The facts that are known: no None, no empty list."""
-    return {k: v for k, v in values.items() if v is not None and v != []}
+    return {k: v for k, v in values.items() if v is not None and (v or not isinstance(v, list))}
 
 
 def _engine_value(value):

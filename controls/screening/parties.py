@@ -110,6 +110,10 @@ class PartyScreen:
     not_in_force: list[str] = field(default_factory=list)
 
     def facts(self) -> dict:
+        if not self.matches and not self.owners:  # most parties: matched by nothing
+            return {"party.screened": self.screened, "party.name_screenable": self.name_screenable,
+                    "party.lists_missing": self.lists_missing, "party.lists": [], "party.possible_lists": [],
+                    "party.footnotes": [], "party.affiliate_of": [], "party.possible_affiliate_of": []}
         active = [m for m in self.matches if not m.allowed]
         listed = self._owned_by_listed("strong")
         return {
