@@ -100,6 +100,7 @@ class Engine:
         # per engine and bounded, so that a reloaded engine takes its caches with it
         self._set_leaves = lru_cache(maxsize=4096)(self._set_leaves_of)
         self._member_note = lru_cache(maxsize=16384)(self._member_note_of)
+        self._enforced = lru_cache(maxsize=16384)(self._enforced_of)  # per rule and order date
         self.ruleset = Ruleset(version=compiled.version, digest=compiled.book.digest)
         self._first_day = min((r.rule.effective.start for r in compiled.book.rules), default=None)
         self._screening = OrderScreening(open_screener, self._resolver, compiled.book.sets,
@@ -370,7 +371,7 @@ class Engine:
             reasons += self._because(rule.for_party, values, answers)
             role = values["party.role"]
             matches = self._screening.matches_behind(rule.for_party, screen, day)
-        enforced = enforced_on(rule.rule, day)
+        enforced = self._enforced(rule_id, day)
         policy = then.review_policy or next((m.review_policy for m in matches if m.review_policy), None)
         return Finding(
             rule=rule_id, citation=rule.rule.citation, effect=then.decision, line=line, party=role,
@@ -380,10 +381,16 @@ class Engine:
 
     def _member_sources(self, rule: LoadedRule, values: Values, day: dt.date) -> list[str]:
         """Why a line's value is in the sets the rule named, where the set says (e.g. a CCL entry's reasons)."""
+        named = self._set_leaves(rule.id)
+        if not named:
+            return []
         epoch = self._resolver.first_day(day)
-        return [note for field, set_id in self._set_leaves(rule.id)
+        return [note for field, set_id in named
                 if isinstance(value := values.get(field), str)
                 for note in self._member_note(field, set_id, value, epoch) if note]
+
+    def _enforced_of(self, rule_id: str, day: dt.date) -> bool:
+        return enforced_on(self.rules[rule_id].rule, day)
 
     def _set_leaves_of(self, rule_id: str) -> tuple[tuple[str, str], ...]:
         return tuple((leaf.field, leaf.value) for leaf in leaves(self.rules[rule_id].when)
