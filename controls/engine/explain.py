@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ..facts.builder import Answers
 from ..numbers import plain
 from ..rulebook.conditions import All, Any_, Cond, Leaf, Not, holds, leaves
 
@@ -25,7 +26,7 @@ class Explainer:
         self._explain = lru_cache(maxsize=size)(self._uncached)
         self._conds: dict[int, Cond] = {}
 
-    def __call__(self, cond: Cond, values: dict, answers: dict[str, bool]) -> list[str]:
+    def __call__(self, cond: Cond, values: dict, answers: Answers) -> list[str]:
         """Why ``cond`` held, given the facts and the probe answers the engine saw."""
         key = id(cond)
         if key not in self._inputs:
@@ -35,7 +36,8 @@ class Explainer:
                                  tuple(self._probe_keys[leaf] for leaf in probed))
             self._conds[key] = cond
         fields, _, keys = self._inputs[key]
-        facts, answered = tuple(map(values.get, fields)), tuple(map(answers.get, keys))
+        facts = tuple(map(values.get, fields))
+        answered = answers.get_all(keys)
         try:
             return list(self._explain(key, facts, answered))
         except TypeError:  # a list among the facts (end uses, ECCNs), which cannot key the memory

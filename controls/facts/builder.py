@@ -202,6 +202,11 @@ class Answers:
         found = self._by_field.get(self._field_of[key])
         return None if found is None else found[0][key]
 
+    def get_all(self, keys: tuple[str, ...]) -> tuple[bool | None, ...]:
+        """``get`` of each of ``keys``, in one call (an explanation reads every probe of its rule)."""
+        by_field, field_of = self._by_field, self._field_of
+        return tuple(None if (found := by_field.get(field_of[key])) is None else found[0][key] for key in keys)
+
     @property
     def sent(self) -> dict[str, bool]:
         """The answers the engine is sent: every yes, and the no of a probe some rule asks a no of."""
