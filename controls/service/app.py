@@ -178,7 +178,13 @@ class AuditQueue:
     """Group commit on the event loop: records wait in a list while a commit is under way, then all
     go in the next one (one transaction, in a thread of their own so the loop keeps serving).  An
     answer waits for its record's commit, so no answered determination is missing from the trail;
-    :meth:`close` waits for the last commit (a clean shutdown loses nothing)."""
+    :meth:`close` waits for the last commit (a clean shutdown loses nothing).
+
+    The commits stay off the loop although the hand-over to the thread costs some CPU: a commit
+    may wait for another worker process's write lock (SQLite's busy handler sleeps 1, 2, 5 ms...)
+    or run a WAL checkpoint with its syncs, and on the loop either would stall every request of the
+    process.  Measured with 2 processes and 50 clients: some 8 records a commit, 1.7 ms a commit,
+    one commit in five over 2 ms, most of it waiting for the other process."""
 
     def __init__(self, log: AuditLog):
         self.log = log
