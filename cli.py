@@ -545,8 +545,10 @@ def rules_impact(orders: Path, baseline: Path | None, rules_dir: Path | None, as
 @click.option("--trust-user-header", default=None, metavar="HEADER",
               help="take the reviewer from this header (e.g. X-Remote-User), set by a reverse proxy that "
                    "authenticates users; only behind such a proxy")
+@click.option("--access-log/--no-access-log", default=False, show_default=True,
+              help="log a line per request (the audit trail records every determination either way)")
 def serve(host, port, workers, rules_dir, lists_dir, audit_path, no_audit, admin_token, max_body, max_batch_body,
-          threads, review_tokens, trust_user_header) -> None:
+          threads, review_tokens, trust_user_header, access_log) -> None:
     """Serve checks over HTTP (OpenAPI at /docs and /openapi.json). SIGHUP reloads rules and lists.
 
     The review queue (/review) is served only with --review-token or --trust-user-header.
@@ -576,7 +578,8 @@ def serve(host, port, workers, rules_dir, lists_dir, audit_path, no_audit, admin
                         review_secret=secrets.token_hex(32))
     os.environ["CHIPGATE_SERVE"] = settings.to_env()  # worker processes read their settings here
     config = uvicorn.Config("controls.service.app:app_from_env", factory=True, host=host, port=port,
-                            workers=workers, timeout_graceful_shutdown=30, http=GatheringHttpToolsProtocol)
+                            workers=workers, timeout_graceful_shutdown=30, http=GatheringHttpToolsProtocol,
+                            access_log=access_log)
 
     class Supervisor(Multiprocess):
         def handle_hup(self) -> None:

@@ -6,7 +6,7 @@ Starts ``chipgate serve`` (``--workers`` processes, by default one per CPU; the 
 default) on a free loopback port, then sends the deterministic mixed corpus of ``bench/corpus.py``
 from each number of concurrent clients in turn (asyncio in this process, one keep-alive connection
 each, speaking HTTP/1.1 directly: an HTTP library would spend more CPU per request than the check,
-on the cores the server needs).  The same orders are checked in process (one thread, then 50 threads
+on the cores the server needs; the CPU the client used per check is printed too).  The same orders are checked in process (one thread, then 50 threads
 sharing the engine) for comparison.  Prints p50, p99 and max latency per request, checks per second,
 and the CPU the server used per check.  Lists: ``--lists``, else the store the engine finds by
 default, else the published lists of ``shared/data`` imported into a scratch store.
@@ -97,16 +97,18 @@ def over_http(url: str, bodies: list[bytes], clients: int, server: psutil.Proces
         await asyncio.gather(*(_client(host, int(port), bodies[i::clients], latencies) for i in range(clients)))
 
     processes = [server, *server.children(recursive=True)] if server else []
-    cpu = sum(sum(p.cpu_times()[:2]) for p in processes)
+    cpu, client = [p.cpu_times() for p in processes], psutil.Process().cpu_times()
     started = time.perf_counter()
     asyncio.run(run())
     elapsed = time.perf_counter() - started
     if server is None:
         return
-    cpu = sum(sum(p.cpu_times()[:2]) for p in processes) - cpu
+    user, system = (sum(getattr(b, f) - getattr(a, f) for a, b in zip(cpu, (p.cpu_times() for p in processes)))
+                    / len(latencies) * 1e3 for f in ("user", "system"))
+    client = sum(b - a for a, b in zip(client[:2], psutil.Process().cpu_times()[:2])) / len(latencies) * 1e3
     report(f"HTTP, {clients} client{'s' * (clients > 1)}", latencies, elapsed)
-    print(f"{'':28} server CPU {cpu / len(latencies) * 1e3:.2f} ms a check; load average "
-          f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"{'':28} server CPU {user + system:.2f} ms a check ({user:.2f} user, {system:.2f} system), the "
+          f"client's {client:.2f} ms; load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 def every_process_ready(url: str, tries: int = 40, timeout: float = 300) -> None:

@@ -260,3 +260,56 @@ def test_several_processes_answer_as_promptly_as_one(list_store):
             times.append(time.perf_counter() - started)
         connection.close()
     assert sorted(times)[10] < 0.030, times
+
+
+def test_the_served_check_answers_as_its_fastapi_route(engine, tmp_path):
+    """``POST /v1/check`` is served by ``CheckFirst`` beside FastAPI's routing: both paths give the same
+    status, headers and bytes, and record the same audit entries, for valid and invalid requests."""
+    import asyncio
+
+    from controls.service.app import CheckFirst, Settings, create_app
+
+    app = create_app(Settings(audit=tmp_path / "audit.sqlite", max_body=MAX_BODY))
+    served_app = CheckFirst(app)
+    data = accelerator()
+    big = json.dumps({**data, "description": "x" * MAX_BODY}).encode()
+
+    async def chunks():
+        yield big[:40000]
+        yield big[40000:]
+
+    requests = [
+        dict(json=data), dict(json=data, params={"as_of": "2023-01-01"}),
+        dict(json=data, params=[("as_of", "2023-01-01"), ("as_of", "2024-02-29")]),
+        dict(json=data, headers={"X-Chipgate-Caller": "erp-eu"}),
+        dict(json=data, params={"as_of": "yesterday"}), dict(json=data, params={"as_of": ""}),
+        dict(json={**data, "destination": "ZZ"}), dict(json={**data, "items": [{"sku": "X", "quantity": "8"}]}),
+        dict(json={**data, "surprise": 1}), dict(content=b"{bad"), dict(content=b""),
+        dict(content=b'{"id": "a", "id": "b"}'), dict(content=big), dict(content=chunks),
+    ]
+
+    async def answers(asgi) -> list:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(asgi), base_url="http://test") as client:
+            out = []
+            app.state.service.engine = None  # not ready yet: 503
+            response = await client.post("/v1/check", json=data)
+            out.append((response.status_code, response.headers.multi_items(), response.content))
+            app.state.service.engine = engine
+            for request in requests:
+                request = {**request, "content": request["content"]()} if callable(request.get("content")) else request
+                response = await client.post("/v1/check", **request)
+                out.append((response.status_code, response.headers.multi_items(), response.content))
+            return out
+
+    through_fastapi = asyncio.run(answers(app))
+    served = asyncio.run(answers(served_app))
+    assert served == through_fastapi
+    assert [status for status, _, _ in served] == [503, 200, 200, 200, 200, 422, 422, 422, 422, 422, 400, 400, 400,
+                                                   413, 413]
+    by_path = [r for r in AuditLog(tmp_path / "audit.sqlite").records()]
+    assert len(by_path) == 8
+    differ = {"seq", "time", "prev_hash", "hash"}
+    assert [{k: v for k, v in r.items() if k not in differ} for r in by_path[:4]] == \
+           [{k: v for k, v in r.items() if k not in differ} for r in by_path[4:]]
+    assert by_path[3]["caller"] == "erp-eu" and by_path[0]["caller"] == "127.0.0.1"
+    assert CheckFirst(app).check is app.routes[[r.path for r in app.routes].index("/v1/check")].endpoint
