@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..rulebook.conditions import All, Any_, Cond, Leaf, Not, leaves
+from ..rulebook.conditions import All, Any_, Cond, Leaf, Not
 
 
 @dataclass(frozen=True)
@@ -36,13 +36,13 @@ def probe_id(leaf: Leaf) -> tuple[str, str, object]:
 
 
 class ProbeRegistry:
-    def __init__(self, conditions: Iterable[Cond] = ()):
+    def __init__(self, all_leaves: Iterable[Leaf] = ()):
+        """``all_leaves``: every leaf of the bundle's conditions."""
         self.probes: dict[tuple[str, str, object], Probe] = {}
         self.keys: dict[Leaf, str] = {}  # each probe leaf of the bundle -> the key of its answer
         # the questions some rule wants answered no (``tpp < 4800``, ``not_in``): a fact carries
         # their every answer; of the others (most: set membership), only a yes
-        self.asked_no = frozenset(probe_id(leaf) for cond in conditions for leaf in leaves(cond)
-                                  if leaf.is_probe and not leaf.question[1])
+        self.asked_no = frozenset(probe_id(leaf) for leaf in all_leaves if leaf.is_probe and not leaf.question[1])
 
     @property
     def sent_no(self) -> frozenset[str]:
