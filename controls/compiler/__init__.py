@@ -107,6 +107,9 @@ def _compile_rule(rule: LoadedRule, stratum: int, probes: ProbeRegistry) -> dict
 
 def _flatten(expr: dict) -> list[dict]:
     """The conjuncts of ``expr``, nested conjunctions included: one flat sequence of tests."""
-    if set(expr) != {"$and"}:
+    if expr.keys() != _AND:
         return [expr]
     return [test for part in expr["$and"] for test in _flatten(part)]
+
+
+_AND = frozenset({"$and"})

@@ -103,6 +103,7 @@ class _Network:
             return join
         test = (node, orjson.dumps(expr, option=orjson.OPT_SORT_KEYS))
         child = self._tests.get(test)
-        if child is None:
-            child = self._tests[test] = next(self._nodes)
-        return self.add(node, child, "nex" if "$nex" in expr else "tests", rule_id)
+        if child is None:  # a new node; one already there is already its parent's child
+            child = self._tests[test] = self.add(node, next(self._nodes), "nex" if "$nex" in expr else "tests",
+                                                 rule_id)
+        return child
