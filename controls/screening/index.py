@@ -278,11 +278,10 @@ class NameIndex:
         found: dict[str, tuple[float, int]] = {}  # word -> similarity, its rank among words of its length
         if n < _THREE_EDITS_LEN:
             numbers: set[int] = set()
-            for variant in _deletions(token, max(1, _edits_allowed(n))):
-                words = self._by_deletion.get(variant)
+            for words in self._by_deletion.found(_deletions(token, max(1, _edits_allowed(n)))):
                 if isinstance(words, tuple):
                     numbers.update(words)
-                elif words is not None:
+                else:
                     numbers.add(words)
             for number in numbers:
                 tok = self._vocabulary[number]
