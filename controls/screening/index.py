@@ -393,26 +393,35 @@ class NameIndex:
             heaviest *= 1 + 1e-9  # the bound below decides; this only skips names far from it
         else:
             heaviest = math.inf
-        gained_q: dict[int, float] = {}
-        gained_c: dict[int, float] = {}
-        for tok, sim, wq in informative:
-            aq, ac = wq * sim, self.weight(tok) * sim
-            kids = self._reached(tok, heaviest)
-            if not gained_q:  # the first word's names: each gains the same (0.0 + x is x)
-                gained_q, gained_c = dict.fromkeys(kids, aq), dict.fromkeys(kids, ac)
+        # the walked words that reach each name, as the bits of a mask: names reached by the same words
+        # gain alike, so what they gain (summed in walk order) is reckoned once a mask, not once a name
+        reached: dict[int, int] = {}
+        for n, (tok, _, _) in enumerate(informative):
+            kids, bit = self._reached(tok, heaviest), 1 << n
+            if not reached:  # the first word's names
+                reached = dict.fromkeys(kids, bit)
                 continue
-            get_q, get_c = gained_q.get, gained_c.get
+            get = reached.get
             for kid in kids:
-                gained_q[kid] = get_q(kid, 0.0) + aq
-                gained_c[kid] = get_c(kid, 0.0) + ac
-        weight_sum, f1 = self.weight_sum, 1 + b2
-        scored: list[tuple[float, int]] = []
-        for kid, gq in gained_q.items():
+                reached[kid] = get(kid, 0) | bit
+        f1 = 1 + b2
+        terms: dict[int, tuple[float, float, float]] = {}  # mask -> the bound's terms that do not depend on the name
+        for mask in set(reached.values()):
+            gq = gc = 0.0
+            for n, (tok, sim, wq) in enumerate(informative):
+                if mask >> n & 1:
+                    gq += wq * sim
+                    gc += self.weight(tok) * sim
             p = (gq + optimistic_q) / q_total
-            r = (gained_c[kid] + optimistic_c) / weight_sum[kid]
             p = 1.0 if p > 1.0 else p
+            terms[mask] = (f1 * p, b2 * p, gc + optimistic_c)
+        weight_sum = self.weight_sum
+        scored: list[tuple[float, int]] = []
+        for kid, mask in reached.items():
+            f1p, b2p, gc = terms[mask]
+            r = gc / weight_sum[kid]
             r = 1.0 if r > 1.0 else r
-            bound = f1 * p * r / (b2 * p + r)
+            bound = f1p * r / (b2p + r)
             if bound >= floor:
                 scored.append((bound, kid))
         scored.sort(reverse=True)
