@@ -135,7 +135,7 @@ class NameIndex:
     def __init__(self, refs: Iterable[NameRef]):
         with gc_paused():
             self._build(refs)
-        self.similar_tokens = lru_cache(maxsize=32768)(self._similar_tokens)
+        self._caches()
 
     def _build(self, refs: Iterable[NameRef]) -> None:
         key_ids: dict[tuple[str, ...], int] = {}
@@ -235,11 +235,18 @@ class NameIndex:
         """Pickled without its look-up cache (parties.py keeps built indexes beside the list store)."""
         state = self.__dict__.copy()
         state.pop("similar_tokens", None)
+        state.pop("_pool", None)
         return state
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
+        self._caches()
+
+    def _caches(self) -> None:
+        """Look-ups a query repeats: a word's fuzzy matches, and the pools of words a fuzzy look-up compares
+        (some 50 letters times 30 lengths)."""
         self.similar_tokens = lru_cache(maxsize=32768)(self._similar_tokens)
+        self._pool = lru_cache(maxsize=4096)(self._pool_of)
 
     @staticmethod
     def _weigh(token: str, idf: float) -> float:
@@ -291,8 +298,7 @@ class NameIndex:
                         found[tok] = (score, number)
             lo = max(lo, _TWO_EDITS_LEN)
         for end in (("^", token[0]), ("$", token[-1])):  # the words of lo-hi letters, compared in one call
-            pool = self._by_end.get(end, [])
-            pool = pool[bisect_left(pool, lo, key=len):bisect_right(pool, hi, key=len)]
+            pool = self._pool(end, lo, hi)
             for tok, score, place in process.extract(token, pool, scorer=OSA.normalized_similarity,
                                                      score_cutoff=_CUTOFF, limit=None):
                 if score >= _AT_LEAST and max(len(tok), n) >= FUZZY_MIN_LEN and tok != token:
@@ -301,6 +307,12 @@ class NameIndex:
         # in vocabulary order (which a pool keeps)
         ranked = sorted(found.items(), key=lambda f: (-f[1][0], len(f[0]), f[0][0] != token[0], f[1][1]))
         return tuple((tok, score) for tok, (score, _) in ranked[:3])
+
+    def _pool_of(self, end: tuple[str, str], lo: int, hi: int) -> list[str]:
+        """The words of ``lo`` to ``hi`` letters that begin (``"^"``) or end (``"$"``) with a letter, shortest
+        first."""
+        pool = self._by_end.get(end, [])
+        return pool[bisect_left(pool, lo, key=len):bisect_right(pool, hi, key=len)]
 
     def exact(self, norm: str, key: tuple[str, ...]) -> tuple[set[int], set[int], set[int]]:
         """Keys spelled exactly like the query, keys with the same words in another order,
