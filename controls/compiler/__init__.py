@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..cachefile import gc_paused
 from ..facts.catalog import PARTY_FIELDS
-from ..rulebook.conditions import Leaf, leaves
+from ..rulebook.conditions import Leaf
 from ..rulebook.loader import LoadedRule, RuleBook
 from .expressions import Probe, ProbeRegistry, to_durable
 from .limits import check_limits
@@ -35,12 +36,17 @@ class CompiledBundle:
 
 
 def compile_rulebook(book: RuleBook) -> CompiledBundle:
+    with gc_paused():  # some 10^4 objects a hundred rules, all kept: collector passes would only slow it down
+        return _compile(book)
+
+
+def _compile(book: RuleBook) -> CompiledBundle:
     stratum_of = stratify(book.rules)
-    probes = ProbeRegistry(cond for rule in book.rules for cond in (rule.when, rule.for_party) if cond is not None)
+    probes = ProbeRegistry(leaf for rule in book.rules for leaf in rule.leaves)
     network = {rule.id: _compile_rule(rule, stratum_of[rule.id], probes) for rule in book.rules}
     party_probes = sum(p.field in PARTY_FIELDS for p in probes.probes.values())
     rules = {rule.id: rule for rule in book.rules}
-    line_reads = _line_reads(network, stratum_of)
+    line_reads, line_filter = _line_strata(network, stratum_of)
     # a line fact carries only what its stratum's rules test (FactBuilder.line_fact), and its bookkeeping
     line_properties = max((len(reads) for reads in line_reads), default=0) + LINE_BOOKKEEPING
     check_limits(network, rules, line_properties, len(PARTY_FIELDS) + party_probes + 3)
@@ -50,43 +56,37 @@ def compile_rulebook(book: RuleBook) -> CompiledBundle:
         probes=dict(probes.probes),
         probe_keys=dict(probes.keys),
         network=network,
-        fields_read=frozenset(leaf.field for rule in book.rules for cond in (rule.when, rule.for_party)
-                              if cond is not None for leaf in leaves(cond) if not leaf.is_probe),
+        fields_read=frozenset(leaf.field for rule in book.rules for leaf in rule.leaves if not leaf.is_probe),
         line_reads=line_reads,
         probes_sent_no=probes.sent_no,
-        line_filter=_line_filter(network, stratum_of),
+        line_filter=line_filter,
     )
 
 
-def _line_reads(network: dict[str, dict], stratum_of: dict[str, int]) -> tuple[frozenset[str], ...]:
-    """The properties the line patterns of each stratum's rules test: a line fact need carry no other
-    (the engine parses every property it is sent, so the facts stay small)."""
-    reads: list[set[str]] = [set() for _ in range(1 + max(stratum_of.values(), default=-1))]
+def _line_strata(network: dict[str, dict], stratum_of: dict[str, int]) -> tuple[tuple[frozenset[str], ...],
+                                                                                 StratumFilter]:
+    """Per stratum, the properties its rules' line patterns test (a line fact need carry no other: the
+    engine parses every property it is sent, so the facts stay small), and the gates of those patterns."""
+    strata = 1 + max(stratum_of.values(), default=-1)
+    reads: list[set[str]] = [set() for _ in range(strata)]
+    gates: list[list] = [[] for _ in range(strata)]
     for rule_id, rule in network.items():
         for pattern in rule["all"]:
             if "line" in pattern:
-                reads[stratum_of[rule_id]] |= _properties(pattern["line"])
-    return tuple(frozenset(r) for r in reads)
+                _add_properties(pattern["line"], reads[stratum_of[rule_id]])
+                gates[stratum_of[rule_id]].append(gate_of(pattern["line"]))
+    return tuple(frozenset(r) for r in reads), StratumFilter(gates)
 
 
-def _line_filter(network: dict[str, dict], stratum_of: dict[str, int]) -> StratumFilter:
-    gates: list[list] = [[] for _ in range(1 + max(stratum_of.values(), default=-1))]
-    for rule_id, rule in network.items():
-        gates[stratum_of[rule_id]] += [gate_of(pattern["line"]) for pattern in rule["all"] if "line" in pattern]
-    return StratumFilter(gates)
-
-
-def _properties(expr) -> set[str]:
-    found: set[str] = set()
+def _add_properties(expr: dict, found: set[str]) -> None:
     for key, value in expr.items():
-        if key in ("$and", "$or"):
+        if key == "$and" or key == "$or":
             for part in value:
-                found |= _properties(part)
-        elif key.startswith("$"):
-            found |= set(value)
+                _add_properties(part, found)
+        elif key[0] == "$":
+            found.update(value)
         else:
             found.add(key)
-    return found
 
 
 def _compile_rule(rule: LoadedRule, stratum: int, probes: ProbeRegistry) -> dict:
@@ -107,6 +107,9 @@ def _compile_rule(rule: LoadedRule, stratum: int, probes: ProbeRegistry) -> dict
 
 def _flatten(expr: dict) -> list[dict]:
     """The conjuncts of ``expr``, nested conjunctions included: one flat sequence of tests."""
-    if set(expr) != {"$and"}:
+    if expr.keys() != _AND:
         return [expr]
     return [test for part in expr["$and"] for test in _flatten(part)]
+
+
+_AND = frozenset({"$and"})

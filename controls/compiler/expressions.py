@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..rulebook.conditions import All, Any_, Cond, Leaf, Not, leaves
+from ..rulebook.conditions import All, Any_, Cond, Leaf, Not
 
 
 @dataclass(frozen=True)
@@ -36,46 +36,48 @@ def probe_id(leaf: Leaf) -> tuple[str, str, object]:
 
 
 class ProbeRegistry:
-    def __init__(self, conditions: Iterable[Cond] = ()):
+    def __init__(self, all_leaves: Iterable[Leaf] = ()):
+        """``all_leaves``: every leaf of the bundle's conditions."""
         self.probes: dict[tuple[str, str, object], Probe] = {}
         self.keys: dict[Leaf, str] = {}  # each probe leaf of the bundle -> the key of its answer
         # the questions some rule wants answered no (``tpp < 4800``, ``not_in``): a fact carries
         # their every answer; of the others (most: set membership), only a yes
-        self.asked_no = frozenset(probe_id(leaf) for cond in conditions for leaf in leaves(cond)
-                                  if leaf.is_probe and not leaf.question[1])
+        self.asked_no = frozenset(probe_id(leaf) for leaf in all_leaves if leaf.is_probe and not leaf.question[1])
 
     @property
     def sent_no(self) -> frozenset[str]:
         """The keys of the probes whose no is sent too."""
         return frozenset(probe.key for ident, probe in self.probes.items() if ident in self.asked_no)
 
-    def key_for(self, leaf: Leaf) -> str:
+    def key_for(self, leaf: Leaf) -> tuple[str, bool]:
+        """The key of the answer to ``leaf``'s probe, and whether its every answer is sent (else only a yes)."""
         ident = probe_id(leaf)
-        if ident not in self.probes:
-            field, op, target = ident
-            self.probes[ident] = Probe(f"{op}_{len(self.probes)}", field, op, target)
-        self.keys[leaf] = self.probes[ident].key
-        return self.keys[leaf]
+        probe = self.probes.get(ident)
+        if probe is None:
+            probe = self.probes[ident] = Probe(f"{ident[1]}_{len(self.probes)}", *ident)
+        self.keys[leaf] = probe.key
+        return probe.key, ident in self.asked_no
 
 
 def to_durable(cond: Cond, probes: ProbeRegistry, negate: bool = False) -> dict:
+    if isinstance(cond, Leaf):
+        return _leaf(cond, probes, negate)
     if isinstance(cond, Not):
         return to_durable(cond.part, probes, not negate)
-    if isinstance(cond, (All, Any_)):
-        conjunctive = isinstance(cond, All) != negate
-        parts = [to_durable(p, probes, negate) for p in cond.parts]
-        if len(parts) == 1:
-            return parts[0]
-        return {"$and" if conjunctive else "$or": parts}
-    return _leaf(cond, probes, negate)
+    conjunctive = isinstance(cond, All) != negate
+    parts = [to_durable(p, probes, negate) for p in cond.parts]
+    if len(parts) == 1:
+        return parts[0]
+    return {"$and" if conjunctive else "$or": parts}
 
 
 def _leaf(leaf: Leaf, probes: ProbeRegistry, negate: bool) -> dict:
     if leaf.op == "exists":
         return {"$ex" if leaf.value != negate else "$nex": {leaf.field: 1}}
     if leaf.is_probe:
-        key, wanted = probes.key_for(leaf), leaf.question[1]
-        if probe_id(leaf) in probes.asked_no:  # every answer is sent; a missing fact answers nothing
+        key, every_answer = probes.key_for(leaf)
+        wanted = leaf.question[1]
+        if every_answer:  # a no is sent too; a missing fact answers nothing
             return {"$or": [{key: not wanted}, {"$nex": {key: 1}}]} if negate else {key: wanted}
         # only a yes is sent: "not yes" is a no or a missing fact alike
         return {"$nex": {key: 1}} if negate else {key: True}

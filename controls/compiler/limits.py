@@ -68,37 +68,42 @@ def check_limits(compiled: dict[str, dict], rules: dict[str, LoadedRule], line_p
         raise RuleError(problems)
 
 
-def _sequence_cost(expr) -> int:
-    if isinstance(expr, dict):
-        for connector in ("$and", "$or"):
-            if connector in expr:
-                return 2 + sum(_sequence_cost(e) for e in expr[connector])
-    return 1
+def _sequence_cost(expr: dict) -> int:
+    parts = expr.get("$and", expr.get("$or"))
+    return 1 if parts is None else 2 + sum(map(_sequence_cost, parts))
 
 
 class _Network:
-    """The alpha nodes a ruleset creates, as (node -> {child key: first rule adding it}) per kind of link."""
+    """The alpha nodes a ruleset creates, as (node -> {child: first rule adding it}) per kind of link.
 
-    ROOT = ()
+    A node is a number: a test's node is the one its parent and its test text name (``_tests``), shared
+    like the engine shares it; the join of an ``$or`` is a node of its own."""
+
+    ROOT = 0
 
     def __init__(self):
         self.children: dict[str, dict[object, dict[object, str]]] = {"tests": {}, "nex": {}, "betas": {}}
-        self._joins = itertools.count()
+        self._tests: dict[tuple[int, bytes], int] = {}
+        self._nodes = itertools.count(1)
 
     def add(self, parent, child, kind: str, rule_id: str):
         self.children[kind].setdefault(parent, {}).setdefault(child, rule_id)
         return child
 
-    def walk(self, expr: dict, node, rule_id: str):
+    def walk(self, expr: dict, node: int, rule_id: str) -> int:
         """Add the nodes ``expr`` creates below ``node``; return the node it ends on."""
         if "$and" in expr:
             for test in expr["$and"]:
                 node = self.walk(test, node, rule_id)
             return node
         if "$or" in expr:
-            join = ("join", next(self._joins))  # never shared
+            join = next(self._nodes)  # never shared
             for branch in expr["$or"]:
                 self.add(self.walk(branch, node, rule_id), join, "nex", rule_id)
             return join
-        key = orjson.dumps(expr, option=orjson.OPT_SORT_KEYS)
-        return self.add(node, node + (key,), "nex" if "$nex" in expr else "tests", rule_id)
+        test = (node, orjson.dumps(expr, option=orjson.OPT_SORT_KEYS))
+        child = self._tests.get(test)
+        if child is None:  # a new node; one already there is already its parent's child
+            child = self._tests[test] = self.add(node, next(self._nodes), "nex" if "$nex" in expr else "tests",
+                                                 rule_id)
+        return child

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 _BOOKKEEPING = frozenset({"kind", "stratum"})  # every line pattern tests them; the fact always passes
+_DAY = frozenset({"day"})
 
 
 @dataclass(frozen=True)
@@ -43,18 +44,21 @@ def gate_of(line_pattern: dict) -> Gate:
     """The gate of a compiled line pattern (``{"$and": [tests]}``): the tests it can read, the rest ignored."""
     equal, unequal, present, absent = [], [], [], []
     first_day, end_day = -1, None
-    for test in line_pattern.get("$and", [line_pattern]):
-        [(op, operand)] = test.items()
-        if op in ("$ex", "$nex"):
-            (present if op == "$ex" else absent).extend(operand)
+    for test in line_pattern.get("$and", (line_pattern,)):
+        (op, operand), = test.items()
+        if not op.startswith("$"):
+            if op not in _BOOKKEEPING:
+                equal.append((op, operand))
+        elif op == "$ex":
+            present.extend(operand)
+        elif op == "$nex":
+            absent.extend(operand)
         elif op == "$neq":
             unequal.extend(operand.items())
-        elif op == "$gte" and set(operand) == {"day"}:
+        elif op == "$gte" and operand.keys() == _DAY:
             first_day = operand["day"]
-        elif op == "$lt" and set(operand) == {"day"}:
+        elif op == "$lt" and operand.keys() == _DAY:
             end_day = operand["day"]
-        elif not op.startswith("$") and op not in _BOOKKEEPING:
-            equal.append((op, operand))
     return Gate(frozenset(equal), frozenset(unequal), frozenset(present), frozenset(absent), first_day, end_day)
 
 

@@ -57,10 +57,13 @@ class LoadedRule:
 
     @cached_property
     def _reads(self) -> frozenset[str]:
-        found = {leaf.field for leaf in conditions.leaves(self.when)}
-        if self.for_party is not None:
-            found |= {leaf.field for leaf in conditions.leaves(self.for_party)}
-        return frozenset(found)
+        return frozenset(leaf.field for leaf in self.leaves)
+
+    @cached_property
+    def leaves(self) -> tuple[conditions.Leaf, ...]:
+        """The leaves of ``when``, then of ``for_party``, in order: compiling reads them several times."""
+        found = tuple(conditions.leaves(self.when))
+        return found if self.for_party is None else found + tuple(conditions.leaves(self.for_party))
 
 
 @dataclass(frozen=True)

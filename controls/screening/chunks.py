@@ -126,6 +126,19 @@ class ChunkedMap(_Parts, Mapping[K, T]):
     def __contains__(self, key) -> bool:
         return key in self._part(self._bucket(key, len(self._parts)))
 
+    def found(self, keys: Iterable[K]) -> Iterator[T]:
+        """The values of those of ``keys`` it holds: many look-ups in one call, each bucket found once
+        for all the keys that share their first ``prefix`` letters (the spellings of one word)."""
+        parts: dict[str, dict] = {}
+        for key in keys:
+            start = key[:self._prefix]
+            part = parts.get(start)
+            if part is None:
+                part = parts[start] = self._part(self._bucket(key, len(self._parts)))
+            value = part.get(key)
+            if value is not None:
+                yield value
+
     def __iter__(self) -> Iterator[K]:
         for part in self._all():
             yield from part

@@ -135,7 +135,7 @@ class NameIndex:
     def __init__(self, refs: Iterable[NameRef]):
         with gc_paused():
             self._build(refs)
-        self.similar_tokens = lru_cache(maxsize=32768)(self._similar_tokens)
+        self._caches()
 
     def _build(self, refs: Iterable[NameRef]) -> None:
         key_ids: dict[tuple[str, ...], int] = {}
@@ -235,11 +235,18 @@ class NameIndex:
         """Pickled without its look-up cache (parties.py keeps built indexes beside the list store)."""
         state = self.__dict__.copy()
         state.pop("similar_tokens", None)
+        state.pop("_pool", None)
         return state
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
+        self._caches()
+
+    def _caches(self) -> None:
+        """Look-ups a query repeats: a word's fuzzy matches, and the pools of words a fuzzy look-up compares
+        (some 50 letters times 30 lengths)."""
         self.similar_tokens = lru_cache(maxsize=32768)(self._similar_tokens)
+        self._pool = lru_cache(maxsize=4096)(self._pool_of)
 
     @staticmethod
     def _weigh(token: str, idf: float) -> float:
@@ -278,11 +285,10 @@ class NameIndex:
         found: dict[str, tuple[float, int]] = {}  # word -> similarity, its rank among words of its length
         if n < _THREE_EDITS_LEN:
             numbers: set[int] = set()
-            for variant in _deletions(token, max(1, _edits_allowed(n))):
-                words = self._by_deletion.get(variant)
+            for words in self._by_deletion.found(_deletions(token, max(1, _edits_allowed(n)))):
                 if isinstance(words, tuple):
                     numbers.update(words)
-                elif words is not None:
+                else:
                     numbers.add(words)
             for number in numbers:
                 tok = self._vocabulary[number]
@@ -292,8 +298,7 @@ class NameIndex:
                         found[tok] = (score, number)
             lo = max(lo, _TWO_EDITS_LEN)
         for end in (("^", token[0]), ("$", token[-1])):  # the words of lo-hi letters, compared in one call
-            pool = self._by_end.get(end, [])
-            pool = pool[bisect_left(pool, lo, key=len):bisect_right(pool, hi, key=len)]
+            pool = self._pool(end, lo, hi)
             for tok, score, place in process.extract(token, pool, scorer=OSA.normalized_similarity,
                                                      score_cutoff=_CUTOFF, limit=None):
                 if score >= _AT_LEAST and max(len(tok), n) >= FUZZY_MIN_LEN and tok != token:
@@ -302,6 +307,12 @@ class NameIndex:
         # in vocabulary order (which a pool keeps)
         ranked = sorted(found.items(), key=lambda f: (-f[1][0], len(f[0]), f[0][0] != token[0], f[1][1]))
         return tuple((tok, score) for tok, (score, _) in ranked[:3])
+
+    def _pool_of(self, end: tuple[str, str], lo: int, hi: int) -> list[str]:
+        """The words of ``lo`` to ``hi`` letters that begin (``"^"``) or end (``"$"``) with a letter, shortest
+        first."""
+        pool = self._by_end.get(end, [])
+        return pool[bisect_left(pool, lo, key=len):bisect_right(pool, hi, key=len)]
 
     def exact(self, norm: str, key: tuple[str, ...]) -> tuple[set[int], set[int], set[int]]:
         """Keys spelled exactly like the query, keys with the same words in another order,
@@ -394,26 +405,35 @@ class NameIndex:
             heaviest *= 1 + 1e-9  # the bound below decides; this only skips names far from it
         else:
             heaviest = math.inf
-        gained_q: dict[int, float] = {}
-        gained_c: dict[int, float] = {}
-        for tok, sim, wq in informative:
-            aq, ac = wq * sim, self.weight(tok) * sim
-            kids = self._reached(tok, heaviest)
-            if not gained_q:  # the first word's names: each gains the same (0.0 + x is x)
-                gained_q, gained_c = dict.fromkeys(kids, aq), dict.fromkeys(kids, ac)
+        # the walked words that reach each name, as the bits of a mask: names reached by the same words
+        # gain alike, so what they gain (summed in walk order) is reckoned once a mask, not once a name
+        reached: dict[int, int] = {}
+        for n, (tok, _, _) in enumerate(informative):
+            kids, bit = self._reached(tok, heaviest), 1 << n
+            if not reached:  # the first word's names
+                reached = dict.fromkeys(kids, bit)
                 continue
-            get_q, get_c = gained_q.get, gained_c.get
+            get = reached.get
             for kid in kids:
-                gained_q[kid] = get_q(kid, 0.0) + aq
-                gained_c[kid] = get_c(kid, 0.0) + ac
-        weight_sum, f1 = self.weight_sum, 1 + b2
-        scored: list[tuple[float, int]] = []
-        for kid, gq in gained_q.items():
+                reached[kid] = get(kid, 0) | bit
+        f1 = 1 + b2
+        terms: dict[int, tuple[float, float, float]] = {}  # mask -> the bound's terms that do not depend on the name
+        for mask in set(reached.values()):
+            gq = gc = 0.0
+            for n, (tok, sim, wq) in enumerate(informative):
+                if mask >> n & 1:
+                    gq += wq * sim
+                    gc += self.weight(tok) * sim
             p = (gq + optimistic_q) / q_total
-            r = (gained_c[kid] + optimistic_c) / weight_sum[kid]
             p = 1.0 if p > 1.0 else p
+            terms[mask] = (f1 * p, b2 * p, gc + optimistic_c)
+        weight_sum = self.weight_sum
+        scored: list[tuple[float, int]] = []
+        for kid, mask in reached.items():
+            f1p, b2p, gc = terms[mask]
+            r = gc / weight_sum[kid]
             r = 1.0 if r > 1.0 else r
-            bound = f1 * p * r / (b2 * p + r)
+            bound = f1p * r / (b2p + r)
             if bound >= floor:
                 scored.append((bound, kid))
         scored.sort(reverse=True)

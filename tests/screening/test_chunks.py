@@ -68,6 +68,15 @@ def test_with_a_prefix_keys_that_begin_alike_share_a_bucket(monkeypatch):
     assert [read.get(w) for w in ("ax", "ayy", "azzz", "a", "aq")] == [0, 1, 2, 3, None] and len(loads) == 1
 
 
+def test_found_gives_the_values_of_the_keys_held_in_their_order():
+    words = [f"{letter}{rest}" for letter in "abc" for rest in ("x", "yy", "zzz", "")]
+    asked = ["czzz", "aq", "ax", "b", "ax", "zz", ""]
+    for prefix in (1, None):
+        made = ChunkedMap({w: i for i, w in enumerate(words)}, buckets=32, prefix=prefix)
+        for chunked in (made, pickle.loads(pickle.dumps(made))):
+            assert list(chunked.found(asked)) == [chunked[w] for w in asked if w in chunked] == [10, 0, 7, 0]
+
+
 def test_opening_the_lists_for_a_service_or_a_batch_reads_the_whole_index(list_store, tmp_path, monkeypatch):
     """``Engine.open_lists`` (a service before it answers, a batch before it forks) leaves no part of the
     screening index to be read later: forked workers share it, and no request waits for a part."""
