@@ -22,7 +22,8 @@ A round, per checkout: checks/s and p50/p99 on the mixed corpus; p50/p99 of its 
 sent to the rule network (the engine's memory of lines it has answered switched off: the cost of a line never seen
 before); p50/p99 of orders of exactly 1, 10 and 100 lines; screening fresh vs cached (p50 of orders whose end user
 the engine has never seen, then of the same orders again); process start (``python cli.py check
-examples/order.yaml`` in that checkout); compile time of the rule book replicated 1x/5x/20x.  After the rounds: one
+examples/order.yaml`` in that checkout); compile time of the rule book replicated 1x/5x/20x, and of 1,120 rules
+(copies cut to size: the same count for checkouts whose books differ).  After the rounds: one
 profiled round per checkout (share of each phase function), and each order's determination (decision and the rule
 ids of its findings) compared between the two.
 """
@@ -79,7 +80,8 @@ def main(n: int, rounds: int = 3) -> None:
     print("decisions:", dict(sorted(decisions.items())))
 
 
-def compare(n: int, ref: str, rounds: int, scales: list[int], profiled: int, assert_same: bool) -> int:
+def compare(n: int, ref: str, rounds: int, scales: list[int], profiled: int, assert_same: bool,
+            counts: list[int] = ()) -> int:
     """This checkout against ``ref``, interleaved round by round; 1 if ``assert_same`` and determinations differ."""
     from controls.engine.engine import default_list_store
     from controls.screening.parties import INDEX_DIR
@@ -101,7 +103,8 @@ def compare(n: int, ref: str, rounds: int, scales: list[int], profiled: int, ass
             runs: dict[str, list[dict]] = {w.name: [] for w in workers}
             for r in range(rounds):
                 for w in workers:  # one at a time: the other waits for its next command
-                    runs[w.name].append(w.ask(do="round", round=r, scales=scales, determinations=r == 0))
+                    runs[w.name].append(w.ask(do="round", round=r, scales=scales, counts=list(counts),
+                                              determinations=r == 0))
                 print(f"  round {r + 1}: " + ", ".join(f"{w.name} {runs[w.name][-1]['rate']:,.0f} checks/s"
                                                        for w in workers), flush=True)
             profiles = {w.name: w.ask(do="profile", orders=profiled) for w in workers}
@@ -116,7 +119,7 @@ def compare(n: int, ref: str, rounds: int, scales: list[int], profiled: int, ass
         if load["invalid"]:
             print(f"{name}: {len(load['invalid'])} orders refused by its models, e.g. "
                   f"{next(iter(load['invalid'].items()))}")
-    _table(runs, loaded, scales)
+    _table(runs, loaded, scales, counts)
     _phases(profiles)
     return _determinations(runs, ref, assert_same)
 
@@ -220,7 +223,7 @@ def _s(v: float) -> str:
     return f"{v:.2f} s"
 
 
-def _rows(scales: list[int]):
+def _rows(scales: list[int], counts: list[int] = ()):
     """(label, the figure of a round or a dict with "s" and perhaps a "note", its unit)."""
     yield "checks/s (mixed)", lambda r: r["rate"], lambda v: f"{v:,.0f}"
     yield "p50 (mixed)", lambda r: r["p50"], _us
@@ -236,9 +239,11 @@ def _rows(scales: list[int]):
     yield "process start", lambda r: r["start"], _s
     for k in scales:
         yield f"compile {k}x", lambda r, k=str(k): r["compile"][k], _ms
+    for n in counts:
+        yield f"compile {n:,} rules", lambda r, n=f"{n} rules": r["compile"][n], _ms
 
 
-def _table(runs: dict[str, list[dict]], loaded: dict[str, dict], scales: list[int]) -> None:
+def _table(runs: dict[str, list[dict]], loaded: dict[str, dict], scales: list[int], counts: list[int] = ()) -> None:
     """Per figure and checkout: median [min-max] over rounds, and this/REF of the medians."""
     names = list(runs)
     notes: list[str] = []
@@ -247,7 +252,7 @@ def _table(runs: dict[str, list[dict]], loaded: dict[str, dict], scales: list[in
     load = [loaded[name]["load_s"] for name in names]
     cells = [f"{_ms(seconds)} ({loaded[name]['rules']} rules)" for name, seconds in zip(names, load)]
     print(f"{'bundle load+compile':24}" + "".join(f"{c:>36}" for c in cells) + f"{load[0] / load[1]:>10.2f}")
-    for label, figure, unit in _rows(scales):
+    for label, figure, unit in _rows(scales, counts):
         medians, cells = [], []
         for name in names:
             values = [figure(r) for r in runs[name]]
@@ -310,6 +315,9 @@ def cli(argv: list[str] | None = None) -> int:
     ap.add_argument("--assert-same", action="store_true",
                     help="with --compare: exit 1 if any order's determination differs")
     ap.add_argument("--scales", default="1,5,20", help="with --compare: compile the rule book at these multiples (default 1,5,20)")
+    ap.add_argument("--rule-counts", default="1120",
+                    help="with --compare: also compile this many rules (copies of the rule book cut to size; default "
+                         "1120, the target's 20x of a 56-rule book)")
     ap.add_argument("--profile-orders", type=int, default=1000,
                     help="with --compare: orders in the profiled round (default 1000)")
     args = ap.parse_args(argv)
@@ -319,7 +327,8 @@ def cli(argv: list[str] | None = None) -> int:
         main(args.n, args.rounds)
         return 0
     scales = [int(k) for k in args.scales.split(",") if k]
-    return compare(args.n, args.compare, args.rounds, scales, args.profile_orders, args.assert_same)
+    counts = [int(k) for k in args.rule_counts.split(",") if k]
+    return compare(args.n, args.compare, args.rounds, scales, args.profile_orders, args.assert_same, counts)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ a phase function) is reported as missing, not failed on.
 Protocol, one JSON object a line: the worker loads the engine and says ``{"loaded": ...}``; then it answers each
 command read from stdin with one line, until stdin closes:
 
-    {"do": "round", "round": R, "scales": [1, 5, 20], "determinations": false}  -> the round's measurements
+    {"do": "round", "round": R, "scales": [1, 5, 20], "counts": [1120], "determinations": false}
+                                                                                 -> the round's measurements
     {"do": "profile", "orders": N}                                               -> per-phase shares
     failure of a command                                                         -> {"error": "traceback"}
 
@@ -117,7 +118,7 @@ class Checkout:
                 "entries": sum(s.entries or 0 for s in getattr(self.engine, "lists", [])),
                 "orders": len(self.mixed), "lines": sum(len(o.items) for o in self.mixed), "invalid": self.invalid}
 
-    def round(self, number: int, scales: list[int], determinations: bool = False) -> dict:
+    def round(self, number: int, scales: list[int], determinations: bool = False, counts: list[int] = ()) -> dict:
         """Every figure of one round (seconds; checks/s); the determinations of the mixed corpus if asked."""
         elapsed, latencies, results = time_checks(self.engine, self.mixed)
         p50, p99, _ = quantiles(latencies)
@@ -130,6 +131,7 @@ class Checkout:
         out["cached"] = quantiles(time_checks(self.engine, fresh)[1])[0]
         out["start"] = self.process_start()
         out["compile"] = {str(k): self.compile_time(k) for k in scales}
+        out["compile"].update({f"{n} rules": self.compile_time(0, n) for n in counts})
         if determinations:
             out["determinations"] = {r.transaction_id: [_decision(r), sorted(f.rule for f in r.findings)]
                                      for r in results}
@@ -161,14 +163,17 @@ class Checkout:
             return {"note": f"exit {done.returncode}: {' '.join(done.stderr.strip().splitlines()[-1:])}"}
         return {"s": wall}
 
-    def compile_time(self, scale: int) -> dict:
-        """Seconds to compile the rule book with its rules ``scale`` times over (renamed copies)."""
+    def compile_time(self, scale: int, count: int | None = None) -> dict:
+        """Seconds to compile the rule book with its rules ``scale`` times over (renamed copies), or with
+        the first ``count`` rules of as many copies as it takes."""
         try:
             from controls.compiler import compile_rulebook
 
             book = self.engine.rulebook
+            if count is not None:
+                scale = -(-count // len(book.rules))
             rules = [r if k == 0 else dataclasses.replace(r, rule=r.rule.model_copy(update={"id": f"{r.id}.x{k}"}))
-                     for k in range(scale) for r in book.rules]
+                     for k in range(scale) for r in book.rules][:count]
             bigger = dataclasses.replace(book, rules=rules)
         except (ImportError, AttributeError, TypeError) as exc:
             return {"note": f"cannot replicate the rule book: {exc}"}
@@ -215,7 +220,8 @@ def main() -> None:
         command = json.loads(line)
         try:
             if command["do"] == "round":
-                say(checkout.round(command["round"], command["scales"], command.get("determinations", False)))
+                say(checkout.round(command["round"], command["scales"], command.get("determinations", False),
+                                   command.get("counts", ())))
             elif command["do"] == "profile":
                 say(checkout.profile(command["orders"]))
             else:
