@@ -25,6 +25,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -32,6 +33,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from .errors import InputError
 from .models import Decision, Determination, Transaction
@@ -91,7 +94,24 @@ FINAL_ACTIONS = ("release", "block")  # a held order so decided leaves the revie
 
 
 def canonical(value: Any) -> str:
-    """The one JSON text of ``value`` that digests are taken of: sorted keys, no spaces."""
+    """The one JSON text of ``value`` that digests are taken of: sorted keys, no spaces, as ``json`` writes it.
+
+    ``orjson`` writes the same text several times faster, except a float below 1e-4 (``json``: ``1e-05``,
+    ``orjson``: ``0.00001`` or ``1e-7``) and what it refuses (an integer beyond 64 bits, a key that is not
+    text, a lone surrogate): a text that may hold such a float (``0.0000`` or ``e-`` and a digit anywhere in
+    it) is written again by ``json``, as is what ``orjson`` refuses.  Both write a non-finite float
+    differently; records hold none (amounts, shares and scores are validated finite)."""
+    try:
+        text = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return _json_text(value)
+    return _json_text(value) if b"0.0000" in text or _EXPONENT.search(text) else text.decode()
+
+
+_EXPONENT = re.compile(rb"e[-+][0-9]")  # orjson writes an exponent so: 1e-7, 1e+16
+
+
+def _json_text(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
