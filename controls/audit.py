@@ -17,9 +17,7 @@ Syncing every record (``FULL``) costs some 5 ms per determination, ten times the
 A commit costs more than the check it records (about 1.5 ms against 0.1 ms for a row), so many
 records share one: :meth:`AuditLog.append` writes a list in one transaction; the service commits,
 in one transaction, every record waiting when the last commit ended (group commit: no waiting when
-idle, one commit for many checks when busy; ``controls.service.app.AuditQueue``).  A batch's workers
-make and :func:`seal` their entries (the canonical text but for the ``seq``), so that the one process
-appending them only numbers and hashes each.
+idle, one commit for many checks when busy; ``controls.service.app.AuditQueue``).
 """
 from __future__ import annotations
 
@@ -34,7 +32,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import orjson
 from pydantic import TypeAdapter
@@ -125,11 +123,7 @@ def order_json(order: Transaction) -> str:
 
 def _record_hash(prev_hash: str, record: dict, fields: tuple[str, ...] = FIELDS) -> str:
     body = {k: record[k] for k in fields if k != "prev_hash"}
-    return _chained(prev_hash, _fields_text(body))
-
-
-def _chained(prev_hash: str, text: str) -> str:
-    return hashlib.sha256((prev_hash + text).encode("utf-8")).hexdigest()
+    return hashlib.sha256((prev_hash + _fields_text(body)).encode("utf-8")).hexdigest()
 
 
 def _fields_text(fields: dict) -> str:
@@ -140,26 +134,6 @@ def _fields_text(fields: dict) -> str:
         return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS).decode()
     except TypeError:
         return canonical(fields)
-
-
-_CONTENT = FIELDS[1:-1]  # what an entry holds: every field but the seq and previous hash it gets when appended
-
-
-class Sealed(NamedTuple):
-    """An entry ready to be chained: its values (``_CONTENT``) and its canonical text up to and after its ``seq``.
-
-    A batch worker seals its entries, so that the one process appending them only numbers and hashes each."""
-
-    values: tuple
-    text_to_seq: str
-    text_after_seq: str
-
-
-def seal(item: dict) -> Sealed:
-    """An entry (:func:`entry`) sealed: the hash of the record it becomes is that of its canonical text."""
-    to_seq = _fields_text({k: item[k] for k in _CONTENT if k < "seq"})
-    after_seq = _fields_text({k: item[k] for k in _CONTENT if k > "seq"})
-    return Sealed(tuple(item[k] for k in _CONTENT), to_seq[:-1] + ',"seq":', "," + after_seq[1:])
 
 
 def entry(determination: Determination, caller: str | None = None, order: Transaction | None = None) -> dict:
@@ -241,9 +215,10 @@ class AuditLog:
         """Append ``determination`` (and the ``order`` it answered, when given); returns its ``seq``."""
         return self.append([entry(determination, caller, order)])[-1]
 
-    def append(self, entries: list[dict | Sealed]) -> list[int]:
-        """Append ``entries`` (made by :func:`entry`, sealed or not, in any process) in one transaction; their
-        ``seq``s.  One commit for many records: a batch run records thousands a second this way, one a time ~100."""
+    def append(self, entries: list[dict]) -> list[int]:
+        """Append ``entries`` (made by :func:`entry`, in any process) in one transaction; their ``seq``s.
+
+        One commit for many records: a batch run records thousands a second this way, one a time ~100."""
         db = self._connection()
         db.execute("BEGIN IMMEDIATE")  # the write lock first: no other writer can append in between
         try:
@@ -252,11 +227,10 @@ class AuditLog:
             seq, prev = (row["seq"] if row else 0), (last["hash"] if last else GENESIS)
             rows = []
             for item in entries:
-                values, to_seq, after_seq = item if isinstance(item, Sealed) else seal(item)
                 seq += 1
-                hashed = _chained(prev, f"{to_seq}{seq}{after_seq}")
-                rows.append((seq, *values, prev, hashed))
-                prev = hashed
+                record = {**item, "seq": seq, "prev_hash": prev}
+                record["hash"] = prev = _record_hash(prev, record)
+                rows.append(tuple(record[k] for k in COLUMNS))
             db.executemany(f"INSERT INTO records ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
                            rows)
             db.execute("COMMIT")

@@ -456,13 +456,13 @@ def _shifted(data: Any, offset: int) -> Any:
     return data
 
 
-Outcome = tuple[str | None, str, audit.Sealed | None]  # decision (None: invalid), output line, audit entry
+Outcome = tuple[str | None, str, dict | None]  # decision (None: invalid), output line, audit entry
 
 
 def check_record(engine: Engine, record: Record, as_of=None, name: str = "<batch>",
                  caller: str | None = None) -> Outcome:
     """(decision or None, the output line, audit entry or None) for one record: its determination, or its
-    error record; with ``caller``, the determination's audit record too, made and sealed here (in the worker)."""
+    error record; with ``caller``, the determination's audit record too, made here (in the worker)."""
     raw = record.data
     try:
         if record.problems:
@@ -479,8 +479,7 @@ def check_record(engine: Engine, record: Record, as_of=None, name: str = "<batch
         result = engine.check(txn, as_of=as_of)
     except InputError as exc:
         return None, error_record(exc, record, raw), None
-    return (result.decision.value, result.model_dump_json(),
-            audit.seal(audit.entry(result, caller, txn)) if caller else None)
+    return result.decision.value, result.model_dump_json(), audit.entry(result, caller, txn) if caller else None
 
 
 def error_record(exc: InputError, record: Record, raw: Any) -> str:
@@ -497,7 +496,7 @@ def error_record(exc: InputError, record: Record, raw: Any) -> str:
 
 
 # a chunk's decisions (None for an invalid record), its output lines joined, and its audit entries
-Checked = tuple[list[str | None], str, list[audit.Sealed]]
+Checked = tuple[list[str | None], str, list[dict]]
 
 
 def check_chunk(engine: Engine, chunk: list[Record], as_of, name: str, caller: str | None = None) -> Checked:

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from controls.audit import AuditLog, canonical, entry, seal
+from controls.audit import AuditLog, canonical, entry
 from controls.orders import validate_order
 from controls.service.app import AuditQueue
 from tests.conftest import REPO, chip, order
@@ -125,16 +125,6 @@ def test_append_chains_many_records_in_one_transaction(tmp_path, engine):
     assert log.append([entry(engine.check(txn), caller=f"erp-{n}", order=txn) for n in range(50)]) == list(range(2, 52))
     assert [r["caller"] for r in log.records()] == ["first"] + [f"erp-{n}" for n in range(50)]
     assert log.verify() is None
-
-
-def test_a_sealed_entry_is_chained_as_the_entry_itself(tmp_path, engine):
-    """A batch worker seals its entries (their canonical text but for the seq); the chain is the same."""
-    txn = validate_order(order(eccn="3A090.a", unit_value=0.00005))
-    entries = [entry(engine.check(txn), caller=f"erp-{n}", order=txn) for n in range(3)]
-    plain, sealed = AuditLog(tmp_path / "plain.sqlite"), AuditLog(tmp_path / "sealed.sqlite")
-    plain.append(entries)
-    sealed.append([seal(e) for e in entries])
-    assert list(plain.records()) == list(sealed.records()) and sealed.verify() is None
 
 
 def test_the_service_queue_commits_waiting_records_together_and_answers_each_once_committed(tmp_path, engine):
