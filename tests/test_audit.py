@@ -201,3 +201,10 @@ def test_a_trail_written_before_orjson_still_verifies_and_grows(tmp_path, engine
                                    {"b": [0.00001, None, True], "a": "x"}, {1: "a key that is not text"}])
 def test_canonical_text_is_the_text_json_writes(value):
     assert canonical(value) == json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def test_a_new_trail_has_pages_a_record_fits_in_and_an_old_one_keeps_its_own(tmp_path):
+    assert sqlite3.connect(AuditLog(tmp_path / "new.sqlite").path).execute("PRAGMA page_size").fetchone()[0] == 16384
+    (tmp_path / "old.sqlite").write_bytes(OLD_TRAIL.read_bytes())
+    old = AuditLog(tmp_path / "old.sqlite")
+    assert sqlite3.connect(old.path).execute("PRAGMA page_size").fetchone()[0] == 4096 and old.verify() is None
