@@ -31,7 +31,7 @@ import sys
 import tempfile
 import typing
 from collections import Counter, deque
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -585,22 +585,43 @@ def run_batch(engine: Engine, source: str | Path, out: str | Path, *, as_of=None
     summary, entries = Summary(), []
     try:
         with _checking(engine, as_of, name, workers, scheduler, caller) as (submit, limit), \
-                _whole_or_nothing(out) as target:
+                _whole_or_nothing(out) as target, _appending(audit_log) as append:
             for chunk, (decisions, text, checked_entries) in _in_order(_chunks(records), submit, limit):
                 target.write(text)
                 entries += checked_entries
                 for record, decision in zip(chunk, decisions, strict=True):
                     summary.add(record.number, decision)
                 if len(entries) >= AUDIT_EVERY:
-                    audit_log.append(entries)
+                    append(entries)
                     entries = []
                 if progress:
                     progress(len(chunk), sum(r.size for r in chunk))
             if entries:
-                audit_log.append(entries)
+                append(entries)
     finally:
         records.close()
     return summary
+
+
+@contextmanager
+def _appending(audit_log: audit.AuditLog | None):
+    """``append(entries)``: ``audit_log.append(entries)`` in a thread of its own, one list after the other.
+    SQLite waits for the disk (most of the 0.1-0.2 ms a record takes) without holding the GIL, so results go on
+    being collected meanwhile.  An append waits for the one before, and raises its error: none is made after a
+    failed one.  Leaving waits for the last (a run that fails keeps its records) and raises its error."""
+    if audit_log is None:
+        yield None
+        return
+    appended = None
+    with ThreadPoolExecutor(1, thread_name_prefix="audit") as writer:  # leaving waits for the last append
+        def append(entries: list) -> None:
+            nonlocal appended
+            if appended is not None:
+                appended.result()
+            appended = writer.submit(audit_log.append, entries)
+        yield append
+    if appended is not None:
+        appended.result()
 
 
 @contextmanager

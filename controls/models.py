@@ -12,7 +12,7 @@ import re
 from decimal import Decimal
 from enum import Enum
 from fractions import Fraction
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
@@ -108,6 +108,12 @@ class Decision(str, Enum):
 _RANK = {d: len(Decision) - i for i, d in enumerate(Decision)}
 
 
+def empty_list(**constraints) -> Any:
+    """A list field that is empty unless given: a new list each time, where pydantic deep-copies a ``default=[]``
+    for every order read; the JSON Schema says ``"default": []`` all the same."""
+    return Field(default_factory=list, json_schema_extra={"default": []}, **constraints)
+
+
 class _Strict(BaseModel):
     """No coercion: a boolean is only true or false, a text only a text, a number only a number."""
 
@@ -126,7 +132,7 @@ class Party(_Strict):
     country: Country
     address: str | None = None
     headquarters_country: Country | None = None
-    owners: list[Owner] = Field(default=[], max_length=MAX_OWNERS)
+    owners: list[Owner] = empty_list(max_length=MAX_OWNERS)
 
 
 class Chip(_Strict):
@@ -283,14 +289,14 @@ class Transaction(_Strict):
     date: Date = Field(default_factory=dt.date.today)
     export_from: Country | None = None
     destination: Country
-    parties: list[Party] = Field(default=[], max_length=MAX_PARTIES)
-    end_uses: list[EndUse] = Field(default=[], max_length=MAX_LIST)
+    parties: list[Party] = empty_list(max_length=MAX_PARTIES)
+    end_uses: list[EndUse] = empty_list(max_length=MAX_LIST)
     end_use_country: Country | None = Field(
         default=None, description="where the end use takes place: the supercomputer, the fab, the facility")
     items: list[Item] = Field(min_length=1, max_length=MAX_LINES)
     exporter: Exporter | None = None
     hbm: HbmShipment | None = None
-    veu: list[VeuAuthorization] = Field(default=[], max_length=MAX_LIST)
+    veu: list[VeuAuthorization] = empty_list(max_length=MAX_LIST)
 
     @field_validator("id", mode="before")
     @classmethod

@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from controls.audit import AuditLog, entry
+from controls.audit import AuditLog, canonical, entry
 from controls.orders import validate_order
 from controls.service.app import AuditQueue
-from tests.conftest import chip, order
+from tests.conftest import REPO, chip, order
 
 
 @pytest.fixture
@@ -174,3 +174,37 @@ def test_schema_writes_the_input_and_output_schemas(tmp_path):
     assert transaction["$defs"]["Item"]["properties"]["quantity"] == {
         "type": "number", "minimum": 0, "maximum": 10**12, "title": "Quantity"}
     assert "decision" in determination["required"]
+
+
+OLD_TRAIL = REPO / "tests" / "fixtures" / "audit-trail-0c20c52.sqlite"
+"""Five determinations and a review recorded by chipgate at commit 0c20c52, when records were hashed over
+``json.dumps``'s text: orders with amounts and a share written in exponent form (``5e-05``, ``1e-05``), an
+order of 10**12 units, non-ASCII names, quotes, a backslash and a line separator in a description."""
+
+
+def test_a_trail_written_before_orjson_still_verifies_and_grows(tmp_path, engine):
+    path = tmp_path / "audit.sqlite"
+    path.write_bytes(OLD_TRAIL.read_bytes())
+    log = AuditLog(path)
+    assert log.verify() is None and verify(log).exit_code == 0
+    for record in log.records():  # the canonical text of every stored value is the text stored
+        assert canonical(json.loads(record["input"])) == record["input"]
+        assert canonical(json.loads(record["findings"])) == record["findings"]
+        assert entry(engine.check(log.order(record["seq"])), order=log.order(record["seq"]))["input"] == record["input"]
+    assert "5e-05" in log.record_at(2)["input"] and '"share":1e-05' in log.record_at(3)["input"]
+    txn = validate_order(order(eccn="3A090.a"))
+    assert log.record(engine.check(txn), caller="now", order=txn) == 6
+    assert log.verify() is None
+
+
+@pytest.mark.parametrize("value", [1e-05, -7.2e-08, 1e-4, 1e16, 1.5e300, 5e-324, 0.1, 2**64, 10**30, "é\u2028\x00\x7f",
+                                   {"b": [0.00001, None, True], "a": "x"}, {1: "a key that is not text"}])
+def test_canonical_text_is_the_text_json_writes(value):
+    assert canonical(value) == json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def test_a_new_trail_has_pages_a_record_fits_in_and_an_old_one_keeps_its_own(tmp_path):
+    assert sqlite3.connect(AuditLog(tmp_path / "new.sqlite").path).execute("PRAGMA page_size").fetchone()[0] == 16384
+    (tmp_path / "old.sqlite").write_bytes(OLD_TRAIL.read_bytes())
+    old = AuditLog(tmp_path / "old.sqlite")
+    assert sqlite3.connect(old.path).execute("PRAGMA page_size").fetchone()[0] == 4096 and old.verify() is None

@@ -1,6 +1,7 @@
 """A batch run records every determination in the audit trail (issue 9): in input order, one chain,
 with forked workers too; ``--no-audit`` records nothing."""
 import json
+import sqlite3
 import sys
 
 import pytest
@@ -8,6 +9,7 @@ from click.testing import CliRunner
 from conftest import REPO, order
 
 from cli import main
+from controls import batch
 from controls.audit import AuditLog, entry
 from controls.batch import run_batch
 from controls.orders import validate_order
@@ -70,3 +72,24 @@ def test_no_audit_records_nothing(cli_lists, tmp_path, orders_file, audit_defaul
 def test_audit_options_go_with_a_batch(cli_lists):
     result = CliRunner().invoke(main, ["check", str(REPO / "examples" / "order.yaml"), "--no-audit"])
     assert result.exit_code == 2 and "go with --batch" in result.output
+
+
+@pytest.mark.parametrize("failing", [2, 3])  # an append in the middle, the last one
+def test_a_failed_append_fails_the_run_and_no_record_follows_it(engine, tmp_path, orders_file, monkeypatch, failing):
+    """Appends run in a thread of their own: a failure still fails the run, with no results file, and no list
+    is appended after the one that failed."""
+    monkeypatch.setattr(batch, "AUDIT_EVERY", 40)  # a list a chunk: 63 determinations (and BAD), 64, 23
+    path, ids = orders_file
+    log, calls = AuditLog(tmp_path / "audit.sqlite"), []
+    real = log.append
+
+    def append(entries):
+        calls.append(len(entries))
+        if len(calls) == failing:
+            raise sqlite3.OperationalError("disk I/O error")
+        return real(entries)
+    log.append = append
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
+        run_batch(engine, path, tmp_path / "out.jsonl", audit_log=log)
+    assert not (tmp_path / "out.jsonl").exists() and len(calls) == failing
+    assert [r["transaction_id"] for r in log.records()] == ids[:sum(calls[:-1])] and log.verify() is None

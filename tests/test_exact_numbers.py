@@ -178,3 +178,36 @@ def test_rule_thresholds_stay_numbers_in_json_and_the_digest(engine):
     # thresholds are read as Decimals; the bundle digest must not depend on that (same rules, same digest)
     rule = engine.rules["ear.3a090.a.classify"].rule
     assert '{"item.chip.performance_density":{"gte":5.92}}' in rule.model_dump_json()
+
+
+@pytest.mark.parametrize("bounds", [{"ge": 0, "le": 10**15}, {"ge": 0, "le": 10**12}, {"gt": 0, "le": 10**6}])
+def test_amount_bounds_and_digits_are_checked_as_pydantic_checks_them(bounds):
+    """amount() checks its bounds and digits in one function: same outcome, same error, as pydantic's Field did
+    after the same before-validator (each check a function of its own, in this order)."""
+    from typing import Annotated
+
+    from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+    from controls.numbers import _number_as_given, amount
+
+    class Ours(BaseModel):
+        model_config = ConfigDict(strict=True)
+        value: amount(**bounds)
+
+    class Pydantics(BaseModel):
+        model_config = ConfigDict(strict=True)
+        value: Annotated[Decimal, BeforeValidator(_number_as_given),
+                         Field(max_digits=40, decimal_places=20, allow_inf_nan=False, **bounds)]
+
+    def outcome(model, value):
+        try:
+            return model(value=value).value
+        except ValidationError as exc:
+            return [(e["type"], e["msg"], e.get("ctx")) for e in exc.errors()]
+
+    written = ["0", "-0", "-1", "0.0", "1e-20", "1e-21", "1.00000000000000000000000000", "0E-50", "0E+50",
+               "0.000000000000000000010", "-0.000000000000000000000001", "1000000", "1000000.000000000000000000000",
+               "1000001", "1e+16", "1E+39", "1E+40", "1e-1000", "1e999", "12345678901234.567890123456789012345",
+               "0.1234567890123456789012", "123456789012345678901.5", "12345678901234567890123456789012345678901"]
+    for text in written:
+        assert outcome(Ours, Decimal(text)) == outcome(Pydantics, Decimal(text)), text
