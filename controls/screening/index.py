@@ -130,7 +130,9 @@ class NameIndex:
     """Token keys of listed names with postings, IDF weights and exact-spelling tables."""
 
     # what a built index holds: a cached index of another format is built again (parties._indexed)
-    FORMAT = 6  # 6: entries, spellings behind each key and exact-spelling tables kept in parts (screening.chunks)
+    # 6: entries, spellings behind each key and exact-spelling tables kept in parts (screening.chunks);
+    # 7: the vocabulary (postings, fuzzy pools) in the order names first use a word, not in hash order
+    FORMAT = 7
 
     def __init__(self, refs: Iterable[NameRef]):
         with gc_paused():
@@ -172,7 +174,7 @@ class NameIndex:
             if self.acronym[kid]:
                 continue  # acronyms match only exactly: fuzzy 3-letter strings are noise
             self.by_compact["".join(key)].append(kid)
-            for tok in set(key):
+            for tok in dict.fromkeys(key):  # not set(key): the vocabulary's order must not depend on the hash seed
                 postings[tok].append(kid)
         self.postings = dict(postings)
         # each read once a query (``exact``): the rest stays pickled
@@ -220,7 +222,7 @@ class NameIndex:
         by_deletion: dict[str, list[int]] = defaultdict(list)
         for number, tok in enumerate(self._vocabulary):
             if FUZZY_MIN_LEN - 1 <= len(tok) < _TWO_EDITS_LEN:
-                for variant in _deletions(tok, 1):
+                for variant in sorted(_deletions(tok, 1)):  # a built index the same whatever the hash seed
                     by_deletion[variant].append(number)
         # most spellings are one word's: a number, not a list of one (the cached index loads faster)
         self._by_deletion = {v: ids[0] if len(ids) == 1 else tuple(ids) for v, ids in by_deletion.items()}
@@ -331,7 +333,7 @@ class NameIndex:
         """
         words = set(key)
         found = []
-        for tok in words:
+        for tok in dict.fromkeys(key):  # in the query's order, as ``candidates``
             for kid in self._by_anchor.get(tok, ()):
                 listed = set(self.keys[kid])
                 if listed < words and self._qualified_only(key, listed):
@@ -362,7 +364,9 @@ class NameIndex:
         low: the query's informative words would be unmatched).
         """
         lookups: list[tuple[str, float, float]] = []  # (vocabulary token, similarity, query weight)
-        for tok in set(key):
+        # in the query's word order, not a set's (which follows the process's hash seed): the walk order, the
+        # float sums and the stable sorts below follow it, and so does which of two equal scores is kept
+        for tok in dict.fromkeys(key):
             wq = self.query_weight(tok)
             if tok in self.postings:
                 lookups.append((tok, 1.0, wq))

@@ -17,7 +17,10 @@ from functools import lru_cache
 NAME = "chipgate-names"
 # 3: legal forms from one table (controls/legal_forms.py); FSUE/FGUP, Kft, ZAT and Mexico's "S. de R.L."
 # are dropped too, Estonia's OÜ and Spain's S.L. only where they end a name.
-VERSION = "3"
+# 4: the same results in every process: a query's words are read in their own order and the index's
+# vocabulary in the order names first use a word, not in the hash order of a set, which follows the
+# process's PYTHONHASHSEED and decided which of two equal-scoring spellings (and reasons) was kept.
+VERSION = "4"
 
 # ---------------------------------------------------------------- scores and thresholds (matcher.py)
 

@@ -221,7 +221,8 @@ class Screener:
         wq = [idx.query_weight(t) for t in key]
         q_total = sum(wq)
         best: dict[int, Match] = {}
-        contained = set(idx.contained(key)) - scored.keys()
+        # a dict, not a set: scored in a fixed order (the first of two equal scores for an entry is kept)
+        contained = dict.fromkeys(kid for kid in idx.contained(key) if kid not in scored)
         for kid in [*idx.candidates(key, POSSIBLE - bonus, BETA, CANDIDATE_CAP), *contained]:
             if kid in scored:
                 continue
