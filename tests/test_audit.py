@@ -179,7 +179,8 @@ def test_schema_writes_the_input_and_output_schemas(tmp_path):
 OLD_TRAIL = REPO / "tests" / "fixtures" / "audit-trail-0c20c52.sqlite"
 """Five determinations and a review recorded by chipgate at commit 0c20c52, when records were hashed over
 ``json.dumps``'s text: orders with amounts and a share written in exponent form (``5e-05``, ``1e-05``), an
-order of 10**12 units, non-ASCII names, quotes, a backslash and a line separator in a description."""
+order of 10**12 units, non-ASCII names, quotes, a backslash and a line separator in a description.  Recorded
+with no list imported (the repository holds no list content), so its parties are unscreened."""
 
 
 def test_a_trail_written_before_orjson_still_verifies_and_grows(tmp_path, engine):
