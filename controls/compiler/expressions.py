@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..rulebook.conditions import All, Any_, Cond, Leaf, Not
+from ..rulebook.conditions import All, Cond, Leaf, Not
 
 
 @dataclass(frozen=True)
