@@ -76,9 +76,11 @@ class Decisions:
         decisions: dict[str, Decision] = {}
         effects: dict[int, Decision] = {}
         for jurisdiction in self.jurisdictions:
-            found = self.effects(mine) if (mine := [f for f in own if f.jurisdiction == jurisdiction]) else {}
-            decisions[jurisdiction] = Decision.most_restrictive([base(jurisdiction, values), *found.values()])
-            effects.update(found)
+            decisions[jurisdiction] = base(jurisdiction, values)
+            if mine := [f for f in own if f.jurisdiction == jurisdiction]:
+                found = self.effects(mine)
+                decisions[jurisdiction] = Decision.most_restrictive([decisions[jurisdiction], *found.values()])
+                effects.update(found)
         decision = Decision.most_restrictive(decisions.values())
         exception = next((f.license_exception for f in own if f.license_exception and effects.get(id(f)) == decision),
                          None)
