@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import os
+import pickle
 import tempfile
 import zlib
 from contextlib import contextmanager
@@ -28,6 +29,30 @@ def write_aside(path: Path, write: Callable[[Path], None]) -> bool:
     except OSError:
         return False
     return True
+
+
+def read_pickle(path: Path) -> object | None:
+    """What the sealed pickle ``path`` holds, unpickled with the collector paused and then frozen (a cache
+    read is kept for the process); None when there is none, it is damaged, or this code cannot read it (a
+    cache written by other code): the caller builds it again."""
+    try:
+        payload = unseal(path.read_bytes())
+    except OSError:
+        return None
+    if payload is None:
+        return None
+    try:
+        with gc_paused(freeze=True):
+            return pickle.loads(payload)
+    except Exception:  # noqa: BLE001 - whatever a foreign pickle raises, it is built again
+        return None
+
+
+def write_pickle(path: Path, value: object) -> bool:
+    """``value`` pickled and sealed into ``path``, whole or not at all (``write_aside``); False when it cannot be
+    written."""
+    sealed = seal(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    return write_aside(path, lambda target: target.write_bytes(sealed))
 
 
 def seal(payload: bytes) -> bytes:

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 import sys
 from pathlib import Path
 
 import pydantic
 
-from ..cachefile import gc_paused, seal, unseal, write_aside
+from ..cachefile import read_pickle, write_pickle
 from ..compiler import CompiledBundle, compile_rulebook
 from .loader import load_rulebook, pack_files
 
@@ -40,29 +39,13 @@ def compile_directory(root: Path) -> CompiledBundle:
     this code when there is one, else loaded from the YAML (any error raised as always) and cached."""
     root = Path(root)
     path = cache_dir() / "bundles" / f"{_key(root)}.pickle"
-    compiled = _read(path)
-    if compiled is not None:
+    compiled = read_pickle(path)
+    if isinstance(compiled, CompiledBundle):
         return compiled  # its book's root is ``root``: the key holds it
     compiled = compile_rulebook(load_rulebook(root))
     compiled.book.digest  # noqa: B018 - computed once, kept with the book in the cache
     _keep(compiled, path)
     return compiled
-
-
-def _read(path: Path) -> CompiledBundle | None:
-    """The bundle cached in ``path``; None if there is none, or it is damaged."""
-    try:
-        payload = unseal(path.read_bytes())
-    except OSError:
-        return None
-    if payload is None:
-        return None
-    try:
-        with gc_paused(freeze=True):  # kept for the process, like the engine made of it (Engine.load)
-            compiled = pickle.loads(payload)
-    except Exception:  # noqa: BLE001 - a cache this code cannot read is built again
-        return None
-    return compiled if isinstance(compiled, CompiledBundle) else None
 
 
 def _key(root: Path) -> str:
@@ -77,8 +60,7 @@ def _key(root: Path) -> str:
 
 def _keep(compiled: CompiledBundle, path: Path, kept: int = 16) -> None:
     """Write ``path`` whole or not at all; keep the ``kept`` newest bundles (of any format)."""
-    sealed = seal(pickle.dumps(compiled, protocol=pickle.HIGHEST_PROTOCOL))
-    if not write_aside(path, lambda target: target.write_bytes(sealed)):
+    if not write_pickle(path, compiled):
         return  # a cache we cannot write is not kept
     try:
         bundles = sorted(path.parent.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import pickle
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -16,7 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..cachefile import gc_paused, seal, unseal, write_aside
+from ..cachefile import gc_paused, read_pickle, write_pickle
 from ..errors import InputError
 from ..lists import csl, ecfr
 from ..lists._common import slug
@@ -280,16 +279,10 @@ _HELD_LOCK = threading.Lock()
 def _read_or_build(store: ListStore, versions, key: str) -> tuple[Screener, list[dict]]:
     folder = store.path / INDEX_DIR
     path = folder / f"{key}.pickle"
-    try:
-        # sealed: parts of it are unpickled only when a query reads them, so damage must show here
-        payload = unseal(path.read_bytes())
-        if payload is not None:
-            with gc_paused(freeze=True):  # ~10^5 acyclic objects, kept for the process
-                cached = pickle.loads(payload)
-            if isinstance(cached, dict) and cached.get("key") == key:
-                return cached["screener"], cached["windows"]
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
-        pass  # no cache, or one this code cannot read: build
+    # sealed: parts of it are unpickled only when a query reads them, so damage must show here
+    cached = read_pickle(path)  # None: no cache, or one this code cannot read
+    if isinstance(cached, dict) and cached.get("key") == key:
+        return cached["screener"], cached["windows"]
     entries, windows = versions()
     screener = Screener(entries)
     aligned = Chunked(windows[id(entry)] for entry in screener.entries)  # read for the entries matched
@@ -301,8 +294,7 @@ def _read_or_build(store: ListStore, versions, key: str) -> tuple[Screener, list
 def _write_atomically(folder: Path, path: Path, payload: dict) -> None:
     """Write whole or not at all; remove the caches of other keys. A store we cannot write to
     is simply not cached."""
-    sealed = seal(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
-    if not write_aside(path, lambda target: target.write_bytes(sealed)):
+    if not write_pickle(path, payload):
         return
     try:
         for old in folder.iterdir():
