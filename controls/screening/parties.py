@@ -109,12 +109,8 @@ class PartyScreen:
     not_in_force: list[str] = field(default_factory=list)
 
     def facts(self) -> dict:
-        if not self.matches and not self.owners:  # most parties: matched by nothing
-            return {"party.screened": self.screened, "party.name_screenable": self.name_screenable,
-                    "party.lists_missing": self.lists_missing, "party.lists": [], "party.possible_lists": [],
-                    "party.footnotes": [], "party.affiliate_of": [], "party.possible_affiliate_of": []}
         active = [m for m in self.matches if not m.allowed]
-        listed = self._owned_by_listed("strong")
+        listed = self._owned_by_listed("strong") if self.owners else 0.0  # most parties: no owner matched
         return {
             "party.screened": self.screened,
             "party.name_screenable": self.name_screenable,
@@ -125,7 +121,7 @@ class PartyScreen:
             "party.affiliate_of": self._affiliate_tags("strong") if listed >= 0.5 else [],
             # listed owners might reach 50 % if the possible matches among them are real
             "party.possible_affiliate_of": self._affiliate_tags()
-            if listed < 0.5 <= self._owned_by_listed() else [],
+            if self.owners and listed < 0.5 <= self._owned_by_listed() else [],
         }
 
     def record(self, role: str, name: str, lists: list[str]) -> PartyScreening:
