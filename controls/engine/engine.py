@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 from ..compiler import CompiledBundle
 from ..countries import check_country
 from ..errors import ChipgateError, InputError
-from ..facts.builder import FactBuilder, Values, line_values, order_values_by_eccn, party_values, present
+from ..facts.builder import Answers, FactBuilder, Values, line_values, order_values_by_eccn, party_values, present
 from ..facts.catalog import ACCUMULATED
 from ..facts.sets import SetResolver
 from ..models import (
@@ -304,7 +304,7 @@ class Engine:
             warnings.append(self._screening.unscreened)
         return warnings
 
-    def _run(self, lines: list[Values], answers: list[dict], parties: list[Values], party_answers: list[dict],
+    def _run(self, lines: list[Values], answers: list[Answers], parties: list[Values], party_answers: list[Answers],
              day: dt.date):
         """Assert the facts stratum by stratum; derived facts (and their answers) feed the next stratum.
         A line the memo knows is not sent: its firings are replayed, through the same bookkeeping."""
@@ -356,7 +356,7 @@ class Engine:
                 self._memo.put(keys[i], tuple(learnt[i]))
         return fired, derivations, conflicts
 
-    def _derivation(self, rule: LoadedRule, values: Values, answers: dict[str, bool]) -> Derivation:
+    def _derivation(self, rule: LoadedRule, values: Values, answers: Answers) -> Derivation:
         return Derivation(rule=rule.id, citation=rule.rule.citation, facts=dict(rule.derive),
                           because=self._because(rule.when, values, answers))
 
