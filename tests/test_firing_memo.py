@@ -4,7 +4,7 @@ from itertools import islice
 from pathlib import Path
 
 import pytest
-from conftest import fired, order, remembering
+from conftest import chip, fired, order, remembering
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from corpus import corpus, unseen_parties  # noqa: E402
@@ -102,3 +102,73 @@ def test_every_comparison_with_the_day_splits_the_days_it_can_tell_apart():
     network = {"r": {"all": [{"line": {"$and": [{"kind": "line"}, {"$gte": {"day": 10}}, {"$lt": {"day": 20}},
                                                 {"$or": [{"day": 30}, {"$gt": {"day": 40}}]}]}}]}}
     assert _days_tested(network) == {10, 20, 30, 31, 41}
+
+
+HUAWEI = {"role": "end_user", "name": "Huawei Technologies Co., Ltd.", "country": "CN"}
+
+
+def test_a_determination_its_caller_changes_changes_no_later_answer(engine):
+    """Each check makes its own findings, derivations and line results from what the memory keeps:
+    a caller who edits one determination finds the next one as the engine made it."""
+    memo = remembering(engine)
+    txn = order("CN", parties=[HUAWEI], **chip(tpp=5000, die_area_mm2=600, datacenter=True))
+    first = memo.check(txn)
+    expected = first.model_dump_json()
+    assert any(f.party for f in first.findings) and any(f.party is None for f in first.findings)
+    assert first.lines[0].derived
+    for finding in first.findings:
+        finding.because.append("edited")
+        finding.sources.clear()
+        finding.matches.clear()
+        finding.overcome_by, finding.line = "edited", 7
+    for line in first.lines:
+        for derivation in line.derived:
+            derivation.because.append("edited")
+            derivation.facts["item.eccn"] = "edited"
+        line.derived.clear()
+        line.jurisdictions.clear()
+    assert memo.check(txn).model_dump_json() == expected  # from memory
+    assert memo.check(txn).model_dump_json() == expected
+
+
+def test_each_line_outcome_is_kept_once_and_answers_every_line_like_it(engine):
+    """Two lines alike share one remembered outcome, each with its own line number; a repeat adds nothing."""
+    memo = remembering(engine)
+    txn = order("CN", **chip(tpp=5000, die_area_mm2=600, datacenter=True))
+    txn["items"] = [txn["items"][0], {**txn["items"][0], "sku": "X-2"}]
+    first = memo.check(txn)
+    assert len(memo._memo._outcomes) == 1
+    assert [f.line for f in first.findings if f.rule.startswith("ear.")] == [0, 1]
+    assert memo.check(txn) == first == remembering(engine, size=0).check(txn)
+    assert len(memo._memo._outcomes) == 1
+
+
+def test_a_line_outcome_is_kept_for_its_exact_day(engine):
+    """Enforcement, the set epoch and dates in explanations read the exact day: two days inside one rule
+    window share the network's firings, not the line's outcome."""
+    memo = remembering(engine)
+    hbm = {"memory_bandwidth_density": 3.5}
+    memo.check(order("CN", date="2024-12-31", chip=hbm))
+    firings, outcomes = len(memo._memo), len(memo._memo._outcomes)
+    later = memo.check(order("CN", date="2025-01-01", chip=hbm))
+    assert (len(memo._memo), len(memo._memo._outcomes)) == (firings, outcomes + 1)
+    assert later == remembering(engine, size=0).check(order("CN", date="2025-01-01", chip=hbm))
+
+
+def test_equal_numbers_written_differently_share_an_outcome(engine):
+    """Lines are told apart by their values' equality, as explanations print numbers by their value."""
+    memo = remembering(engine)
+    memo.check(order("CN", **chip(tpp=5000, die_area_mm2=600, datacenter=True)))
+    outcomes = len(memo._memo._outcomes)
+    same = order("CN", **chip(tpp=5000.0, die_area_mm2=600.00, datacenter=True))
+    assert memo.check(same) == remembering(engine, size=0).check(same)
+    assert len(memo._memo._outcomes) == outcomes
+
+
+def test_no_memory_keeps_no_line_outcome(engine):
+    memo = remembering(engine, size=0)
+    answers(memo, corpus(20, seed=5))
+    assert len(memo._memo._outcomes) == 0
+    bounded = remembering(engine, size=8)
+    answers(bounded, corpus(60, seed=5))
+    assert len(bounded._memo._outcomes) == 8

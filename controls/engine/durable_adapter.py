@@ -110,6 +110,11 @@ class RuleNetwork:
         self._kept: Session | None = None  # the session every check reuses, its facts retracted after each
         _networks.add(self)
 
+    @property
+    def lock(self) -> threading.Lock:
+        """The lock that serialises the network's use; the engine's memory of lines is written under it too."""
+        return self._lock
+
     @contextmanager
     def session(self) -> Iterator[Session]:
         """The network's one session, empty: creating a session costs more than a whole check

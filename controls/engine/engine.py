@@ -8,6 +8,7 @@ import os
 from collections import defaultdict
 from contextlib import nullcontext
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
@@ -40,7 +41,7 @@ from ..screening.parties import PartyScreen
 from .decisions import Decisions, by_line, needed_exceptions
 from .durable_adapter import RuleNetwork
 from .explain import Explainer
-from .memo import FiringMemo, Firings, canonical
+from .memo import FiringMemo, Firings, LineOutcome, canonical
 from .paragraphs import ParagraphReadings
 
 if TYPE_CHECKING:  # rule authoring (classify, the cases) is imported when used: a check does without it
@@ -287,15 +288,69 @@ class Engine:
                                + [f"{name!r} {note}" for note in screen.not_in_force]
                                + (screener.stale(day) if screener else []))
 
-    def _evaluate(self, lines, parties, screens, day):
+    def _evaluate(self, lines: list[Values], parties: list[Values], screens: list[PartyScreen], day: dt.date):
+        """The findings of ``lines`` (the engine's order: stratum by stratum, line by line, then conflicts) and
+        each line's derivations; derived facts are set in ``lines``.  A line's outcome comes from the memo
+        when it knows it, else from the rules (and is remembered); either way the models are this check's own."""
+        keys = self._memo.outcome_keys(lines, parties, day)
+        outcomes: list[LineOutcome | None] = [self._memo.outcome(key) for key in keys] if keys else [None] * len(lines)
+        if new := [i for i, outcome in enumerate(outcomes) if outcome is None]:
+            for i, outcome in zip(new, self._outcomes([lines[i] for i in new], parties, day)):
+                outcomes[i] = outcome
+            if keys:
+                with self._network.lock:
+                    for i in new:
+                        self._memo.keep(keys[i], outcomes[i])
+        return self._replay(outcomes, lines, parties, screens, day)
+
+    def _outcomes(self, lines: list[Values], parties: list[Values], day: dt.date) -> list[LineOutcome]:
+        """What the rules make of each line, in immutable parts (see LineOutcome)."""
         line_answers = [self._facts.answers(values, day) for values in lines]
         party_answers = [self._facts.answers(values, day) for values in parties]
-        firings, derivations, conflicts = self._run(lines, line_answers, parties, party_answers, day)
-        findings = [self._finding(rule_id, (lines[line], line_answers[line]),
-                                  None if party is None else (parties[party], party_answers[party], screens[party]),
-                                  line, day)
-                    for rule_id, line, party in firings if self._compiled.rules[rule_id].rule.then.decision is not None]
-        return findings + conflicts, derivations
+        fired, derivations, conflicts, derived = self._run(lines, line_answers, parties, party_answers, day)
+        rules = self._compiled.rules
+        return [LineOutcome(
+            derived=tuple(chain.from_iterable(derived[i].items())), derivations=tuple(derivations[i]),
+            findings=tuple((stratum, rule_id, party, None if party is not None
+                            else tuple(self._line_reasons(rules[rule_id], values, line_answers[i], day)))
+                           for (rule_id, party), stratum in fired[i].items()
+                           if rules[rule_id].rule.then.decision is not None),
+            conflicts=tuple(conflicts[i]))
+            for i, values in enumerate(lines)]
+
+    def _replay(self, outcomes: list[LineOutcome], lines: list[Values], parties: list[Values],
+                screens: list[PartyScreen], day: dt.date) -> tuple[list[Finding], list[list[Derivation]]]:
+        """The lines' outcomes made into new findings and derivations, in the engine's order; a finding
+        joined with a party is explained here, from the party's values and screening."""
+        rules = self._compiled.rules
+        found: list[tuple[int, Finding]] = []
+        conflicts: list[tuple[int, Finding]] = []
+        derivations: list[list[Derivation]] = []
+        party_answers = None
+        for i, outcome in enumerate(outcomes):
+            values = lines[i]
+            pairs = iter(outcome.derived)
+            values.update(zip(pairs, pairs))
+            derivations.append([Derivation(rule=rule_id, citation=rules[rule_id].rule.citation,
+                                           facts=dict(rules[rule_id].derive), because=list(because))
+                                for rule_id, because in outcome.derivations])
+            line_answers = None
+            for stratum, rule_id, party, because in outcome.findings:
+                if party is None:
+                    found.append((stratum, self._finding(rule_id, i, list(because), day)))
+                    continue
+                if party_answers is None:
+                    party_answers = [self._facts.answers(p, day) for p in parties]
+                if line_answers is None:  # the same as the engine's: each fact's answers are its value's
+                    line_answers = self._facts.answers(values, day)
+                because = self._line_reasons(rules[rule_id], values, line_answers, day)
+                found.append((stratum, self._finding(rule_id, i, because, day,
+                                                     (parties[party], party_answers[party], screens[party]))))
+            conflicts += [(stratum, self._conflict(i, rules[first], rules[second]))
+                          for stratum, first, second in outcome.conflicts]
+        found.sort(key=_stratum)  # stable: line by line within a stratum, each line's in its own order
+        conflicts.sort(key=_stratum)
+        return [f for _, f in found] + [f for _, f in conflicts], derivations
 
     def _warnings(self, findings: list[Finding], day: dt.date, has_parties: bool) -> list[str]:
         warnings = [f"{f.rule} ({f.citation}) is codified but not enforced on {day}: {f.message}".rstrip(": ")
@@ -307,11 +362,16 @@ class Engine:
     def _run(self, lines: list[Values], answers: list[Answers], parties: list[Values], party_answers: list[Answers],
              day: dt.date):
         """Assert the facts stratum by stratum; derived facts (and their answers) feed the next stratum.
-        A line the memo knows is not sent: its firings are replayed, through the same bookkeeping."""
-        fired: dict[tuple[str, int, int | None], None] = {}  # ordered set
+        A line the memo knows is not sent: its firings are replayed, through the same bookkeeping.
+
+        Per line: its firings ((rule id, party index) -> the stratum it fired in, in order), its derivations
+        ((rule id, because)), its conflicts ((stratum, rule id, rule id)) and the facts derived (also set
+        in ``lines``)."""
+        fired: list[dict[tuple[str, int | None], int]] = [{} for _ in lines]  # ordered sets
         rules = self._compiled.rules
-        derivations: dict[int, list[Derivation]] = defaultdict(list)
-        conflicts: list[Finding] = []
+        derivations: list[list[tuple[str, tuple[str, ...]]]] = [[] for _ in lines]
+        conflicts: list[list[tuple[int, str, str]]] = [[] for _ in lines]
+        derived: list[dict] = [{} for _ in lines]
         admits = self._compiled.line_filter.admits if self._prefilter else lambda stratum, view, day: True
         ordinal = day.toordinal()
         views = [self._facts.engine_view(values, answers[i]) for i, values in enumerate(lines)]
@@ -338,33 +398,32 @@ class Engine:
                 derivers: dict[int, list[LoadedRule]] = {}
                 for i, answer in enumerate(known):
                     for rule_id, party in (learnt[i] if answer is None else answer)[stratum]:
-                        fired[(rule_id, i, party)] = None
+                        fired[i].setdefault((rule_id, party), stratum)
                         rule = rules[rule_id]
                         if rule.derive:
                             earlier = derivers.setdefault(i, [])
-                            conflicts += [self._conflict(i, first, rule) for first in earlier if _disagree(first, rule)]
+                            conflicts[i] += [(stratum, first.id, rule.id) for first in earlier if _disagree(first, rule)]
                             earlier.append(rule)
-                            derivations[i].append(self._derivation(rule, lines[i], answers[i]))
-                for i, derived in derivers.items():
-                    fields = _merge(lines[i], derived)
+                            derivations[i].append((rule.id, tuple(self._because(rule.when, lines[i], answers[i]))))
+                for i, derivers_of_line in derivers.items():
+                    fields = _merge(lines[i], derivers_of_line)
                     lines[i].update(fields)
+                    derived[i].update(fields)
                     new_answers = self._facts.answers(lines[i], day, fields)
                     if i in learnt:  # a line the memo answers is never sent: its view is done with
                         self._facts.update_view(views[i], fields, new_answers, answers[i])
                     answers[i].merge(new_answers)
             for i in unknown:  # under the network's lock: one writer at a time
                 self._memo.put(keys[i], tuple(learnt[i]))
-        return fired, derivations, conflicts
+        return fired, derivations, conflicts, derived
 
-    def _derivation(self, rule: LoadedRule, values: Values, answers: Answers) -> Derivation:
-        return Derivation(rule=rule.id, citation=rule.rule.citation, facts=dict(rule.derive),
-                          because=self._because(rule.when, values, answers))
+    def _line_reasons(self, rule: LoadedRule, values: Values, answers: Answers, day: dt.date) -> list[str]:
+        """Why a finding of ``rule`` holds on a line: its conditions, and why the line's values are in its sets."""
+        return self._because(rule.when, values, answers) + self._member_sources(rule, values, day)
 
-    def _finding(self, rule_id: str, line_facts, party_facts, line: int, day: dt.date) -> Finding:
+    def _finding(self, rule_id: str, line: int, reasons: list[str], day: dt.date, party_facts=None) -> Finding:
         rule = self._compiled.rules[rule_id]
         then = rule.rule.then
-        reasons = self._because(rule.when, *line_facts)
-        reasons += self._member_sources(rule, line_facts[0], day)
         role, matches = None, []
         if party_facts is not None:
             values, answers, screen = party_facts
@@ -437,6 +496,11 @@ class Engine:
                        message=f"rules disagree: {first.id} derives {first.derive}, {second.id} derives "
                                f"{second.derive}; fix the rule pack before relying on this line",
                        title="Conflicting derived facts")
+
+
+def _stratum(entry: tuple) -> int:
+    return entry[0]
+
 
 def _frozen(loaded):
     """``loaded``, moved with everything else alive out of the garbage collector's reach (see Engine.load)."""

@@ -10,12 +10,22 @@ before, and are answered from here instead of by the engine.
 The key is exact, never a digest: the line as the network sees it (``FactBuilder.engine_view``),
 the values of the accumulated facts that derivations extend, the party facts as sent, the interval
 between compared days that the day falls in, and the set epoch.  A key that differs in anything the network could see misses.
+
+Beside the firings, the same memory keeps each line's whole outcome (``LineOutcome``: the facts derived,
+the derivations, findings and conflicts, as the engine wrote them), keyed by what all of that is a
+function of: the line's exact values, the exact day (enforcement, the set epoch, dates in
+explanations) and the values of the order's parties (which decide the firings).  Values are compared
+as the explanations' memory compares them: by equality (a number prints by its value, ``plain``).
+Findings joined with a party are not kept whole (they also read the party's screening matches): only
+their place among the line's findings, and they are made again at each check.
 """
 from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_right
 from collections.abc import Iterable
+from itertools import chain
+from typing import NamedTuple
 
 import orjson
 
@@ -28,6 +38,20 @@ _SORTED = orjson.OPT_SORT_KEYS
 _ACCUMULATED = tuple(sorted(ACCUMULATED))
 
 
+class LineOutcome(NamedTuple):
+    """What the engine made of one line, in immutable parts from which each check makes models of its own
+    (what a rule says of itself, its citation, message or derived facts, is read from the rule then).
+
+    Nothing here holds the line's index, which the check gives."""
+
+    derived: tuple  # the facts derivations set, in the order they were first set: (field, value, field, ...)
+    derivations: tuple[tuple[str, tuple[str, ...]], ...]  # (rule id, because)
+    # (stratum, rule id, party index, because), in the engine's order; a finding joined with a party has
+    # no because here: it also reads the party's values and screening matches, and is explained at each check
+    findings: tuple[tuple[int, str, int | None, tuple[str, ...] | None], ...]
+    conflicts: tuple[tuple[int, str, str], ...]  # (stratum, rule id, rule id)
+
+
 class FiringMemo:
     """A bounded map from a line's key to its firings (the oldest entry goes first when full);
     ``size=0`` remembers nothing, so that every line goes to the engine."""
@@ -36,6 +60,7 @@ class FiringMemo:
         self.size = size
         self._bounds = sorted(_days_tested(network))  # e.g. the days on which a rule's window opens or closes
         self._answers: dict[tuple, Answer] = {}
+        self._outcomes: dict[tuple, LineOutcome] = {}  # as bounded as the firings, by the same size
 
     def keys(self, views: list[dict], lines: list[dict], party_facts: list[dict], day: dt.date,
              epoch: dt.date) -> list[tuple]:
@@ -53,11 +78,39 @@ class FiringMemo:
 
     def put(self, key: tuple, answer: Answer) -> None:
         """Remember ``answer``; callers hold the network's lock, so that no two threads evict at once."""
+        _bounded_put(self._answers, self.size, _compact(key), answer)
+
+    def outcome_keys(self, lines: list[dict], parties: list[dict], day: dt.date) -> list[tuple] | None:
+        """Each line's outcome key (see the module's doc); None when nothing is remembered."""
         if not self.size:
-            return
-        if len(self._answers) >= self.size:
-            del self._answers[next(iter(self._answers))]
-        self._answers[_compact(key)] = answer
+            return None
+        shared = (day.toordinal(), tuple(map(_flat, parties)))
+        return [(*shared, _flat(values)) for values in lines]
+
+    def outcome(self, key: tuple) -> LineOutcome | None:
+        return self._outcomes.get(key)
+
+    def keep(self, key: tuple, outcome: LineOutcome) -> None:
+        """Remember a line's outcome; callers hold the network's lock, as for ``put``."""
+        _bounded_put(self._outcomes, self.size, key, outcome)
+
+
+def _bounded_put(memory: dict, size: int, key: tuple, value) -> None:
+    """``memory[key] = value``, the oldest entry going first when ``memory`` holds ``size``."""
+    if not size:
+        return
+    if len(memory) >= size:
+        del memory[next(iter(memory))]
+    memory[key] = value
+
+
+def _flat(values: dict) -> tuple:
+    """``values`` as one flat tuple (field, value, field, value, ...), lists as tuples: a key that takes
+    little room and compares by equality."""
+    flat = tuple(chain.from_iterable(values.items()))
+    if list in map(type, values.values()):  # end uses, letters, the lists a party is on
+        return tuple(tuple(v) if isinstance(v, list) else v for v in flat)
+    return flat
 
 
 def _compact(key: tuple) -> tuple:
