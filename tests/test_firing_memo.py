@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 from conftest import chip, fired, order, remembering
 
+from controls.models import Decision
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from corpus import corpus, unseen_parties  # noqa: E402
 
@@ -172,3 +174,18 @@ def test_no_memory_keeps_no_line_outcome(engine):
     bounded = remembering(engine, size=8)
     answers(bounded, corpus(60, seed=5))
     assert len(bounded._memo._outcomes) == 8
+
+
+def test_a_line_decided_from_memory_is_decided_as_the_engine_decides_it(engine):
+    """The verdict kept for a line gives its decisions and marks the requirement a licence exception
+    overcomes (LVS, 15 CFR 740.3), as the decision arithmetic does on a fresh check."""
+    memo = remembering(engine)
+    txn = order("SG", date="2026-11-30", eccn="3C001", unit_value=3000)
+    first = memo.check(txn)
+    assert first.decision == Decision.LICENSE_EXCEPTION
+    assert next(f for f in first.findings if f.rule == "ear.738.chart.ns2").overcome_by == "ear.740.3.lvs-3000"
+    (entry,) = memo._memo._outcomes.values()
+    assert entry.verdict is not None
+    again = memo.check(txn)
+    assert again.model_dump_json() == first.model_dump_json() \
+        == remembering(engine, size=0).check(txn).model_dump_json()

@@ -7,7 +7,7 @@ restrictive of its lines'.  Everything here works on findings already made: no r
 """
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, NamedTuple
 
 from ..facts.builder import Values
 from ..models import Decision, Derivation, Finding, LineResult, Transaction
@@ -39,6 +39,16 @@ def base(jurisdiction: str, values: Values) -> Decision:
         return Decision.NLR if values.get("cn_reach") == "export" else Decision.NOT_SUBJECT
     subject = values.get("item.subject_to_ear")
     return Decision.HOLD if subject is None else Decision.NLR if subject else Decision.NOT_SUBJECT
+
+
+class Verdict(NamedTuple):
+    """What ``line_result`` drew from a line's findings, to draw it again without the arithmetic."""
+
+    rules: tuple[str, ...]  # of the findings it was drawn from
+    decision: Decision
+    license_exception: str | None
+    jurisdictions: tuple[tuple[str, Decision], ...]
+    overcome: tuple[tuple[int, str], ...]  # (a finding's position, the licence exception that overcomes it)
 
 
 class Decisions:
@@ -87,6 +97,22 @@ class Decisions:
         return LineResult(
             line=index, sku=sku, eccn=values.get("item.eccn"), subject_to_ear=subject, basis=values.get("item.basis"),
             decision=decision, license_exception=exception, derived=derivations, jurisdictions=decisions)
+
+    def verdict(self, result: LineResult, line_findings: list[Finding]) -> Verdict:
+        """What ``result`` (``line_result`` of ``line_findings``) concluded, and marked on the findings."""
+        return Verdict(tuple(f.rule for f in line_findings), result.decision, result.license_exception,
+                       tuple(result.jurisdictions.items()),
+                       tuple((n, f.overcome_by) for n, f in enumerate(line_findings) if f.overcome_by))
+
+    def concluded(self, index: int, sku: str, values: Values, line_findings: list[Finding],
+                  derivations: list[Derivation], verdict: Verdict) -> LineResult:
+        """``line_result`` as ``verdict`` drew it, for new findings of the same rules on a line of the same facts."""
+        for n, exception in verdict.overcome:
+            line_findings[n].overcome_by = exception
+        return LineResult(
+            line=index, sku=sku, eccn=values.get("item.eccn"), subject_to_ear=values.get("item.subject_to_ear"),
+            basis=values.get("item.basis"), decision=verdict.decision, license_exception=verdict.license_exception,
+            derived=derivations, jurisdictions=dict(verdict.jurisdictions))
 
     def order(self, results: list[LineResult]) -> tuple[Decision, dict[str, Decision]]:
         """The order's decision and its decision under each jurisdiction: the most restrictive of its lines'."""

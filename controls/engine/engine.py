@@ -23,6 +23,7 @@ from ..models import (
     Derivation,
     Determination,
     Finding,
+    LineResult,
     ListSnapshot,
     Matcher,
     Ruleset,
@@ -41,7 +42,7 @@ from ..screening.parties import PartyScreen
 from .decisions import Decisions, by_line, needed_exceptions
 from .durable_adapter import RuleNetwork
 from .explain import Explainer
-from .memo import FiringMemo, Firings, LineOutcome, canonical
+from .memo import FiringMemo, Firings, LineOutcome, Remembered, canonical
 from .paragraphs import ParagraphReadings
 
 if TYPE_CHECKING:  # rule authoring (classify, the cases) is imported when used: a check does without it
@@ -214,7 +215,7 @@ class Engine:
         screening = self._screening
         screens = screening.parties(txn.parties, day, lines)
         parties = [party_values(p, s.facts()) for p, s in zip(txn.parties, screens)]
-        findings, derivations = self._evaluate(checked, parties, screens, day)
+        findings, derivations, kept = self._evaluate(checked, parties, screens, day)
         findings += self._before_rules(day, len(checked))
         findings += self._unconfirmed_ends(findings, day)
         warnings = self._warnings(findings, day, bool(txn.parties))
@@ -225,7 +226,7 @@ class Engine:
         warnings += [f"line {i}: no rule determined whether the item is subject to the EAR"
                      for i, values in enumerate(lines) if "item.subject_to_ear" not in values]
         grouped = by_line(findings)
-        results = [self._decisions.line_result(i, txn.items[i].sku, checked[i], grouped.get(i, []), derivations[i])
+        results = [self._line_result(i, txn.items[i].sku, checked[i], grouped.get(i, []), derivations[i], kept[i])
                    for i in range(len(lines))]
         if readings:
             results, findings = self._decisions.most_restrictive_readings(txn, checked, readings, results, findings,
@@ -270,7 +271,7 @@ class Engine:
         party = present({"party.role": "end_user", "party.name": name, "party.country": country, **screen.facts()})
         # an EAR99 U.S.-origin line, one party and no destination: only party rules can fire
         line = {"export_from": "US", "item.origin": "US", "item.eccn": "EAR99", "party_count": 1.0}
-        findings, _ = self._evaluate([line], [party], [screen], day)
+        findings, _, _ = self._evaluate([line], [party], [screen], day)
         effective = [f for f in findings if f.party is not None and f.enforced]
         matches = [ScreenMatch(list=m.list, entry=m.entry, entry_id=m.entry_id, matched_name=m.matched_name,
                                score=m.score, strength=m.strength, country=m.country, effect=f.effect,
@@ -289,19 +290,21 @@ class Engine:
                                + (screener.stale(day) if screener else []))
 
     def _evaluate(self, lines: list[Values], parties: list[Values], screens: list[PartyScreen], day: dt.date):
-        """The findings of ``lines`` (the engine's order: stratum by stratum, line by line, then conflicts) and
-        each line's derivations; derived facts are set in ``lines``.  A line's outcome comes from the memo
-        when it knows it, else from the rules (and is remembered); either way the models are this check's own."""
+        """The findings of ``lines`` (the engine's order: stratum by stratum, line by line, then conflicts),
+        each line's derivations and its entry in the memo (None if not remembered); derived facts are set in
+        ``lines``.  A line's outcome comes from the memo when it knows it, else from the rules (and is
+        remembered); either way the models are this check's own."""
         keys = self._memo.outcome_keys(lines, parties, day)
-        outcomes: list[LineOutcome | None] = [self._memo.outcome(key) for key in keys] if keys else [None] * len(lines)
+        kept: list[Remembered | None] = [self._memo.outcome(key) for key in keys] if keys else [None] * len(lines)
+        outcomes = [None if entry is None else entry.outcome for entry in kept]
         if new := [i for i, outcome in enumerate(outcomes) if outcome is None]:
             for i, outcome in zip(new, self._outcomes([lines[i] for i in new], parties, day)):
                 outcomes[i] = outcome
             if keys:
                 with self._network.lock:
                     for i in new:
-                        self._memo.keep(keys[i], outcomes[i])
-        return self._replay(outcomes, lines, parties, screens, day)
+                        kept[i] = self._memo.keep(keys[i], outcomes[i])
+        return *self._replay(outcomes, lines, parties, screens, day), kept
 
     def _outcomes(self, lines: list[Values], parties: list[Values], day: dt.date) -> list[LineOutcome]:
         """What the rules make of each line, in immutable parts (see LineOutcome)."""
@@ -351,6 +354,20 @@ class Engine:
         found.sort(key=_stratum)  # stable: line by line within a stratum, each line's in its own order
         conflicts.sort(key=_stratum)
         return [f for _, f in found] + [f for _, f in conflicts], derivations
+
+    def _line_result(self, index: int, sku: str, values: Values, line_findings: list[Finding],
+                     derivations: list[Derivation], kept: Remembered | None) -> LineResult:
+        """``Decisions.line_result``, or the verdict the memo holds for the line.  A remembered line gets the
+        same findings on every check (its outcome's, and those of its day: no rule in force, unconfirmed ends),
+        which the verdict checks by their rules."""
+        decisions = self._decisions
+        verdict = None if kept is None else kept.verdict
+        if verdict is not None and verdict.rules == tuple(f.rule for f in line_findings):
+            return decisions.concluded(index, sku, values, line_findings, derivations, verdict)
+        result = decisions.line_result(index, sku, values, line_findings, derivations)
+        if kept is not None:
+            kept.verdict = decisions.verdict(result, line_findings)
+        return result
 
     def _warnings(self, findings: list[Finding], day: dt.date, has_parties: bool) -> list[str]:
         warnings = [f"{f.rule} ({f.citation}) is codified but not enforced on {day}: {f.message}".rstrip(": ")

@@ -17,7 +17,8 @@ function of: the line's exact values, the exact day (enforcement, the set epoch,
 explanations) and the values of the order's parties (which decide the firings).  Values are compared
 as the explanations' memory compares them: by equality (a number prints by its value, ``plain``).
 Findings joined with a party are not kept whole (they also read the party's screening matches): only
-their place among the line's findings, and they are made again at each check.
+their place among the line's findings, and they are made again at each check.  Once a check has drawn
+the line's decision from its findings, the entry also keeps that verdict (``Decisions.verdict``).
 """
 from __future__ import annotations
 
@@ -52,6 +53,17 @@ class LineOutcome(NamedTuple):
     conflicts: tuple[tuple[int, str, str], ...]  # (stratum, rule id, rule id)
 
 
+class Remembered:
+    """A line's outcome as the memory keeps it, and the verdict a check drew from it (None until one has):
+    the verdict is set once, in one assignment, the same whichever thread sets it."""
+
+    __slots__ = ("outcome", "verdict")
+
+    def __init__(self, outcome: LineOutcome):
+        self.outcome = outcome
+        self.verdict = None
+
+
 class FiringMemo:
     """A bounded map from a line's key to its firings (the oldest entry goes first when full);
     ``size=0`` remembers nothing, so that every line goes to the engine."""
@@ -60,7 +72,7 @@ class FiringMemo:
         self.size = size
         self._bounds = sorted(_days_tested(network))  # e.g. the days on which a rule's window opens or closes
         self._answers: dict[tuple, Answer] = {}
-        self._outcomes: dict[tuple, LineOutcome] = {}  # as bounded as the firings, by the same size
+        self._outcomes: dict[tuple, Remembered] = {}  # as bounded as the firings, by the same size
 
     def keys(self, views: list[dict], lines: list[dict], party_facts: list[dict], day: dt.date,
              epoch: dt.date) -> list[tuple]:
@@ -87,12 +99,14 @@ class FiringMemo:
         shared = (day.toordinal(), tuple(map(_flat, parties)))
         return [(*shared, _flat(values)) for values in lines]
 
-    def outcome(self, key: tuple) -> LineOutcome | None:
+    def outcome(self, key: tuple) -> Remembered | None:
         return self._outcomes.get(key)
 
-    def keep(self, key: tuple, outcome: LineOutcome) -> None:
+    def keep(self, key: tuple, outcome: LineOutcome) -> Remembered:
         """Remember a line's outcome; callers hold the network's lock, as for ``put``."""
-        _bounded_put(self._outcomes, self.size, key, outcome)
+        entry = Remembered(outcome)
+        _bounded_put(self._outcomes, self.size, key, entry)
+        return entry
 
 
 def _bounded_put(memory: dict, size: int, key: tuple, value) -> None:
