@@ -61,12 +61,13 @@ class Remembered:
 
     def __init__(self, outcome: LineOutcome):
         self.outcome = outcome
-        self.verdict = None
+        self.verdict = None  # a Verdict (controls.engine.decisions)
 
 
 class FiringMemo:
-    """A bounded map from a line's key to its firings (the oldest entry goes first when full);
-    ``size=0`` remembers nothing, so that every line goes to the engine."""
+    """Two bounded maps, of ``size`` entries each (the oldest entry goes first when full): a line's network
+    key to its firings, and its outcome key to its outcome; ``size=0`` remembers nothing, so that every
+    line goes to the engine."""
 
     def __init__(self, network: dict[str, dict], size: int = 16384):
         self.size = size
