@@ -189,3 +189,27 @@ def test_a_line_decided_from_memory_is_decided_as_the_engine_decides_it(engine):
     again = memo.check(txn)
     assert again.model_dump_json() == first.model_dump_json() \
         == remembering(engine, size=0).check(txn).model_dump_json()
+
+
+def test_threads_sharing_a_small_memory_get_the_engines_answers(engine, orders):
+    """Eight threads check the same orders through a memory of 8 lines, evicted all the time: every
+    answer is the engine's, whichever thread remembered or evicted what."""
+    import threading
+
+    chosen = orders[:40] + orders[-40:]
+    expected = answers(remembering(engine, size=0), chosen)
+    memo = remembering(engine, size=8)
+    wrong = []
+
+    def worker(offset: int) -> None:
+        for n in range(len(chosen)):
+            k = (n + offset) % len(chosen)
+            if memo.check(chosen[k]).model_dump_json() != expected[k]:
+                wrong.append(k)
+
+    threads = [threading.Thread(target=worker, args=(n * 10,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == [] and len(memo._memo._outcomes) == 8
