@@ -213,3 +213,20 @@ def test_threads_sharing_a_small_memory_get_the_engines_answers(engine, orders):
     for thread in threads:
         thread.join()
     assert wrong == [] and len(memo._memo._outcomes) == 8
+
+
+def test_conflicts_and_findings_of_remembered_lines_keep_the_engines_order():
+    """Conflicts come after all findings, stratum by stratum and line by line, whether each line was
+    remembered or not (a pack whose two classifiers give a 5,000 TPP chip different ECCNs)."""
+    from controls import Engine
+
+    pack = Engine.load(Path(__file__).resolve().parent / "packs" / "conflicting-classifiers")
+    txn = order("CN", date="2026-01-01", **chip(tpp=5000, datacenter=True))
+    line = txn["items"][0]
+    txn["items"] = [line, {**line, "sku": "X-2", "chip": {"tpp": 4500, "datacenter": True}}, {**line, "sku": "X-3"}]
+    expected = remembering(pack, size=0).check(txn).model_dump_json()
+    memo = remembering(pack)
+    memo.check({**txn, "items": [txn["items"][1]]})  # the 4,500 TPP line remembered, the others not
+    assert memo.check(txn).model_dump_json() == expected
+    assert memo.check(txn).model_dump_json() == expected
+    assert [f.line for f in memo.check(txn).findings if f.rule == "chipgate.conflicting-derivation"] == [0, 2]

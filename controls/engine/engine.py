@@ -9,6 +9,7 @@ from collections import defaultdict
 from contextlib import nullcontext
 from functools import lru_cache
 from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
@@ -351,8 +352,8 @@ class Engine:
                                                      (parties[party], party_answers[party], screens[party]))))
             conflicts += [(stratum, self._conflict(i, rules[first], rules[second]))
                           for stratum, first, second in outcome.conflicts]
-        found.sort(key=_stratum)  # stable: line by line within a stratum, each line's in its own order
-        conflicts.sort(key=_stratum)
+        found.sort(key=itemgetter(0))  # stable: line by line within a stratum, each line's in its own order
+        conflicts.sort(key=itemgetter(0))
         return [f for _, f in found] + [f for _, f in conflicts], derivations
 
     def _line_result(self, index: int, sku: str, values: Values, line_findings: list[Finding],
@@ -439,6 +440,7 @@ class Engine:
         return self._because(rule.when, values, answers) + self._member_sources(rule, values, day)
 
     def _finding(self, rule_id: str, line: int, reasons: list[str], day: dt.date, party_facts=None) -> Finding:
+        """The finding of ``rule_id`` on ``line``, for ``reasons`` (the line's: a party's are added to them)."""
         rule = self._compiled.rules[rule_id]
         then = rule.rule.then
         role, matches = None, []
@@ -513,10 +515,6 @@ class Engine:
                        message=f"rules disagree: {first.id} derives {first.derive}, {second.id} derives "
                                f"{second.derive}; fix the rule pack before relying on this line",
                        title="Conflicting derived facts")
-
-
-def _stratum(entry: tuple) -> int:
-    return entry[0]
 
 
 def _frozen(loaded):
