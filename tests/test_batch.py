@@ -8,9 +8,9 @@ import sys
 import pytest
 import yaml
 from click.testing import CliRunner
+from conftest import REPO, order
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from conftest import REPO, order
 
 from cli import main
 from controls import Decision, InputError
@@ -130,8 +130,8 @@ def test_each_output_line_is_the_bytes_of_the_determinations_json_in_input_order
 def test_orders_json_reads_as_the_exact_reader_does(text):
     """The fast reader's answer (or error) is the exact reader's: fractions exact, repeated keys and huge
     integers refused."""
-    for given in (text, text.encode("utf-8", "surrogatepass")):
-        assert _read(parse_json, given) == _read(exact_json, given)
+    for written in (text, text.encode("utf-8", "surrogatepass")):
+        assert _read(parse_json, written) == _read(exact_json, written)
 
 
 def _read(reader, given):

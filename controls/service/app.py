@@ -9,13 +9,13 @@ determination's ``ruleset.digest`` and ``lists`` say which bundle answered.  A r
 A check runs on the event loop itself.  The engine holds the GIL and serialises checks on its
 rule network's lock (``controls.engine.durable_adapter``), so threads would add no parallelism, only
 a hand-over to a thread and back per request (which cost more than the check) and an unfair order
-among waiting checks; on the loop, checks are answered in the order they arrived.  The loop is uvloop's
-(a dependency, which uvicorn takes when it is installed: some 0.05 ms less CPU a request than asyncio's).
-More CPUs are used with more processes (``chipgate serve --workers``).  Batches (``/v1/check/batch``) are checked in a
-small thread pool, so that their body is read while they are checked.  The audit trail commits many
-records at a time (:class:`AuditQueue`); an answer waits for its record.  ``chipgate serve`` serves
-:class:`CheckFirst`, which answers ``POST /v1/check`` as its route does without FastAPI's routing and
-dependency machinery.
+among waiting checks; on the loop, checks are answered in the order they arrived.  The loop is
+uvloop's (a dependency, which uvicorn takes when it is installed: some 0.05 ms less CPU a request than
+asyncio's).  More CPUs are used with more processes (``chipgate serve --workers``).  Batches
+(``/v1/check/batch``) are checked in a small thread pool, so that their body is read while they are
+checked.  The audit trail commits many records at a time (:class:`AuditQueue`); an answer waits for its
+record.  ``chipgate serve`` serves :class:`CheckFirst`, which answers ``POST /v1/check`` as its route
+does without FastAPI's routing and dependency machinery.
 """
 from __future__ import annotations
 
@@ -54,6 +54,7 @@ from .problems import MEDIA_TYPE, ProblemError, invalid, malformed_json, too_lar
 log = logging.getLogger("uvicorn.error.chipgate")  # shown in the server log with uvicorn's own
 
 CALLER_HEADER = "X-Chipgate-Caller"
+CALLER_HEADER_KEY = CALLER_HEADER.lower().encode("latin-1")  # as ASGI servers give header names
 NDJSON = "application/x-ndjson"
 AsOf = dt.date | None  # the check endpoints' ``as_of`` query parameter
 
@@ -277,9 +278,6 @@ def _caller(scope: dict) -> str:
     return brief(_header(scope, CALLER_HEADER_KEY) or (client[0] if client else "unknown"), 200)
 
 
-CALLER_HEADER_KEY = CALLER_HEADER.lower().encode("latin-1")
-
-
 def _invalid_request(errors: list[dict]) -> ProblemError:
     """A bad query parameter (pydantic's errors, ``loc`` starting with ``query``), as FastAPI reports it."""
     errors = [{"pointer": "/" + "/".join(map(str, e["loc"])), "field": ".".join(map(str, e["loc"])),
@@ -383,7 +381,8 @@ def create_app(settings: Settings) -> FastAPI:
         """Screen a name against the imported restricted-party lists (``chipgate screen``)."""
         engine = service.current()
         try:
-            query = ScreenRequest.model_validate(parse_json(await _body(request.scope, request.receive, settings.max_body)))
+            body = await _body(request.scope, request.receive, settings.max_body)
+            query = ScreenRequest.model_validate(parse_json(body))
         except ValidationError as exc:
             raise invalid(exc, "screen-request") from None
         result = await anyio.to_thread.run_sync(
