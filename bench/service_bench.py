@@ -12,7 +12,9 @@ and the CPU the server used per check.  Lists: ``--lists``, else the store the e
 default, else the published lists of ``shared/data`` imported into a scratch store.
 Each client sends its next order as soon as it has an answer (a closed loop), so at 50 clients a
 request waits, on average, for 50 / throughput seconds (Little's law): latency at 50 clients says
-more about checks per second than about the time of one check.
+more about checks per second than about the time of one check.  With several server processes, a
+process holding more of the connections than its share answers its clients more slowly: the p99 is
+that of the busiest process, so the connections each process holds are printed too.
 """
 from __future__ import annotations
 
@@ -89,11 +91,22 @@ async def _client(host: str, port: int, bodies: list[bytes], latencies: list[flo
         writer.close()
 
 
+def _connections(processes: list[psutil.Process], port: int) -> list[int]:
+    """Open client connections each server process holds, most first (the processes share one listening
+    socket; whichever wakes first accepts what is waiting, so a burst of connections may split unevenly)."""
+    held = [sum(1 for c in p.net_connections("tcp") if c.status == psutil.CONN_ESTABLISHED and c.laddr.port == port)
+            for p in processes]
+    return sorted((n for n in held if n), reverse=True)
+
+
 def over_http(url: str, bodies: list[bytes], clients: int, server: psutil.Process | None = None) -> None:
     host, port = url.removeprefix("http://").split(":")
     latencies: list[float] = []
+    split: list[int] = []
 
     async def run() -> None:
+        if server is not None:  # once every client is connected and sending
+            asyncio.get_running_loop().call_later(0.5, lambda: split.extend(_connections(processes, int(port))))
         await asyncio.gather(*(_client(host, int(port), bodies[i::clients], latencies) for i in range(clients)))
 
     processes = [server, *server.children(recursive=True)] if server else []
@@ -108,7 +121,8 @@ def over_http(url: str, bodies: list[bytes], clients: int, server: psutil.Proces
     client = sum(b - a for a, b in zip(client[:2], psutil.Process().cpu_times()[:2])) / len(latencies) * 1e3
     report(f"HTTP, {clients} client{'s' * (clients > 1)}", latencies, elapsed)
     print(f"{'':28} server CPU {user + system:.2f} ms a check ({user:.2f} user, {system:.2f} system), the "
-          f"client's {client:.2f} ms; load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+          f"client's {client:.2f} ms; load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}"
+          + (f"; connections per server process {', '.join(map(str, split))}" if len(split) > 1 else ""))
 
 
 def every_process_ready(url: str, tries: int = 40, timeout: float = 300) -> None:

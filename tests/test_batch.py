@@ -9,6 +9,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from conftest import REPO, order
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cli import main
 from controls import Decision, InputError
@@ -123,18 +125,45 @@ def test_each_output_line_is_the_bytes_of_the_determinations_json_in_input_order
     '{"a": 1, "a": 2}', '{"t": "10:00", "t": "x"}', '{"a": "\\", "b": "\\", "b": 3}', '{"a":1,"a":1}',
     '{"a": "x\\":y", "b": 1}', '{"a" : 1.10, "b": [2.50, {"c": 1e5}]}', '{"a": 12345678901234567890123}',
     '{"a": 1' + '0' * 45 + '}', '{"a": NaN}', '{"a": "\\ud800"}', '[{"k": [1, {"k": 2}]}, {"k": -0}]',
-    '{"a" :1, "b": {"a": 1}}', '{"a": 1,}', '\ufeff{"a": 1}'])
+    '{"a" :1, "b": {"a": 1}}', '{"a": 1,}', '\ufeff{"a": 1}', '{"a": 1.50, "b": 18446744073709551616}',
+    '[1E400]', '{"a": -0.0, "b": "2.5", "c:1.5": 3e-7, "d": [0.10, "\\"", 1E+2]}', '2.50', '[2.50]'])
 def test_orders_json_reads_as_the_exact_reader_does(text):
     """The fast reader's answer (or error) is the exact reader's: fractions exact, repeated keys and huge
     integers refused."""
-    def read(reader, given):
-        try:
-            value = reader(given)
-        except ValueError as exc:
-            return type(exc), str(exc)
-        return repr(value)
-    for given in (text, text.encode("utf-8", "surrogatepass")):
-        assert read(parse_json, given) == read(exact_json, given)
+    for written in (text, text.encode("utf-8", "surrogatepass")):
+        assert _read(parse_json, written) == _read(exact_json, written)
+
+
+def _read(reader, given):
+    try:
+        value = reader(given)
+    except ValueError as exc:
+        return type(exc), str(exc)
+    return repr(value)  # a Decimal's repr keeps its digits as written: 1.50 is not 1.5
+
+
+_NUMBERS = st.one_of(
+    st.integers(-10**25, 10**25).map(str),
+    st.builds(lambda whole, digits, exponent: f"{whole}{'.' + digits if digits else ''}{exponent}",
+              st.integers(-10**6, 10**6), st.text("0123456789", max_size=20),
+              st.sampled_from(["", "e5", "E-3", "e+2", "e-310", "E400"])))
+_TEXTS = st.text(st.sampled_from('ab1.5:e"\\ \u00e9'), max_size=8).map(json.dumps)
+_KEYS = st.sampled_from(['"a"', '"b"', '"1.5"', '"a:b"', '"e\\""'])
+_JSON = st.recursive(
+    st.one_of(_NUMBERS, _TEXTS, st.sampled_from(["true", "false", "null"])),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4).map(lambda items: "[" + ", ".join(items) + "]"),
+        st.lists(st.tuples(_KEYS, inner), max_size=4).map(
+            lambda pairs: "{" + ",".join(f"{k}: {v}" for k, v in pairs) + "}")),
+    max_leaves=12)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_JSON)
+def test_any_json_reads_as_the_exact_reader_reads_it(text):
+    """Random documents (fractions as written, exponents, huge integers, repeated keys, digits and colons in
+    texts): the fast reader's value, to each Decimal's digits, or its error, is the exact reader's."""
+    assert _read(parse_json, text) == _read(exact_json, text)
 
 
 def test_every_format_reads_the_same_orders(engine, tmp_path):

@@ -282,6 +282,8 @@ def test_the_served_check_answers_as_its_fastapi_route(engine, tmp_path):
         dict(json=data), dict(json=data, params={"as_of": "2023-01-01"}),
         dict(json=data, params=[("as_of", "2023-01-01"), ("as_of", "2024-02-29")]),
         dict(json=data, headers={"X-Chipgate-Caller": "erp-eu"}),
+        dict(json=data, headers=[("X-Chipgate-Caller", "first"), ("x-chipgate-caller", "second")]),
+        dict(json=data, params={"as_ofx": "yesterday", "other": "1"}),
         dict(json=data, params={"as_of": "yesterday"}), dict(json=data, params={"as_of": ""}),
         dict(json={**data, "destination": "ZZ"}), dict(json={**data, "items": [{"sku": "X", "quantity": "8"}]}),
         dict(json={**data, "surprise": 1}), dict(content=b"{bad"), dict(content=b""),
@@ -304,12 +306,11 @@ def test_the_served_check_answers_as_its_fastapi_route(engine, tmp_path):
     through_fastapi = asyncio.run(answers(app))
     served = asyncio.run(answers(served_app))
     assert served == through_fastapi
-    assert [status for status, _, _ in served] == [503, 200, 200, 200, 200, 422, 422, 422, 422, 422, 400, 400, 400,
-                                                   413, 413]
+    assert [status for status, _, _ in served] == [503, 200, 200, 200, 200, 200, 200, 422, 422, 422, 422, 422, 400,
+                                                   400, 400, 413, 413]
     by_path = [r for r in AuditLog(tmp_path / "audit.sqlite").records()]
-    assert len(by_path) == 8
+    assert len(by_path) == 12
     differ = {"seq", "time", "prev_hash", "hash"}
-    assert [{k: v for k, v in r.items() if k not in differ} for r in by_path[:4]] == \
-           [{k: v for k, v in r.items() if k not in differ} for r in by_path[4:]]
-    assert by_path[3]["caller"] == "erp-eu" and by_path[0]["caller"] == "127.0.0.1"
-    assert CheckFirst(app).check is app.routes[[r.path for r in app.routes].index("/v1/check")].endpoint
+    assert [{k: v for k, v in r.items() if k not in differ} for r in by_path[:6]] == \
+           [{k: v for k, v in r.items() if k not in differ} for r in by_path[6:]]
+    assert [r["caller"] for r in by_path[:6]] == ["127.0.0.1"] * 3 + ["erp-eu", "first", "127.0.0.1"]
