@@ -230,3 +230,15 @@ def test_conflicts_and_findings_of_remembered_lines_keep_the_engines_order():
     assert memo.check(txn).model_dump_json() == expected
     assert memo.check(txn).model_dump_json() == expected
     assert [f.line for f in memo.check(txn).findings if f.rule == "chipgate.conflicting-derivation"] == [0, 2]
+
+
+def test_screening_names_keeps_no_line_outcome(engine):
+    """Each name screened would be an outcome of its own: screening many names must not push orders' lines
+    out of the memory."""
+    memo = remembering(engine)
+    txn = order("CN", **chip(tpp=5000, die_area_mm2=600, datacenter=True))
+    memo.check(txn)
+    outcomes = len(memo._memo._outcomes)
+    screened = [memo.screen(f"Trading Company {n}", "CN") for n in range(20)]
+    assert len(memo._memo._outcomes) == outcomes
+    assert screened[0] == remembering(engine, size=0).screen("Trading Company 0", "CN")

@@ -272,7 +272,8 @@ class Engine:
         party = present({"party.role": "end_user", "party.name": name, "party.country": country, **screen.facts()})
         # an EAR99 U.S.-origin line, one party and no destination: only party rules can fire
         line = {"export_from": "US", "item.origin": "US", "item.eccn": "EAR99", "party_count": 1.0}
-        findings, _, _ = self._evaluate([line], [party], [screen], day)
+        # each name screened would be a line outcome of its own, pushing orders' lines out of the memo
+        findings, _, _ = self._evaluate([line], [party], [screen], day, remember=False)
         effective = [f for f in findings if f.party is not None and f.enforced]
         matches = [ScreenMatch(list=m.list, entry=m.entry, entry_id=m.entry_id, matched_name=m.matched_name,
                                score=m.score, strength=m.strength, country=m.country, effect=f.effect,
@@ -290,12 +291,13 @@ class Engine:
                                + [f"{name!r} {note}" for note in screen.not_in_force]
                                + (screener.stale(day) if screener else []))
 
-    def _evaluate(self, lines: list[Values], parties: list[Values], screens: list[PartyScreen], day: dt.date):
+    def _evaluate(self, lines: list[Values], parties: list[Values], screens: list[PartyScreen], day: dt.date,
+                  remember: bool = True):
         """The findings of ``lines`` (the engine's order: stratum by stratum, line by line, then conflicts),
         each line's derivations and its entry in the memo (None if not remembered); derived facts are set in
         ``lines``.  A line's outcome comes from the memo when it knows it, else from the rules (and is
-        remembered); either way the models are this check's own."""
-        keys = self._memo.outcome_keys(lines, parties, day)
+        remembered unless ``remember`` is False); either way the models are this check's own."""
+        keys = self._memo.outcome_keys(lines, parties, day) if remember else None
         kept: list[Remembered | None] = [self._memo.outcome(key) for key in keys] if keys else [None] * len(lines)
         outcomes = [None if entry is None else entry.outcome for entry in kept]
         if new := [i for i, outcome in enumerate(outcomes) if outcome is None]:
