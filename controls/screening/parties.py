@@ -165,7 +165,9 @@ class PartyScreener:
         # customers recur from order to order: screen each (name, country, address) once
         self._screen_cached = lru_cache(maxsize=SCREEN_CACHE_SIZE)(self._screen_uncached)
         self._screenable = lru_cache(maxsize=SCREEN_CACHE_SIZE)(screenable)
-        self.stale = lru_cache(maxsize=1024)(self._stale)  # per order date: a batch re-checking years of orders
+        # per order date, some 22 years of them: re-checking an ERP's backlog cycles through years of dates,
+        # and a cache smaller than their number misses on nearly every one
+        self.stale = lru_cache(maxsize=8192)(self._stale)
 
     @classmethod
     def open(cls, path: str | os.PathLike | None) -> "PartyScreener | None":
