@@ -372,6 +372,15 @@ _KNOWN_WORDS = tuple(sorted(
 _KNOWN = frozenset(_KNOWN_WORDS)
 
 
+@lru_cache(maxsize=64)
+def _known_near(length: int) -> tuple[str, ...]:
+    """The known words a word of ``length`` letters may misspell: those whose length alone does not keep
+    its similarity below the look-up's cutoff (1 - length difference / longer length), in _KNOWN_WORDS'
+    order, so that of two equally close words the same one is found."""
+    cutoff = SPELLING_MIN_SIMILARITY - 0.01
+    return tuple(w for w in _KNOWN_WORDS if 1 - abs(len(w) - length) / max(len(w), length) >= cutoff - 1e-9)
+
+
 @lru_cache(maxsize=65536)
 def _spelled(word: str) -> str:
     """``word``, or the known word it misspells by one or two letters."""
@@ -380,7 +389,7 @@ def _spelled(word: str) -> str:
     from rapidfuzz import process
     from rapidfuzz.distance import OSA
 
-    best = process.extractOne(word, _KNOWN_WORDS, scorer=OSA.normalized_similarity,
+    best = process.extractOne(word, _known_near(len(word)), scorer=OSA.normalized_similarity,
                               score_cutoff=SPELLING_MIN_SIMILARITY - 0.01)  # rapidfuzz drops a score at its cutoff
     return best[0] if best and best[1] >= SPELLING_MIN_SIMILARITY else word
 
