@@ -250,8 +250,8 @@ class NameIndex:
     def __getstate__(self) -> dict:
         """Pickled without its look-up cache (parties.py keeps built indexes beside the list store)."""
         state = self.__dict__.copy()
-        state.pop("similar_tokens", None)
-        state.pop("_pool", None)
+        for cache in ("similar_tokens", "_pool", "_anchored"):
+            state.pop(cache, None)
         return state
 
     def __setstate__(self, state: dict) -> None:
@@ -259,10 +259,11 @@ class NameIndex:
         self._caches()
 
     def _caches(self) -> None:
-        """Look-ups a query repeats: a word's fuzzy matches, and the pools of words a fuzzy look-up compares
-        (some 50 letters times 30 lengths)."""
+        """Look-ups a query repeats: a word's fuzzy matches, the pools of words a fuzzy look-up compares
+        (some 50 letters times 30 lengths), and the keys a word anchors (names share words)."""
         self.similar_tokens = lru_cache(maxsize=32768)(self._similar_tokens)
         self._pool = lru_cache(maxsize=4096)(self._pool_of)
+        self._anchored = lru_cache(maxsize=32768)(self._anchored_of)
 
     @staticmethod
     def _weigh(token: str, idf: float) -> float:
@@ -350,13 +351,16 @@ class NameIndex:
         words = set(key)
         found = []
         for tok in dict.fromkeys(key):  # in the query's order, as ``candidates``
-            for kid in self._by_anchor.get(tok, ()):
-                listed = set(self.keys[kid])
+            for kid, listed in self._anchored(tok):
                 if listed < words and self._qualified_only(key, listed):
                     found.append(kid)
         return found
 
-    def _qualified_only(self, key: tuple[str, ...], listed: set[str]) -> bool:
+    def _anchored_of(self, tok: str) -> tuple[tuple[int, frozenset[str]], ...]:
+        """The keys ``contained`` looks for in a query holding ``tok``, their rarest word, each with its words."""
+        return tuple((kid, frozenset(self.keys[kid])) for kid in self._by_anchor.get(tok, ()))
+
+    def _qualified_only(self, key: tuple[str, ...], listed: frozenset[str]) -> bool:
         """Whether the query's words before the first of the listed name's only place or qualify it."""
         for tok in key:
             if tok in listed:
@@ -398,9 +402,15 @@ class NameIndex:
         informative = [lk for lk in lookups if sizes[lk[0]] <= self.block_max_df]
         if not informative:  # only common words ("China Technology Group"): use them all
             informative = lookups
-        # rarest first, within the walk budget (the rarest always): a word left unwalked counts as
-        # matched in the bound, like a common one, so the walk's cost stops growing with list size
-        informative.sort(key=lambda lk: sizes[lk[0]])
+        informative.sort(key=lambda lk: sizes[lk[0]])  # rarest first (``lookups`` too, when it is them)
+        q_total = sum(query_weights[t] for t in key) or 1.0
+        b2 = beta * beta
+        p_max = min(1.0, sum(wq * sim for _, sim, wq in lookups) / q_total)
+        if p_max <= 0 or (1 + b2) * p_max / (b2 * p_max + 1) < floor:
+            return []  # most of the query is words no listed name has
+
+        # within the walk budget (the rarest always): a word left unwalked counts as matched in the
+        # bound, like a common one, so the walk's cost stops growing with list size
         walked, budget = [], POSTINGS_WALK_BUDGET
         for lk in informative:
             size = sizes[lk[0]]
@@ -412,12 +422,6 @@ class NameIndex:
         blocked = {lk[0] for lk in informative}
         optimistic_q = sum(wq for t, _, wq in lookups if t not in blocked)
         optimistic_c = sum(weights[t] for t, _, _ in lookups if t not in blocked)
-        q_total = sum(query_weights[t] for t in key) or 1.0
-        b2 = beta * beta
-        p_max = min(1.0, sum(wq * sim for _, sim, wq in lookups) / q_total)
-        if p_max <= 0 or (1 + b2) * p_max / (b2 * p_max + 1) < floor:
-            return []  # most of the query is words no listed name has
-
         # the heaviest name that could reach ``floor``: one the query covers as much as it can be
         # covered (p_most), with every walked word in it (recall falls as the name weighs more)
         p_most = min(1.0, (sum(wq * sim for _, sim, wq in informative) + optimistic_q) / q_total)
