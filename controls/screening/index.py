@@ -437,10 +437,12 @@ class NameIndex:
             """The walked words that reach a name, as the bits of a mask: names reached by the same words
             gain alike, so what they gain (summed in walk order) is reckoned once a mask, not once a name."""
             gq = gc = 0.0
-            for n, (tok, sim, wq) in enumerate(informative):
-                if mask >> n & 1:
-                    gq += wq * sim
-                    gc += weights[tok] * sim
+            while mask:  # its bits, lowest first
+                bit = mask & -mask
+                mask ^= bit
+                tok, sim, wq = informative[bit.bit_length() - 1]
+                gq += wq * sim
+                gc += weights[tok] * sim
             p = (gq + optimistic_q) / q_total
             p = 1.0 if p > 1.0 else p
             return f1 * p, b2 * p, gc + optimistic_c
@@ -467,7 +469,7 @@ class NameIndex:
                         split[part_mask] = part
             groups = split
         scored: list[tuple[float, int]] = []
-        for mask, group in [*((1 << n, None) for n in range(len(walks))), *groups.items()]:
+        for mask, group in [*((1 << n, None) for n, kids in enumerate(walks) if kids), *groups.items()]:
             f1p, b2p, gc = terms_of(mask)
             limit = _lightest_failing(f1p, b2p, gc, floor)
             if group is None:  # the names one word alone reaches, up to the limit
