@@ -460,13 +460,16 @@ class NameIndex:
             seen.update(kids)
         groups: dict[int, set[int]] = {0: shared} if shared else {}
         for n, kids in enumerate(walks):
-            if not groups:
-                break
-            inside, bit, split = shared.intersection(kids), 1 << n, {}
+            inside = shared.intersection(kids) if groups else None
+            if not inside:
+                continue
+            split = {}  # bit n is in no mask yet: the masks of the parts are all new
             for mask, group in groups.items():
-                for part_mask, part in ((mask | bit, group & inside), (mask, group - inside)):
-                    if part:
-                        split[part_mask] = part
+                both = group & inside
+                if both:
+                    split[mask | 1 << n] = both
+                if len(both) < len(group):
+                    split[mask] = group - both if both else group
             groups = split
         scored: list[tuple[float, int]] = []
         for mask, group in [*((1 << n, None) for n, kids in enumerate(walks) if kids), *groups.items()]:
