@@ -11,6 +11,9 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
 from controls.legal_forms import FORMS, LINKS
 from controls.screening.logic import SPELLING_MIN_LEN, SPELLING_MIN_SIMILARITY
 
@@ -389,9 +392,6 @@ def _spelled(word: str) -> str:
     """``word``, or the known word it misspells by one or two letters."""
     if len(word) < SPELLING_MIN_LEN or word in _KNOWN or not word.isalpha():
         return word
-    from rapidfuzz import process
-    from rapidfuzz.distance import OSA
-
     best = process.extractOne(word, _known_near(len(word)), scorer=OSA.normalized_similarity,
                               score_cutoff=_SPELLING_CUTOFF)
     return best[0] if best and best[1] >= SPELLING_MIN_SIMILARITY else word
