@@ -250,7 +250,7 @@ class NameIndex:
     def __getstate__(self) -> dict:
         """Pickled without its look-up cache (parties.py keeps built indexes beside the list store)."""
         state = self.__dict__.copy()
-        for cache in ("similar_tokens", "_pool", "_anchored"):
+        for cache in ("similar_tokens", "_pool", "_anchored", "_reach"):
             state.pop(cache, None)
         return state
 
@@ -260,10 +260,11 @@ class NameIndex:
 
     def _caches(self) -> None:
         """Look-ups a query repeats: a word's fuzzy matches, the pools of words a fuzzy look-up compares
-        (some 50 letters times 30 lengths), and the keys a word anchors (names share words)."""
+        (some 50 letters times 30 lengths), and what a word reaches and anchors (names share words)."""
         self.similar_tokens = lru_cache(maxsize=32768)(self._similar_tokens)
         self._pool = lru_cache(maxsize=4096)(self._pool_of)
         self._anchored = lru_cache(maxsize=32768)(self._anchored_of)
+        self._reach = lru_cache(maxsize=32768)(self._reach_of)
 
     @staticmethod
     def _weigh(token: str, idf: float) -> float:
@@ -356,6 +357,16 @@ class NameIndex:
                     found.append(kid)
         return found
 
+    def _reach_of(self, tok: str) -> tuple[float, tuple[tuple[str, float], ...]]:
+        """A query word's weight, and the listed words it reaches with their similarity (``candidates``): itself
+        if listed, and its spelling variants if it is rare or unlisted (a listed word may be misspelt as
+        another listed word: "Fondation" / "Foundation")."""
+        wq, listed = self.query_weight(tok), tok in self.postings
+        reached = ((tok, 1.0),) if listed else ()
+        if wq >= FUZZY_LOOKUP_WEIGHT or not listed:
+            reached += self.similar_tokens(tok)
+        return wq, reached
+
     def _anchored_of(self, tok: str) -> tuple[tuple[int, frozenset[str]], ...]:
         """The keys ``contained`` looks for in a query holding ``tok``, their rarest word, each with its words."""
         return tuple((kid, frozenset(self.keys[kid])) for kid in self._by_anchor.get(tok, ()))
@@ -385,15 +396,13 @@ class NameIndex:
         """
         lookups: list[tuple[str, float, float]] = []  # (vocabulary token, similarity, query weight)
         postings, weights = self.postings, self.weights
-        query_weights = {tok: self.query_weight(tok) for tok in key}  # each word's once: the sums below read them
+        query_weights: dict[str, float] = {}  # each word's once: the sums below read them
         # in the query's word order, not a set's (which follows the process's hash seed): the walk order, the
         # float sums and the stable sorts below follow it, and so does which of two equal scores is kept
-        for tok, wq in query_weights.items():
-            if tok in postings:
-                lookups.append((tok, 1.0, wq))
-            # a listed word may be misspelt as another listed word ("Fondation" / "Foundation")
-            if wq >= FUZZY_LOOKUP_WEIGHT or tok not in postings:
-                lookups.extend((t, s, wq) for t, s in self.similar_tokens(tok))
+        for tok in dict.fromkeys(key):
+            wq, reached = self._reach(tok)
+            query_weights[tok] = wq
+            lookups.extend((t, s, wq) for t, s in reached)
         for first, second in zip(key, key[1:]):  # "Sa dallah" may be listed as "Sadallah"
             joined = first + second
             if joined in postings:
