@@ -126,6 +126,20 @@ def _short_form(inner: str) -> bool:
     return len(words) >= 2 or bool(re.search(r"[a-z][A-Z]|[A-Z]{2}|\d", inner))
 
 
+def _lightest_failing(f1p: float, b2p: float, gc: float, floor: float) -> float:
+    """The weight from which on no name whose bound (``candidates``) has these terms reaches ``floor``:
+    the bound f1p * r / (b2p + r), r = gc / weight (at most 1), grows with r. With a margin far above
+    rounding errors (infinite where the bound is too flat in r for a margin to be sure): the names it
+    passes over would all be reckoned below ``floor``."""
+    if floor <= 0 or gc <= 0 or b2p < 1e-3:
+        return math.inf
+    if f1p < floor * (1 - 1e-9):  # the bound stays below f1p, whatever r
+        return 0.0
+    if f1p <= floor * (1 + 1e-9):
+        return math.inf
+    return gc * (f1p - floor) / (floor * b2p) * (1 + 1e-6)
+
+
 class NameIndex:
     """Token keys of listed names with postings, IDF weights and exact-spelling tables."""
 
@@ -236,8 +250,8 @@ class NameIndex:
     def __getstate__(self) -> dict:
         """Pickled without its look-up cache (parties.py keeps built indexes beside the list store)."""
         state = self.__dict__.copy()
-        state.pop("similar_tokens", None)
-        state.pop("_pool", None)
+        for cache in ("similar_tokens", "_pool", "_anchored", "_reach"):
+            state.pop(cache, None)
         return state
 
     def __setstate__(self, state: dict) -> None:
@@ -245,10 +259,12 @@ class NameIndex:
         self._caches()
 
     def _caches(self) -> None:
-        """Look-ups a query repeats: a word's fuzzy matches, and the pools of words a fuzzy look-up compares
-        (some 50 letters times 30 lengths)."""
+        """Look-ups a query repeats: a word's fuzzy matches, the pools of words a fuzzy look-up compares
+        (some 50 letters times 30 lengths), and what a word reaches and anchors (names share words)."""
         self.similar_tokens = lru_cache(maxsize=32768)(self._similar_tokens)
         self._pool = lru_cache(maxsize=4096)(self._pool_of)
+        self._anchored = lru_cache(maxsize=32768)(self._anchored_of)
+        self._reach = lru_cache(maxsize=32768)(self._reach_of)
 
     @staticmethod
     def _weigh(token: str, idf: float) -> float:
@@ -275,19 +291,20 @@ class NameIndex:
         best three of the words of about its length that share its first or last letter.
 
         Listed words shorter than _TWO_EDITS_LEN letters are reached through ``_by_deletion``: a word
-        one edit from a listed one shares a one-letter deletion with it (a word of 10-14 letters, up
-        to two edits from a shorter listed one, a two-letter deletion of itself). Longer listed words,
-        which may be two edits or more away, are all compared with it (they are few), and so is every
-        listed word of about its length when it has 15 letters or more (three edits)."""
+        one edit from a listed one shares a one-letter deletion with it (a word of 10 or 11 letters, up
+        to two edits from a shorter listed one, a two-letter deletion of itself; a word of 12 or more is
+        too many edits from any). Longer listed words, which may be two edits or more away, are all
+        compared with it (they are few; a word of 7 letters or fewer is too many edits from any)."""
         n = len(token)
         if n < FUZZY_MIN_LEN - 1:
             return ()
         spread = int(n * (1 - FUZZY_MIN_SIMILARITY)) + 1
         lo, hi = n - spread, n + spread
         found: dict[str, tuple[float, int]] = {}  # word -> similarity, its rank among words of its length
-        if n < _THREE_EDITS_LEN:
+        edits = _edits_allowed(n)
+        if n - edits < _TWO_EDITS_LEN:  # a listed word of the deletion table may be within reach
             numbers: set[int] = set()
-            for words in self._by_deletion.found(_deletions(token, max(1, _edits_allowed(n)))):
+            for words in self._by_deletion.found(_deletions(token, max(1, edits))):
                 if isinstance(words, tuple):
                     numbers.update(words)
                 else:
@@ -298,13 +315,14 @@ class NameIndex:
                     score = OSA.normalized_similarity(token, tok, score_cutoff=_CUTOFF)
                     if score >= _AT_LEAST and max(len(tok), n) >= FUZZY_MIN_LEN and tok != token:
                         found[tok] = (score, number)
-            lo = max(lo, _TWO_EDITS_LEN)
-        for end in (("^", token[0]), ("$", token[-1])):  # the words of lo-hi letters, compared in one call
-            pool = self._pool(end, lo, hi)
-            for tok, score, place in process.extract(token, pool, scorer=OSA.normalized_similarity,
-                                                     score_cutoff=_CUTOFF, limit=None):
-                if score >= _AT_LEAST and max(len(tok), n) >= FUZZY_MIN_LEN and tok != token:
-                    found.setdefault(tok, (score, place))
+        lo = max(lo, _TWO_EDITS_LEN)
+        if lo <= hi:  # the words of lo-hi letters, each pool compared in one call
+            for end in (("^", token[0]), ("$", token[-1])):
+                pool = self._pool(end, lo, hi)
+                for tok, score, place in process.extract(token, pool, scorer=OSA.normalized_similarity,
+                                                         score_cutoff=_CUTOFF, limit=None) if pool else ():
+                    if score >= _AT_LEAST and max(len(tok), n) >= FUZZY_MIN_LEN and tok != token:
+                        found.setdefault(tok, (score, place))
         # ties as the pools are read: shorter words first, then those sharing the first letter, then
         # in vocabulary order (which a pool keeps)
         ranked = sorted(found.items(), key=lambda f: (-f[1][0], len(f[0]), f[0][0] != token[0], f[1][1]))
@@ -334,13 +352,26 @@ class NameIndex:
         words = set(key)
         found = []
         for tok in dict.fromkeys(key):  # in the query's order, as ``candidates``
-            for kid in self._by_anchor.get(tok, ()):
-                listed = set(self.keys[kid])
+            for kid, listed in self._anchored(tok):
                 if listed < words and self._qualified_only(key, listed):
                     found.append(kid)
         return found
 
-    def _qualified_only(self, key: tuple[str, ...], listed: set[str]) -> bool:
+    def _reach_of(self, tok: str) -> tuple[float, tuple[tuple[str, float], ...]]:
+        """A query word's weight, and the listed words it reaches with their similarity (``candidates``): itself
+        if listed, and its spelling variants if it is rare or unlisted (a listed word may be misspelt as
+        another listed word: "Fondation" / "Foundation")."""
+        wq, listed = self.query_weight(tok), tok in self.postings
+        reached = ((tok, 1.0),) if listed else ()
+        if wq >= FUZZY_LOOKUP_WEIGHT or not listed:
+            reached += self.similar_tokens(tok)
+        return wq, reached
+
+    def _anchored_of(self, tok: str) -> tuple[tuple[int, frozenset[str]], ...]:
+        """The keys ``contained`` looks for in a query holding ``tok``, their rarest word, each with its words."""
+        return tuple((kid, frozenset(self.keys[kid])) for kid in self._by_anchor.get(tok, ()))
+
+    def _qualified_only(self, key: tuple[str, ...], listed: frozenset[str]) -> bool:
         """Whether the query's words before the first of the listed name's only place or qualify it."""
         for tok in key:
             if tok in listed:
@@ -364,28 +395,34 @@ class NameIndex:
         low: the query's informative words would be unmatched).
         """
         lookups: list[tuple[str, float, float]] = []  # (vocabulary token, similarity, query weight)
+        postings, weights = self.postings, self.weights
+        query_weights: dict[str, float] = {}  # each word's once: the sums below read them
         # in the query's word order, not a set's (which follows the process's hash seed): the walk order, the
         # float sums and the stable sorts below follow it, and so does which of two equal scores is kept
         for tok in dict.fromkeys(key):
-            wq = self.query_weight(tok)
-            if tok in self.postings:
-                lookups.append((tok, 1.0, wq))
-            # a listed word may be misspelt as another listed word ("Fondation" / "Foundation")
-            if wq >= FUZZY_LOOKUP_WEIGHT or tok not in self.postings:
-                lookups.extend((t, s, wq) for t, s in self.similar_tokens(tok))
+            wq, reached = self._reach(tok)
+            query_weights[tok] = wq
+            lookups.extend((t, s, wq) for t, s in reached)
         for first, second in zip(key, key[1:]):  # "Sa dallah" may be listed as "Sadallah"
             joined = first + second
-            if joined in self.postings:
-                lookups.append((joined, 1.0, self.weight(joined)))
-        informative = [lk for lk in lookups if len(self.postings[lk[0]]) <= self.block_max_df]
+            if joined in postings:
+                lookups.append((joined, 1.0, weights[joined]))
+        sizes = {lk[0]: len(postings[lk[0]]) for lk in lookups}
+        informative = [lk for lk in lookups if sizes[lk[0]] <= self.block_max_df]
         if not informative:  # only common words ("China Technology Group"): use them all
             informative = lookups
-        # rarest first, within the walk budget (the rarest always): a word left unwalked counts as
-        # matched in the bound, like a common one, so the walk's cost stops growing with list size
-        informative.sort(key=lambda lk: len(self.postings[lk[0]]))
+        informative.sort(key=lambda lk: sizes[lk[0]])  # rarest first (``lookups`` too, when it is them)
+        q_total = sum(query_weights[t] for t in key) or 1.0
+        b2 = beta * beta
+        p_max = min(1.0, sum(wq * sim for _, sim, wq in lookups) / q_total)
+        if p_max <= 0 or (1 + b2) * p_max / (b2 * p_max + 1) < floor:
+            return []  # most of the query is words no listed name has
+
+        # within the walk budget (the rarest always): a word left unwalked counts as matched in the
+        # bound, like a common one, so the walk's cost stops growing with list size
         walked, budget = [], POSTINGS_WALK_BUDGET
         for lk in informative:
-            size = len(self.postings[lk[0]])
+            size = sizes[lk[0]]
             if walked and size > budget:
                 continue
             walked.append(lk)
@@ -393,52 +430,70 @@ class NameIndex:
         informative = walked
         blocked = {lk[0] for lk in informative}
         optimistic_q = sum(wq for t, _, wq in lookups if t not in blocked)
-        optimistic_c = sum(self.weight(t) for t, _, _ in lookups if t not in blocked)
-        q_total = sum(self.query_weight(t) for t in key) or 1.0
-        b2 = beta * beta
-        p_max = min(1.0, sum(wq * sim for _, sim, wq in lookups) / q_total)
-        if p_max <= 0 or (1 + b2) * p_max / (b2 * p_max + 1) < floor:
-            return []  # most of the query is words no listed name has
-
+        optimistic_c = sum(weights[t] for t, _, _ in lookups if t not in blocked)
         # the heaviest name that could reach ``floor``: one the query covers as much as it can be
         # covered (p_most), with every walked word in it (recall falls as the name weighs more)
         p_most = min(1.0, (sum(wq * sim for _, sim, wq in informative) + optimistic_q) / q_total)
         if floor > 0 and b2 > 0 and (1 + b2) * p_most > floor:
             r_least = floor * b2 * p_most / ((1 + b2) * p_most - floor)
-            heaviest = (sum(self.weight(t) * sim for t, sim, _ in informative) + optimistic_c) / r_least
+            heaviest = (sum(weights[t] * sim for t, sim, _ in informative) + optimistic_c) / r_least
             heaviest *= 1 + 1e-9  # the bound below decides; this only skips names far from it
         else:
             heaviest = math.inf
-        # the walked words that reach each name, as the bits of a mask: names reached by the same words
-        # gain alike, so what they gain (summed in walk order) is reckoned once a mask, not once a name
-        reached: dict[int, int] = {}
-        for n, (tok, _, _) in enumerate(informative):
-            kids, bit = self._reached(tok, heaviest), 1 << n
-            if not reached:  # the first word's names
-                reached = dict.fromkeys(kids, bit)
-                continue
-            get = reached.get
-            for kid in kids:
-                reached[kid] = get(kid, 0) | bit
         f1 = 1 + b2
-        terms: dict[int, tuple[float, float, float]] = {}  # mask -> the bound's terms that do not depend on the name
-        for mask in set(reached.values()):
+
+        def terms_of(mask: int) -> tuple[float, float, float]:
+            """The walked words that reach a name, as the bits of a mask: names reached by the same words
+            gain alike, so what they gain (summed in walk order) is reckoned once a mask, not once a name."""
             gq = gc = 0.0
-            for n, (tok, sim, wq) in enumerate(informative):
-                if mask >> n & 1:
-                    gq += wq * sim
-                    gc += self.weight(tok) * sim
+            while mask:  # its bits, lowest first
+                bit = mask & -mask
+                mask ^= bit
+                tok, sim, wq = informative[bit.bit_length() - 1]
+                gq += wq * sim
+                gc += weights[tok] * sim
             p = (gq + optimistic_q) / q_total
             p = 1.0 if p > 1.0 else p
-            terms[mask] = (f1 * p, b2 * p, gc + optimistic_c)
+            return f1 * p, b2 * p, gc + optimistic_c
+
+        # Of the names one walked word reaches (lightest first), only those up to a weight can reach ``floor``
+        # (``_lightest_failing``): the bound is reckoned for those alone. The names reached by two words or more
+        # are grouped by the words that reach them (their mask), in set operations, and each group likewise.
         weight_sum = self.weight_sum
+        walks = [self._reached(tok, heaviest) for tok, _, _ in informative]
+        seen: set[int] = set()
+        shared: set[int] = set()
+        for kids in walks:
+            if seen:
+                shared.update(seen.intersection(kids))
+            seen.update(kids)
+        groups: dict[int, set[int]] = {0: shared} if shared else {}
+        for n, kids in enumerate(walks):
+            inside = shared.intersection(kids) if groups else None
+            if not inside:
+                continue
+            split = {}  # bit n is in no mask yet: the masks of the parts are all new
+            for mask, group in groups.items():
+                both = group & inside
+                if both:
+                    split[mask | 1 << n] = both
+                if len(both) < len(group):
+                    split[mask] = group - both if both else group
+            groups = split
         scored: list[tuple[float, int]] = []
-        for kid, mask in reached.items():
-            f1p, b2p, gc = terms[mask]
-            r = gc / weight_sum[kid]
-            r = 1.0 if r > 1.0 else r
-            bound = f1p * r / (b2p + r)
-            if bound >= floor:
-                scored.append((bound, kid))
+        for mask, group in [*((1 << n, None) for n, kids in enumerate(walks) if kids), *groups.items()]:
+            f1p, b2p, gc = terms_of(mask)
+            limit = _lightest_failing(f1p, b2p, gc, floor)
+            if group is None:  # the names one word alone reaches, up to the limit
+                kids = walks[mask.bit_length() - 1]
+                kids = [kid for kid in kids[:bisect_left(kids, limit, key=weight_sum.__getitem__)] if kid not in shared]
+            else:
+                kids = [kid for kid in group if weight_sum[kid] < limit]
+            for kid in kids:
+                r = gc / weight_sum[kid]
+                r = 1.0 if r > 1.0 else r
+                bound = f1p * r / (b2p + r)
+                if bound >= floor:
+                    scored.append((bound, kid))
         scored.sort(reverse=True)
         return [kid for _, kid in scored[:cap]]

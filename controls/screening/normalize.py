@@ -11,6 +11,9 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
 from controls.legal_forms import FORMS, LINKS
 from controls.screening.logic import SPELLING_MIN_LEN, SPELLING_MIN_SIMILARITY
 
@@ -372,25 +375,47 @@ _KNOWN_WORDS = tuple(sorted(
 _KNOWN = frozenset(_KNOWN_WORDS)
 
 
+_SPELLING_CUTOFF = SPELLING_MIN_SIMILARITY - 0.01  # rapidfuzz drops a score at its cutoff
+
+
+@lru_cache(maxsize=64)
+def _known_near(length: int) -> tuple[str, ...]:
+    """The known words a word of ``length`` letters may misspell: those whose length alone does not keep
+    its similarity below the look-up's cutoff (1 - length difference / longer length), in _KNOWN_WORDS'
+    order, so that of two equally close words the same one is found."""
+    return tuple(w for w in _KNOWN_WORDS
+                 if 1 - abs(len(w) - length) / max(len(w), length) >= _SPELLING_CUTOFF - 1e-9)
+
+
 @lru_cache(maxsize=65536)
 def _spelled(word: str) -> str:
     """``word``, or the known word it misspells by one or two letters."""
     if len(word) < SPELLING_MIN_LEN or word in _KNOWN or not word.isalpha():
         return word
-    from rapidfuzz import process
-    from rapidfuzz.distance import OSA
-
-    best = process.extractOne(word, _KNOWN_WORDS, scorer=OSA.normalized_similarity,
-                              score_cutoff=SPELLING_MIN_SIMILARITY - 0.01)  # rapidfuzz drops a score at its cutoff
+    best = process.extractOne(word, _known_near(len(word)), scorer=OSA.normalized_similarity,
+                              score_cutoff=_SPELLING_CUTOFF)
     return best[0] if best and best[1] >= SPELLING_MIN_SIMILARITY else word
+
+
+def _read(text: str) -> list[str]:
+    """The canonical words of ``text``, each read on its own (compounds and legal forms span words)."""
+    return [_WORD_MAP.get(w, w) for w in map(_spelled, _plain(text).split())]
+
+
+@lru_cache(maxsize=65536)
+def _read_part(part: str) -> tuple[str, ...]:
+    """``_read`` of one space-separated part of an ASCII name: names share most of their parts ("Shenzhen",
+    "Co.,"), and such a part reads the same alone (nothing ``_plain`` does to ASCII text crosses a space)."""
+    return tuple(_read(part))
 
 
 @lru_cache(maxsize=65536)
 def _words(name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Canonical words of ``name``, and those that are not a legal form (``tokens`` and ``screenable``
-    both read them: a new name is read once)."""
-    words = [_spelled(w) for w in _plain(name).split()]
-    words = _merge_compounds([_WORD_MAP.get(w, w) for w in words])
+    both read them: a new name is read once). Other scripts are read in the whole name (whether it is
+    written in Cyrillic or in look-alike letters is decided on all of it)."""
+    words = [w for part in name.split() for w in _read_part(part)] if name.isascii() else _read(name)
+    words = _merge_compounds(words)
     return tuple(words), tuple(_drop_legal(words))
 
 

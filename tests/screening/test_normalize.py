@@ -1,9 +1,15 @@
 """Name normalisation: spelling conventions must not decide a match. Names are real list names."""
 from __future__ import annotations
 
+import importlib
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from controls.screening.normalize import key_tokens, normalize, screenable, tokens
+
+normalize_module = importlib.import_module("controls.screening.normalize")  # the package's ``normalize`` is the function
 
 
 def test_case_punctuation_and_diacritics_disappear():
@@ -139,3 +145,16 @@ def test_a_misspelt_legal_form_or_generic_word_is_that_word():
     assert tokens("Kitro Corporaton") == tokens("Kitro Corporation") == ("kitro",)
     assert tokens("Positive Tehnologies") == ("positive", "technology")
     assert tokens("Limitless Organziation") == ("limitless", "organziation")  # not a generic word: left to the matcher
+
+
+_ASCII_NAME = st.text(alphabet="abcxyzAOS.,'`&-_/()0 \t\x1c", max_size=30) | st.sampled_from([
+    "S.A. de C.V.", "O'Brien & Sons Co.,Ltd.", "A.B.C.D.E", "x.y .z.", "Hi-Tech.Co", "'s.a.", "l.l.c.&co",
+])
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_ASCII_NAME)
+def test_an_ascii_name_reads_alike_a_part_at_a_time_and_whole(name):
+    """A new ASCII name is read one space-separated part at a time, the parts cached: the same words as
+    reading the whole name at once."""
+    assert [w for part in name.split() for w in normalize_module._read_part(part)] == normalize_module._read(name)

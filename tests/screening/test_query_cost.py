@@ -112,3 +112,25 @@ def test_a_query_of_common_words_costs_as_little_on_lists_far_larger(list_store,
         for lists in (small, large):
             reached, scored = _cost(lists, name, monkeypatch)
             assert reached <= 100 and scored <= 60, (name, len(lists.entries), reached, scored)
+
+
+def test_the_candidate_walk_passes_over_only_names_that_cannot_reach_the_floor(screener, monkeypatch):
+    """Of the names a walked word reaches, the bound is reckoned only for those lighter than a weight
+    derived from its terms: the candidates, bounds and order are those of reckoning it for every name."""
+    from controls.screening import index as index_module
+
+    index, rng = screener.index, random.Random(5)
+    keys = [index.keys[k] for k in rng.sample(range(len(index.keys)), 1500)]
+    queries = keys + [k[:-1] + (_edited(k[-1], rng, 1),) for k in keys if len(k) >= 2]
+    queries += [k[1:] + (_invented(i).lower(),) for i, k in enumerate(keys[:500])]
+    queries += [(_invented(i).lower(), "hong", "kong", "industrial") for i in range(50)]
+
+    def walk(floor: float) -> list[list[int]]:
+        return [index.candidates(q, floor, matcher.BETA, 10**6) for q in queries]
+
+    for floor in (matcher.POSSIBLE, matcher.POSSIBLE - 0.03, 0.5):
+        bounded = walk(floor)
+        with monkeypatch.context() as m:
+            m.setattr(index_module, "_lightest_failing", lambda *_: float("inf"))
+            assert walk(floor) == bounded
+        assert sum(map(len, bounded)) > len(queries)
