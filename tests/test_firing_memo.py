@@ -242,3 +242,32 @@ def test_screening_names_keeps_no_line_outcome(engine):
     screened = [memo.screen(f"Trading Company {n}", "CN") for n in range(20)]
     assert len(memo._memo._outcomes) == outcomes
     assert screened[0] == remembering(engine, size=0).screen("Trading Company 0", "CN")
+
+
+def test_lines_and_parties_differing_only_in_facts_no_rule_reads_share_an_outcome(engine):
+    """A line's quantity or SKU and a customer's name are read by no rule: another quantity for another
+    customer is answered from the same outcome, and as the engine answers it."""
+    memo = remembering(engine)
+    memo.check(order("CN", quantity=4, **chip(tpp=5000, die_area_mm2=600, datacenter=True)))
+    outcomes = len(memo._memo._outcomes)
+    other = order("CN", quantity=60, sku="X-9", parties=[{"role": "end_user", "name": "Other Buyer Co",
+                                                          "country": "CN"}],
+                  **chip(tpp=5000, die_area_mm2=600, datacenter=True))
+    assert memo.check(other) == remembering(engine, size=0).check(other)
+    assert len(memo._memo._outcomes) == outcomes
+    read = {"item.quantity", "party.name", "party.role"} & {f for fs in engine._outcome_fields for f in fs}
+    assert not read, f"a rule now reads {read}: pick facts no rule reads"
+
+
+def test_a_party_fact_a_rule_reads_splits_the_outcome(engine):
+    """The customer's headquarters is read (rules on parties headquartered in D:5 countries): a customer
+    headquartered elsewhere is another outcome."""
+    memo = remembering(engine)
+    item = chip(tpp=5000, die_area_mm2=600, datacenter=True)
+    here = [{"role": "end_user", "name": "Example Customer Ltd", "country": "MY", "headquarters_country": "MY"}]
+    there = [{**here[0], "headquarters_country": "CN"}]
+    memo.check(order("MY", parties=here, **item))
+    outcomes = len(memo._memo._outcomes)
+    assert memo.check(order("MY", parties=there, **item)) == remembering(engine, size=0).check(
+        order("MY", parties=there, **item))
+    assert len(memo._memo._outcomes) == outcomes + 1

@@ -32,6 +32,9 @@ def needed_exceptions(findings: list[Finding]) -> list[Finding]:
     return [f for f in findings if f.effect != Decision.LICENSE_EXCEPTION or f.rule in used]
 
 
+BASE_FIELDS = ("cn_reach", "item.subject_to_ear")  # the facts ``base`` reads
+
+
 def base(jurisdiction: str, values: Values) -> Decision:
     """A line's decision before findings: under the EAR, whether it is subject; under PRC export control,
     NLR for an item leaving China (its rules hold what they cannot decide), else not reached."""

@@ -43,7 +43,7 @@ from ..screening.parties import PartyScreen
 from .decisions import Decisions, by_line, needed_exceptions
 from .durable_adapter import RuleNetwork
 from .explain import Explainer
-from .memo import FiringMemo, Firings, LineOutcome, Remembered, canonical
+from .memo import FiringMemo, Firings, LineOutcome, Remembered, canonical, outcome_fields
 from .paragraphs import ParagraphReadings
 
 if TYPE_CHECKING:  # rule authoring (classify, the cases) is imported when used: a check does without it
@@ -97,6 +97,7 @@ class Engine:
         self._facts = FactBuilder(compiled, self._resolver)
         self._network = RuleNetwork(compiled.network)
         self._memo = FiringMemo(compiled.network)
+        self._outcome_fields = outcome_fields(compiled.book.rules)
         self._rule_order = {rule_id: n for n, rule_id in enumerate(compiled.rules)}
         self._because = Explainer(compiled.probe_keys)
         self._paragraphs = ParagraphReadings(compiled.book)
@@ -297,7 +298,7 @@ class Engine:
         each line's derivations and its entry in the memo (None if not remembered); derived facts are set in
         ``lines``.  A line's outcome comes from the memo when it knows it, else from the rules (and is
         remembered unless ``remember`` is False); either way the models are this check's own."""
-        keys = self._memo.outcome_keys(lines, parties, day) if remember else None
+        keys = self._memo.outcome_keys(lines, parties, day, self._outcome_fields) if remember else None
         kept: list[Remembered | None] = [self._memo.outcome(key) for key in keys] if keys else [None] * len(lines)
         outcomes = [None if entry is None else entry.outcome for entry in kept]
         if new := [i for i, outcome in enumerate(outcomes) if outcome is None]:

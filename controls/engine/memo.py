@@ -13,9 +13,12 @@ between compared days that the day falls in, and the set epoch.  A key that diff
 
 Beside the firings, the same memory keeps each line's whole outcome (``LineOutcome``: the facts derived,
 the derivations, findings and conflicts, as the engine wrote them), keyed by what all of that is a
-function of: the line's exact values, the exact day (enforcement, the set epoch, dates in
-explanations) and the values of the order's parties (which decide the firings).  Values are compared
-as the explanations' memory compares them: by equality (a number prints by its value, ``plain``).
+function of: the exact day (enforcement, the set epoch, dates in explanations), and the values the
+outcome reads (``outcome_fields``) of the line and of the order's parties (which decide the firings).
+Those are the fields the rules' conditions name, which are all the network and the explanations see,
+and the few a line's decision and its derivations start from; a line's quantity or a party's name,
+which no rule reads, does not split it.  Values are compared as the explanations' memory compares
+them: by equality (a number prints by its value, ``plain``).
 Findings joined with a party are not kept whole (they also read the party's screening matches): only
 their place among the line's findings, and they are made again at each check.  Once a check has drawn
 the line's decision from its findings, the entry also keeps that verdict (``Decisions.verdict``).
@@ -25,18 +28,20 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_right
 from collections.abc import Iterable
-from itertools import chain
 from typing import NamedTuple
 
 import orjson
 
 from ..facts.catalog import ACCUMULATED
+from ..rulebook.loader import LoadedRule
+from .decisions import BASE_FIELDS
 
 Firings = tuple[tuple[str, int | None], ...]  # (rule id, party index) of one line in one stratum
 Answer = tuple[Firings, ...]  # one line's firings, stratum by stratum
 
 _SORTED = orjson.OPT_SORT_KEYS
 _ACCUMULATED = tuple(sorted(ACCUMULATED))
+PARTY = "party."  # the prefix of every fact of a party
 
 
 class LineOutcome(NamedTuple):
@@ -93,12 +98,15 @@ class FiringMemo:
         """Remember ``answer``; callers hold the network's lock, so that no two threads evict at once."""
         _bounded_put(self._answers, self.size, _compact(key), answer)
 
-    def outcome_keys(self, lines: list[dict], parties: list[dict], day: dt.date) -> list[tuple] | None:
-        """Each line's outcome key (see the module's doc); None when nothing is remembered."""
+    def outcome_keys(self, lines: list[dict], parties: list[dict], day: dt.date,
+                     fields: tuple[tuple[str, ...], tuple[str, ...]]) -> list[tuple] | None:
+        """Each line's outcome key (see the module's doc), of the values of ``fields`` (``outcome_fields``);
+        None when nothing is remembered."""
         if not self.size:
             return None
-        shared = (day.toordinal(), tuple(map(_flat, parties)))
-        return [(*shared, _flat(values)) for values in lines]
+        line_fields, party_fields = fields
+        shared = (day.toordinal(), tuple(_read(values, party_fields) for values in parties))
+        return [(*shared, _read(values, line_fields)) for values in lines]
 
     def outcome(self, key: tuple) -> Remembered | None:
         return self._outcomes.get(key)
@@ -119,13 +127,22 @@ def _bounded_put(memory: dict, size: int, key: tuple, value) -> None:
     memory[key] = value
 
 
-def _flat(values: dict) -> tuple:
-    """``values`` as one flat tuple (field, value, field, value, ...), lists as tuples: a key that takes
-    little room and compares by equality."""
-    flat = tuple(chain.from_iterable(values.items()))
-    if list in map(type, values.values()):  # end uses, letters, the lists a party is on
-        return tuple(tuple(v) if isinstance(v, list) else v for v in flat)
-    return flat
+def outcome_fields(rules: Iterable[LoadedRule]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The facts a line's outcome reads, (of the line, of a party): every field the rules' conditions name
+    (all that the network is sent and the explanations print), the accumulated facts derivations extend,
+    and those a line's decision starts from.  A party's facts are all ``party.`` ones (``party_values``)
+    and a line's none, so each is read only for its own."""
+    named = {leaf.field for rule in rules for leaf in rule.leaves} | ACCUMULATED | set(BASE_FIELDS)
+    return (tuple(sorted(f for f in named if not f.startswith(PARTY))),
+            tuple(sorted(f for f in named if f.startswith(PARTY))))
+
+
+def _read(values: dict, fields: tuple[str, ...]) -> tuple:
+    """The values of ``fields`` (None where absent), lists as tuples: a key that compares by equality."""
+    read = tuple(map(values.get, fields))
+    if list in map(type, read):  # end uses, letters, the lists a party is on
+        return tuple(tuple(v) if isinstance(v, list) else v for v in read)
+    return read
 
 
 def _compact(key: tuple) -> tuple:
