@@ -28,6 +28,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -43,6 +44,7 @@ from .orders import validate_order
 
 GENESIS = "0" * 64  # the "previous hash" of the first record
 BUSY_TIMEOUT_MS = 30_000
+WRITE_LOCK_POLL_S = 0.0002  # how often a writer tries again for the write lock another process holds
 PAGE_SIZE = 16_384  # a record (some 6 KB) fits in a page: ~40 % less system time appending than with 4 KB pages
 
 _SCHEMA = """
@@ -212,6 +214,26 @@ class AuditLog:
             self._local.db = db
         return db
 
+    def _begin_write(self, db: sqlite3.Connection) -> None:
+        """``BEGIN IMMEDIATE``, tried again every 0.2 ms while another connection holds the write lock.
+
+        SQLite's own busy handler sleeps 1, 2, 5, 10, 15, 20, 25 ... ms between tries: where a service's
+        processes commit in turn, a commit that found the lock taken slept on past its release, and the
+        answers waiting for it with it (p99 over 100 ms at 50 clients, against under 25 ms unaudited)."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        db.execute("PRAGMA busy_timeout=0")
+        try:
+            while True:
+                try:
+                    db.execute("BEGIN IMMEDIATE")  # the write lock first: no other writer can append in between
+                    return
+                except sqlite3.OperationalError as exc:
+                    if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                        raise
+                time.sleep(WRITE_LOCK_POLL_S)
+        finally:
+            db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
     def record(self, determination: Determination, caller: str | None = None,
                order: Transaction | None = None) -> int:
         """Append ``determination`` (and the ``order`` it answered, when given); returns its ``seq``."""
@@ -222,7 +244,7 @@ class AuditLog:
 
         One commit for many records: a batch run records thousands a second this way, one a time ~100."""
         db = self._connection()
-        db.execute("BEGIN IMMEDIATE")  # the write lock first: no other writer can append in between
+        self._begin_write(db)
         try:
             last = db.execute("SELECT hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
             row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'records'").fetchone()
@@ -302,7 +324,7 @@ class AuditLog:
         if not reviewer.strip() or not reason.strip():
             raise InputError("a review needs its reviewer and its reason")
         db = self._connection()
-        db.execute("BEGIN IMMEDIATE")
+        self._begin_write(db)
         try:
             target = db.execute("SELECT hash, transaction_id FROM records WHERE seq = ?", (record,)).fetchone()
             if target is None:

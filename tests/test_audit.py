@@ -118,6 +118,27 @@ def test_concurrent_writers_keep_one_chain(tmp_path, engine):
     assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+def test_an_append_waits_for_the_write_lock_another_connection_holds_and_then_goes_on(tmp_path, engine):
+    """A writer that finds the write lock taken (another process committing) tries again until it is free,
+    instead of failing; its connection keeps its busy timeout for everything else."""
+    path = tmp_path / "audit.sqlite"
+    txn = validate_order(order(eccn="3A090.a"))
+    log = AuditLog(path)
+    log.record(engine.check(txn), caller="first", order=txn)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    appended = []
+    waiting = threading.Thread(target=lambda: appended.append(log.record(engine.check(txn), "second", txn)))
+    waiting.start()
+    waiting.join(0.3)
+    assert waiting.is_alive() and not appended  # still waiting for the lock
+    holder.execute("COMMIT")
+    waiting.join(10)
+    assert appended == [2]
+    assert log.verify() is None
+    assert log._connection().execute("PRAGMA busy_timeout").fetchone()[0] == 30_000
+
+
 def test_append_chains_many_records_in_one_transaction(tmp_path, engine):
     txn = validate_order(order(eccn="3A090.a"))
     log = AuditLog(tmp_path / "audit.sqlite")
