@@ -41,10 +41,10 @@ class Leaf:
     def is_membership(self) -> bool:
         return self.op in ("in", "not_in")
 
-    @property
+    @cached_property
     def is_probe(self) -> bool:
         """Answered in Python before the engine runs: set membership, and every comparison of numbers
-        (exactly, where the engine would compare C doubles)."""
+        (exactly, where the engine would compare C doubles).  Kept: compiling asks it of every leaf often."""
         return self.is_membership or (self.op != "exists" and isinstance(self.value, Decimal))
 
     @property
