@@ -415,7 +415,7 @@ class Engine:
                                 (rule_id, matched["party"]["index"] if "party" in matched else None))
                         batch = []
                     for i in unknown:  # durable-rules fires a rule once per satisfied branch of an "any"
-                        learnt[i].append(canonical(found.get(i, ()), self._rule_order))
+                        learnt[i].append(canonical(found[i], self._rule_order) if i in found else ())
                 derivers: dict[int, list[LoadedRule]] = {}
                 for i, answer in enumerate(known):
                     for rule_id, party in (learnt[i] if answer is None else answer)[stratum]:
