@@ -303,3 +303,25 @@ def test_every_rule_pack_case_is_answered_from_memory_as_without_it(engine):
         kept.append(len(memo._memo._outcomes))
     assert len(cases) > 250
     assert kept[0] == kept[1]  # the second pass answered from memory alone
+
+
+def test_a_partys_facts_and_a_lines_are_told_apart_by_their_prefix(engine):
+    """The outcome key reads a party's values for its ``party.`` facts only, and a line's for the rest
+    (``outcome_fields``): that holds while every party fact, and no line fact, starts with ``party.``."""
+    from controls.engine.memo import PARTY
+    from controls.facts.builder import line_values, party_values
+    from controls.orders import validate_order
+    from controls.screening.parties import PartyScreen
+
+    seen = 0
+    for _, case in engine.rulebook.cases:
+        try:
+            txn = validate_order(case.transaction)
+        except ValueError:
+            continue
+        for item in txn.items:
+            assert not [k for k in line_values(txn, item) if k.startswith(PARTY)]
+        for party in txn.parties:
+            assert [k for k in party_values(party, PartyScreen(screened=True).facts()) if not k.startswith(PARTY)] == []
+            seen += 1
+    assert seen > 200
