@@ -9,7 +9,8 @@ deleted last record leaves ``seq`` behind the highest number ever handed out.
 
 Triggers refuse ``UPDATE`` and ``DELETE``; they stop mistakes, not someone who can write the file,
 whom the chain exposes instead.  The database runs in WAL mode; every append takes SQLite's write
-lock first (``BEGIN IMMEDIATE``), so writers in several threads or processes never fork the chain.
+lock first (``BEGIN IMMEDIATE``), so writers in several threads or processes never fork the chain;
+one that finds it taken tries again every 0.2 ms (:meth:`AuditLog._begin_write`).
 Each thread uses its own connection.  ``synchronous=NORMAL``: a record survives the process
 crashing; the last records before a power cut may be lost (whole records: the chain stays intact).
 Syncing every record (``FULL``) costs some 5 ms per determination, ten times the check.
