@@ -44,6 +44,15 @@ def base(jurisdiction: str, values: Values) -> Decision:
     return Decision.HOLD if subject is None else Decision.NLR if subject else Decision.NOT_SUBJECT
 
 
+def _result(index: int, sku: str, values: Values, derivations: list[Derivation], decision: Decision,
+            exception: str | None, jurisdictions: dict[str, Decision]) -> LineResult:
+    """A line's result: what it is (from its facts, as derived) and what was decided of it."""
+    return LineResult(
+        line=index, sku=sku, eccn=values.get("item.eccn"), subject_to_ear=values.get("item.subject_to_ear"),
+        basis=values.get("item.basis"), decision=decision, license_exception=exception, derived=derivations,
+        jurisdictions=jurisdictions)
+
+
 class Verdict(NamedTuple):
     """What ``line_result`` drew from a line's findings, to draw it again without the arithmetic."""
 
@@ -84,7 +93,6 @@ class Decisions:
 
     def line_result(self, index: int, sku: str, values: Values, line_findings: list[Finding],
                     derivations: list[Derivation]) -> LineResult:
-        subject = values.get("item.subject_to_ear")
         own = [f for f in line_findings if f.enforced]
         decisions: dict[str, Decision] = {}
         effects: dict[int, Decision] = {}
@@ -97,9 +105,7 @@ class Decisions:
         decision = Decision.most_restrictive(decisions.values())
         exception = next((f.license_exception for f in own if f.license_exception and effects.get(id(f)) == decision),
                          None)
-        return LineResult(
-            line=index, sku=sku, eccn=values.get("item.eccn"), subject_to_ear=subject, basis=values.get("item.basis"),
-            decision=decision, license_exception=exception, derived=derivations, jurisdictions=decisions)
+        return _result(index, sku, values, derivations, decision, exception, decisions)
 
     def verdict(self, result: LineResult, line_findings: list[Finding]) -> Verdict:
         """What ``result`` (``line_result`` of ``line_findings``) concluded, and marked on the findings."""
@@ -112,10 +118,8 @@ class Decisions:
         """``line_result`` as ``verdict`` drew it, for new findings of the same rules on a line of the same facts."""
         for n, exception in verdict.overcome:
             line_findings[n].overcome_by = exception
-        return LineResult(
-            line=index, sku=sku, eccn=values.get("item.eccn"), subject_to_ear=values.get("item.subject_to_ear"),
-            basis=values.get("item.basis"), decision=verdict.decision, license_exception=verdict.license_exception,
-            derived=derivations, jurisdictions=dict(verdict.jurisdictions))
+        return _result(index, sku, values, derivations, verdict.decision, verdict.license_exception,
+                       dict(verdict.jurisdictions))
 
     def order(self, results: list[LineResult]) -> tuple[Decision, dict[str, Decision]]:
         """The order's decision and its decision under each jurisdiction: the most restrictive of its lines'."""

@@ -132,7 +132,7 @@ def outcome_fields(rules: Iterable[LoadedRule]) -> tuple[tuple[str, ...], tuple[
     (all that the network is sent and the explanations print), the accumulated facts derivations extend,
     and those a line's decision starts from.  A party's facts are all ``party.`` ones (``party_values``)
     and a line's none, so each is read only for its own."""
-    named = {leaf.field for rule in rules for leaf in rule.leaves} | ACCUMULATED | set(BASE_FIELDS)
+    named = set().union(*(rule.reads() for rule in rules), ACCUMULATED, BASE_FIELDS)
     return (tuple(sorted(f for f in named if not f.startswith(PARTY))),
             tuple(sorted(f for f in named if f.startswith(PARTY))))
 
