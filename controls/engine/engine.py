@@ -43,7 +43,7 @@ from ..screening.parties import PartyScreen
 from .decisions import Decisions, by_line, needed_exceptions
 from .durable_adapter import RuleNetwork
 from .explain import Explainer
-from .memo import FiringMemo, Firings, LineOutcome, Remembered, canonical, outcome_fields
+from .memo import FiringMemo, Firings, Kept, LineOutcome, canonical, outcome_fields
 from .paragraphs import ParagraphReadings
 
 if TYPE_CHECKING:  # rule authoring (classify, the cases) is imported when used: a check does without it
@@ -295,19 +295,21 @@ class Engine:
     def _evaluate(self, lines: list[Values], parties: list[Values], screens: list[PartyScreen], day: dt.date,
                   remember: bool = True):
         """The findings of ``lines`` (the engine's order: stratum by stratum, line by line, then conflicts),
-        each line's derivations and its entry in the memo (None if not remembered); derived facts are set in
-        ``lines``.  A line's outcome comes from the memo when it knows it, else from the rules (and is
+        each line's derivations and its place in the memo (``Kept``; None if not remembered); derived facts
+        are set in ``lines``.  A line's outcome comes from the memo when it knows it, else from the rules (and is
         remembered unless ``remember`` is False); either way the models are this check's own."""
         keys = self._memo.outcome_keys(lines, parties, day, self._outcome_fields) if remember else None
-        kept: list[Remembered | None] = [self._memo.outcome(key) for key in keys] if keys else [None] * len(lines)
-        outcomes = [None if entry is None else entry.outcome for entry in kept]
+        found = [self._memo.outcome(key) for key in keys] if keys else [None] * len(lines)
+        outcomes = [None if entry is None else entry[0] for entry in found]
         if new := [i for i, outcome in enumerate(outcomes) if outcome is None]:
             for i, outcome in zip(new, self._outcomes([lines[i] for i in new], parties, day)):
                 outcomes[i] = outcome
             if keys:
                 with self._network.lock:
                     for i in new:
-                        kept[i] = self._memo.keep(keys[i], outcomes[i])
+                        self._memo.keep(keys[i], outcomes[i])
+        kept = [Kept(key, outcome, None if entry is None else entry[1])
+                for key, outcome, entry in zip(keys, outcomes, found)] if keys else [None] * len(lines)
         return *self._replay(outcomes, lines, parties, screens, day), kept
 
     def _outcomes(self, lines: list[Values], parties: list[Values], day: dt.date) -> list[LineOutcome]:
@@ -360,7 +362,7 @@ class Engine:
         return [f for _, f in found] + [f for _, f in conflicts], derivations
 
     def _line_result(self, index: int, sku: str, values: Values, line_findings: list[Finding],
-                     derivations: list[Derivation], kept: Remembered | None) -> LineResult:
+                     derivations: list[Derivation], kept: Kept | None) -> LineResult:
         """``Decisions.line_result``, or the verdict the memo holds for the line.  A remembered line gets the
         same findings on every check (its outcome's, and those of its day: no rule in force, unconfirmed ends),
         which the verdict checks by their rules."""
@@ -370,7 +372,8 @@ class Engine:
             return decisions.concluded(index, sku, values, line_findings, derivations, verdict)
         result = decisions.line_result(index, sku, values, line_findings, derivations)
         if kept is not None:
-            kept.verdict = decisions.verdict(result, line_findings)
+            with self._network.lock:
+                self._memo.decided(kept.key, kept.outcome, decisions.verdict(result, line_findings))
         return result
 
     def _warnings(self, findings: list[Finding], day: dt.date, has_parties: bool) -> list[str]:

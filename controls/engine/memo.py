@@ -22,19 +22,29 @@ them: by equality (a number prints by its value, ``plain``).
 Findings joined with a party are not kept whole (they also read the party's screening matches): only
 their place among the line's findings, and they are made again at each check.  Once a check has drawn
 the line's decision from its findings, the entry also keeps that verdict (``Decisions.verdict``).
+
+An outcome is kept as bytes (``marshal``: texts, numbers, None and tuples of them, decisions by their
+value), and an outcome key is one flat tuple: the garbage collector walks every object it tracks on each
+full collection, a stall of every check in the process, and a full memory of tuples and models was some
+170,000 of them (about 0.1 s a collection); bytes it does not track, and a flat tuple of plain values it
+stops tracking at its first pass (nested ones, one level a pass).  Bytes are also about a fifth of the
+memory.
 """
 from __future__ import annotations
 
 import datetime as dt
+import marshal
 from bisect import bisect_right
 from collections.abc import Iterable
+from itertools import chain
 from typing import NamedTuple
 
 import orjson
 
 from ..facts.catalog import ACCUMULATED
+from ..models import Decision
 from ..rulebook.loader import LoadedRule
-from .decisions import BASE_FIELDS
+from .decisions import BASE_FIELDS, Verdict
 
 Firings = tuple[tuple[str, int | None], ...]  # (rule id, party index) of one line in one stratum
 Answer = tuple[Firings, ...]  # one line's firings, stratum by stratum
@@ -58,15 +68,13 @@ class LineOutcome(NamedTuple):
     conflicts: tuple[tuple[int, str, str], ...]  # (stratum, rule id, rule id)
 
 
-class Remembered:
-    """A line's outcome as the memory keeps it, and the verdict a check drew from it (None until one has):
-    the verdict is set once, in one assignment, the same whichever thread sets it."""
+class Kept(NamedTuple):
+    """A line's place in the memory during one check: its outcome key, its outcome and the verdict kept
+    there (None until a check has drawn one), which the check uses or keeps."""
 
-    __slots__ = ("outcome", "verdict")
-
-    def __init__(self, outcome: LineOutcome):
-        self.outcome = outcome
-        self.verdict = None  # a Verdict (controls.engine.decisions)
+    key: tuple
+    outcome: LineOutcome
+    verdict: Verdict | None
 
 
 class FiringMemo:
@@ -78,7 +86,8 @@ class FiringMemo:
         self.size = size
         self._bounds = sorted(_days_tested(network))  # e.g. the days on which a rule's window opens or closes
         self._answers: dict[tuple, Answer] = {}
-        self._outcomes: dict[tuple, Remembered] = {}  # as bounded as the firings, by the same size
+        # outcome key -> (outcome, verdict or None) in bytes; as bounded as the firings, by the same size
+        self._outcomes: dict[tuple, bytes] = {}
 
     def keys(self, views: list[dict], lines: list[dict], party_facts: list[dict], day: dt.date,
              epoch: dt.date) -> list[tuple]:
@@ -105,17 +114,49 @@ class FiringMemo:
         if not self.size:
             return None
         line_fields, party_fields = fields
-        shared = (day.toordinal(), tuple(_read(values, party_fields) for values in parties))
-        return [(*shared, _read(values, line_fields)) for values in lines]
+        # flat, and the same length for as many parties: (day, parties, each party's values, the line's)
+        shared = (day.toordinal(), len(parties), *chain.from_iterable(_read(values, party_fields) for values in parties))
+        return [(*shared, *_read(values, line_fields)) for values in lines]
 
-    def outcome(self, key: tuple) -> Remembered | None:
-        return self._outcomes.get(key)
+    def outcome(self, key: tuple) -> tuple[LineOutcome, Verdict | None] | None:
+        """The line's outcome and the verdict a check drew from it (None until one has), if remembered."""
+        kept = self._outcomes.get(key)
+        if kept is None:
+            return None
+        outcome, verdict = marshal.loads(kept)
+        return LineOutcome._make(outcome), None if verdict is None else _verdict(verdict)
 
-    def keep(self, key: tuple, outcome: LineOutcome) -> Remembered:
+    def keep(self, key: tuple, outcome: LineOutcome) -> None:
         """Remember a line's outcome; callers hold the network's lock, as for ``put``."""
-        entry = Remembered(outcome)
-        _bounded_put(self._outcomes, self.size, key, entry)
-        return entry
+        if (kept := _stored(outcome, None)) is not None:
+            _bounded_put(self._outcomes, self.size, key, kept)
+
+    def decided(self, key: tuple, outcome: LineOutcome, verdict: Verdict) -> None:
+        """Keep the verdict a check drew for the line of ``key`` beside its outcome, if the line is still
+        remembered; callers hold the network's lock, so that no eviction comes between."""
+        if key in self._outcomes:
+            self._outcomes[key] = _stored(outcome, (
+                verdict.rules, verdict.decision.value, verdict.license_exception,
+                tuple((jurisdiction, d.value) for jurisdiction, d in verdict.jurisdictions), verdict.overcome))
+
+
+def _stored(outcome: LineOutcome, verdict: tuple | None) -> bytes | None:
+    """An outcome and a verdict in bytes; None for one that holds something else than texts, numbers and
+    None (a derived value of another type), which is then not remembered."""
+    try:
+        return marshal.dumps((tuple(outcome), verdict))
+    except ValueError:
+        return None
+
+
+_DECISIONS = {d.value: d for d in Decision}
+
+
+def _verdict(kept: tuple) -> Verdict:
+    """The Verdict ``decided`` kept, its decisions members again."""
+    rules, decision, exception, jurisdictions, overcome = kept
+    return Verdict(rules, _DECISIONS[decision], exception, tuple((j, _DECISIONS[d]) for j, d in jurisdictions),
+                   overcome)
 
 
 def _bounded_put(memory: dict, size: int, key: tuple, value) -> None:
