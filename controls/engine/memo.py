@@ -42,7 +42,6 @@ from typing import NamedTuple
 import orjson
 
 from ..facts.catalog import ACCUMULATED
-from ..models import Decision
 from ..rulebook.loader import LoadedRule
 from .decisions import BASE_FIELDS, Verdict
 
@@ -124,7 +123,7 @@ class FiringMemo:
         if kept is None:
             return None
         outcome, verdict = marshal.loads(kept)
-        return LineOutcome._make(outcome), None if verdict is None else _verdict(verdict)
+        return LineOutcome._make(outcome), None if verdict is None else Verdict._make(verdict)
 
     def keep(self, key: tuple, outcome: LineOutcome) -> None:
         """Remember a line's outcome; callers hold the network's lock, as for ``put``."""
@@ -134,29 +133,17 @@ class FiringMemo:
     def decided(self, key: tuple, outcome: LineOutcome, verdict: Verdict) -> None:
         """Keep the verdict a check drew for the line of ``key`` beside its outcome, if the line is still
         remembered; callers hold the network's lock, so that no eviction comes between."""
-        if key in self._outcomes:
-            self._outcomes[key] = _stored(outcome, (
-                verdict.rules, verdict.decision.value, verdict.license_exception,
-                tuple((jurisdiction, d.value) for jurisdiction, d in verdict.jurisdictions), verdict.overcome))
+        if key in self._outcomes and (kept := _stored(outcome, verdict)) is not None:
+            self._outcomes[key] = kept
 
 
-def _stored(outcome: LineOutcome, verdict: tuple | None) -> bytes | None:
+def _stored(outcome: LineOutcome, verdict: Verdict | None) -> bytes | None:
     """An outcome and a verdict in bytes; None for one that holds something else than texts, numbers and
     None (a derived value of another type), which is then not remembered."""
     try:
-        return marshal.dumps((tuple(outcome), verdict))
+        return marshal.dumps((tuple(outcome), verdict and tuple(verdict)))
     except ValueError:
         return None
-
-
-_DECISIONS = {d.value: d for d in Decision}
-
-
-def _verdict(kept: tuple) -> Verdict:
-    """The Verdict ``decided`` kept, its decisions members again."""
-    rules, decision, exception, jurisdictions, overcome = kept
-    return Verdict(rules, _DECISIONS[decision], exception, tuple((j, _DECISIONS[d]) for j, d in jurisdictions),
-                   overcome)
 
 
 def _bounded_put(memory: dict, size: int, key: tuple, value) -> None:
