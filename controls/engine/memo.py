@@ -27,8 +27,7 @@ An outcome is kept as bytes (``marshal``: texts, numbers, None and tuples of the
 value), and an outcome key is one flat tuple: the garbage collector walks every object it tracks on each
 full collection, a stall of every check in the process, and a full memory of tuples and models was some
 170,000 of them (about 0.1 s a collection); bytes it does not track, and a flat tuple of plain values it
-stops tracking at its first pass (nested ones, one level a pass).  Bytes are also about a fifth of the
-memory.
+stops tracking at its first pass (nested ones, one level a pass).
 """
 from __future__ import annotations
 
