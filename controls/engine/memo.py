@@ -23,16 +23,15 @@ Findings joined with a party are not kept whole (they also read the party's scre
 their place among the line's findings, and they are made again at each check.  Once a check has drawn
 the line's decision from its findings, the entry also keeps that verdict (``Decisions.verdict``).
 
-An outcome is kept as bytes (``marshal``: texts, numbers, None and tuples of them, decisions by their
-value), and an outcome key is one flat tuple: the garbage collector walks every object it tracks on each
-full collection, a stall of every check in the process, and a full memory of tuples and models was some
-170,000 of them (about 0.1 s a collection); bytes it does not track, and a flat tuple of plain values it
-stops tracking at its first pass (nested ones, one level a pass).
+An entry is one tuple of plain values (texts, numbers, None and tuples of them; decisions by their value):
+the outcome's parts and the verdict.  An outcome key is one flat tuple.  The garbage collector walks every
+object it tracks on each full collection, a stall of every check in the process, and a full memory of
+models and named tuples was some 170,000 of them (about 0.1 s a collection); a tuple of plain values it
+stops tracking once it has looked at it (nested ones, a level a pass), so entries soon leave its walks.
 """
 from __future__ import annotations
 
 import datetime as dt
-import marshal
 from bisect import bisect_right
 from collections.abc import Iterable
 from itertools import chain
@@ -84,8 +83,8 @@ class FiringMemo:
         self.size = size
         self._bounds = sorted(_days_tested(network))  # e.g. the days on which a rule's window opens or closes
         self._answers: dict[tuple, Answer] = {}
-        # outcome key -> (outcome, verdict or None) in bytes; as bounded as the firings, by the same size
-        self._outcomes: dict[tuple, bytes] = {}
+        # outcome key -> (*outcome, verdict or None), plain tuples; as bounded as the firings, by the same size
+        self._outcomes: dict[tuple, tuple] = {}
 
     def keys(self, views: list[dict], lines: list[dict], party_facts: list[dict], day: dt.date,
              epoch: dt.date) -> list[tuple]:
@@ -121,28 +120,18 @@ class FiringMemo:
         kept = self._outcomes.get(key)
         if kept is None:
             return None
-        outcome, verdict = marshal.loads(kept)
-        return LineOutcome._make(outcome), None if verdict is None else Verdict._make(verdict)
+        verdict = kept[-1]
+        return LineOutcome._make(kept[:-1]), None if verdict is None else Verdict._make(verdict)
 
     def keep(self, key: tuple, outcome: LineOutcome) -> None:
         """Remember a line's outcome; callers hold the network's lock, as for ``put``."""
-        if (kept := _stored(outcome, None)) is not None:
-            _bounded_put(self._outcomes, self.size, key, kept)
+        _bounded_put(self._outcomes, self.size, key, (*outcome, None))
 
     def decided(self, key: tuple, outcome: LineOutcome, verdict: Verdict) -> None:
         """Keep the verdict a check drew for the line of ``key`` beside its outcome, if the line is still
         remembered; callers hold the network's lock, so that no eviction comes between."""
-        if key in self._outcomes and (kept := _stored(outcome, verdict)) is not None:
-            self._outcomes[key] = kept
-
-
-def _stored(outcome: LineOutcome, verdict: Verdict | None) -> bytes | None:
-    """An outcome and a verdict in bytes; None for one that holds something else than texts, numbers and
-    None (a derived value of another type), which is then not remembered."""
-    try:
-        return marshal.dumps((tuple(outcome), verdict and tuple(verdict)))
-    except ValueError:
-        return None
+        if key in self._outcomes:
+            self._outcomes[key] = (*outcome, tuple(verdict))
 
 
 def _bounded_put(memory: dict, size: int, key: tuple, value) -> None:
