@@ -115,12 +115,15 @@ class Decisions:
                        tuple((n, f.overcome_by) for n, f in enumerate(line_findings) if f.overcome_by))
 
     def concluded(self, index: int, sku: str, values: Values, line_findings: list[Finding],
-                  derivations: list[Derivation], verdict: Verdict) -> LineResult:
-        """``line_result`` as ``verdict`` drew it, for new findings of the same rules on a line of the same facts."""
-        for n, exception in verdict.overcome:
-            line_findings[n].overcome_by = exception
-        return _result(index, sku, values, derivations, verdict.decision, verdict.license_exception,
-                       dict(verdict.jurisdictions))
+                  derivations: list[Derivation], verdict: tuple) -> LineResult | None:
+        """``line_result`` as ``verdict`` (a Verdict's fields) drew it, for new findings of the same rules on a
+        line of the same facts; None when the findings are not of the rules it was drawn from."""
+        rules, decision, exception, jurisdictions, overcome = verdict
+        if rules != tuple(f.rule for f in line_findings):
+            return None
+        for n, overcoming in overcome:
+            line_findings[n].overcome_by = overcoming
+        return _result(index, sku, values, derivations, decision, exception, dict(jurisdictions))
 
     def order(self, results: list[LineResult]) -> tuple[Decision, dict[str, Decision]]:
         """The order's decision and its decision under each jurisdiction: the most restrictive of its lines'."""

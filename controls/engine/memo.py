@@ -23,8 +23,8 @@ Findings joined with a party are not kept whole (they also read the party's scre
 their place among the line's findings, and they are made again at each check.  Once a check has drawn
 the line's decision from its findings, the entry also keeps that verdict (``Decisions.verdict``).
 
-An entry is one tuple of plain values (texts, numbers, None and tuples of them; decisions by their value):
-the outcome's parts and the verdict.  An outcome key is one flat tuple.  The garbage collector walks every
+An entry is one tuple of plain values (texts, numbers, None and tuples of them; decisions by their value),
+and an outcome key one flat tuple.  The garbage collector walks every
 object it tracks on each full collection, a stall of every check in the process, and a full memory of
 models and named tuples was some 170,000 of them (about 0.1 s a collection); a tuple of plain values it
 stops tracking once it has looked at it (nested ones, a level a pass), so entries soon leave its walks.
@@ -55,7 +55,8 @@ class LineOutcome(NamedTuple):
     """What the engine made of one line, in immutable parts from which each check makes models of its own
     (what a rule says of itself, its citation, message or derived facts, is read from the rule then).
 
-    Nothing here holds the line's index, which the check gives."""
+    Nothing here holds the line's index, which the check gives.  The memory keeps an outcome as a plain
+    tuple of these fields (see the module's doc), so a reader unpacks it rather than naming its fields."""
 
     derived: tuple  # the facts derivations set, in the order they were first set: (field, value, field, ...)
     derivations: tuple[tuple[str, tuple[str, ...]], ...]  # (rule id, because)
@@ -63,15 +64,7 @@ class LineOutcome(NamedTuple):
     # no because here: it also reads the party's values and screening matches, and is explained at each check
     findings: tuple[tuple[int, str, int | None, tuple[str, ...] | None], ...]
     conflicts: tuple[tuple[int, str, str], ...]  # (stratum, rule id, rule id)
-
-
-class Kept(NamedTuple):
-    """A line's place in the memory during one check: its outcome key, its outcome and the verdict kept
-    there (None until a check has drawn one), which the check uses or keeps."""
-
-    key: tuple
-    outcome: LineOutcome
-    verdict: Verdict | None
+    verdict: tuple | None = None  # what a check drew from the findings (a Verdict's fields), once one has
 
 
 class FiringMemo:
@@ -83,7 +76,7 @@ class FiringMemo:
         self.size = size
         self._bounds = sorted(_days_tested(network))  # e.g. the days on which a rule's window opens or closes
         self._answers: dict[tuple, Answer] = {}
-        # outcome key -> (*outcome, verdict or None), plain tuples; as bounded as the firings, by the same size
+        # outcome key -> outcome (a plain tuple); as bounded as the firings, by the same size
         self._outcomes: dict[tuple, tuple] = {}
 
     def keys(self, views: list[dict], lines: list[dict], party_facts: list[dict], day: dt.date,
@@ -115,23 +108,19 @@ class FiringMemo:
         shared = (day.toordinal(), len(parties), *chain.from_iterable(_read(values, party_fields) for values in parties))
         return [(*shared, *_read(values, line_fields)) for values in lines]
 
-    def outcome(self, key: tuple) -> tuple[LineOutcome, Verdict | None] | None:
-        """The line's outcome and the verdict a check drew from it (None until one has), if remembered."""
-        kept = self._outcomes.get(key)
-        if kept is None:
-            return None
-        verdict = kept[-1]
-        return LineOutcome._make(kept[:-1]), None if verdict is None else Verdict._make(verdict)
+    def outcome(self, key: tuple) -> tuple | None:
+        """The line's outcome, a plain tuple of LineOutcome's fields, if remembered."""
+        return self._outcomes.get(key)
 
     def keep(self, key: tuple, outcome: LineOutcome) -> None:
         """Remember a line's outcome; callers hold the network's lock, as for ``put``."""
-        _bounded_put(self._outcomes, self.size, key, (*outcome, None))
+        _bounded_put(self._outcomes, self.size, key, tuple(outcome))
 
-    def decided(self, key: tuple, outcome: LineOutcome, verdict: Verdict) -> None:
-        """Keep the verdict a check drew for the line of ``key`` beside its outcome, if the line is still
+    def decided(self, key: tuple, outcome: tuple, verdict: Verdict) -> None:
+        """Keep the verdict a check drew for the line of ``key`` with its outcome, if the line is still
         remembered; callers hold the network's lock, so that no eviction comes between."""
         if key in self._outcomes:
-            self._outcomes[key] = (*outcome, tuple(verdict))
+            self._outcomes[key] = (*outcome[:-1], tuple(verdict))
 
 
 def _bounded_put(memory: dict, size: int, key: tuple, value) -> None:
