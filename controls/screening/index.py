@@ -357,15 +357,15 @@ class NameIndex:
                     found.append(kid)
         return found
 
-    def _reach_of(self, tok: str) -> tuple[float, tuple[tuple[str, float], ...]]:
-        """A query word's weight, and the listed words it reaches with their similarity (``candidates``): itself
-        if listed, and its spelling variants if it is rare or unlisted (a listed word may be misspelt as
-        another listed word: "Fondation" / "Foundation")."""
+    def _reach_of(self, tok: str) -> tuple[float, tuple[tuple[str, float, float], ...]]:
+        """A query word's weight, and the listed words it reaches, each with its similarity and the query word's
+        weight (``candidates``' look-ups): itself if listed, and its spelling variants if it is rare or unlisted
+        (a listed word may be misspelt as another listed word: "Fondation" / "Foundation")."""
         wq, listed = self.query_weight(tok), tok in self.postings
         reached = ((tok, 1.0),) if listed else ()
         if wq >= FUZZY_LOOKUP_WEIGHT or not listed:
             reached += self.similar_tokens(tok)
-        return wq, reached
+        return wq, tuple((t, sim, wq) for t, sim in reached)
 
     def _anchored_of(self, tok: str) -> tuple[tuple[int, frozenset[str]], ...]:
         """The keys ``contained`` looks for in a query holding ``tok``, their rarest word, each with its words."""
@@ -400,23 +400,31 @@ class NameIndex:
         # in the query's word order, not a set's (which follows the process's hash seed): the walk order, the
         # float sums and the stable sorts below follow it, and so does which of two equal scores is kept
         for tok in dict.fromkeys(key):
-            wq, reached = self._reach(tok)
-            query_weights[tok] = wq
-            lookups.extend((t, s, wq) for t, s in reached)
+            query_weights[tok], reached = self._reach(tok)
+            lookups += reached
         for first, second in zip(key, key[1:]):  # "Sa dallah" may be listed as "Sadallah"
             joined = first + second
             if joined in postings:
                 lookups.append((joined, 1.0, weights[joined]))
+        q_total = sum(query_weights[t] for t in key) or 1.0
+        b2 = beta * beta
+
+        def below_floor(margin: float = 0.0) -> bool:
+            """Whether the query's look-ups could not make any name reach ``floor``, were all of them met."""
+            p_max = min(1.0, sum(wq * sim for _, sim, wq in lookups) / q_total)
+            return p_max <= 0 or (1 + b2) * p_max / (b2 * p_max + 1) < floor * (1 - margin)
+
+        # most of the query is words no listed name has (most new names): answered before the walk is planned,
+        # with a margin for the sum's order, which the sort below may change
+        if below_floor(1e-9):
+            return []
         sizes = {lk[0]: len(postings[lk[0]]) for lk in lookups}
         informative = [lk for lk in lookups if sizes[lk[0]] <= self.block_max_df]
         if not informative:  # only common words ("China Technology Group"): use them all
             informative = lookups
         informative.sort(key=lambda lk: sizes[lk[0]])  # rarest first (``lookups`` too, when it is them)
-        q_total = sum(query_weights[t] for t in key) or 1.0
-        b2 = beta * beta
-        p_max = min(1.0, sum(wq * sim for _, sim, wq in lookups) / q_total)
-        if p_max <= 0 or (1 + b2) * p_max / (b2 * p_max + 1) < floor:
-            return []  # most of the query is words no listed name has
+        if below_floor():
+            return []
 
         # within the walk budget (the rarest always): a word left unwalked counts as matched in the
         # bound, like a common one, so the walk's cost stops growing with list size
