@@ -441,10 +441,11 @@ class NameIndex:
         optimistic_c = sum(weights[t] for t, _, _ in lookups if t not in blocked)
         # the heaviest name that could reach ``floor``: one the query covers as much as it can be
         # covered (p_most), with every walked word in it (recall falls as the name weighs more)
-        p_most = min(1.0, (sum(wq * sim for _, sim, wq in informative) + optimistic_q) / q_total)
+        gains = [(wq * sim, weights[tok] * sim) for tok, sim, wq in informative]  # each walked word's, both sides
+        p_most = min(1.0, (sum(gq for gq, _ in gains) + optimistic_q) / q_total)
         if floor > 0 and b2 > 0 and (1 + b2) * p_most > floor:
             r_least = floor * b2 * p_most / ((1 + b2) * p_most - floor)
-            heaviest = (sum(weights[t] * sim for t, sim, _ in informative) + optimistic_c) / r_least
+            heaviest = (sum(gc for _, gc in gains) + optimistic_c) / r_least
             heaviest *= 1 + 1e-9  # the bound below decides; this only skips names far from it
         else:
             heaviest = math.inf
@@ -457,9 +458,9 @@ class NameIndex:
             while mask:  # its bits, lowest first
                 bit = mask & -mask
                 mask ^= bit
-                tok, sim, wq = informative[bit.bit_length() - 1]
-                gq += wq * sim
-                gc += weights[tok] * sim
+                word_q, word_c = gains[bit.bit_length() - 1]
+                gq += word_q
+                gc += word_c
             p = (gq + optimistic_q) / q_total
             p = 1.0 if p > 1.0 else p
             return f1 * p, b2 * p, gc + optimistic_c
@@ -492,6 +493,8 @@ class NameIndex:
         for mask, group in [*((1 << n, None) for n, kids in enumerate(walks) if kids), *groups.items()]:
             f1p, b2p, gc = terms_of(mask)
             limit = _lightest_failing(f1p, b2p, gc, floor)
+            if not limit:  # these words cannot make any name reach ``floor`` (most masks)
+                continue
             if group is None:  # the names one word alone reaches, up to the limit
                 kids = walks[mask.bit_length() - 1]
                 kids = [kid for kid in kids[:bisect_left(kids, limit, key=weight_sum.__getitem__)] if kid not in shared]
