@@ -398,7 +398,7 @@ class Engine:
         views = [self._facts.engine_view(values, answers[i]) for i, values in enumerate(lines)]
         party_facts = [self._facts.party_fact(j, values, party_answers[j]) for j, values in enumerate(parties)]
         keys = self._memo.keys(views, lines, party_facts, day, self._resolver.first_day(day))
-        known = [self._memo.get(key) for key in keys]
+        known = [self._memo.get(key) for key in keys] if keys else [None] * len(lines)
         unknown = [i for i, answer in enumerate(known) if answer is None]
         learnt: dict[int, list[Firings]] = {i: [] for i in unknown}
         with self._network.session() if unknown else nullcontext() as session:
@@ -434,7 +434,7 @@ class Engine:
                     if i in learnt:  # a line the memo answers is never sent: its view is done with
                         self._facts.update_view(views[i], fields, new_answers, answers[i])
                     answers[i].merge(new_answers)
-            for i in unknown:  # under the network's lock: one writer at a time
+            for i in unknown if keys else ():  # under the network's lock: one writer at a time
                 self._memo.put(keys[i], tuple(learnt[i]))
         return fired, derivations, conflicts, derived
 

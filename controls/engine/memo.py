@@ -81,8 +81,11 @@ class FiringMemo:
         self._outcomes: dict[tuple, Remembered] = {}  # as bounded as the firings, by the same size
 
     def keys(self, views: list[dict], lines: list[dict], party_facts: list[dict], day: dt.date,
-             epoch: dt.date) -> list[tuple]:
-        """Each line's key: what it sends the network, and all else that decides what it gets back."""
+             epoch: dt.date) -> list[tuple] | None:
+        """Each line's key: what it sends the network, and all else that decides what it gets back; None
+        when nothing is remembered (the keys would cost a new line some 3 % of its check for nothing)."""
+        if not self.size:
+            return None
         shared = (bisect_right(self._bounds, day.toordinal()), epoch.toordinal(),
                   orjson.dumps(party_facts, option=_SORTED))
         return [(*shared, orjson.dumps(view, option=_SORTED), tuple(map(values.get, _ACCUMULATED)))
