@@ -189,12 +189,13 @@ class Answers:
     """A line's or a party's probe answers, kept per fact as cached (most are never read: the engine is
     sent only the answers it tests, the yeses mostly, and an explanation reads the few its rule asks)."""
 
-    __slots__ = ("_by_field", "_field_of")
+    __slots__ = ("_by_field", "_field_of", "epoch")
 
-    def __init__(self, field_of: dict[str, str]):
+    def __init__(self, field_of: dict[str, str], epoch: dt.date):
         # field -> (its probes' answers, those the engine is sent)
         self._by_field: dict[str, tuple[dict[str, bool], dict[str, bool]]] = {}
         self._field_of = field_of  # a probe's key -> the fact it asks about
+        self.epoch = epoch  # the set epoch they were answered in: each answer is its fact's value's in it
 
     def get(self, key: str) -> bool | None:
         """The answer of probe ``key``; None when its fact is missing."""
@@ -236,8 +237,8 @@ class FactBuilder:
 
     def answers(self, values: Values, day: dt.date, fields=None) -> Answers:
         """Answers of every probe about ``values`` (only about ``fields``, if given); missing facts get none."""
-        found = Answers(self._field_of)
         epoch = self._resolver.first_day(day)
+        found = Answers(self._field_of, epoch)
         for field in self._by_field.keys() & (values.keys() if fields is None else values.keys() & fields):
             value = values[field]
             found._by_field[field] = self._field_answers(field, tuple(value) if isinstance(value, list) else value,
