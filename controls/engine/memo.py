@@ -149,9 +149,10 @@ def _read(values: dict, fields: tuple[str, ...]) -> tuple:
 
 
 def _compact(key: tuple) -> tuple:
-    """``key`` with its texts in bytes of their own size: orjson returns its whole write buffer (some
-    4 KB however short the text), which a memo of 16,384 lines would keep, some 200 MB of it."""
-    return tuple(memoryview(part).tobytes() if isinstance(part, bytes) else part for part in key)
+    """``key`` (see ``keys``) with its texts in bytes of their own size: orjson returns its whole write buffer
+    (some 4 KB however short the text), which a memo of 16,384 lines would keep, some 200 MB of it."""
+    bound, epoch, parties, view, accumulated = key
+    return bound, epoch, memoryview(parties).tobytes(), memoryview(view).tobytes(), accumulated
 
 
 # the first days on which a comparison of a fact's ``day`` with ``d`` answers differently
