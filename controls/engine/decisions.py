@@ -82,6 +82,8 @@ class Decisions:
         an exception that overcomes nothing on the line counts for nothing.
         """
         exceptions = [f for f in line_findings if f.effect == _EXCEPTION]
+        if not exceptions:  # most lines: nothing is overcome (no ``overcome_by`` to mark: it stays None)
+            return {id(f): f.effect for f in line_findings}
         effects: dict[int, Decision] = {}
         for finding in line_findings:
             if finding.effect == _EXCEPTION:

@@ -273,7 +273,9 @@ class FactBuilder:
         """The line as one stratum's rules see it: only the properties they test, and the bookkeeping."""
         reads = self._compiled.line_reads[stratum]
         fact = {k: v for k, v in view.items() if k in reads}  # a view holds far fewer properties than a stratum reads
-        fact.update(kind="line", id=f"l{index}s{stratum}", line=index, stratum=stratum, day=day)
+        # its bookkeeping, item by item: an update with keyword arguments builds and merges a dict of its own
+        fact["kind"], fact["id"], fact["line"], fact["stratum"], fact["day"] = (
+            "line", f"l{index}s{stratum}", index, stratum, day)
         return fact
 
     def party_fact(self, index: int, values: Values, answers: Answers) -> dict:
