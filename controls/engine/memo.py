@@ -184,4 +184,7 @@ def _days_tested(network: dict[str, dict]) -> set[int]:
 def canonical(firings: Iterable[tuple[str, int | None]], order: dict[str, int]) -> Firings:
     """One line's firings of one stratum, each once, in the bundle's rule order (then by party): the
     same whether the engine or the memo answered, and whatever other lines shared the batch."""
-    return tuple(sorted(set(firings), key=lambda f: (order[f[0]], -1 if f[1] is None else f[1])))
+    unique = set(firings)
+    if len(unique) == 1:  # most strata a line fires in: one rule, nothing to order
+        return tuple(unique)
+    return tuple(sorted(unique, key=lambda f: (order[f[0]], -1 if f[1] is None else f[1])))
