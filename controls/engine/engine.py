@@ -419,8 +419,9 @@ class Engine:
                         fired[i].setdefault((rule_id, party), stratum)
                         rule = rules[rule_id]
                         if rule.derive:
-                            earlier = derivers.setdefault(i, [])
-                            conflicts[i] += [(stratum, first.id, rule.id) for first in earlier if _disagree(first, rule)]
+                            if earlier := derivers.setdefault(i, []):
+                                conflicts[i] += [(stratum, first.id, rule.id) for first in earlier
+                                                 if _disagree(first, rule)]
                             earlier.append(rule)
                             derivations[i].append((rule.id, tuple(self._because(rule.when, lines[i], answers[i]))))
                 for i, derivers_of_line in derivers.items():

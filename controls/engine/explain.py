@@ -48,7 +48,10 @@ class Explainer:
         if found is None:
             found = self._explained(cond, inputs, facts, answers, sources)
             if len(self._memory) >= self._size:
-                del self._memory[next(iter(self._memory))]
+                try:
+                    del self._memory[next(iter(self._memory))]
+                except (KeyError, RuntimeError):  # another thread's check evicted or added one meanwhile
+                    pass
             self._memory[memory_key] = found
         return list(found)
 
