@@ -207,13 +207,10 @@ class Answers:
         by_field, field_of = self._by_field, self._field_of
         return tuple(None if (found := by_field.get(field_of[key])) is None else found[0][key] for key in keys)
 
-    @property
-    def sent(self) -> dict[str, bool]:
-        """The answers the engine is sent: every yes, and the no of a probe some rule asks a no of."""
-        found: dict[str, bool] = {}
+    def send_in(self, fact: dict) -> None:
+        """Put in ``fact`` the answers the engine is sent: every yes, and the no of a probe some rule asks a no of."""
         for _, sent in self._by_field.values():
-            found.update(sent)
-        return found
+            fact.update(sent)
 
     def sent_about(self, newer: "Answers") -> list[str]:
         """The keys of the answers sent about the facts ``newer`` answers again (a few yeses, mostly)."""
@@ -258,7 +255,7 @@ class FactBuilder:
         """A line as the network can see it: the properties its conditions test and the probe answers it is sent.
         Each stratum is sent its projection (``line_fact``); derived facts update it in place."""
         view = self._engine_facts(values)
-        view.update(answers.sent)
+        answers.send_in(view)
         return view
 
     def update_view(self, view: dict, fields: Values, answers: Answers, before: Answers) -> None:
@@ -267,7 +264,7 @@ class FactBuilder:
         view.update(self._engine_facts(fields))
         for key in before.sent_about(answers):
             del view[key]
-        view.update(answers.sent)
+        answers.send_in(view)
 
     def line_fact(self, index: int, stratum: int, view: dict, day: int) -> dict:
         """The line as one stratum's rules see it: only the properties they test, and the bookkeeping."""
@@ -280,7 +277,7 @@ class FactBuilder:
 
     def party_fact(self, index: int, values: Values, answers: Answers) -> dict:
         fact = self._engine_facts(values)
-        fact.update(answers.sent)
+        answers.send_in(fact)
         fact.update(kind="party", id=f"p{index}", index=index)
         return fact
 
