@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -31,7 +32,7 @@ class Explainer:
         self._source_of = source_of
         self._inputs: dict[int, _Inputs] = {}
         self._conds: dict[int, Cond] = {}  # kept alive, so that no other condition takes its id
-        self._memory: dict[tuple, tuple[str, ...]] = {}  # the oldest entry goes first when full
+        self._memory: OrderedDict[tuple, tuple[str, ...]] = OrderedDict()  # the oldest entry goes first when full
         self._size = size
 
     def __call__(self, cond: Cond, values: dict, answers: Answers, sources: bool = False) -> list[str]:
@@ -47,10 +48,10 @@ class Explainer:
             found = self._memory.get(memory_key := (key, facts, answers.epoch, sources))
         if found is None:
             found = self._explained(cond, inputs, facts, answers, sources)
-            if len(self._memory) >= self._size:
+            if len(self._memory) >= self._size:  # an OrderedDict drops its oldest in constant time (see memo.py)
                 try:
-                    del self._memory[next(iter(self._memory))]
-                except (KeyError, RuntimeError):  # another thread's check evicted or added one meanwhile
+                    self._memory.popitem(last=False)
+                except KeyError:  # another thread's check emptied it meanwhile
                     pass
             self._memory[memory_key] = found
         return list(found)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_right
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -77,8 +78,8 @@ class FiringMemo:
     def __init__(self, network: dict[str, dict], size: int = 16384):
         self.size = size
         self._bounds = sorted(_days_tested(network))  # e.g. the days on which a rule's window opens or closes
-        self._answers: dict[tuple, Answer] = {}
-        self._outcomes: dict[tuple, Remembered] = {}  # as bounded as the firings, by the same size
+        self._answers: OrderedDict[tuple, Answer] = OrderedDict()
+        self._outcomes: OrderedDict[tuple, Remembered] = OrderedDict()  # as bounded as the firings, by the same size
 
     def keys(self, views: list[dict], lines: list[dict], party_facts: list[dict], day: dt.date,
              epoch: dt.date) -> list[tuple] | None:
@@ -121,12 +122,16 @@ class FiringMemo:
         return entry
 
 
-def _bounded_put(memory: dict, size: int, key: tuple, value) -> None:
-    """``memory[key] = value``, the oldest entry going first when ``memory`` holds ``size``."""
+def _bounded_put(memory: OrderedDict, size: int, key: tuple, value) -> None:
+    """``memory[key] = value``, the oldest entry going first when ``memory`` holds ``size``.
+
+    An OrderedDict drops its oldest entry in constant time.  A dict's first key is found past every slot
+    deleted before it (until the dict is next resized): some 24 µs at 16,384 entries, which a full memory
+    (a service's, all day long) paid twice for every line new to it."""
     if not size:
         return
     if len(memory) >= size:
-        del memory[next(iter(memory))]
+        memory.popitem(last=False)
     memory[key] = value
 
 
