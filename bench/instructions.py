@@ -1,6 +1,6 @@
 """Instructions a check executes, this checkout against another, counted by valgrind's callgrind.
 
-    python bench/instructions.py --compare REF [--lines 1,10] [--orders 100]
+    python bench/instructions.py --compare REF [--lines 1,10] [--orders 100] [--no-memory]
 
 Wall-clock figures on a shared machine drift by more than the differences they are meant to show (two cores,
 other work on them).  The number of instructions a check executes does not: the same interpreter on the same
@@ -17,6 +17,10 @@ For each checkout (this one, and REF checked out into a temporary worktree) and 
 under ``valgrind --tool=callgrind`` with counting off: it loads the engine, checks the orders once (every cache
 warm, as in a long-running process), turns counting on with ``callgrind_control``, checks the same orders again
 and turns counting off.  The figure is instructions per check, and per line.  Needs valgrind (Debian's package).
+
+--no-memory switches the engine's memory of lines off in both checkouts (as check_worker.py's ``unremembered``
+does), so that every line goes through the rules: the cost of a line the engine has not seen before, which a
+service whose lines vary (prices, U.S. content, parameters) pays on nearly every check.
 """
 from __future__ import annotations
 
@@ -39,8 +43,9 @@ from corpus import corpus  # noqa: E402
 COLLECTED = re.compile(r"Collected : (\d+)")
 
 
-def worker(root: Path, lists: Path, orders_file: Path) -> None:
-    """Inside valgrind: load ``root``'s engine, check the orders once uncounted and once counted."""
+def worker(root: Path, lists: Path, orders_file: Path, memory: bool = True) -> None:
+    """Inside valgrind: load ``root``'s engine, check the orders once uncounted and once counted; without
+    ``memory``, every line is sent to the rules (a checkout whose engine has no memory of lines always does)."""
     sys.path.insert(0, str(root))
     import controls
     from controls import Engine, Transaction
@@ -48,6 +53,9 @@ def worker(root: Path, lists: Path, orders_file: Path) -> None:
     if not Path(controls.__file__).resolve().is_relative_to(root.resolve()):
         raise RuntimeError(f"controls resolved to {controls.__file__}, not under {root}")
     engine = Engine.load(lists=lists)
+    memo = getattr(engine, "_memo", None)
+    if not memory and memo is not None:
+        engine._memo = type(memo)(engine._compiled.network, size=0)
     orders = [Transaction.model_validate(o) for o in json.loads(orders_file.read_text())]
     for order in orders:
         engine.check(order)
@@ -61,12 +69,13 @@ def worker(root: Path, lists: Path, orders_file: Path) -> None:
 STRING_OPS = re.compile(r"^\s*([\d,]+)\s.*:__?(?:memset|memcpy|memmove)\w*", re.M)
 
 
-def count(root: Path, lists: Path, orders_file: Path, scratch: Path) -> tuple[int, int]:
-    """Instructions counted while ``root`` checked the orders of ``orders_file`` (warm): in all, and
-    without those of memset, memcpy and memmove."""
+def count(root: Path, lists: Path, orders_file: Path, scratch: Path, memory: bool = True) -> tuple[int, int]:
+    """Instructions counted while ``root`` checked the orders of ``orders_file`` (warm, with or without the
+    engine's memory of lines): in all, and without those of memset, memcpy and memmove."""
     out = scratch / "callgrind.out"
     run = subprocess.run(["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
-                          sys.executable, __file__, "--worker", str(root), str(lists), str(orders_file)],
+                          sys.executable, __file__, "--worker", str(root), str(lists), str(orders_file),
+                          *([] if memory else ["--no-memory"])],
                          cwd=root, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
     found = COLLECTED.search(run.stderr)
     if run.returncode or not found:
@@ -83,10 +92,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lines", default="1,10", help="order sizes, in lines, or 'mixed' for the mixed corpus "
                                                     "of check_bench (1-3 lines; default 1,10)")
     ap.add_argument("--orders", type=int, default=100, help="orders of each size (default 100)")
+    ap.add_argument("--no-memory", action="store_true", help="the engine's memory of lines switched off: "
+                                                             "every line goes through the rules")
     ap.add_argument("--worker", nargs=3, metavar=("ROOT", "LISTS", "ORDERS"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
-        worker(*map(Path, args.worker))
+        worker(*map(Path, args.worker), memory=not args.no_memory)
         return 0
     if not args.compare:
         ap.error("--compare REF is required")
@@ -95,14 +106,16 @@ def main(argv: list[str] | None = None) -> int:
     lists = Path(os.environ.get("CHIPGATE_LISTS") or ROOT / "rules" / "lists")
     sizes = [None if n == "mixed" else int(n) for n in args.lines.split(",")]
     print(f"this = {ROOT} at {_describe()}; REF = {args.compare} at {_describe(args.compare)}")
-    print(f"list store: {lists}; {args.orders} orders of each size, checked once to warm, then counted")
+    memory = "the engine's memory of lines off" if args.no_memory else "the engine's memory of lines on"
+    print(f"list store: {lists}; {args.orders} orders of each size, checked once to warm, then counted; {memory}")
     print(f"{'':>28}{'this':>16}{'REF':>16}{'this/REF':>10}   instructions per check (per line)", flush=True)
     with _scratch() as scratch, _worktree(args.compare, scratch / "ref") as ref:
         for size in sizes:
             orders_file = scratch / f"orders-{size}.json"
             orders = corpus(args.orders, lines=size)
             orders_file.write_text(json.dumps(orders))
-            (this, this_bare), (other, other_bare) = (count(root, lists, orders_file, scratch) for root in (ROOT, ref))
+            (this, this_bare), (other, other_bare) = (count(root, lists, orders_file, scratch, not args.no_memory)
+                                                    for root in (ROOT, ref))
             lines = sum(len(o["items"]) for o in orders) / len(orders) * args.orders
             label = f"{size:>3}-line orders" if size else " mixed orders"
             for what, mine, theirs in (("", this, other), ("  without mem*", this_bare, other_bare)):

@@ -37,6 +37,18 @@ def test_answers_from_memory_are_the_engines_answers(engine, orders):
     assert 0 < len(memo._memo) < sum(len(o["items"]) for o in orders)
 
 
+def test_explanations_from_memory_are_those_made_anew(engine, orders):
+    """An explanation is remembered by its condition, the values of the facts it names and the set epoch,
+    not by the probe answers it reads: with a memory of two explanations (nearly every one made anew, and
+    evicted), every determination is byte for byte the one the engine's own explanations give."""
+    from controls.engine.explain import Explainer
+
+    forgetful = remembering(engine, size=0)
+    forgetful._because = Explainer(engine._compiled.probe_keys, engine._resolver.source_of, size=2)
+    assert answers(forgetful, orders) == answers(remembering(engine, size=0), orders)
+    assert len(forgetful._because._memory) == 2
+
+
 def test_memory_in_another_order_gives_the_same_answers(engine, orders):
     """What a line gets back does not depend on which lines shared its batch, or came before it."""
     memo = remembering(engine)

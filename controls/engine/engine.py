@@ -35,7 +35,6 @@ from ..models import (
 from ..orders import validate_order
 from ..rulebook import bundle
 from ..rulebook.cache import compile_directory
-from ..rulebook.conditions import leaves
 from ..rulebook.loader import LIST_STORE, LoadedRule, RuleBook, enforced_on
 from ..rulebook.schema import JURISDICTIONS
 from ..screening.orders import NO_LISTS, Opener, OrderScreening, open_lists
@@ -99,11 +98,9 @@ class Engine:
         self._memo = FiringMemo(compiled.network)
         self._outcome_fields = outcome_fields(compiled.book.rules)
         self._rule_order = {rule_id: n for n, rule_id in enumerate(compiled.rules)}
-        self._because = Explainer(compiled.probe_keys)
+        self._because = Explainer(compiled.probe_keys, self._resolver.source_of)
         self._paragraphs = ParagraphReadings(compiled.book)
         # per engine and bounded, so that a reloaded engine takes its caches with it
-        self._set_leaves = lru_cache(maxsize=4096)(self._set_leaves_of)
-        self._member_note = lru_cache(maxsize=16384)(self._member_note_of)
         self._enforced = lru_cache(maxsize=16384)(self._enforced_of)  # per rule and order date
         self.ruleset = Ruleset(version=compiled.version, digest=compiled.book.digest)
         self._first_day = min((r.rule.effective.start for r in compiled.book.rules), default=None)
@@ -318,7 +315,7 @@ class Engine:
         return [LineOutcome(
             derived=tuple(chain.from_iterable(derived[i].items())), derivations=tuple(derivations[i]),
             findings=tuple((stratum, rule_id, party, None if party is not None
-                            else tuple(self._line_reasons(rules[rule_id], values, line_answers[i], day)))
+                            else tuple(self._line_reasons(rules[rule_id], values, line_answers[i])))
                            for (rule_id, party), stratum in fired[i].items()
                            if rules[rule_id].rule.then.decision is not None),
             conflicts=tuple(conflicts[i]))
@@ -349,7 +346,7 @@ class Engine:
                     party_answers = [self._facts.answers(p, day) for p in parties]
                 if line_answers is None:  # the same as the engine's: each fact's answers are its value's
                     line_answers = self._facts.answers(values, day)
-                because = self._line_reasons(rules[rule_id], values, line_answers, day)
+                because = self._line_reasons(rules[rule_id], values, line_answers)
                 found.append((stratum, self._finding(rule_id, i, because, day,
                                                      (parties[party], party_answers[party], screens[party]))))
             conflicts += [(stratum, self._conflict(i, rules[first], rules[second]))
@@ -399,7 +396,7 @@ class Engine:
         views = [self._facts.engine_view(values, answers[i]) for i, values in enumerate(lines)]
         party_facts = [self._facts.party_fact(j, values, party_answers[j]) for j, values in enumerate(parties)]
         keys = self._memo.keys(views, lines, party_facts, day, self._resolver.first_day(day))
-        known = [self._memo.get(key) for key in keys]
+        known = [self._memo.get(key) for key in keys] if keys else [None] * len(lines)
         unknown = [i for i, answer in enumerate(known) if answer is None]
         learnt: dict[int, list[Firings]] = {i: [] for i in unknown}
         with self._network.session() if unknown else nullcontext() as session:
@@ -423,8 +420,9 @@ class Engine:
                         fired[i].setdefault((rule_id, party), stratum)
                         rule = rules[rule_id]
                         if rule.derive:
-                            earlier = derivers.setdefault(i, [])
-                            conflicts[i] += [(stratum, first.id, rule.id) for first in earlier if _disagree(first, rule)]
+                            if earlier := derivers.setdefault(i, []):
+                                conflicts[i] += [(stratum, first.id, rule.id) for first in earlier
+                                                 if _disagree(first, rule)]
                             earlier.append(rule)
                             derivations[i].append((rule.id, tuple(self._because(rule.when, lines[i], answers[i]))))
                 for i, derivers_of_line in derivers.items():
@@ -435,13 +433,13 @@ class Engine:
                     if i in learnt:  # a line the memo answers is never sent: its view is done with
                         self._facts.update_view(views[i], fields, new_answers, answers[i])
                     answers[i].merge(new_answers)
-            for i in unknown:  # under the network's lock: one writer at a time
+            for i in unknown if keys else ():  # under the network's lock: one writer at a time
                 self._memo.put(keys[i], tuple(learnt[i]))
         return fired, derivations, conflicts, derived
 
-    def _line_reasons(self, rule: LoadedRule, values: Values, answers: Answers, day: dt.date) -> list[str]:
+    def _line_reasons(self, rule: LoadedRule, values: Values, answers: Answers) -> list[str]:
         """Why a finding of ``rule`` holds on a line: its conditions, and why the line's values are in its sets."""
-        return self._because(rule.when, values, answers) + self._member_sources(rule, values, day)
+        return self._because(rule.when, values, answers, sources=True)
 
     def _finding(self, rule_id: str, line: int, reasons: list[str], day: dt.date, party_facts=None) -> Finding:
         """The finding of ``rule_id`` on ``line``, for ``reasons`` (the line's: a party's are added to them)."""
@@ -461,26 +459,8 @@ class Engine:
             title=rule.rule.title, jurisdiction=rule.jurisdiction, enforced=enforced, because=reasons,
             sources=list(rule.rule.sources), matches=matches)
 
-    def _member_sources(self, rule: LoadedRule, values: Values, day: dt.date) -> list[str]:
-        """Why a line's value is in the sets the rule named, where the set says (e.g. a CCL entry's reasons)."""
-        named = self._set_leaves(rule.id)
-        if not named:
-            return []
-        epoch = self._resolver.first_day(day)
-        return [note for field, set_id in named
-                if isinstance(value := values.get(field), str)
-                for note in self._member_note(field, set_id, value, epoch) if note]
-
     def _enforced_of(self, rule_id: str, day: dt.date) -> bool:
         return enforced_on(self.rules[rule_id].rule, day)
-
-    def _set_leaves_of(self, rule_id: str) -> tuple[tuple[str, str], ...]:
-        return tuple((leaf.field, leaf.value) for leaf in leaves(self.rules[rule_id].when)
-                     if leaf.op == "in" and isinstance(leaf.value, str))
-
-    def _member_note_of(self, field: str, set_id: str, value: str, epoch: dt.date) -> tuple[str, ...]:
-        source = self._resolver.source_of(set_id, value, epoch)
-        return (f"{field} {value} is in {set_id}: {source}",) if source else ()
 
     def _before_rules(self, day: dt.date, lines: int) -> list[Finding]:
         """A date before the bundle's first rule holds every line: no rule of the bundle can judge it."""

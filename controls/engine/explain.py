@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import ast
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
+from typing import NamedTuple
 
 from ..facts.builder import Answers
 from ..numbers import plain
@@ -18,36 +19,74 @@ def because(cond: Cond, value_of, member) -> list[str]:
 
 class Explainer:
     """``because`` with a memory: orders repeat their SKUs and destinations, so the same condition
-    meets the same facts again and again.  One per engine (it keys conditions by identity)."""
+    meets the same facts again and again.  One per engine (it keys conditions by identity).
 
-    def __init__(self, probe_keys: dict[Leaf, str], size: int = 16384):
+    An explanation is a function of the condition, the values of the facts it names and the set epoch: the
+    probe answers it reads are those values' answers in that epoch (``Answers.epoch``).  It is remembered
+    by them, so that a line new to the engine, whose other facts (a price, a quantity) differ from every
+    line before it, is mostly explained from here, without its answers being read."""
+
+    def __init__(self, probe_keys: dict[Leaf, str], source_of=None, size: int = 16384):
+        """``source_of(set id, value, epoch)``: what a set says of the member holding ``value``, or None."""
         self._probe_keys = probe_keys  # a probe leaf -> the key of its answer (see controls.compiler)
-        self._inputs: dict[int, tuple[tuple[str, ...], tuple[Leaf, ...], tuple[str, ...]]] = {}
-        self._explain = lru_cache(maxsize=size)(self._uncached)
-        self._conds: dict[int, Cond] = {}
+        self._source_of = source_of
+        self._inputs: dict[int, _Inputs] = {}
+        self._conds: dict[int, Cond] = {}  # kept alive, so that no other condition takes its id
+        self._memory: OrderedDict[tuple, tuple[str, ...]] = OrderedDict()  # the oldest entry goes first when full
+        self._size = size
 
-    def __call__(self, cond: Cond, values: dict, answers: Answers) -> list[str]:
-        """Why ``cond`` held, given the facts and the probe answers the engine saw."""
+    def __call__(self, cond: Cond, values: dict, answers: Answers, sources: bool = False) -> list[str]:
+        """Why ``cond`` held, given the facts and the probe answers the engine saw; with ``sources``, also why
+        the facts' values are in the sets it names, where the set says (a CCL entry's reasons, for instance)."""
         key = id(cond)
-        if key not in self._inputs:
-            found = list(leaves(cond))
-            probed = tuple(leaf for leaf in found if leaf.is_probe)
-            self._inputs[key] = (tuple(sorted({leaf.field for leaf in found})), probed,
-                                 tuple(self._probe_keys[leaf] for leaf in probed))
-            self._conds[key] = cond
-        fields, _, keys = self._inputs[key]
-        facts = tuple(map(values.get, fields))
-        answered = answers.get_all(keys)
+        inputs = self._inputs.get(key) or self._prepare(cond)
+        facts = tuple(map(values.get, inputs.fields))
         try:
-            return list(self._explain(key, facts, answered))
+            found = self._memory.get(memory_key := (key, facts, answers.epoch, sources))
         except TypeError:  # a list among the facts (end uses, ECCNs), which cannot key the memory
-            return list(self._explain(key, tuple(map(_frozen, facts)), answered))
+            facts = tuple(map(_frozen, facts))
+            found = self._memory.get(memory_key := (key, facts, answers.epoch, sources))
+        if found is None:
+            found = self._explained(cond, inputs, facts, answers, sources)
+            if len(self._memory) >= self._size:  # an OrderedDict drops its oldest in constant time (see memo.py)
+                try:
+                    self._memory.popitem(last=False)
+                except KeyError:  # another thread's check emptied it meanwhile
+                    pass
+            self._memory[memory_key] = found
+        return list(found)
 
-    def _uncached(self, key: int, facts: tuple, answers: tuple) -> tuple[str, ...]:
-        fields, probed, _ = self._inputs[key]
-        values = dict(zip(fields, facts))
-        known = dict(zip(probed, answers))
-        return tuple(because(self._conds[key], values.get, known.get))
+    def _prepare(self, cond: Cond) -> "_Inputs":
+        found = list(leaves(cond))
+        probed = tuple(leaf for leaf in found if leaf.is_probe)
+        inputs = _Inputs(tuple(sorted({leaf.field for leaf in found})), probed,
+                         tuple(self._probe_keys[leaf] for leaf in probed),
+                         tuple((leaf.field, leaf.value) for leaf in found
+                               if leaf.op == "in" and isinstance(leaf.value, str)))
+        self._inputs[id(cond)] = inputs
+        self._conds[id(cond)] = cond
+        return inputs
+
+    def _explained(self, cond: Cond, inputs: "_Inputs", facts: tuple, answers: Answers,
+                   sources: bool) -> tuple[str, ...]:
+        values = dict(zip(inputs.fields, facts))
+        known = dict(zip(inputs.probed, answers.get_all(inputs.keys)))
+        reasons = because(cond, values.get, known.get)
+        if sources and self._source_of is not None:
+            reasons += [f"{field} {value} is in {set_id}: {source}" for field, set_id in inputs.named
+                        if isinstance(value := values.get(field), str)
+                        and (source := self._source_of(set_id, value, answers.epoch))]
+        return tuple(reasons)
+
+
+class _Inputs(NamedTuple):
+    """What explaining a condition reads: the facts it names, its probes and their answers' keys, and the
+    sets it names a fact's value to be in (whose sources an explanation may quote)."""
+
+    fields: tuple[str, ...]
+    probed: tuple[Leaf, ...]
+    keys: tuple[str, ...]
+    named: tuple[tuple[str, str], ...]  # (field, set id)
 
 
 def _frozen(value):

@@ -182,20 +182,20 @@ def present(values: Values) -> Values:
     return {k: v for k, v in values.items() if v is not None and (v or not isinstance(v, list))}
 
 
-def _engine_value(value):
-    return value if isinstance(value, (str, bool)) else True
+_SENT_AS_IS = (str, bool)  # the values the network tests itself; any other reaches it as True ("present")
 
 
 class Answers:
     """A line's or a party's probe answers, kept per fact as cached (most are never read: the engine is
     sent only the answers it tests, the yeses mostly, and an explanation reads the few its rule asks)."""
 
-    __slots__ = ("_by_field", "_field_of")
+    __slots__ = ("_by_field", "_field_of", "epoch")
 
-    def __init__(self, field_of: dict[str, str]):
+    def __init__(self, field_of: dict[str, str], epoch: dt.date):
         # field -> (its probes' answers, those the engine is sent)
         self._by_field: dict[str, tuple[dict[str, bool], dict[str, bool]]] = {}
         self._field_of = field_of  # a probe's key -> the fact it asks about
+        self.epoch = epoch  # the set epoch they were answered in: each answer is its fact's value's in it
 
     def get(self, key: str) -> bool | None:
         """The answer of probe ``key``; None when its fact is missing."""
@@ -207,13 +207,10 @@ class Answers:
         by_field, field_of = self._by_field, self._field_of
         return tuple(None if (found := by_field.get(field_of[key])) is None else found[0][key] for key in keys)
 
-    @property
-    def sent(self) -> dict[str, bool]:
-        """The answers the engine is sent: every yes, and the no of a probe some rule asks a no of."""
-        found: dict[str, bool] = {}
+    def send_in(self, fact: dict) -> None:
+        """Put in ``fact`` the answers the engine is sent: every yes, and the no of a probe some rule asks a no of."""
         for _, sent in self._by_field.values():
-            found.update(sent)
-        return found
+            fact.update(sent)
 
     def sent_about(self, newer: "Answers") -> list[str]:
         """The keys of the answers sent about the facts ``newer`` answers again (a few yeses, mostly)."""
@@ -237,8 +234,8 @@ class FactBuilder:
 
     def answers(self, values: Values, day: dt.date, fields=None) -> Answers:
         """Answers of every probe about ``values`` (only about ``fields``, if given); missing facts get none."""
-        found = Answers(self._field_of)
         epoch = self._resolver.first_day(day)
+        found = Answers(self._field_of, epoch)
         for field in self._by_field.keys() & (values.keys() if fields is None else values.keys() & fields):
             value = values[field]
             found._by_field[field] = self._field_answers(field, tuple(value) if isinstance(value, list) else value,
@@ -258,7 +255,7 @@ class FactBuilder:
         """A line as the network can see it: the properties its conditions test and the probe answers it is sent.
         Each stratum is sent its projection (``line_fact``); derived facts update it in place."""
         view = self._engine_facts(values)
-        view.update(answers.sent)
+        answers.send_in(view)
         return view
 
     def update_view(self, view: dict, fields: Values, answers: Answers, before: Answers) -> None:
@@ -267,22 +264,25 @@ class FactBuilder:
         view.update(self._engine_facts(fields))
         for key in before.sent_about(answers):
             del view[key]
-        view.update(answers.sent)
+        answers.send_in(view)
 
     def line_fact(self, index: int, stratum: int, view: dict, day: int) -> dict:
         """The line as one stratum's rules see it: only the properties they test, and the bookkeeping."""
         reads = self._compiled.line_reads[stratum]
         fact = {k: v for k, v in view.items() if k in reads}  # a view holds far fewer properties than a stratum reads
-        fact.update(kind="line", id=f"l{index}s{stratum}", line=index, stratum=stratum, day=day)
+        # its bookkeeping, item by item: an update with keyword arguments builds and merges a dict of its own
+        fact["kind"], fact["id"], fact["line"], fact["stratum"], fact["day"] = (
+            "line", f"l{index}s{stratum}", index, stratum, day)
         return fact
 
     def party_fact(self, index: int, values: Values, answers: Answers) -> dict:
         fact = self._engine_facts(values)
-        fact.update(answers.sent)
+        answers.send_in(fact)
         fact.update(kind="party", id=f"p{index}", index=index)
         return fact
 
     def _engine_facts(self, values: Values) -> dict:
         """The facts the network tests itself: texts and booleans; a list or a number reaches it only
         as "present" (``exists``), since its comparisons are probes."""
-        return {k: _engine_value(values[k]) for k in self._compiled.fields_read & values.keys()}
+        return {k: v if isinstance(v := values[k], _SENT_AS_IS) else True
+                for k in self._compiled.fields_read & values.keys()}  # inline: a call per fact cost more

@@ -357,15 +357,15 @@ class NameIndex:
                     found.append(kid)
         return found
 
-    def _reach_of(self, tok: str) -> tuple[float, tuple[tuple[str, float], ...]]:
-        """A query word's weight, and the listed words it reaches with their similarity (``candidates``): itself
-        if listed, and its spelling variants if it is rare or unlisted (a listed word may be misspelt as
-        another listed word: "Fondation" / "Foundation")."""
+    def _reach_of(self, tok: str) -> tuple[float, tuple[tuple[str, float, float], ...]]:
+        """A query word's weight, and the listed words it reaches, each with its similarity and the query word's
+        weight (``candidates``' look-ups): itself if listed, and its spelling variants if it is rare or unlisted
+        (a listed word may be misspelt as another listed word: "Fondation" / "Foundation")."""
         wq, listed = self.query_weight(tok), tok in self.postings
         reached = ((tok, 1.0),) if listed else ()
         if wq >= FUZZY_LOOKUP_WEIGHT or not listed:
             reached += self.similar_tokens(tok)
-        return wq, reached
+        return wq, tuple((t, sim, wq) for t, sim in reached)
 
     def _anchored_of(self, tok: str) -> tuple[tuple[int, frozenset[str]], ...]:
         """The keys ``contained`` looks for in a query holding ``tok``, their rarest word, each with its words."""
@@ -400,23 +400,31 @@ class NameIndex:
         # in the query's word order, not a set's (which follows the process's hash seed): the walk order, the
         # float sums and the stable sorts below follow it, and so does which of two equal scores is kept
         for tok in dict.fromkeys(key):
-            wq, reached = self._reach(tok)
-            query_weights[tok] = wq
-            lookups.extend((t, s, wq) for t, s in reached)
+            query_weights[tok], reached = self._reach(tok)
+            lookups += reached
         for first, second in zip(key, key[1:]):  # "Sa dallah" may be listed as "Sadallah"
             joined = first + second
             if joined in postings:
                 lookups.append((joined, 1.0, weights[joined]))
+        q_total = sum(query_weights[t] for t in key) or 1.0
+        b2 = beta * beta
+
+        def below_floor(margin: float = 0.0) -> bool:
+            """Whether the query's look-ups could not make any name reach ``floor``, were all of them met."""
+            p_max = min(1.0, sum(wq * sim for _, sim, wq in lookups) / q_total)
+            return p_max <= 0 or (1 + b2) * p_max / (b2 * p_max + 1) < floor * (1 - margin)
+
+        # most of the query is words no listed name has (most new names): answered before the walk is planned,
+        # with a margin for the sum's order, which the sort below may change
+        if below_floor(1e-9):
+            return []
         sizes = {lk[0]: len(postings[lk[0]]) for lk in lookups}
         informative = [lk for lk in lookups if sizes[lk[0]] <= self.block_max_df]
         if not informative:  # only common words ("China Technology Group"): use them all
             informative = lookups
         informative.sort(key=lambda lk: sizes[lk[0]])  # rarest first (``lookups`` too, when it is them)
-        q_total = sum(query_weights[t] for t in key) or 1.0
-        b2 = beta * beta
-        p_max = min(1.0, sum(wq * sim for _, sim, wq in lookups) / q_total)
-        if p_max <= 0 or (1 + b2) * p_max / (b2 * p_max + 1) < floor:
-            return []  # most of the query is words no listed name has
+        if below_floor():
+            return []
 
         # within the walk budget (the rarest always): a word left unwalked counts as matched in the
         # bound, like a common one, so the walk's cost stops growing with list size
@@ -433,10 +441,11 @@ class NameIndex:
         optimistic_c = sum(weights[t] for t, _, _ in lookups if t not in blocked)
         # the heaviest name that could reach ``floor``: one the query covers as much as it can be
         # covered (p_most), with every walked word in it (recall falls as the name weighs more)
-        p_most = min(1.0, (sum(wq * sim for _, sim, wq in informative) + optimistic_q) / q_total)
+        gains = [(wq * sim, weights[tok] * sim) for tok, sim, wq in informative]  # each walked word's, both sides
+        p_most = min(1.0, (sum(gq for gq, _ in gains) + optimistic_q) / q_total)
         if floor > 0 and b2 > 0 and (1 + b2) * p_most > floor:
             r_least = floor * b2 * p_most / ((1 + b2) * p_most - floor)
-            heaviest = (sum(weights[t] * sim for t, sim, _ in informative) + optimistic_c) / r_least
+            heaviest = (sum(gc for _, gc in gains) + optimistic_c) / r_least
             heaviest *= 1 + 1e-9  # the bound below decides; this only skips names far from it
         else:
             heaviest = math.inf
@@ -449,9 +458,9 @@ class NameIndex:
             while mask:  # its bits, lowest first
                 bit = mask & -mask
                 mask ^= bit
-                tok, sim, wq = informative[bit.bit_length() - 1]
-                gq += wq * sim
-                gc += weights[tok] * sim
+                word_q, word_c = gains[bit.bit_length() - 1]
+                gq += word_q
+                gc += word_c
             p = (gq + optimistic_q) / q_total
             p = 1.0 if p > 1.0 else p
             return f1 * p, b2 * p, gc + optimistic_c
@@ -484,6 +493,8 @@ class NameIndex:
         for mask, group in [*((1 << n, None) for n, kids in enumerate(walks) if kids), *groups.items()]:
             f1p, b2p, gc = terms_of(mask)
             limit = _lightest_failing(f1p, b2p, gc, floor)
+            if not limit:  # these words cannot make any name reach ``floor`` (most masks)
+                continue
             if group is None:  # the names one word alone reaches, up to the limit
                 kids = walks[mask.bit_length() - 1]
                 kids = [kid for kid in kids[:bisect_left(kids, limit, key=weight_sum.__getitem__)] if kid not in shared]

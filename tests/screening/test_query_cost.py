@@ -16,6 +16,7 @@ from rapidfuzz.distance import OSA
 from controls.lists import ListStore
 from controls.screening import Screener, matcher
 from controls.screening.index import _AT_LEAST, _CUTOFF, FUZZY_MIN_LEN, FUZZY_MIN_SIMILARITY, NameIndex
+from controls.screening.normalize import key_tokens
 
 
 @pytest.fixture(scope="module")
@@ -134,3 +135,14 @@ def test_the_candidate_walk_passes_over_only_names_that_cannot_reach_the_floor(s
             m.setattr(index_module, "_lightest_failing", lambda *_: float("inf"))
             assert walk(floor) == bounded
         assert sum(map(len, bounded)) > len(queries)
+
+
+def test_a_new_name_whose_invented_word_weighs_most_of_it_reads_no_posting(screener, monkeypatch):
+    """An order's new customer is mostly an invented name between common words ("Shenzhen Takivazu Trading Co.,
+    Ltd."): its unlisted word weighs most of the query, so no listed name can reach the floor: it gets no candidate
+    and reads no posting."""
+    names = [f"{place} {_invented(k)} {field} Co., Ltd." for k, (place, field) in
+             enumerate([("Shenzhen", "Trading"), ("Dubai", "Computing"), ("Singapore", "Electronics")] * 10, 7919)]
+    for name in names:
+        assert screener.index.candidates(tokens := key_tokens(name), matcher.POSSIBLE, matcher.BETA, 60) == [], tokens
+        assert _cost(screener, name, monkeypatch)[0] == 0, name
