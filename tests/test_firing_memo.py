@@ -1,5 +1,7 @@
 """A line answered from memory gets exactly the engine's answer (controls/engine/memo.py)."""
+import gc
 import sys
+from fractions import Fraction
 from itertools import islice
 from pathlib import Path
 
@@ -200,8 +202,8 @@ def test_a_line_decided_from_memory_is_decided_as_the_engine_decides_it(engine):
     first = memo.check(txn)
     assert first.decision == Decision.LICENSE_EXCEPTION
     assert next(f for f in first.findings if f.rule == "ear.738.chart.ns2").overcome_by == "ear.740.3.lvs-3000"
-    (entry,) = memo._memo._outcomes.values()
-    assert entry.verdict is not None
+    (key,) = memo._memo._outcomes
+    assert memo._memo.outcome(key)[-1] is not None  # the verdict
     again = memo.check(txn)
     assert again.model_dump_json() == first.model_dump_json() \
         == remembering(engine, size=0).check(txn).model_dump_json()
@@ -337,3 +339,25 @@ def test_a_partys_facts_and_a_lines_are_told_apart_by_their_prefix(engine):
             assert [k for k in party_values(party, PartyScreen(screened=True).facts()) if not k.startswith(PARTY)] == []
             seen += 1
     assert seen > 200
+
+
+def test_the_memory_holds_nothing_the_garbage_collector_walks(engine, orders):
+    """A full memory, were its entries objects the collector tracks, would be walked by every full
+    collection, a stall of every check in the process: its entries and keys are tuples of plain values,
+    which the collector stops tracking once it has looked at them (a key holding an exact fraction stays
+    tracked: one object, not the entry's many)."""
+    memo = remembering(engine)
+    answers(memo, orders)
+    outcomes = memo._memo._outcomes
+    assert len(outcomes) > 100 and all(map(plain, outcomes.values()))
+    for _ in range(6):  # a tuple of tuples is untracked a level a pass
+        gc.collect()
+    assert not any(map(gc.is_tracked, outcomes.values()))
+    assert all(not gc.is_tracked(key) or any(isinstance(v, Fraction) for v in key) for key in outcomes)
+
+
+def plain(value) -> bool:
+    """Made of texts, numbers, None and tuples of them only."""
+    if type(value) is tuple:
+        return all(map(plain, value))
+    return value is None or type(value) in (str, int, float, bool)

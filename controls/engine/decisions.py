@@ -57,12 +57,13 @@ def _result(index: int, sku: str, values: Values, derivations: list[Derivation],
 
 
 class Verdict(NamedTuple):
-    """What ``line_result`` drew from a line's findings, to draw it again without the arithmetic."""
+    """What ``line_result`` drew from a line's findings, to draw it again without the arithmetic; in plain
+    values (a decision by its value, which the result's model reads as the decision), as the memory keeps it."""
 
     rules: tuple[str, ...]  # of the findings it was drawn from
-    decision: Decision
+    decision: str
     license_exception: str | None
-    jurisdictions: tuple[tuple[str, Decision], ...]
+    jurisdictions: tuple[tuple[str, str], ...]
     overcome: tuple[tuple[int, str], ...]  # (a finding's position, the licence exception that overcomes it)
 
 
@@ -114,17 +115,20 @@ class Decisions:
 
     def verdict(self, result: LineResult, line_findings: list[Finding]) -> Verdict:
         """What ``result`` (``line_result`` of ``line_findings``) concluded, and marked on the findings."""
-        return Verdict(tuple(f.rule for f in line_findings), result.decision, result.license_exception,
-                       tuple(result.jurisdictions.items()),
+        return Verdict(tuple(f.rule for f in line_findings), result.decision.value, result.license_exception,
+                       tuple((jurisdiction, d.value) for jurisdiction, d in result.jurisdictions.items()),
                        tuple((n, f.overcome_by) for n, f in enumerate(line_findings) if f.overcome_by))
 
     def concluded(self, index: int, sku: str, values: Values, line_findings: list[Finding],
-                  derivations: list[Derivation], verdict: Verdict) -> LineResult:
-        """``line_result`` as ``verdict`` drew it, for new findings of the same rules on a line of the same facts."""
-        for n, exception in verdict.overcome:
-            line_findings[n].overcome_by = exception
-        return _result(index, sku, values, derivations, verdict.decision, verdict.license_exception,
-                       dict(verdict.jurisdictions))
+                  derivations: list[Derivation], verdict: tuple) -> LineResult | None:
+        """``line_result`` as ``verdict`` (a Verdict's fields) drew it, for new findings of the same rules on a
+        line of the same facts; None when the findings are not of the rules it was drawn from."""
+        rules, decision, exception, jurisdictions, overcome = verdict
+        if rules != tuple(f.rule for f in line_findings):
+            return None
+        for n, overcoming in overcome:
+            line_findings[n].overcome_by = overcoming
+        return _result(index, sku, values, derivations, decision, exception, dict(jurisdictions))
 
     def order(self, results: list[LineResult]) -> tuple[Decision, dict[str, Decision]]:
         """The order's decision and its decision under each jurisdiction: the most restrictive of its lines'."""

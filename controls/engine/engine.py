@@ -42,7 +42,7 @@ from ..screening.parties import PartyScreen
 from .decisions import Decisions, by_line, needed_exceptions
 from .durable_adapter import RuleNetwork
 from .explain import Explainer
-from .memo import FiringMemo, Firings, LineOutcome, Remembered, canonical, outcome_fields
+from .memo import FiringMemo, Firings, LineOutcome, canonical, outcome_fields
 from .paragraphs import ParagraphReadings
 
 if TYPE_CHECKING:  # rule authoring (classify, the cases) is imported when used: a check does without it
@@ -214,7 +214,7 @@ class Engine:
         screening = self._screening
         screens = screening.parties(txn.parties, day, lines)
         parties = [party_values(p, s.facts()) for p, s in zip(txn.parties, screens)]
-        findings, derivations, kept = self._evaluate(checked, parties, screens, day)
+        findings, derivations, outcomes, keys = self._evaluate(checked, parties, screens, day)
         findings += self._before_rules(day, len(checked))
         findings += self._unconfirmed_ends(findings, day)
         warnings = self._warnings(findings, day, bool(txn.parties))
@@ -225,8 +225,8 @@ class Engine:
         warnings += [f"line {i}: no rule determined whether the item is subject to the EAR"
                      for i, values in enumerate(lines) if "item.subject_to_ear" not in values]
         grouped = by_line(findings)
-        results = [self._line_result(i, txn.items[i].sku, checked[i], grouped.get(i, []), derivations[i], kept[i])
-                   for i in range(len(lines))]
+        results = [self._line_result(i, txn.items[i].sku, checked[i], grouped.get(i, []), derivations[i], outcomes[i],
+                                     keys and keys[i]) for i in range(len(lines))]
         if readings:
             results, findings = self._decisions.most_restrictive_readings(txn, checked, readings, results, findings,
                                                                           derivations)
@@ -271,7 +271,7 @@ class Engine:
         # an EAR99 U.S.-origin line, one party and no destination: only party rules can fire
         line = {"export_from": "US", "item.origin": "US", "item.eccn": "EAR99", "party_count": 1.0}
         # each name screened would be a line outcome of its own, pushing orders' lines out of the memo
-        findings, _, _ = self._evaluate([line], [party], [screen], day, remember=False)
+        findings, *_ = self._evaluate([line], [party], [screen], day, remember=False)
         effective = [f for f in findings if f.party is not None and f.enforced]
         matches = [ScreenMatch(list=m.list, entry=m.entry, entry_id=m.entry_id, matched_name=m.matched_name,
                                score=m.score, strength=m.strength, country=m.country, effect=f.effect,
@@ -292,20 +292,19 @@ class Engine:
     def _evaluate(self, lines: list[Values], parties: list[Values], screens: list[PartyScreen], day: dt.date,
                   remember: bool = True):
         """The findings of ``lines`` (the engine's order: stratum by stratum, line by line, then conflicts),
-        each line's derivations and its entry in the memo (None if not remembered); derived facts are set in
-        ``lines``.  A line's outcome comes from the memo when it knows it, else from the rules (and is
+        each line's derivations, outcome and outcome key (keys None if not remembered); derived facts are set
+        in ``lines``.  A line's outcome comes from the memo when it knows it, else from the rules (and is
         remembered unless ``remember`` is False); either way the models are this check's own."""
         keys = self._memo.outcome_keys(lines, parties, day, self._outcome_fields) if remember else None
-        kept: list[Remembered | None] = [self._memo.outcome(key) for key in keys] if keys else [None] * len(lines)
-        outcomes = [None if entry is None else entry.outcome for entry in kept]
+        outcomes = [self._memo.outcome(key) for key in keys] if keys else [None] * len(lines)
         if new := [i for i, outcome in enumerate(outcomes) if outcome is None]:
             for i, outcome in zip(new, self._outcomes([lines[i] for i in new], parties, day)):
                 outcomes[i] = outcome
             if keys:
                 with self._network.lock:
                     for i in new:
-                        kept[i] = self._memo.keep(keys[i], outcomes[i])
-        return *self._replay(outcomes, lines, parties, screens, day), kept
+                        self._memo.keep(keys[i], outcomes[i])
+        return *self._replay(outcomes, lines, parties, screens, day), outcomes, keys
 
     def _outcomes(self, lines: list[Values], parties: list[Values], day: dt.date) -> list[LineOutcome]:
         """What the rules make of each line, in immutable parts (see LineOutcome)."""
@@ -322,7 +321,7 @@ class Engine:
             conflicts=tuple(conflicts[i]))
             for i, values in enumerate(lines)]
 
-    def _replay(self, outcomes: list[LineOutcome], lines: list[Values], parties: list[Values],
+    def _replay(self, outcomes: list[tuple], lines: list[Values], parties: list[Values],
                 screens: list[PartyScreen], day: dt.date) -> tuple[list[Finding], list[list[Derivation]]]:
         """The lines' outcomes made into new findings and derivations, in the engine's order; a finding
         joined with a party is explained here, from the party's values and screening."""
@@ -331,15 +330,15 @@ class Engine:
         conflicts: list[tuple[int, Finding]] = []
         derivations: list[list[Derivation]] = []
         party_answers = None
-        for i, outcome in enumerate(outcomes):
+        for i, (derived, derived_by, line_findings, line_conflicts, _) in enumerate(outcomes):
             values = lines[i]
-            pairs = iter(outcome.derived)
+            pairs = iter(derived)
             values.update(zip(pairs, pairs))
             derivations.append([Derivation(rule=rule_id, citation=rules[rule_id].rule.citation,
                                            facts=dict(rules[rule_id].derive), because=list(because))
-                                for rule_id, because in outcome.derivations])
+                                for rule_id, because in derived_by])
             line_answers = None
-            for stratum, rule_id, party, because in outcome.findings:
+            for stratum, rule_id, party, because in line_findings:
                 if party is None:
                     found.append((stratum, self._finding(rule_id, i, list(because), day)))
                     continue
@@ -351,23 +350,25 @@ class Engine:
                 found.append((stratum, self._finding(rule_id, i, because, day,
                                                      (parties[party], party_answers[party], screens[party]))))
             conflicts += [(stratum, self._conflict(i, rules[first], rules[second]))
-                          for stratum, first, second in outcome.conflicts]
+                          for stratum, first, second in line_conflicts]
         found.sort(key=itemgetter(0))  # stable: line by line within a stratum, each line's in its own order
         conflicts.sort(key=itemgetter(0))
         return [f for _, f in found] + [f for _, f in conflicts], derivations
 
     def _line_result(self, index: int, sku: str, values: Values, line_findings: list[Finding],
-                     derivations: list[Derivation], kept: Remembered | None) -> LineResult:
-        """``Decisions.line_result``, or the verdict the memo holds for the line.  A remembered line gets the
-        same findings on every check (its outcome's, and those of its day: no rule in force, unconfirmed ends),
-        which the verdict checks by their rules."""
+                     derivations: list[Derivation], outcome: tuple, key: tuple | None) -> LineResult:
+        """``Decisions.line_result``, or the verdict the line's outcome holds, kept in the memo under ``key``
+        (None: not remembered).  A remembered line gets the same findings on every check (its outcome's, and
+        those of its day: no rule in force, unconfirmed ends), which the verdict checks by their rules."""
         decisions = self._decisions
-        verdict = None if kept is None else kept.verdict
-        if verdict is not None and verdict.rules == tuple(f.rule for f in line_findings):
-            return decisions.concluded(index, sku, values, line_findings, derivations, verdict)
+        verdict = outcome[-1]
+        if verdict is not None and (result := decisions.concluded(index, sku, values, line_findings, derivations,
+                                                                  verdict)) is not None:
+            return result
         result = decisions.line_result(index, sku, values, line_findings, derivations)
-        if kept is not None:
-            kept.verdict = decisions.verdict(result, line_findings)
+        if key is not None:
+            with self._network.lock:
+                self._memo.decided(key, outcome, decisions.verdict(result, line_findings))
         return result
 
     def _warnings(self, findings: list[Finding], day: dt.date, has_parties: bool) -> list[str]:

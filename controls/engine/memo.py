@@ -22,6 +22,12 @@ them: by equality (a number prints by its value, ``plain``).
 Findings joined with a party are not kept whole (they also read the party's screening matches): only
 their place among the line's findings, and they are made again at each check.  Once a check has drawn
 the line's decision from its findings, the entry also keeps that verdict (``Decisions.verdict``).
+
+An entry is one tuple of plain values (texts, numbers, None and tuples of them; decisions by their value),
+and an outcome key one flat tuple.  The garbage collector walks every
+object it tracks on each full collection, a stall of every check in the process, and a full memory of
+models and named tuples was some 170,000 of them (about 0.1 s a collection); a tuple of plain values it
+stops tracking once it has looked at it (nested ones, a level a pass), so entries soon leave its walks.
 """
 from __future__ import annotations
 
@@ -29,13 +35,14 @@ import datetime as dt
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Iterable
+from itertools import chain
 from typing import NamedTuple
 
 import orjson
 
 from ..facts.catalog import ACCUMULATED
 from ..rulebook.loader import LoadedRule
-from .decisions import BASE_FIELDS
+from .decisions import BASE_FIELDS, Verdict
 
 Firings = tuple[tuple[str, int | None], ...]  # (rule id, party index) of one line in one stratum
 Answer = tuple[Firings, ...]  # one line's firings, stratum by stratum
@@ -49,7 +56,8 @@ class LineOutcome(NamedTuple):
     """What the engine made of one line, in immutable parts from which each check makes models of its own
     (what a rule says of itself, its citation, message or derived facts, is read from the rule then).
 
-    Nothing here holds the line's index, which the check gives."""
+    Nothing here holds the line's index, which the check gives.  The memory keeps an outcome as a plain
+    tuple of these fields (see the module's doc), so a reader unpacks it rather than naming its fields."""
 
     derived: tuple  # the facts derivations set, in the order they were first set: (field, value, field, ...)
     derivations: tuple[tuple[str, tuple[str, ...]], ...]  # (rule id, because)
@@ -57,17 +65,7 @@ class LineOutcome(NamedTuple):
     # no because here: it also reads the party's values and screening matches, and is explained at each check
     findings: tuple[tuple[int, str, int | None, tuple[str, ...] | None], ...]
     conflicts: tuple[tuple[int, str, str], ...]  # (stratum, rule id, rule id)
-
-
-class Remembered:
-    """A line's outcome as the memory keeps it, and the verdict a check drew from it (None until one has):
-    the verdict is set once, in one assignment, the same whichever thread sets it."""
-
-    __slots__ = ("outcome", "verdict")
-
-    def __init__(self, outcome: LineOutcome):
-        self.outcome = outcome
-        self.verdict = None  # a Verdict (controls.engine.decisions)
+    verdict: tuple | None = None  # what a check drew from the findings (a Verdict's fields), once one has
 
 
 class FiringMemo:
@@ -79,7 +77,8 @@ class FiringMemo:
         self.size = size
         self._bounds = sorted(_days_tested(network))  # e.g. the days on which a rule's window opens or closes
         self._answers: OrderedDict[tuple, Answer] = OrderedDict()
-        self._outcomes: OrderedDict[tuple, Remembered] = OrderedDict()  # as bounded as the firings, by the same size
+        # outcome key -> outcome (a plain tuple); as bounded as the firings, by the same size
+        self._outcomes: OrderedDict[tuple, tuple] = OrderedDict()
 
     def keys(self, views: list[dict], lines: list[dict], party_facts: list[dict], day: dt.date,
              epoch: dt.date) -> list[tuple] | None:
@@ -109,17 +108,23 @@ class FiringMemo:
         if not self.size:
             return None
         line_fields, party_fields = fields
-        shared = (day.toordinal(), tuple(_read(values, party_fields) for values in parties))
-        return [(*shared, _read(values, line_fields)) for values in lines]
+        # flat, and the same length for as many parties: (day, parties, each party's values, the line's)
+        shared = (day.toordinal(), len(parties), *chain.from_iterable(_read(values, party_fields) for values in parties))
+        return [(*shared, *_read(values, line_fields)) for values in lines]
 
-    def outcome(self, key: tuple) -> Remembered | None:
+    def outcome(self, key: tuple) -> tuple | None:
+        """The line's outcome, a plain tuple of LineOutcome's fields, if remembered."""
         return self._outcomes.get(key)
 
-    def keep(self, key: tuple, outcome: LineOutcome) -> Remembered:
+    def keep(self, key: tuple, outcome: LineOutcome) -> None:
         """Remember a line's outcome; callers hold the network's lock, as for ``put``."""
-        entry = Remembered(outcome)
-        _bounded_put(self._outcomes, self.size, key, entry)
-        return entry
+        _bounded_put(self._outcomes, self.size, key, tuple(outcome))
+
+    def decided(self, key: tuple, outcome: tuple, verdict: Verdict) -> None:
+        """Keep the verdict a check drew for the line of ``key`` with its outcome, if the line is still
+        remembered; callers hold the network's lock, so that no eviction comes between."""
+        if key in self._outcomes:
+            self._outcomes[key] = (*outcome[:-1], tuple(verdict))
 
 
 def _bounded_put(memory: OrderedDict, size: int, key: tuple, value) -> None:
