@@ -12,7 +12,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Annotated, Callable
 
-from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 from pydantic_core import PydanticKnownError
 
 Number = Decimal | Fraction | int
@@ -71,7 +71,7 @@ def amount(ge: int = 0, gt: int | None = None, le: int = 10**15) -> type:
     boolean or a text is an error too (a model may be strict: only a Decimal passes after this).
     """
     schema = {"type": "number", "maximum": le, **({"exclusiveMinimum": gt} if gt is not None else {"minimum": ge})}
-    return Annotated[Decimal, BeforeValidator(_number_as_given), AfterValidator(_within(ge, gt, le)),
+    return Annotated[Decimal, BeforeValidator(_reader(ge, gt, le)),
                      PlainSerializer(_json_number, when_used="json"),
                      WithJsonSchema(schema)]  # a JSON number, never a text (Decimal's default schema allows one)
 
@@ -79,23 +79,38 @@ def amount(ge: int = 0, gt: int | None = None, le: int = 10**15) -> type:
 MAX_DIGITS, DECIMAL_PLACES = 40, 20  # of an amount, far beyond any real one
 
 
-def _within(ge: int, gt: int | None, le: int) -> Callable[[Decimal], Decimal]:
-    """What ``Field(ge=ge or gt=gt, le=le, max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)`` checks, in its
-    order and with its errors, in one call: pydantic calls a Python function for each (a third of validating an order).
-    Infinity and NaN never get here: pydantic's decimal check refuses them first."""
-    def check(value: Decimal) -> Decimal:
-        if gt is not None and not value > gt:
-            raise PydanticKnownError("greater_than", {"gt": gt})
-        if gt is None and not value >= ge:
-            raise PydanticKnownError("greater_than_equal", {"ge": ge})
-        if not value <= le:
-            raise PydanticKnownError("less_than_equal", {"le": le})
-        _, digits, exponent = value.as_tuple()
-        places, total = _places_and_digits(len(digits), exponent)
-        if total > MAX_DIGITS or places > DECIMAL_PLACES or total - places > MAX_DIGITS - DECIMAL_PLACES:
-            _check_digits(digits, exponent, places, total)  # as written, too many: as pydantic, without trailing zeros
-        return value
-    return check
+def _reader(ge: int, gt: int | None, le: int) -> Callable[[object], Decimal]:
+    """The amount as a Decimal (:func:`_number_as_given`), checked as ``Field(ge=ge or gt=gt, le=le,
+    max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)`` checks it, in its order and with its errors,
+    in one call: pydantic calls a Python function for each check (a third of validating an order), and
+    one for each validator (this did the work of two: some 16 µs less an order of five amounts).
+
+    An integer (most amounts) is compared as it is and has no digits to count: within ``le`` it has 16
+    at most, and no decimal places; ``Decimal(n)`` is ``Decimal(str(n))``.  A value that is not finite (a
+    Decimal read from ``NaN`` or ``Infinity``) is left for pydantic's decimal check to refuse, which
+    came before the bounds."""
+    def read(value: object) -> Decimal:
+        if type(value) is int:
+            _check_bounds(value, ge, gt, le)
+            return Decimal(value)
+        number = _number_as_given(value)
+        if number.is_finite():
+            _check_bounds(number, ge, gt, le)
+            _, digits, exponent = number.as_tuple()
+            places, total = _places_and_digits(len(digits), exponent)
+            if total > MAX_DIGITS or places > DECIMAL_PLACES or total - places > MAX_DIGITS - DECIMAL_PLACES:
+                _check_digits(digits, exponent, places, total)  # as written, too many: as pydantic, without trailing zeros
+        return number
+    return read
+
+
+def _check_bounds(value: int | Decimal, ge: int, gt: int | None, le: int) -> None:
+    if gt is not None and not value > gt:
+        raise PydanticKnownError("greater_than", {"gt": gt})
+    if gt is None and not value >= ge:
+        raise PydanticKnownError("greater_than_equal", {"ge": ge})
+    if not value <= le:
+        raise PydanticKnownError("less_than_equal", {"le": le})
 
 
 def _places_and_digits(digits: int, exponent: int) -> tuple[int, int]:

@@ -6,12 +6,11 @@ every field path, message and order id in an error is cut short (``brief``).
 from __future__ import annotations
 
 import json
-import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
 
-import orjson
+import jiter
 from pydantic import ValidationError
 
 from .errors import InputError, Problem
@@ -58,54 +57,32 @@ def read_orders(path: str | Path, text: str | None = None) -> tuple[list[Transac
 def parse_json(text: str | bytes) -> Any:
     """JSON as orders are read: numbers exactly (``Decimal``), no duplicate keys, no huge integers.
 
-    ``orjson`` reads the common case, an order without fractions or repeated keys, several times
-    faster; anything else (a fraction, which it would round to a float, a repeated key, which it
-    would drop, or an error) is read again by ``json`` with the hooks that say exactly what is wrong.
+    ``jiter`` reads the common case several times faster than ``json`` with its hooks: a fraction as a
+    Decimal with the digits written, a repeated key refused.  What it refuses (a repeated key, NaN, a
+    lone surrogate, an error) and a text with 40 digits in a row (an integer too long, perhaps) are
+    read again by :func:`exact_json`, whose hooks say exactly what is wrong.
     """
     try:
-        data = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        pass
-    else:
-        keys = _keys_without_floats(data)
-        if keys is not None and _no_key_repeated(keys, text):
-            return data
+        raw = text.encode() if isinstance(text, str) else text
+    except UnicodeEncodeError:  # a lone surrogate
+        return exact_json(text)
+    if _LONG_RUN not in raw.translate(_DIGITS):
+        try:
+            return jiter.from_json(raw, float_mode="decimal", catch_duplicate_keys=True, allow_inf_nan=False,
+                                   cache_mode="keys")
+        except ValueError:
+            pass
     return exact_json(text)
+
+
+_DIGITS = bytes(ord("9") if ord("0") <= byte <= ord("9") else ord(" ") for byte in range(256))
+_LONG_RUN = b"9" * MAX_INT_DIGITS  # digits in a row, as _DIGITS writes them: perhaps an integer exact_json refuses
 
 
 def exact_json(text: str | bytes) -> Any:
     """What :func:`parse_json` reads, by ``json`` alone: slower, and the one that explains an error."""
     return json.loads(text, parse_float=Decimal, parse_int=_json_int, parse_constant=Decimal,
                       object_pairs_hook=_json_object)
-
-
-def _keys_without_floats(data: Any) -> int | None:
-    """How many keys the objects in ``data`` have; None if it holds a float (a fraction ``orjson`` rounded)."""
-    if isinstance(data, dict):
-        values, keys = data.values(), len(data)
-    elif isinstance(data, list):
-        values, keys = data, 0
-    else:
-        return None if isinstance(data, float) else 0
-    for value in values:
-        if isinstance(value, (dict, list)):
-            inner = _keys_without_floats(value)
-            if inner is None:
-                return None
-            keys += inner
-        elif isinstance(value, float):
-            return None
-    return keys
-
-
-_KEY = re.compile(rb'"(?:[^"\\]|\\.)*"(\s*:)?')  # every string, scanned in turn; group 1 if it is a key
-
-
-def _no_key_repeated(keys: int, text: str | bytes) -> bool:
-    """Whether valid JSON ``text`` writes only the ``keys`` keys its objects hold (none twice).  Every
-    colon is a key's, unless strings hold some: then the strings followed by one are counted."""
-    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
-    return raw.count(b":") == keys or sum(1 for match in _KEY.finditer(raw) if match.group(1)) == keys
 
 
 def _json_int(text: str) -> int:

@@ -126,7 +126,9 @@ def test_each_output_line_is_the_bytes_of_the_determinations_json_in_input_order
     '{"a": "x\\":y", "b": 1}', '{"a" : 1.10, "b": [2.50, {"c": 1e5}]}', '{"a": 12345678901234567890123}',
     '{"a": 1' + '0' * 45 + '}', '{"a": NaN}', '{"a": "\\ud800"}', '[{"k": [1, {"k": 2}]}, {"k": -0}]',
     '{"a" :1, "b": {"a": 1}}', '{"a": 1,}', '\ufeff{"a": 1}', '{"a": 1.50, "b": 18446744073709551616}',
-    '[1E400]', '{"a": -0.0, "b": "2.5", "c:1.5": 3e-7, "d": [0.10, "\\"", 1E+2]}', '2.50', '[2.50]'])
+    '[1E400]', '{"a": -0.0, "b": "2.5", "c:1.5": 3e-7, "d": [0.10, "\\"", 1E+2]}', '2.50', '[2.50]',
+    '{"a": -' + '9' * 39 + '}', '{"a": ' + '9' * 40 + '}', '{"a": -' + '9' * 40 + '}', '{"a": "' + '1' * 50 + '"}',
+    '[' * 300 + ']' * 300, '{"a": "\ud800"}', '{"a": "é", "é": [1.0, 2]}', '{"a": Infinity}', ' {"a": 1} '])
 def test_orders_json_reads_as_the_exact_reader_does(text):
     """The fast reader's answer (or error) is the exact reader's: fractions exact, repeated keys and huge
     integers refused."""

@@ -314,3 +314,16 @@ def test_the_served_check_answers_as_its_fastapi_route(engine, tmp_path):
     assert [{k: v for k, v in r.items() if k not in differ} for r in by_path[:6]] == \
            [{k: v for k, v in r.items() if k not in differ} for r in by_path[6:]]
     assert [r["caller"] for r in by_path[:6]] == ["127.0.0.1"] * 3 + ["erp-eu", "first", "127.0.0.1"]
+
+
+def test_a_serving_process_collects_garbage_less_often_than_python_by_default(monkeypatch):
+    import gc
+
+    from controls.service.app import SERVING_GC_THRESHOLD, Settings, app_from_env
+    before = gc.get_threshold()
+    monkeypatch.setenv("CHIPGATE_SERVE", Settings().to_env())
+    try:
+        app_from_env()
+        assert gc.get_threshold() == (SERVING_GC_THRESHOLD, *before[1:]) and SERVING_GC_THRESHOLD > before[0]
+    finally:
+        gc.set_threshold(*before)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import gc
 import hmac
 import json
 import logging
@@ -572,6 +573,20 @@ def _as_of(scope: dict) -> dt.date | None:
         raise _invalid_request([{**e, "loc": ("query", "as_of", *e["loc"])} for e in exc.errors()]) from None
 
 
+# Container objects a serving process may gain before the garbage collector's youngest pass (Python's default: 700).
+SERVING_GC_THRESHOLD = 10_000
+
+
 def app_from_env() -> CheckFirst:
-    """The app for ``uvicorn --factory``, configured by ``chipgate serve`` through ``CHIPGATE_SERVE``."""
+    """The app for ``uvicorn --factory``, configured by ``chipgate serve`` through ``CHIPGATE_SERVE``.
+
+    A serving process collects garbage less often than Python's default.  Its requests in flight (some
+    50 at 50 clients) hold a few dozen container objects each (tasks, coroutines, header tuples), and
+    their number rises and falls by more than 700 as answers go out in groups (one audit commit answers
+    several): the collector made a young pass every 50 checks or so, each walking every request in
+    flight (some 0.6 ms), and every hundredth pass was a full one over all the engine has remembered
+    since it loaded (50-100 ms, every few thousand checks: the answers in flight waited for it).  Checks
+    leave little cyclic garbage: at 10,000, one young pass came in 20,000 checks (50 clients, in process),
+    and the collector's time fell from 12-44 µs a check to nothing measurable."""
+    gc.set_threshold(SERVING_GC_THRESHOLD, *gc.get_threshold()[1:])
     return CheckFirst(create_app(Settings.from_env(os.environ["CHIPGATE_SERVE"])))
