@@ -18,7 +18,8 @@ checkouts take turns, round by round (this, REF, this, REF, ...), and only one w
 other waits for its next command.  Load that lasts longer than a round hits both sides alike; each figure is shown
 as the median over rounds with [min-max], and the ratio this/REF of the medians.
 
-A round, per checkout: checks/s and p50/p99 on the mixed corpus; p50/p99 of its first 500 orders with every line
+A round, per checkout: checks/s and p50/p99 on the mixed corpus, and the share of that time the garbage collector
+ran (the round keeps its determinations, as a program collecting results in a list does); p50/p99 of its first 500 orders with every line
 sent to the rule network (the engine's memory of lines it has answered switched off: the cost of a line never seen
 before); p50/p99 of orders of exactly 1, 10 and 100 lines; screening fresh vs cached (p50 of orders whose end user
 the engine has never seen, then of the same orders again); process start (``python cli.py check
@@ -228,6 +229,7 @@ def _rows(scales: list[int], counts: list[int] = ()):
     yield "checks/s (mixed)", lambda r: r["rate"], lambda v: f"{v:,.0f}"
     yield "p50 (mixed)", lambda r: r["p50"], _us
     yield "p99 (mixed)", lambda r: r["p99"], _us
+    yield "garbage collection (mixed)", lambda r: r.get("gc"), lambda v: f"{v:.0%}"
     yield "p50 (mixed, no memory)", lambda r: r.get("unremembered", [None])[0], _us
     yield "p99 (mixed, no memory)", lambda r: r.get("unremembered", [None, None])[1], _us
     for size in SIZES:

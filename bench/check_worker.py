@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import cProfile
 import dataclasses
+import gc
 import json
 import os
 import pstats
@@ -69,6 +70,28 @@ def time_checks(engine, orders) -> tuple[float, list[float], list]:
         results.append(engine.check(order))
         latencies.append(time.perf_counter() - t0)
     return time.perf_counter() - started, latencies, results
+
+
+class CollectorTime:
+    """Seconds the garbage collector ran while this is entered (``gc.callbacks``): a program that keeps its
+    determinations (the rounds keep theirs, for the comparison) has the collector walk them again and again."""
+
+    def __init__(self):
+        self.seconds, self._started = 0.0, None
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        elif self._started is not None:
+            self.seconds += time.perf_counter() - self._started
+            self._started = None
+
+    def __enter__(self) -> "CollectorTime":
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        gc.callbacks.remove(self)
 
 
 def quantiles(latencies: list[float]) -> tuple[float, float, float]:
@@ -120,9 +143,10 @@ class Checkout:
 
     def round(self, number: int, scales: list[int], determinations: bool = False, counts: list[int] = ()) -> dict:
         """Every figure of one round (seconds; checks/s); the determinations of the mixed corpus if asked."""
-        elapsed, latencies, results = time_checks(self.engine, self.mixed)
+        with CollectorTime() as collector:
+            elapsed, latencies, results = time_checks(self.engine, self.mixed)
         p50, p99, _ = quantiles(latencies)
-        out = {"rate": len(self.mixed) / elapsed, "p50": p50, "p99": p99, "sizes": {}}
+        out = {"rate": len(self.mixed) / elapsed, "p50": p50, "p99": p99, "sizes": {}, "gc": collector.seconds / elapsed}
         for size, orders in self.sizes.items():
             out["sizes"][size] = quantiles(time_checks(self.engine, orders)[1])[:2]
         out["unremembered"] = quantiles(self.unremembered(self.mixed[:UNREMEMBERED]))[:2]
