@@ -10,6 +10,7 @@ from typing import NamedTuple
 from ..facts.builder import Answers
 from ..numbers import plain
 from ..rulebook.conditions import All, Any_, Cond, Leaf, Not, holds, leaves
+from .memo import bounded_put
 
 
 def because(cond: Cond, value_of, member) -> list[str]:
@@ -48,12 +49,7 @@ class Explainer:
             found = self._memory.get(memory_key := (key, facts, answers.epoch, sources))
         if found is None:
             found = self._explained(cond, inputs, facts, answers, sources)
-            if len(self._memory) >= self._size:  # an OrderedDict drops its oldest in constant time (see memo.py)
-                try:
-                    self._memory.popitem(last=False)
-                except KeyError:  # another thread's check emptied it meanwhile
-                    pass
-            self._memory[memory_key] = found
+            bounded_put(self._memory, self._size, memory_key, found)
         return list(found)
 
     def _prepare(self, cond: Cond) -> "_Inputs":

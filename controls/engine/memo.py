@@ -99,7 +99,7 @@ class FiringMemo:
 
     def put(self, key: tuple, answer: Answer) -> None:
         """Remember ``answer``; callers hold the network's lock, so that no two threads evict at once."""
-        _bounded_put(self._answers, self.size, _compact(key), answer)
+        bounded_put(self._answers, self.size, _compact(key), answer)
 
     def outcome_keys(self, lines: list[dict], parties: list[dict], day: dt.date,
                      fields: tuple[tuple[str, ...], tuple[str, ...]]) -> list[tuple] | None:
@@ -118,7 +118,7 @@ class FiringMemo:
 
     def keep(self, key: tuple, outcome: LineOutcome) -> None:
         """Remember a line's outcome; callers hold the network's lock, as for ``put``."""
-        _bounded_put(self._outcomes, self.size, key, tuple(outcome))
+        bounded_put(self._outcomes, self.size, key, tuple(outcome))
 
     def decided(self, key: tuple, outcome: tuple, verdict: Verdict) -> None:
         """Keep the verdict a check drew for the line of ``key`` with its outcome, if the line is still
@@ -127,16 +127,21 @@ class FiringMemo:
             self._outcomes[key] = (*outcome[:-1], tuple(verdict))
 
 
-def _bounded_put(memory: OrderedDict, size: int, key: tuple, value) -> None:
-    """``memory[key] = value``, the oldest entry going first when ``memory`` holds ``size``.
+def bounded_put(memory: OrderedDict, size: int, key: tuple, value) -> None:
+    """``memory[key] = value``, the oldest entry going first when ``memory`` holds ``size``; ``size=0``
+    keeps nothing.  The engine's memories all bound themselves this way.
 
     An OrderedDict drops its oldest entry in constant time.  A dict's first key is found past every slot
     deleted before it (until the dict is next resized): some 24 µs at 16,384 entries, which a full memory
-    (a service's, all day long) paid twice for every line new to it."""
+    (a service's, all day long) paid twice for every line new to it.  A memory written without a lock
+    (the explanations') may be emptied by another thread between the test and the eviction."""
     if not size:
         return
     if len(memory) >= size:
-        memory.popitem(last=False)
+        try:
+            memory.popitem(last=False)
+        except KeyError:  # another thread's check emptied it meanwhile
+            pass
     memory[key] = value
 
 
