@@ -24,7 +24,8 @@ sent to the rule network (the engine's memory of lines it has answered switched 
 before); p50/p99 of orders of exactly 1, 10 and 100 lines; screening fresh vs cached (p50 of orders whose end user
 the engine has never seen, then of the same orders again); process start (``python cli.py check
 examples/order.yaml`` in that checkout); compile time of the rule book replicated 1x/5x/20x, and of 1,120 rules
-(copies cut to size: the same count for checkouts whose books differ).  After the rounds: one
+(copies cut to size: the same count for checkouts whose books differ; each copy tests one more fact, a value of its own,
+so that no two are alike).  After the rounds: one
 profiled round per checkout (share of each phase function), and each order's determination (decision and the rule
 ids of its findings) compared between the two.
 """

@@ -188,16 +188,25 @@ class Checkout:
         return {"s": wall}
 
     def compile_time(self, scale: int, count: int | None = None) -> dict:
-        """Seconds to compile the rule book with its rules ``scale`` times over (renamed copies), or with
-        the first ``count`` rules of as many copies as it takes."""
+        """Seconds to compile the rule book with its rules ``scale`` times over, or with the first ``count``
+        rules of as many copies as it takes.  A copy is renamed and tests one more fact, a value of its own
+        (``item.hs_code`` is not ``copy K``, last, so the copies branch at the end of their rule's tests): no two
+        copies are alike, so that a compiler that shares the work of identical rules cannot make a book of copies
+        look cheaper than a book of as many different rules."""
         try:
             from controls.compiler import compile_rulebook
+            from controls.rulebook.conditions import All, Leaf
+
+            def _with(when, test):  # the test one more conjunct, so that guards stay at the top level
+                return All((*when.parts, test) if isinstance(when, All) else (when, test))
 
             book = self.engine.rulebook
             if count is not None:
                 scale = -(-count // len(book.rules))
-            rules = [r if k == 0 else dataclasses.replace(r, rule=r.rule.model_copy(update={"id": f"{r.id}.x{k}"}))
-                     for k in range(scale) for r in book.rules][:count]
+            rules = [r if k == 0 else dataclasses.replace(
+                r, rule=r.rule.model_copy(update={"id": f"{r.id}.x{k}"}),
+                when=_with(r.when, Leaf("item.hs_code", "ne", f"copy {k}")))
+                for k in range(scale) for r in book.rules][:count]
             bigger = dataclasses.replace(book, rules=rules)
         except (ImportError, AttributeError, TypeError) as exc:
             return {"note": f"cannot replicate the rule book: {exc}"}
