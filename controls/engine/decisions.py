@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Iterable, Mapping, NamedTuple
 
 from ..facts.builder import Values
-from ..models import Decision, Derivation, Finding, LineResult, Transaction
+from ..models import Decision, Derivation, Finding, LineResult, Transaction, maker
 from ..rulebook.loader import LoadedRule
 from ..rulebook.schema import JURISDICTIONS
 
@@ -19,6 +19,7 @@ US, CN = JURISDICTIONS
 # the decisions the arithmetic of every line compares with, looked up once: an enum member is a class
 # attribute found through its metaclass, some ten times slower to read than a global
 _EXCEPTION, _HOLD, _NLR, _NOT_SUBJECT = Decision.LICENSE_EXCEPTION, Decision.HOLD, Decision.NLR, Decision.NOT_SUBJECT
+_new_line_result = maker(LineResult)
 
 
 def by_line(findings: list[Finding]) -> dict[int | None, list[Finding]]:
@@ -50,10 +51,10 @@ def base(jurisdiction: str, values: Values) -> Decision:
 def _result(index: int, sku: str, values: Values, derivations: list[Derivation], decision: Decision,
             exception: str | None, jurisdictions: dict[str, Decision]) -> LineResult:
     """A line's result: what it is (from its facts, as derived) and what was decided of it."""
-    return LineResult(
-        line=index, sku=sku, eccn=values.get("item.eccn"), subject_to_ear=values.get("item.subject_to_ear"),
-        basis=values.get("item.basis"), decision=decision, license_exception=exception, derived=derivations,
-        jurisdictions=jurisdictions)
+    return _new_line_result({
+        "line": index, "sku": sku, "eccn": values.get("item.eccn"), "subject_to_ear": values.get("item.subject_to_ear"),
+        "basis": values.get("item.basis"), "decision": decision, "license_exception": exception,
+        "derived": derivations, "jurisdictions": jurisdictions})
 
 
 class Verdict(NamedTuple):

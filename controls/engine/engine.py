@@ -31,6 +31,7 @@ from ..models import (
     ScreeningResult,
     ScreenMatch,
     Transaction,
+    maker,
 )
 from ..orders import validate_order
 from ..rulebook import bundle
@@ -55,6 +56,8 @@ BEFORE_RULES = "chipgate.no-rule-in-force"
 UNCONFIRMED_RULE = "chipgate.unconfirmed-end-date"
 NOT_REACHED_RULE = "chipgate.cn-ecl.not-reached"
 US, CN = JURISDICTIONS
+# the result models a check makes, by pydantic's core directly (see models.maker)
+new_finding, new_derivation, new_determination = maker(Finding), maker(Derivation), maker(Determination)
 
 
 def default_list_store(rules_dir: Path = DEFAULT_RULES) -> Path:
@@ -98,6 +101,10 @@ class Engine:
         self._memo = FiringMemo(compiled.network)
         self._outcome_fields = outcome_fields(compiled.book.rules)
         self._rule_order = {rule_id: n for n, rule_id in enumerate(compiled.rules)}
+        # what a finding and a derivation of each rule say of the rule, read once rather than at every check
+        self._said = {rule_id: _finding_said(rule) for rule_id, rule in compiled.rules.items()}
+        self._derived_by = {rule_id: {"rule": rule_id, "citation": rule.rule.citation, "facts": rule.derive}
+                            for rule_id, rule in compiled.rules.items()}
         self._because = Explainer(compiled.probe_keys, self._resolver.source_of)
         self._paragraphs = ParagraphReadings(compiled.book)
         # per engine and bounded, so that a reloaded engine takes its caches with it
@@ -235,11 +242,11 @@ class Engine:
                 and not any(f.jurisdiction == CN and f.enforced for f in findings):
             findings.append(_not_reached())
         decision, jurisdictions = self._decisions.order(results)
-        return Determination(
-            transaction_id=txn.id, decision=decision, as_of=day, ruleset=self.ruleset, lines=results,
-            findings=findings, warnings=warnings, lists=list(screening.lists), jurisdictions=jurisdictions,
-            matcher=screening.matcher,
-            screenings=[s.record(p.role, p.name, screening.screened_lists) for p, s in zip(txn.parties, screens)])
+        return new_determination({
+            "transaction_id": txn.id, "decision": decision, "as_of": day, "ruleset": self.ruleset, "lines": results,
+            "findings": findings, "warnings": warnings, "lists": screening.lists, "jurisdictions": jurisdictions,
+            "matcher": screening.matcher,
+            "screenings": [s.record(p.role, p.name, screening.screened_lists) for p, s in zip(txn.parties, screens)]})
 
     def check_many(self, txns: Iterable[Transaction | dict[str, Any]],
                    as_of: dt.date | None = None) -> Iterator[Determination | InputError]:
@@ -325,7 +332,7 @@ class Engine:
                 screens: list[PartyScreen], day: dt.date) -> tuple[list[Finding], list[list[Derivation]]]:
         """The lines' outcomes made into new findings and derivations, in the engine's order; a finding
         joined with a party is explained here, from the party's values and screening."""
-        rules = self._compiled.rules
+        rules, derived_by_rule = self._compiled.rules, self._derived_by
         found: list[tuple[int, Finding]] = []
         conflicts: list[tuple[int, Finding]] = []
         derivations: list[list[Derivation]] = []
@@ -334,13 +341,13 @@ class Engine:
             values = lines[i]
             pairs = iter(derived)
             values.update(zip(pairs, pairs))
-            derivations.append([Derivation(rule=rule_id, citation=rules[rule_id].rule.citation,
-                                           facts=dict(rules[rule_id].derive), because=list(because))
+            # the rule's facts and the because are copied by the validation, as every list and dict a model is given
+            derivations.append([new_derivation({**derived_by_rule[rule_id], "because": because})
                                 for rule_id, because in derived_by])
             line_answers = None
             for stratum, rule_id, party, because in line_findings:
                 if party is None:
-                    found.append((stratum, self._finding(rule_id, i, list(because), day)))
+                    found.append((stratum, self._finding(rule_id, i, because, day)))
                     continue
                 if party_answers is None:
                     party_answers = [self._facts.answers(p, day) for p in parties]
@@ -441,23 +448,20 @@ class Engine:
         """Why a finding of ``rule`` holds on a line: its conditions, and why the line's values are in its sets."""
         return self._because(rule.when, values, answers, sources=True)
 
-    def _finding(self, rule_id: str, line: int, reasons: list[str], day: dt.date, party_facts=None) -> Finding:
+    def _finding(self, rule_id: str, line: int, reasons: list[str] | tuple[str, ...], day: dt.date,
+                 party_facts=None) -> Finding:
         """The finding of ``rule_id`` on ``line``, for ``reasons`` (the line's: a party's are added to them)."""
-        rule = self._compiled.rules[rule_id]
-        then = rule.rule.then
-        role, matches = None, []
+        said = self._said[rule_id]
+        role, matches, policy = None, [], said["review_policy"]
         if party_facts is not None:
+            rule = self._compiled.rules[rule_id]
             values, answers, screen = party_facts
-            reasons += self._because(rule.for_party, values, answers)
+            reasons = [*reasons, *self._because(rule.for_party, values, answers)]
             role = values["party.role"]
             matches = self._screening.matches_behind(rule.for_party, screen, day)
-        enforced = self._enforced(rule_id, day)
-        policy = then.review_policy or next((m.review_policy for m in matches if m.review_policy), None)
-        return Finding(
-            rule=rule_id, citation=rule.rule.citation, effect=then.decision, line=line, party=role,
-            review_policy=policy, license_exception=then.license_exception, message=then.message.strip(),
-            title=rule.rule.title, jurisdiction=rule.jurisdiction, enforced=enforced, because=reasons,
-            sources=list(rule.rule.sources), matches=matches)
+            policy = policy or next((m.review_policy for m in matches if m.review_policy), None)
+        return new_finding({**said, "line": line, "party": role, "review_policy": policy,
+                            "enforced": self._enforced(rule_id, day), "because": reasons, "matches": matches})
 
     def _enforced_of(self, rule_id: str, day: dt.date) -> bool:
         return enforced_on(self.rules[rule_id].rule, day)
@@ -508,11 +512,23 @@ def _frozen(loaded):
     return loaded
 
 
+def _finding_said(rule: LoadedRule) -> dict[str, Any]:
+    """What a finding of ``rule`` says of the rule (its review policy may also come from a party's matches)."""
+    then = rule.rule.then
+    return {"rule": rule.id, "citation": rule.rule.citation, "effect": then.decision,
+            "review_policy": then.review_policy, "license_exception": then.license_exception,
+            "message": then.message.strip(), "title": rule.rule.title, "jurisdiction": rule.jurisdiction,
+            "sources": rule.rule.sources}
+
+
+_NOT_REACHED = {
+    "rule": NOT_REACHED_RULE, "jurisdiction": CN, "effect": Decision.NOT_SUBJECT,
+    "citation": "Export Control Law of the PRC, art. 2; MOFCOM Announcement No. 61 of 2025",
+    "title": "PRC export control does not reach the order",
+    "because": ["no line is exported from China, of PRC origin or with PRC-origin content (cn_content_value)"],
+    "message": "Nothing on the order leaves China, was made in China or contains PRC-origin content: "
+               "not subject to PRC export control."}
+
+
 def _not_reached() -> Finding:
-    return Finding(
-        rule=NOT_REACHED_RULE, jurisdiction=CN, effect=Decision.NOT_SUBJECT,
-        citation="Export Control Law of the PRC, art. 2; MOFCOM Announcement No. 61 of 2025",
-        title="PRC export control does not reach the order",
-        because=["no line is exported from China, of PRC origin or with PRC-origin content (cn_content_value)"],
-        message="Nothing on the order leaves China, was made in China or contains PRC-origin content: "
-                "not subject to PRC export control.")
+    return new_finding(_NOT_REACHED)  # a finding of its own for every order: the validation copies the list
