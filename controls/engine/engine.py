@@ -356,8 +356,9 @@ class Engine:
                 because = self._line_reasons(rules[rule_id], values, line_answers)
                 found.append((stratum, self._finding(rule_id, i, because, day,
                                                      (parties[party], party_answers[party], screens[party]))))
-            conflicts += [(stratum, self._conflict(i, rules[first], rules[second]))
-                          for stratum, first, second in line_conflicts]
+            if line_conflicts:
+                conflicts += [(stratum, self._conflict(i, rules[first], rules[second]))
+                              for stratum, first, second in line_conflicts]
         found.sort(key=itemgetter(0))  # stable: line by line within a stratum, each line's in its own order
         conflicts.sort(key=itemgetter(0))
         return [f for _, f in found] + [f for _, f in conflicts], derivations
