@@ -20,6 +20,8 @@ US, CN = JURISDICTIONS
 # attribute found through its metaclass, some ten times slower to read than a global
 _EXCEPTION, _HOLD, _NLR, _NOT_SUBJECT = Decision.LICENSE_EXCEPTION, Decision.HOLD, Decision.NLR, Decision.NOT_SUBJECT
 _new_line_result = maker(LineResult)
+# Decision.rank looked up in C: max(..., key=_rank) is Decision.most_restrictive without the classmethod's frame
+_rank = {d: d.rank for d in Decision}.__getitem__
 
 
 def by_line(findings: list[Finding]) -> dict[int | None, list[Finding]]:
@@ -125,7 +127,7 @@ class Decisions:
         """``line_result`` as ``verdict`` (a Verdict's fields) drew it, for new findings of the same rules on a
         line of the same facts; None when the findings are not of the rules it was drawn from."""
         rules, decision, exception, jurisdictions, overcome = verdict
-        if rules != tuple(f.rule for f in line_findings):
+        if rules != tuple([f.rule for f in line_findings]):
             return None
         for n, overcoming in overcome:
             line_findings[n].overcome_by = overcoming
@@ -133,8 +135,9 @@ class Decisions:
 
     def order(self, results: list[LineResult]) -> tuple[Decision, dict[str, Decision]]:
         """The order's decision and its decision under each jurisdiction: the most restrictive of its lines'."""
-        jurisdictions = {j: Decision.most_restrictive([r.jurisdictions[j] for r in results]) for j in self.jurisdictions}
-        return Decision.most_restrictive(jurisdictions.values()), jurisdictions
+        lines = [r.jurisdictions for r in results]
+        jurisdictions = {j: max([line[j] for line in lines], key=_rank, default=None) for j in self.jurisdictions}
+        return max(jurisdictions.values(), key=_rank, default=None), jurisdictions
 
     def most_restrictive_readings(self, txn: Transaction, checked: list[Values], readings, results, findings,
                                   derivations):

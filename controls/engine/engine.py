@@ -303,8 +303,9 @@ class Engine:
         in ``lines``.  A line's outcome comes from the memo when it knows it, else from the rules (and is
         remembered unless ``remember`` is False); either way the models are this check's own."""
         keys = self._memo.outcome_keys(lines, parties, day, self._outcome_fields) if remember else None
-        outcomes = [self._memo.outcome(key) for key in keys] if keys else [None] * len(lines)
-        if new := [i for i, outcome in enumerate(outcomes) if outcome is None]:
+        outcomes = list(map(self._memo.outcome, keys)) if keys else [None] * len(lines)
+        if None in outcomes:  # lines new to the memo, or all when nothing is remembered
+            new = [i for i, outcome in enumerate(outcomes) if outcome is None]
             for i, outcome in zip(new, self._outcomes([lines[i] for i in new], parties, day)):
                 outcomes[i] = outcome
             if keys:
