@@ -35,7 +35,6 @@ import datetime as dt
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Iterable
-from itertools import chain
 from typing import NamedTuple
 
 import orjson
@@ -109,7 +108,9 @@ class FiringMemo:
             return None
         line_fields, party_fields = fields
         # flat, and the same length for as many parties: (day, parties, each party's values, the line's)
-        shared = (day.toordinal(), len(parties), *chain.from_iterable(_read(values, party_fields) for values in parties))
+        shared = [day.toordinal(), len(parties)]
+        for values in parties:
+            shared += _read(values, party_fields)
         return [(*shared, *_read(values, line_fields)) for values in lines]
 
     def outcome(self, key: tuple) -> tuple | None:
