@@ -129,8 +129,8 @@ class PartyScreen:
         """What a report shows of this screening: the lists and editions (``screened_lists``), the result,
         "no match" included."""
         active = [m for m in self.matches if not m.allowed]
-        result = ("not screened" if not self.screened else "match" if any(m.strength == "strong" for m in active)
-                  else "possible match" if active else "no match")
+        result = ("not screened" if not self.screened else "no match" if not active
+                  else "match" if any(m.strength == "strong" for m in active) else "possible match")
         return _new_screening({"role": role, "name": name, "result": result, "entries": [m.entry_id for m in active],
                                "lists": lists if self.screened else []})  # the validation copies the lists
 
@@ -341,7 +341,7 @@ def _dated_versions(lists: dict[str, list[ListEntry]], keys: dict[str, str], man
 def _in_force(matches: tuple[ListMatch, ...], day: dt.date | None) -> tuple[list[ListMatch], list[ListMatch]]:
     """The matches of entry versions in force on ``day`` (one per entry), and those of entries that
     were not (no version of them in force on that day)."""
-    if day is None:
+    if day is None or not matches:  # no match: most names
         return list(matches[:MATCH_LIMIT]), []
     kept: dict[tuple[str, str], ListMatch] = {}
     out: dict[tuple[str, str], ListMatch] = {}
