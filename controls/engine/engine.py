@@ -211,28 +211,30 @@ class Engine:
         if not isinstance(txn, Transaction):
             txn = validate_order(txn)
         day = as_of or txn.date
+        # the order's items and parties read once: a model's attribute is looked up through its __getattr__ hook
+        items, txn_parties = txn.items, txn.parties
         values_by_eccn = order_values_by_eccn(txn)
         lines = [line_values(txn, item, day, lambda code: self._resolver.canonical(code, day), values_by_eccn)
-                 for item in txn.items]
+                 for item in items]
         # a line whose ECCN lacks its paragraph is checked as each paragraph it may be (extra lines)
         readings = [(i, eccn) for i, values in enumerate(lines)
                     for eccn in self._paragraphs.readings(values.get("item.eccn", ""))[1:]]
         checked = lines + [{**lines[i], "item.eccn": eccn} for i, eccn in readings]
         screening = self._screening
-        screens = screening.parties(txn.parties, day, lines)
-        parties = [party_values(p, s.facts()) for p, s in zip(txn.parties, screens)]
+        screens = screening.parties(txn_parties, day, lines)
+        parties = [party_values(p, s.facts()) for p, s in zip(txn_parties, screens)]
         findings, derivations, outcomes, keys = self._evaluate(checked, parties, screens, day)
         findings += self._before_rules(day, len(checked))
         findings += self._unconfirmed_ends(findings, day)
-        warnings = self._warnings(findings, day, bool(txn.parties))
+        warnings = self._warnings(findings, day, bool(txn_parties))
         warnings += [f"{p.role} {p.name!r} resembles {m.list} entry {m.entry!r} (score {m.score:.2f}); {m.allowed}"
-                     for p, s in zip(txn.parties, screens) for m in s.matches if m.allowed]
-        warnings += [f"{p.role} {p.name!r} {note}" for p, s in zip(txn.parties, screens) for note in s.not_in_force]
-        warnings += screening.screener.stale(day) if screening.screener and txn.parties else []
+                     for p, s in zip(txn_parties, screens) for m in s.matches if m.allowed]
+        warnings += [f"{p.role} {p.name!r} {note}" for p, s in zip(txn_parties, screens) for note in s.not_in_force]
+        warnings += screening.screener.stale(day) if screening.screener and txn_parties else []
         warnings += [f"line {i}: no rule determined whether the item is subject to the EAR"
                      for i, values in enumerate(lines) if "item.subject_to_ear" not in values]
         grouped = by_line(findings)
-        results = [self._line_result(i, txn.items[i].sku, checked[i], grouped.get(i, []), derivations[i], outcomes[i],
+        results = [self._line_result(i, items[i].sku, checked[i], grouped.get(i, []), derivations[i], outcomes[i],
                                      keys and keys[i]) for i in range(len(lines))]
         if readings:
             results, findings = self._decisions.most_restrictive_readings(txn, checked, readings, results, findings,
@@ -246,7 +248,7 @@ class Engine:
             "transaction_id": txn.id, "decision": decision, "as_of": day, "ruleset": self.ruleset, "lines": results,
             "findings": findings, "warnings": warnings, "lists": screening.lists, "jurisdictions": jurisdictions,
             "matcher": screening.matcher,
-            "screenings": [s.record(p.role, p.name, screening.screened_lists) for p, s in zip(txn.parties, screens)]})
+            "screenings": [s.record(p.role, p.name, screening.screened_lists) for p, s in zip(txn_parties, screens)]})
 
     def check_many(self, txns: Iterable[Transaction | dict[str, Any]],
                    as_of: dt.date | None = None) -> Iterator[Determination | InputError]:
