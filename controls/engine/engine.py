@@ -57,7 +57,7 @@ UNCONFIRMED_RULE = "chipgate.unconfirmed-end-date"
 NOT_REACHED_RULE = "chipgate.cn-ecl.not-reached"
 US, CN = JURISDICTIONS
 # the result models a check makes, by pydantic's core directly (see models.maker)
-new_finding, new_derivation, new_determination = maker(Finding), maker(Derivation), maker(Determination)
+_new_finding, _new_derivation, _new_determination = maker(Finding), maker(Derivation), maker(Determination)
 
 
 def default_list_store(rules_dir: Path = DEFAULT_RULES) -> Path:
@@ -244,7 +244,7 @@ class Engine:
                 and not any(f.jurisdiction == CN and f.enforced for f in findings):
             findings.append(_not_reached())
         decision, jurisdictions = self._decisions.order(results)
-        return new_determination({
+        return _new_determination({
             "transaction_id": txn.id, "decision": decision, "as_of": day, "ruleset": self.ruleset, "lines": results,
             "findings": findings, "warnings": warnings, "lists": screening.lists, "jurisdictions": jurisdictions,
             "matcher": screening.matcher,
@@ -345,7 +345,7 @@ class Engine:
             pairs = iter(derived)
             values.update(zip(pairs, pairs))
             # the rule's facts and the because are copied by the validation, as every list and dict a model is given
-            derivations.append([new_derivation({**derived_by_rule[rule_id], "because": because})
+            derivations.append([_new_derivation({**derived_by_rule[rule_id], "because": because})
                                 for rule_id, because in derived_by])
             line_answers = None
             for stratum, rule_id, party, because in line_findings:
@@ -464,7 +464,7 @@ class Engine:
             role = values["party.role"]
             matches = self._screening.matches_behind(rule.for_party, screen, day)
             policy = policy or next((m.review_policy for m in matches if m.review_policy), None)
-        return new_finding({**said, "line": line, "party": role, "review_policy": policy,
+        return _new_finding({**said, "line": line, "party": role, "review_policy": policy,
                             "enforced": self._enforced(rule_id, day), "because": reasons, "matches": matches})
 
     def _enforced_of(self, rule_id: str, day: dt.date) -> bool:
@@ -535,4 +535,4 @@ _NOT_REACHED = {
 
 
 def _not_reached() -> Finding:
-    return new_finding(_NOT_REACHED)  # a finding of its own for every order: the validation copies the list
+    return _new_finding(_NOT_REACHED)  # a finding of its own for every order: the validation copies the list

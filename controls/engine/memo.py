@@ -173,7 +173,7 @@ def _fields(names: list[str]) -> Fields:
 def _read(values: dict, fields: Fields) -> tuple:
     """The values of ``fields`` (None where absent), lists as tuples: a key that compares by equality.  Only
     the facts that hold a list are looked at for one (most are not given: looking at every value for
-    a list was some 2 % of a check answered from memory)."""
+    a list was some 3 % of a check answered from memory)."""
     lists = tuple(map(values.get, fields.many))
     if lists.count(None) < len(lists):  # end uses, letters, the lists a party is on
         lists = tuple(tuple(v) if isinstance(v, list) else v for v in lists)
