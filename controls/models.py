@@ -12,7 +12,7 @@ import re
 from decimal import Decimal
 from enum import Enum
 from fractions import Fraction
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Callable, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
@@ -302,6 +302,16 @@ class Transaction(_Strict):
     @classmethod
     def _id_as_text(cls, value):
         return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def maker(model: type[Model]) -> Callable[[dict[str, Any]], Model]:
+    """``model(**fields)``, called with the dict ``fields``: the same validation in pydantic's core, without
+    ``BaseModel.__init__``'s Python frame around it (a quarter of the making of a small model; a check
+    makes some eight result models)."""
+    return model.__pydantic_validator__.validate_python
 
 
 class Ruleset(BaseModel):

@@ -37,6 +37,32 @@ def test_answers_from_memory_are_the_engines_answers(engine, orders):
     assert 0 < len(memo._memo) < sum(len(o["items"]) for o in orders)
 
 
+def test_a_determination_shares_no_list_or_dict_with_another_or_the_engine(engine, orders):
+    """The result models are made from the engine's own values (a rule's sources and derived facts, the
+    memory's explanations, the lists screened against), which their validation copies: a caller who alters
+    a determination alters no other, and not what the engine answers next."""
+    memo = remembering(engine)
+    first = [memo.check(o) for o in orders[:300]]
+    expected = [d.model_dump_json() for d in first]
+    for d in first:
+        d.warnings.append("altered")
+        d.lists.clear()
+        d.jurisdictions.clear()
+        for f in d.findings:
+            f.because.append("altered")
+            f.sources.append("altered")
+            f.matches.clear()
+        for line in d.lines:
+            line.jurisdictions.clear()
+            for derivation in line.derived:
+                derivation.facts["altered"] = True
+                derivation.because.append("altered")
+        for screening in d.screenings:
+            screening.lists.append("altered")
+            screening.entries.append("altered")
+    assert [memo.check(o).model_dump_json() for o in orders[:300]] == expected
+
+
 def test_explanations_from_memory_are_those_made_anew(engine, orders):
     """An explanation is remembered by its condition, the values of the facts it names and the set epoch,
     not by the probe answers it reads: with a memory of two explanations (nearly every one made anew, and
@@ -273,7 +299,8 @@ def test_lines_and_parties_differing_only_in_facts_no_rule_reads_share_an_outcom
                   **chip(tpp=5000, die_area_mm2=600, datacenter=True))
     assert memo.check(other) == remembering(engine, size=0).check(other)
     assert len(memo._memo._outcomes) == outcomes
-    read = {"item.quantity", "party.name", "party.role"} & {f for fs in engine._outcome_fields for f in fs}
+    read = {"item.quantity", "party.name", "party.role"} & {f for side in engine._outcome_fields for fs in side
+                                                            for f in fs}
     assert not read, f"a rule now reads {read}: pick facts no rule reads"
 
 

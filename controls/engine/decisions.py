@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Iterable, Mapping, NamedTuple
 
 from ..facts.builder import Values
-from ..models import Decision, Derivation, Finding, LineResult, Transaction
+from ..models import Decision, Derivation, Finding, LineResult, Transaction, maker
 from ..rulebook.loader import LoadedRule
 from ..rulebook.schema import JURISDICTIONS
 
@@ -19,6 +19,9 @@ US, CN = JURISDICTIONS
 # the decisions the arithmetic of every line compares with, looked up once: an enum member is a class
 # attribute found through its metaclass, some ten times slower to read than a global
 _EXCEPTION, _HOLD, _NLR, _NOT_SUBJECT = Decision.LICENSE_EXCEPTION, Decision.HOLD, Decision.NLR, Decision.NOT_SUBJECT
+_new_line_result = maker(LineResult)
+# Decision.rank looked up in C: max(..., key=_rank) is Decision.most_restrictive without the classmethod's frame
+_rank = {d: d.rank for d in Decision}.__getitem__
 
 
 def by_line(findings: list[Finding]) -> dict[int | None, list[Finding]]:
@@ -50,10 +53,10 @@ def base(jurisdiction: str, values: Values) -> Decision:
 def _result(index: int, sku: str, values: Values, derivations: list[Derivation], decision: Decision,
             exception: str | None, jurisdictions: dict[str, Decision]) -> LineResult:
     """A line's result: what it is (from its facts, as derived) and what was decided of it."""
-    return LineResult(
-        line=index, sku=sku, eccn=values.get("item.eccn"), subject_to_ear=values.get("item.subject_to_ear"),
-        basis=values.get("item.basis"), decision=decision, license_exception=exception, derived=derivations,
-        jurisdictions=jurisdictions)
+    return _new_line_result({
+        "line": index, "sku": sku, "eccn": values.get("item.eccn"), "subject_to_ear": values.get("item.subject_to_ear"),
+        "basis": values.get("item.basis"), "decision": decision, "license_exception": exception,
+        "derived": derivations, "jurisdictions": jurisdictions})
 
 
 class Verdict(NamedTuple):
@@ -124,7 +127,7 @@ class Decisions:
         """``line_result`` as ``verdict`` (a Verdict's fields) drew it, for new findings of the same rules on a
         line of the same facts; None when the findings are not of the rules it was drawn from."""
         rules, decision, exception, jurisdictions, overcome = verdict
-        if rules != tuple(f.rule for f in line_findings):
+        if rules != tuple([f.rule for f in line_findings]):
             return None
         for n, overcoming in overcome:
             line_findings[n].overcome_by = overcoming
@@ -132,8 +135,9 @@ class Decisions:
 
     def order(self, results: list[LineResult]) -> tuple[Decision, dict[str, Decision]]:
         """The order's decision and its decision under each jurisdiction: the most restrictive of its lines'."""
-        jurisdictions = {j: Decision.most_restrictive([r.jurisdictions[j] for r in results]) for j in self.jurisdictions}
-        return Decision.most_restrictive(jurisdictions.values()), jurisdictions
+        lines = [r.jurisdictions for r in results]
+        jurisdictions = {j: max([line[j] for line in lines], key=_rank, default=None) for j in self.jurisdictions}
+        return max(jurisdictions.values(), key=_rank, default=None), jurisdictions
 
     def most_restrictive_readings(self, txn: Transaction, checked: list[Values], readings, results, findings,
                                   derivations):

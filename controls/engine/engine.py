@@ -31,6 +31,7 @@ from ..models import (
     ScreeningResult,
     ScreenMatch,
     Transaction,
+    maker,
 )
 from ..orders import validate_order
 from ..rulebook import bundle
@@ -55,6 +56,8 @@ BEFORE_RULES = "chipgate.no-rule-in-force"
 UNCONFIRMED_RULE = "chipgate.unconfirmed-end-date"
 NOT_REACHED_RULE = "chipgate.cn-ecl.not-reached"
 US, CN = JURISDICTIONS
+# the result models a check makes, by pydantic's core directly (see models.maker)
+_new_finding, _new_derivation, _new_determination = maker(Finding), maker(Derivation), maker(Determination)
 
 
 def default_list_store(rules_dir: Path = DEFAULT_RULES) -> Path:
@@ -98,6 +101,10 @@ class Engine:
         self._memo = FiringMemo(compiled.network)
         self._outcome_fields = outcome_fields(compiled.book.rules)
         self._rule_order = {rule_id: n for n, rule_id in enumerate(compiled.rules)}
+        # what a finding and a derivation of each rule say of the rule, read once rather than at every check
+        self._said = {rule_id: _finding_said(rule) for rule_id, rule in compiled.rules.items()}
+        self._derived_by = {rule_id: {"rule": rule_id, "citation": rule.rule.citation, "facts": rule.derive}
+                            for rule_id, rule in compiled.rules.items()}
         self._because = Explainer(compiled.probe_keys, self._resolver.source_of)
         self._paragraphs = ParagraphReadings(compiled.book)
         # per engine and bounded, so that a reloaded engine takes its caches with it
@@ -204,28 +211,30 @@ class Engine:
         if not isinstance(txn, Transaction):
             txn = validate_order(txn)
         day = as_of or txn.date
+        # the order's items and parties read once: a model's attribute is looked up through its __getattr__ hook
+        items, txn_parties = txn.items, txn.parties
         values_by_eccn = order_values_by_eccn(txn)
         lines = [line_values(txn, item, day, lambda code: self._resolver.canonical(code, day), values_by_eccn)
-                 for item in txn.items]
+                 for item in items]
         # a line whose ECCN lacks its paragraph is checked as each paragraph it may be (extra lines)
         readings = [(i, eccn) for i, values in enumerate(lines)
                     for eccn in self._paragraphs.readings(values.get("item.eccn", ""))[1:]]
         checked = lines + [{**lines[i], "item.eccn": eccn} for i, eccn in readings]
         screening = self._screening
-        screens = screening.parties(txn.parties, day, lines)
-        parties = [party_values(p, s.facts()) for p, s in zip(txn.parties, screens)]
+        screens = screening.parties(txn_parties, day, lines)
+        parties = [party_values(p, s.facts()) for p, s in zip(txn_parties, screens)]
         findings, derivations, outcomes, keys = self._evaluate(checked, parties, screens, day)
         findings += self._before_rules(day, len(checked))
         findings += self._unconfirmed_ends(findings, day)
-        warnings = self._warnings(findings, day, bool(txn.parties))
+        warnings = self._warnings(findings, day, bool(txn_parties))
         warnings += [f"{p.role} {p.name!r} resembles {m.list} entry {m.entry!r} (score {m.score:.2f}); {m.allowed}"
-                     for p, s in zip(txn.parties, screens) for m in s.matches if m.allowed]
-        warnings += [f"{p.role} {p.name!r} {note}" for p, s in zip(txn.parties, screens) for note in s.not_in_force]
-        warnings += screening.screener.stale(day) if screening.screener and txn.parties else []
+                     for p, s in zip(txn_parties, screens) for m in s.matches if m.allowed]
+        warnings += [f"{p.role} {p.name!r} {note}" for p, s in zip(txn_parties, screens) for note in s.not_in_force]
+        warnings += screening.screener.stale(day) if screening.screener and txn_parties else []
         warnings += [f"line {i}: no rule determined whether the item is subject to the EAR"
                      for i, values in enumerate(lines) if "item.subject_to_ear" not in values]
         grouped = by_line(findings)
-        results = [self._line_result(i, txn.items[i].sku, checked[i], grouped.get(i, []), derivations[i], outcomes[i],
+        results = [self._line_result(i, items[i].sku, checked[i], grouped.get(i, []), derivations[i], outcomes[i],
                                      keys and keys[i]) for i in range(len(lines))]
         if readings:
             results, findings = self._decisions.most_restrictive_readings(txn, checked, readings, results, findings,
@@ -235,11 +244,11 @@ class Engine:
                 and not any(f.jurisdiction == CN and f.enforced for f in findings):
             findings.append(_not_reached())
         decision, jurisdictions = self._decisions.order(results)
-        return Determination(
-            transaction_id=txn.id, decision=decision, as_of=day, ruleset=self.ruleset, lines=results,
-            findings=findings, warnings=warnings, lists=list(screening.lists), jurisdictions=jurisdictions,
-            matcher=screening.matcher,
-            screenings=[s.record(p.role, p.name, screening.screened_lists) for p, s in zip(txn.parties, screens)])
+        return _new_determination({
+            "transaction_id": txn.id, "decision": decision, "as_of": day, "ruleset": self.ruleset, "lines": results,
+            "findings": findings, "warnings": warnings, "lists": screening.lists, "jurisdictions": jurisdictions,
+            "matcher": screening.matcher,
+            "screenings": [s.record(p.role, p.name, screening.screened_lists) for p, s in zip(txn_parties, screens)]})
 
     def check_many(self, txns: Iterable[Transaction | dict[str, Any]],
                    as_of: dt.date | None = None) -> Iterator[Determination | InputError]:
@@ -296,8 +305,9 @@ class Engine:
         in ``lines``.  A line's outcome comes from the memo when it knows it, else from the rules (and is
         remembered unless ``remember`` is False); either way the models are this check's own."""
         keys = self._memo.outcome_keys(lines, parties, day, self._outcome_fields) if remember else None
-        outcomes = [self._memo.outcome(key) for key in keys] if keys else [None] * len(lines)
-        if new := [i for i, outcome in enumerate(outcomes) if outcome is None]:
+        outcomes = list(map(self._memo.outcome, keys)) if keys else [None] * len(lines)
+        if None in outcomes:  # lines new to the memo, or all when nothing is remembered
+            new = [i for i, outcome in enumerate(outcomes) if outcome is None]
             for i, outcome in zip(new, self._outcomes([lines[i] for i in new], parties, day)):
                 outcomes[i] = outcome
             if keys:
@@ -325,7 +335,7 @@ class Engine:
                 screens: list[PartyScreen], day: dt.date) -> tuple[list[Finding], list[list[Derivation]]]:
         """The lines' outcomes made into new findings and derivations, in the engine's order; a finding
         joined with a party is explained here, from the party's values and screening."""
-        rules = self._compiled.rules
+        rules, derived_by_rule = self._compiled.rules, self._derived_by
         found: list[tuple[int, Finding]] = []
         conflicts: list[tuple[int, Finding]] = []
         derivations: list[list[Derivation]] = []
@@ -334,13 +344,13 @@ class Engine:
             values = lines[i]
             pairs = iter(derived)
             values.update(zip(pairs, pairs))
-            derivations.append([Derivation(rule=rule_id, citation=rules[rule_id].rule.citation,
-                                           facts=dict(rules[rule_id].derive), because=list(because))
+            # the rule's facts and the because are copied by the validation, as every list and dict a model is given
+            derivations.append([_new_derivation({**derived_by_rule[rule_id], "because": because})
                                 for rule_id, because in derived_by])
             line_answers = None
             for stratum, rule_id, party, because in line_findings:
                 if party is None:
-                    found.append((stratum, self._finding(rule_id, i, list(because), day)))
+                    found.append((stratum, self._finding(rule_id, i, because, day)))
                     continue
                 if party_answers is None:
                     party_answers = [self._facts.answers(p, day) for p in parties]
@@ -349,8 +359,9 @@ class Engine:
                 because = self._line_reasons(rules[rule_id], values, line_answers)
                 found.append((stratum, self._finding(rule_id, i, because, day,
                                                      (parties[party], party_answers[party], screens[party]))))
-            conflicts += [(stratum, self._conflict(i, rules[first], rules[second]))
-                          for stratum, first, second in line_conflicts]
+            if line_conflicts:
+                conflicts += [(stratum, self._conflict(i, rules[first], rules[second]))
+                              for stratum, first, second in line_conflicts]
         found.sort(key=itemgetter(0))  # stable: line by line within a stratum, each line's in its own order
         conflicts.sort(key=itemgetter(0))
         return [f for _, f in found] + [f for _, f in conflicts], derivations
@@ -441,23 +452,20 @@ class Engine:
         """Why a finding of ``rule`` holds on a line: its conditions, and why the line's values are in its sets."""
         return self._because(rule.when, values, answers, sources=True)
 
-    def _finding(self, rule_id: str, line: int, reasons: list[str], day: dt.date, party_facts=None) -> Finding:
+    def _finding(self, rule_id: str, line: int, reasons: list[str] | tuple[str, ...], day: dt.date,
+                 party_facts=None) -> Finding:
         """The finding of ``rule_id`` on ``line``, for ``reasons`` (the line's: a party's are added to them)."""
-        rule = self._compiled.rules[rule_id]
-        then = rule.rule.then
-        role, matches = None, []
+        said = self._said[rule_id]
+        role, matches, policy = None, [], said["review_policy"]
         if party_facts is not None:
+            rule = self._compiled.rules[rule_id]
             values, answers, screen = party_facts
-            reasons += self._because(rule.for_party, values, answers)
+            reasons = [*reasons, *self._because(rule.for_party, values, answers)]
             role = values["party.role"]
             matches = self._screening.matches_behind(rule.for_party, screen, day)
-        enforced = self._enforced(rule_id, day)
-        policy = then.review_policy or next((m.review_policy for m in matches if m.review_policy), None)
-        return Finding(
-            rule=rule_id, citation=rule.rule.citation, effect=then.decision, line=line, party=role,
-            review_policy=policy, license_exception=then.license_exception, message=then.message.strip(),
-            title=rule.rule.title, jurisdiction=rule.jurisdiction, enforced=enforced, because=reasons,
-            sources=list(rule.rule.sources), matches=matches)
+            policy = policy or next((m.review_policy for m in matches if m.review_policy), None)
+        return _new_finding({**said, "line": line, "party": role, "review_policy": policy,
+                            "enforced": self._enforced(rule_id, day), "because": reasons, "matches": matches})
 
     def _enforced_of(self, rule_id: str, day: dt.date) -> bool:
         return enforced_on(self.rules[rule_id].rule, day)
@@ -508,11 +516,23 @@ def _frozen(loaded):
     return loaded
 
 
+def _finding_said(rule: LoadedRule) -> dict[str, Any]:
+    """What a finding of ``rule`` says of the rule (its review policy may also come from a party's matches)."""
+    then = rule.rule.then
+    return {"rule": rule.id, "citation": rule.rule.citation, "effect": then.decision,
+            "review_policy": then.review_policy, "license_exception": then.license_exception,
+            "message": then.message.strip(), "title": rule.rule.title, "jurisdiction": rule.jurisdiction,
+            "sources": rule.rule.sources}
+
+
+_NOT_REACHED = {
+    "rule": NOT_REACHED_RULE, "jurisdiction": CN, "effect": Decision.NOT_SUBJECT,
+    "citation": "Export Control Law of the PRC, art. 2; MOFCOM Announcement No. 61 of 2025",
+    "title": "PRC export control does not reach the order",
+    "because": ["no line is exported from China, of PRC origin or with PRC-origin content (cn_content_value)"],
+    "message": "Nothing on the order leaves China, was made in China or contains PRC-origin content: "
+               "not subject to PRC export control."}
+
+
 def _not_reached() -> Finding:
-    return Finding(
-        rule=NOT_REACHED_RULE, jurisdiction=CN, effect=Decision.NOT_SUBJECT,
-        citation="Export Control Law of the PRC, art. 2; MOFCOM Announcement No. 61 of 2025",
-        title="PRC export control does not reach the order",
-        because=["no line is exported from China, of PRC origin or with PRC-origin content (cn_content_value)"],
-        message="Nothing on the order leaves China, was made in China or contains PRC-origin content: "
-                "not subject to PRC export control.")
+    return _new_finding(_NOT_REACHED)  # a finding of its own for every order: the validation copies the list

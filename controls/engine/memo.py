@@ -35,12 +35,11 @@ import datetime as dt
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Iterable
-from itertools import chain
 from typing import NamedTuple
 
 import orjson
 
-from ..facts.catalog import ACCUMULATED
+from ..facts.catalog import ACCUMULATED, LINE_FIELDS, PARTY_FIELDS
 from ..rulebook.loader import LoadedRule
 from .decisions import BASE_FIELDS, Verdict
 
@@ -102,14 +101,16 @@ class FiringMemo:
         bounded_put(self._answers, self.size, _compact(key), answer)
 
     def outcome_keys(self, lines: list[dict], parties: list[dict], day: dt.date,
-                     fields: tuple[tuple[str, ...], tuple[str, ...]]) -> list[tuple] | None:
+                     fields: tuple[Fields, Fields]) -> list[tuple] | None:
         """Each line's outcome key (see the module's doc), of the values of ``fields`` (``outcome_fields``);
         None when nothing is remembered."""
         if not self.size:
             return None
         line_fields, party_fields = fields
         # flat, and the same length for as many parties: (day, parties, each party's values, the line's)
-        shared = (day.toordinal(), len(parties), *chain.from_iterable(_read(values, party_fields) for values in parties))
+        shared = [day.toordinal(), len(parties)]
+        for values in parties:
+            shared += _read(values, party_fields)
         return [(*shared, *_read(values, line_fields)) for values in lines]
 
     def outcome(self, key: tuple) -> tuple | None:
@@ -145,22 +146,38 @@ def bounded_put(memory: OrderedDict, size: int, key: tuple, value) -> None:
     memory[key] = value
 
 
-def outcome_fields(rules: Iterable[LoadedRule]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+class Fields(NamedTuple):
+    """Facts an outcome key reads: those of one value, and those that hold a list (the catalogue's ``many``)."""
+
+    one: tuple[str, ...]
+    many: tuple[str, ...]
+
+
+def outcome_fields(rules: Iterable[LoadedRule]) -> tuple[Fields, Fields]:
     """The facts a line's outcome reads, (of the line, of a party): every field the rules' conditions name
     (all that the network is sent and the explanations print), the accumulated facts derivations extend,
     and those a line's decision starts from.  A party's facts are all ``party.`` ones (``party_values``)
     and a line's none, so each is read only for its own."""
     named = set().union(*(rule.reads() for rule in rules), ACCUMULATED, BASE_FIELDS)
-    return (tuple(sorted(f for f in named if not f.startswith(PARTY))),
-            tuple(sorted(f for f in named if f.startswith(PARTY))))
+    return (_fields(sorted(f for f in named if not f.startswith(PARTY))),
+            _fields(sorted(f for f in named if f.startswith(PARTY))))
 
 
-def _read(values: dict, fields: tuple[str, ...]) -> tuple:
-    """The values of ``fields`` (None where absent), lists as tuples: a key that compares by equality."""
-    read = tuple(map(values.get, fields))
-    if list in map(type, read):  # end uses, letters, the lists a party is on
-        return tuple(tuple(v) if isinstance(v, list) else v for v in read)
-    return read
+def _fields(names: list[str]) -> Fields:
+    """``names`` apart by what the catalogue says each fact holds: one value, or a list."""
+    types = {**LINE_FIELDS, **PARTY_FIELDS}
+    many = {name for name in names if name in types and types[name].many}
+    return Fields(tuple(n for n in names if n not in many), tuple(n for n in names if n in many))
+
+
+def _read(values: dict, fields: Fields) -> tuple:
+    """The values of ``fields`` (None where absent), lists as tuples: a key that compares by equality.  Only
+    the facts that hold a list are looked at for one (most are not given: looking at every value for
+    a list was some 3 % of a check answered from memory)."""
+    lists = tuple(map(values.get, fields.many))
+    if lists.count(None) < len(lists):  # end uses, letters, the lists a party is on
+        lists = tuple(tuple(v) if isinstance(v, list) else v for v in lists)
+    return (*map(values.get, fields.one), *lists)
 
 
 def _compact(key: tuple) -> tuple:

@@ -22,7 +22,7 @@ from ..lists._common import slug
 from ..lists.manifest import ListRecord, edition_label
 from ..lists.model import ListEntry
 from ..lists.store import ListStore
-from ..models import ListMatch, ListSnapshot, Matcher, Party, PartyScreening
+from ..models import ListMatch, ListSnapshot, Matcher, Party, PartyScreening, maker
 from ..rulebook.yamlsource import YamlError, load_yaml
 from . import logic
 from .chunks import Chunked, read_all
@@ -40,6 +40,7 @@ SCREEN_CACHE_SIZE = 8192
 MAX_LIST_AGE_DAYS = 90
 # Matches kept per name before those not in force on the order's date are set aside.
 MATCH_LIMIT = 5
+_new_screening = maker(PartyScreening)
 
 
 def list_tag(list_name: str) -> str:
@@ -128,10 +129,10 @@ class PartyScreen:
         """What a report shows of this screening: the lists and editions (``screened_lists``), the result,
         "no match" included."""
         active = [m for m in self.matches if not m.allowed]
-        result = ("not screened" if not self.screened else "match" if any(m.strength == "strong" for m in active)
-                  else "possible match" if active else "no match")
-        return PartyScreening(role=role, name=name, result=result, entries=[m.entry_id for m in active],
-                              lists=list(lists) if self.screened else [])
+        result = ("not screened" if not self.screened else "no match" if not active
+                  else "match" if any(m.strength == "strong" for m in active) else "possible match")
+        return _new_screening({"role": role, "name": name, "result": result, "entries": [m.entry_id for m in active],
+                               "lists": lists if self.screened else []})  # the validation copies the lists
 
     def _owner_matches(self, strength: str | None) -> list[ListMatch]:
         return [m for m in self.owners if strength in (None, m.strength)]
@@ -340,7 +341,7 @@ def _dated_versions(lists: dict[str, list[ListEntry]], keys: dict[str, str], man
 def _in_force(matches: tuple[ListMatch, ...], day: dt.date | None) -> tuple[list[ListMatch], list[ListMatch]]:
     """The matches of entry versions in force on ``day`` (one per entry), and those of entries that
     were not (no version of them in force on that day)."""
-    if day is None:
+    if day is None or not matches:  # no match: most names
         return list(matches[:MATCH_LIMIT]), []
     kept: dict[tuple[str, str], ListMatch] = {}
     out: dict[tuple[str, str], ListMatch] = {}
