@@ -1,6 +1,7 @@
 """Compile a RuleBook into a durable-rules ruleset: strata, probes, date windows, limit checks."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..cachefile import gc_paused
@@ -73,20 +74,21 @@ def _line_strata(network: dict[str, dict], stratum_of: dict[str, int]) -> tuple[
     for rule_id, rule in network.items():
         for pattern in rule["all"]:
             if "line" in pattern:
-                _add_properties(pattern["line"], reads[stratum_of[rule_id]])
+                _add_properties((pattern["line"],), reads[stratum_of[rule_id]])
                 gates[stratum_of[rule_id]].append(gate_of(pattern["line"]))
     return tuple(frozenset(r) for r in reads), StratumFilter(gates)
 
 
-def _add_properties(expr: dict, found: set[str]) -> None:
-    for key, value in expr.items():
-        if key == "$and" or key == "$or":
-            for part in value:
-                _add_properties(part, found)
-        elif key[0] == "$":
-            found.update(value)
-        else:
-            found.add(key)
+def _add_properties(exprs: Iterable[dict], found: set[str]) -> None:
+    """Add to ``found`` the properties ``exprs`` test: one call per ``$and``/``$or``, not one per test."""
+    for expr in exprs:
+        for key, value in expr.items():
+            if key == "$and" or key == "$or":
+                _add_properties(value, found)
+            elif key[0] == "$":
+                found.update(value)
+            else:
+                found.add(key)
 
 
 def _compile_rule(rule: LoadedRule, stratum: int, probes: ProbeRegistry) -> dict:
@@ -107,9 +109,6 @@ def _compile_rule(rule: LoadedRule, stratum: int, probes: ProbeRegistry) -> dict
 
 def _flatten(expr: dict) -> list[dict]:
     """The conjuncts of ``expr``, nested conjunctions included: one flat sequence of tests."""
-    if expr.keys() != _AND:
+    if len(expr) != 1 or "$and" not in expr:
         return [expr]
     return [test for part in expr["$and"] for test in _flatten(part)]
-
-
-_AND = frozenset({"$and"})

@@ -256,15 +256,23 @@ def check_value(field, ftype: FieldType, value, line):
     return value
 
 
-def leaves(cond: Cond):
+def leaves(cond: Cond) -> list[Leaf]:
     """Every leaf of a condition tree, in order."""
+    found: list[Leaf] = []
+    _add_leaves(cond, found)
+    return found
+
+
+def _add_leaves(cond: Cond, found: list[Leaf]) -> None:
+    # appends rather than yields: compiling asks for the leaves of every rule, and a chain of
+    # generators costs a frame per level for each leaf
     if isinstance(cond, Leaf):
-        yield cond
+        found.append(cond)
     elif isinstance(cond, Not):
-        yield from leaves(cond.part)
+        _add_leaves(cond.part, found)
     else:
         for part in cond.parts:
-            yield from leaves(part)
+            _add_leaves(part, found)
 
 
 def holds(cond: Cond, value_of, member) -> bool:
