@@ -69,8 +69,14 @@ def check_limits(compiled: dict[str, dict], rules: dict[str, LoadedRule], line_p
 
 
 def _sequence_cost(expr: dict) -> int:
+    """One slot per test, two per ``$and``/``$or`` (a call per ``$and``/``$or``, not one per test)."""
     parts = expr.get("$and", expr.get("$or"))
-    return 1 if parts is None else 2 + sum(map(_sequence_cost, parts))
+    if parts is None:
+        return 1
+    cost = 2
+    for part in parts:
+        cost += _sequence_cost(part) if "$and" in part or "$or" in part else 1
+    return cost
 
 
 class _Network:
