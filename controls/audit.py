@@ -196,6 +196,21 @@ class Break:
         return f"{self.kind} {self.seq}: {self.reason}" if self.seq is not None else self.reason
 
 
+def _into_wal(db: sqlite3.Connection) -> None:
+    """``PRAGMA journal_mode=WAL``, tried again while another connection opening the same new database holds
+    the lock: SQLite answers a change of journal mode with "database is locked" at once, without its busy
+    handler, so that logs opened together by several threads or processes would fail one of them."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.001)
+
+
 class AuditLog:
     """An audit database; share one between threads (each gets its own connection)."""
 
@@ -205,7 +220,7 @@ class AuditLog:
         self._local = threading.local()
         with self._connection() as db:
             db.execute(f"PRAGMA page_size={PAGE_SIZE}")  # takes effect in a new database only
-            db.execute("PRAGMA journal_mode=WAL")
+            _into_wal(db)
             db.executescript(_SCHEMA)
 
     def _connection(self) -> sqlite3.Connection:
