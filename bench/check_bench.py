@@ -1,7 +1,7 @@
 """Throughput and latency of single checks on the full bundled rules.
 
     python bench/check_bench.py [N]
-    python bench/check_bench.py [N] --compare REF [--rounds 3] [--assert-same]
+    python bench/check_bench.py [N] --compare REF [--rounds 3] [--assert-same] [--ref-rules]
 
 Prints load time, checks per second and p50/p99/max latency over a deterministic mixed corpus
 (1-3 lines an order from a customer master of 800 end users, each screened), median of three rounds: this machine's
@@ -28,6 +28,10 @@ examples/order.yaml`` in that checkout); compile time of the rule book replicate
 so that no two are alike).  After the rounds: one
 profiled round per checkout (share of each phase function), and each order's determination (decision and the rule
 ids of its findings) compared between the two.
+
+--ref-rules: both checkouts load REF's rule directory (this checkout's engine reads older rule books), so that the
+rule book is held fixed: the figures compare the engines alone, and every determination must be the same (a
+difference is the engine's).  Without it each checkout checks with its own rules, as its users would.
 """
 from __future__ import annotations
 
@@ -83,7 +87,7 @@ def main(n: int, rounds: int = 3) -> None:
 
 
 def compare(n: int, ref: str, rounds: int, scales: list[int], profiled: int, assert_same: bool,
-            counts: list[int] = ()) -> int:
+            counts: list[int] = (), ref_rules: bool = False) -> int:
     """This checkout against ``ref``, interleaved round by round; 1 if ``assert_same`` and determinations differ."""
     from controls.engine.engine import default_list_store
     from controls.screening.parties import INDEX_DIR
@@ -99,8 +103,9 @@ def compare(n: int, ref: str, rounds: int, scales: list[int], profiled: int, ass
         # at every process start
         ref_lists = tmp / "ref-lists"
         shutil.copytree(lists, ref_lists, ignore=shutil.ignore_patterns(INDEX_DIR))
-        with _worker("this", ROOT, lists, corpus_file) as this, \
-                _worker(ref, ref_root, ref_lists, corpus_file) as other:
+        rules = ref_root / "rules" if ref_rules else None
+        with _worker("this", ROOT, lists, corpus_file, rules) as this, \
+                _worker(ref, ref_root, ref_lists, corpus_file, rules) as other:
             workers = [this, other]
             runs: dict[str, list[dict]] = {w.name: [] for w in workers}
             for r in range(rounds):
@@ -114,6 +119,7 @@ def compare(n: int, ref: str, rounds: int, scales: list[int], profiled: int, ass
     print(f"\nthis = {ROOT} at {_describe()}; {ref} = {_describe(ref)} (a temporary worktree)")
     entries = ", ".join(f"{name}: {load['entries']:,} entries" for name, load in loaded.items())
     print(f"list store: {lists} ({entries})")
+    print(f"rules: {f'{ref} rules/ for both' if ref_rules else 'each checkout its own'}")
     sizes = "/".join(str(len(o)) for o in orders["sizes"].values())
     print(f"corpus: {n} mixed orders ({loaded['this']['lines']} lines); {sizes} orders of {'/'.join(orders['sizes'])} "
           f"lines; {len(orders['fresh'][0])} new end users a round; {rounds} rounds interleaved")
@@ -138,10 +144,11 @@ def _corpora(n: int, rounds: int) -> dict:
 class _Worker:
     """A check_worker.py process for one checkout, driven one JSON line at a time."""
 
-    def __init__(self, name: str, root: Path, lists: Path, corpus_file: Path):
+    def __init__(self, name: str, root: Path, lists: Path, corpus_file: Path, rules: Path | None = None):
         self.name = name
         self.process = subprocess.Popen(
-            [sys.executable, str(BENCH / "check_worker.py"), str(root), str(lists), str(corpus_file)],
+            [sys.executable, str(BENCH / "check_worker.py"), str(root), str(lists), str(corpus_file),
+             *([str(rules)] if rules else [])],
             cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         try:
             self.loaded = self._answer()["loaded"]
@@ -165,10 +172,10 @@ class _Worker:
 
 
 @contextmanager
-def _worker(name: str, root: Path, lists: Path, corpus_file: Path) -> Iterator[_Worker]:
+def _worker(name: str, root: Path, lists: Path, corpus_file: Path, rules: Path | None = None) -> Iterator[_Worker]:
     worker = None
     try:
-        worker = _Worker(name, root, lists, corpus_file)
+        worker = _Worker(name, root, lists, corpus_file, rules)
         yield worker
     finally:
         process = worker.process if worker else None
@@ -323,15 +330,18 @@ def cli(argv: list[str] | None = None) -> int:
                          "1120, the target's 20x of a 56-rule book)")
     ap.add_argument("--profile-orders", type=int, default=1000,
                     help="with --compare: orders in the profiled round (default 1000)")
+    ap.add_argument("--ref-rules", action="store_true",
+                    help="with --compare: both checkouts check with REF's rules (the engines compared alone)")
     args = ap.parse_args(argv)
     if args.compare is None:
-        if args.assert_same:
-            ap.error("--assert-same needs --compare REF")
+        if args.assert_same or args.ref_rules:
+            ap.error("--assert-same and --ref-rules need --compare REF")
         main(args.n, args.rounds)
         return 0
     scales = [int(k) for k in args.scales.split(",") if k]
     counts = [int(k) for k in args.rule_counts.split(",") if k]
-    return compare(args.n, args.compare, args.rounds, scales, args.profile_orders, args.assert_same, counts)
+    return compare(args.n, args.compare, args.rounds, scales, args.profile_orders, args.assert_same, counts,
+                   args.ref_rules)
 
 
 if __name__ == "__main__":

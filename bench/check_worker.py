@@ -107,15 +107,15 @@ def _decision(result) -> str:
 class Checkout:
     """The engine of one checkout, loaded once, with the corpus validated by its own models."""
 
-    def __init__(self, root: Path, lists: Path, corpus: dict):
+    def __init__(self, root: Path, lists: Path, corpus: dict, rules: Path | None = None):
         import controls
         from controls import Engine, Transaction
 
         if not Path(controls.__file__).resolve().is_relative_to(root):
             raise RuntimeError(f"controls resolved to {controls.__file__}, not under {root}")
-        self.root, self.lists = root, lists
+        self.root, self.lists, self.rules = root, lists, rules
         started = time.perf_counter()
-        self.engine = Engine.load(lists=lists)
+        self.engine = Engine.load(rules, lists=lists)
         getattr(self.engine, "open_lists", lambda: None)()  # a checkout that opens lists lazily: in the load time
         self.load_s = time.perf_counter() - started
         self.invalid: dict[str, str] = {}  # order id -> why this checkout's models refuse it
@@ -175,12 +175,14 @@ class Checkout:
             self.engine._memo = memo
 
     def process_start(self) -> dict:
-        """Wall time of ``python cli.py check examples/order.yaml`` in this checkout, on the same lists."""
+        """Wall time of ``python cli.py check examples/order.yaml`` in this checkout, on the same lists (and
+        rules, when given)."""
         if not (self.root / "cli.py").is_file() or not (self.root / "examples/order.yaml").is_file():
             return {"note": "no cli.py or examples/order.yaml"}
         env = {**os.environ, "CHIPGATE_LISTS": str(self.lists)}
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "cli.py", "check", "examples/order.yaml"], cwd=self.root, env=env,
+        rules = ["--rules", str(self.rules)] if self.rules else []
+        done = subprocess.run([sys.executable, "cli.py", "check", "examples/order.yaml", *rules], cwd=self.root, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         wall = time.perf_counter() - started
         if done.returncode not in range(6):  # 0-5: the decisions' exit codes
@@ -233,6 +235,7 @@ class Checkout:
 
 def main() -> None:
     root, lists, corpus_file = (Path(a).resolve() for a in sys.argv[1:4])
+    rules = Path(sys.argv[4]).resolve() if len(sys.argv) > 4 else None  # else the checkout's own
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # ^C is the driver's: it ends the workers and cleans up
     sys.path.insert(0, str(root))
     # the protocol owns stdout: anything else the code prints goes to stderr
@@ -244,7 +247,7 @@ def main() -> None:
         answers.flush()
 
     try:
-        checkout = Checkout(root, lists, json.loads(corpus_file.read_text()))
+        checkout = Checkout(root, lists, json.loads(corpus_file.read_text()), rules)
     except Exception:
         say({"error": traceback.format_exc()})
         return

@@ -65,3 +65,23 @@ def test_assert_same_fails_on_a_differing_determination(capsys, monkeypatch):
     assert bench._determinations(runs, "REF", assert_same=True) == 1
     out = capsys.readouterr().out
     assert "1 of 2 orders differ" in out and "SO-2: this HOLD, REF HOLD; rules only in this: c" in out
+
+
+def test_a_worker_given_rules_checks_with_them_not_its_own(tmp_path, monkeypatch):
+    """--ref-rules: each worker loads the rule directory it is given (REF's), so that the two engines are
+    compared on one rule book."""
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    sys.path.insert(0, str(REPO / "bench"))
+    from check_worker import Checkout
+    from corpus import corpus, unseen_parties
+
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    orders = corpus(3)
+    work = {"mixed": orders, "sizes": {"1": corpus(1, lines=1)}, "fresh": [unseen_parties(orders[:1])]}
+    pack = REPO / "tests" / "packs" / "conflicting-classifiers"
+    given = Checkout(REPO, lists, work, rules=pack)
+    own = Checkout(REPO, lists, work)
+    assert given.loaded()["rules"] == len(given.engine.rules) < len(own.engine.rules)
+    assert not set(given.engine.rules) & set(own.engine.rules)  # the pack's rules, none of the bundled ones
+    assert given.process_start().get("s") is not None  # cli.py check --rules PACK
