@@ -47,6 +47,10 @@ GENESIS = "0" * 64  # the "previous hash" of the first record
 BUSY_TIMEOUT_MS = 30_000
 WRITE_LOCK_POLL_S = 0.0002  # how often a writer tries again for the write lock another process holds
 PAGE_SIZE = 16_384  # a record (some 6 KB) fits in a page: ~40 % less system time appending than with 4 KB pages
+# WAL pages after which a commit copies the log into the database (SQLite's default: 1,000 pages, 16 MB here). The
+# commit that does it returns only when the copy is synced, and every answer waiting for that commit waits with it:
+# at 50 clients, commits of 26-39 ms at 1,000 pages against at most 4-8 ms at 64 (smaller copies, more often)
+AUTOCHECKPOINT_PAGES = 64
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -231,6 +235,7 @@ class AuditLog:
             db.row_factory = sqlite3.Row
             db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             db.execute("PRAGMA synchronous=NORMAL")  # WAL: survives a crash of the process; see the module doc
+            db.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
             self._local.db = db
         return db
 
