@@ -554,15 +554,13 @@ def serve(host, port, workers, rules_dir, lists_dir, audit_path, no_audit, admin
     The review queue (/review) is served only with --review-token or --trust-user-header.
     """
     import secrets
-    import signal
-    import socket
 
     import uvicorn
-    from uvicorn.supervisors import Multiprocess
 
     from controls.audit import default_audit_path
     from controls.service import Settings
     from controls.service.protocol import GatheringHttpToolsProtocol
+    from controls.service.supervisor import Supervisor
 
     tokens = {}
     for given in review_tokens:
@@ -581,20 +579,14 @@ def serve(host, port, workers, rules_dir, lists_dir, audit_path, no_audit, admin
                             workers=workers, timeout_graceful_shutdown=30, http=GatheringHttpToolsProtocol,
                             access_log=access_log)
 
-    class Supervisor(Multiprocess):
-        def handle_hup(self) -> None:
-            """Each worker reloads in place (keeping its bundle if the new one fails), instead of a restart."""
-            for process in self.processes:
-                os.kill(process.pid, signal.SIGHUP)
-
     if workers == 1:
         uvicorn.Server(config).run()
     else:
-        sock = config.bind_socket()
-        # answers go out at once: asyncio sets this only on sockets it opened itself, and without it
-        # each answer waits some 40 ms for the client's delayed acknowledgement (Nagle's algorithm)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # accepted connections inherit it
-        Supervisor(config, sockets=[sock]).run()
+        try:
+            supervisor = Supervisor(config)
+        except OSError as exc:  # the address is taken or not this machine's
+            _fail(InputError(f"--host {brief(host)} --port {port}: {exc.strerror or exc}"))
+        supervisor.run()
 
 
 @main.command()

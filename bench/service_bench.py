@@ -92,8 +92,8 @@ async def _client(host: str, port: int, bodies: list[bytes], latencies: list[flo
 
 
 def _connections(processes: list[psutil.Process], port: int) -> list[int]:
-    """Open client connections each server process holds, most first (the processes share one listening
-    socket; whichever wakes first accepts what is waiting, so a burst of connections may split unevenly)."""
+    """Open client connections each server process holds, most first (each process listens on a socket of
+    its own, and the kernel deals new connections between them by a hash of the client's port)."""
     held = [sum(1 for c in p.net_connections("tcp") if c.status == psutil.CONN_ESTABLISHED and c.laddr.port == port)
             for p in processes]
     return sorted((n for n in held if n), reverse=True)

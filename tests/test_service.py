@@ -245,7 +245,7 @@ def test_no_answered_determination_is_missing_after_a_clean_shutdown(list_store,
 
 
 def test_several_processes_answer_as_promptly_as_one(list_store):
-    """With --workers the processes share one listening socket; an answer must not wait for the
+    """With --workers the processes listen on sockets of their own; an answer must not wait for the
     client's delayed acknowledgement (some 40 ms each) as it would without TCP_NODELAY."""
     import http.client
 
@@ -260,6 +260,84 @@ def test_several_processes_answer_as_promptly_as_one(list_store):
             times.append(time.perf_counter() - started)
         connection.close()
     assert sorted(times)[10] < 0.030, times
+
+
+def _listening_sockets(process, port: int) -> dict[int, str]:
+    """The worker processes of ``chipgate serve`` listening on ``port``: pid -> the listening socket's identity."""
+    import os
+
+    import psutil
+
+    held = {}
+    for child in psutil.Process(process.pid).children(recursive=True):
+        try:
+            for c in child.net_connections("tcp"):
+                if c.status == psutil.CONN_LISTEN and c.laddr.port == port:
+                    held[child.pid] = os.readlink(f"/proc/{child.pid}/fd/{c.fd}")  # socket:[inode]
+        except psutil.NoSuchProcess:
+            pass
+    return held
+
+
+def _answered_on_new_connections(host: str, port: int, count: int) -> tuple[int, list]:
+    """Open ``count`` keep-alive connections at once, then ask /healthz on each: how many were answered, and
+    the connections (open, for the caller to count where they landed and close)."""
+    import http.client
+
+    connections = [http.client.HTTPConnection(host, port, timeout=60) for _ in range(count)]
+    for connection in connections:
+        connection.connect()
+    answered = 0
+    for connection in connections:
+        connection.request("GET", "/healthz")
+        answered += connection.getresponse().read() == b'{"status":"ok"}'
+    return answered, connections
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads sockets' identities from /proc")
+def test_each_worker_listens_on_a_socket_of_its_own_and_a_replacement_takes_it_over(list_store):
+    """With --workers, one listening socket each (SO_REUSEPORT): the kernel deals new connections
+    between the processes, where on one shared socket the first to wake took every waiting one.  A
+    worker that dies is replaced on its socket, and the service answers on every new connection."""
+    import os
+
+    import psutil
+
+    with served("--lists", str(list_store), "--workers", "2", "--no-audit") as (url, process):
+        host, port = url.removeprefix("http://").split(":")
+        port = int(port)
+        deadline = time.monotonic() + 120
+        while len(sockets := _listening_sockets(process, port)) < 2:
+            assert time.monotonic() < deadline, sockets
+            time.sleep(0.2)
+        assert len(set(sockets.values())) == 2, sockets  # two sockets, not one shared
+
+        answered, connections = _answered_on_new_connections(host, port, 60)
+        assert answered == 60
+        held = {pid: sum(1 for c in psutil.Process(pid).net_connections("tcp")
+                         if c.status == psutil.CONN_ESTABLISHED and c.laddr.port == port) for pid in sockets}
+        for connection in connections:
+            connection.close()
+        assert min(held.values()) >= 12, held  # by hash: 30 each on average; below 12 one time in a million
+
+        killed, its_socket = next(iter(sockets.items()))
+        os.kill(killed, signal.SIGKILL)
+        while (now := _listening_sockets(process, port)).get(killed) or len(now) < 2:
+            assert time.monotonic() < deadline, now
+            time.sleep(0.2)
+        assert its_socket in now.values() and set(now.values()) == set(sockets.values()), (sockets, now)
+        assert _answered_on_new_connections(host, port, 40)[0] == 40  # none left in a socket nobody accepts
+
+
+def test_several_processes_refuse_a_port_another_program_listens_on():
+    """Sockets with SO_REUSEPORT would join another listener of this user on the port, and share its
+    connections: ``serve --workers`` refuses the port instead (exit 2, naming it)."""
+    with socket.create_server(("127.0.0.1", 0), reuse_port=True) as other:
+        port = other.getsockname()[1]
+        done = subprocess.run([sys.executable, str(REPO / "cli.py"), "serve", "--workers", "2", "--port", str(port),
+                               "--no-audit"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert f"--port {port}" in done.stderr and "in use" in done.stderr, done.stderr
 
 
 def test_the_served_check_answers_as_its_fastapi_route(engine, tmp_path):
