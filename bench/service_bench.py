@@ -14,7 +14,8 @@ Each client sends its next order as soon as it has an answer (a closed loop), so
 request waits, on average, for 50 / throughput seconds (Little's law): latency at 50 clients says
 more about checks per second than about the time of one check.  With several server processes, a
 process holding more of the connections than its share answers its clients more slowly: the p99 is
-that of the busiest process, so the connections each process holds are printed too.
+that of the busiest process, so the connections each process holds are printed too, and the p50 of the
+fastest and of the slowest client.
 """
 from __future__ import annotations
 
@@ -101,19 +102,20 @@ def _connections(processes: list[psutil.Process], port: int) -> list[int]:
 
 def over_http(url: str, bodies: list[bytes], clients: int, server: psutil.Process | None = None) -> None:
     host, port = url.removeprefix("http://").split(":")
-    latencies: list[float] = []
+    each: list[list[float]] = [[] for _ in range(clients)]  # per client
     split: list[int] = []
 
     async def run() -> None:
         if server is not None:  # once every client is connected and sending
             asyncio.get_running_loop().call_later(0.5, lambda: split.extend(_connections(processes, int(port))))
-        await asyncio.gather(*(_client(host, int(port), bodies[i::clients], latencies) for i in range(clients)))
+        await asyncio.gather(*(_client(host, int(port), bodies[i::clients], each[i]) for i in range(clients)))
 
     processes = [server, *server.children(recursive=True)] if server else []
     cpu, client = [p.cpu_times() for p in processes], psutil.Process().cpu_times()
     started = time.perf_counter()
     asyncio.run(run())
     elapsed = time.perf_counter() - started
+    latencies = [t for client in each for t in client]
     if server is None:
         return
     user, system = (sum(getattr(b, f) - getattr(a, f) for a, b in zip(cpu, (p.cpu_times() for p in processes)))
@@ -123,6 +125,9 @@ def over_http(url: str, bodies: list[bytes], clients: int, server: psutil.Proces
     print(f"{'':28} server CPU {user + system:.2f} ms a check ({user:.2f} user, {system:.2f} system), the "
           f"client's {client:.2f} ms; load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}"
           + (f"; connections per server process {', '.join(map(str, split))}" if len(split) > 1 else ""))
+    if clients > 1:  # a client served by a busier process waits longer than the others
+        medians = sorted(statistics.median(client) * 1e3 for client in each)
+        print(f"{'':28} p50 of each client: fastest {medians[0]:.2f} ms, slowest {medians[-1]:.2f} ms")
 
 
 def every_process_ready(url: str, tries: int = 40, timeout: float = 300) -> None:
