@@ -59,7 +59,8 @@ class Supervisor(Multiprocess):
         self.port = free_port(config.host, config.port)
         super().__init__(config, sockets=[])
         self.slots = [self._another_socket() for _ in range(self.processes_num)]
-        log.info("chipgate serving on http://%s:%d with %d processes", config.host, self.port, self.processes_num)
+        host = f"[{config.host}]" if ":" in config.host else config.host  # an IPv6 address, as a URL writes it
+        log.info("chipgate serving on http://%s:%d with %d processes", host, self.port, self.processes_num)
 
     def _another_socket(self) -> socket.socket:
         return listening_socket(self.config.host, self.port, self.config.backlog)
