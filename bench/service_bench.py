@@ -13,9 +13,9 @@ default, else the published lists of ``shared/data`` imported into a scratch sto
 Each client sends its next order as soon as it has an answer (a closed loop), so at 50 clients a
 request waits, on average, for 50 / throughput seconds (Little's law): latency at 50 clients says
 more about checks per second than about the time of one check.  With several server processes, a
-process holding more of the connections than its share answers its clients more slowly: the p99 is
-that of the busiest process, so the connections each process holds are printed too, and the p50 of the
-fastest and of the slowest client.
+process holding more of the connections than its share answers its clients more slowly, which the
+aggregate p99 hides (each process keeps its core busy either way): the connections each process holds
+are printed too, and the p50 of the fastest and of the slowest client.
 """
 from __future__ import annotations
 
