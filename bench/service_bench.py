@@ -8,7 +8,7 @@ from each number of concurrent clients in turn (asyncio in this process, one kee
 each, speaking HTTP/1.1 directly: an HTTP library would spend more CPU per request than the check,
 on the cores the server needs; the CPU the client used per check is printed too).  The same orders are checked in process (one thread, then 50 threads
 sharing the engine) for comparison.  Prints p50, p99 and max latency per request, checks per second,
-and the CPU the server used per check.  Lists: ``--lists``, else the store the engine finds by
+and the CPU the server used per check; at the end, the audit trail's size per record.  Lists: ``--lists``, else the store the engine finds by
 default, else the published lists of ``shared/data`` imported into a scratch store.
 Each client sends its next order as soon as it has an answer (a closed loop), so at 50 clients a
 request waits, on average, for 50 / throughput seconds (Little's law): latency at 50 clients says
@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import json
 import os
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -176,6 +177,11 @@ def main() -> None:
         over_http(url, bodies[:300], 2 * options.workers)  # warm-up: every process has checked orders
         for clients in map(int, options.clients.split(",")):
             over_http(url, bodies, clients, psutil.Process(process.pid))
+    if not options.no_audit:
+        trail = scratch / "audit.sqlite"
+        records = sqlite3.connect(trail).execute("SELECT count(*) FROM records").fetchone()[0]
+        size = sum(f.stat().st_size for f in scratch.glob("audit.sqlite*"))
+        print(f"audit trail: {records:,} records, {size / records:,.0f} bytes a record (database and its log)")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,13 @@ record's hash followed by the canonical JSON of the record itself (its ``seq`` i
 record edited, deleted or moved breaks the chain at that record (:meth:`AuditLog.verify`), and a
 deleted last record leaves ``seq`` behind the highest number ever handed out.
 
+The list editions (some 2 KB of JSON, the same in every record a bundle answers: 40 % of a record)
+are kept once per snapshot, in ``list_snapshots`` under their digest (``sha256:`` and the sha256 of
+their canonical JSON); a record stores the digest, and its hash is taken over the digest, so the
+chain covers the snapshot through it, and :meth:`AuditLog.verify` checks that each snapshot still
+has its digest.  Records are read with the snapshot in ``lists`` and its digest in ``lists_digest``
+(None for a record written before snapshots, which holds its lists itself).
+
 Triggers refuse ``UPDATE`` and ``DELETE``; they stop mistakes, not someone who can write the file,
 whom the chain exposes instead.  The database runs in WAL mode; every append takes SQLite's write
 lock first (``BEGIN IMMEDIATE``), so writers in several threads or processes never fork the chain;
@@ -74,6 +81,14 @@ CREATE TRIGGER IF NOT EXISTS records_no_update BEFORE UPDATE ON records
     BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS records_no_delete BEFORE DELETE ON records
     BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TABLE IF NOT EXISTS list_snapshots (
+    digest TEXT PRIMARY KEY,
+    lists TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS list_snapshots_no_update BEFORE UPDATE ON list_snapshots
+    BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS list_snapshots_no_delete BEFORE DELETE ON list_snapshots
+    BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 CREATE TABLE IF NOT EXISTS reviews (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     time TEXT NOT NULL,
@@ -96,6 +111,7 @@ CREATE TRIGGER IF NOT EXISTS reviews_no_delete BEFORE DELETE ON reviews
 FIELDS = ("seq", "time", "caller", "transaction_id", "input_digest", "input", "bundle_version", "bundle_digest",
           "lists", "as_of", "decision", "findings", "prev_hash")
 COLUMNS = FIELDS + ("hash",)
+SNAPSHOT = "sha256:"  # a record's ``lists`` that starts so is the digest of a row of list_snapshots
 REVIEW_FIELDS = ("seq", "time", "reviewer", "record", "record_hash", "transaction_id", "action", "reason", "allowed",
                  "prev_hash")
 REVIEW_ACTIONS = {"release": "released", "escalate": "escalated", "block": "blocked (list match confirmed)"}
@@ -180,6 +196,11 @@ def _lists_json(lists: list) -> str:
     return text
 
 
+def snapshot_digest(lists_json: str) -> str:
+    """The digest a list snapshot (the canonical JSON of a determination's ``lists``) is stored under."""
+    return SNAPSHOT + hashlib.sha256(lists_json.encode("utf-8")).hexdigest()
+
+
 def default_audit_path() -> Path:
     """``$CHIPGATE_AUDIT``, else ``chipgate/audit.sqlite`` in the user's data directory (XDG)."""
     if os.environ.get("CHIPGATE_AUDIT"):
@@ -222,6 +243,7 @@ class AuditLog:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        self._digests: dict[str, str] = {}  # list snapshot text -> digest (see _store_snapshots)
         with self._connection() as db:
             db.execute(f"PRAGMA page_size={PAGE_SIZE}")  # takes effect in a new database only
             _into_wal(db)
@@ -274,10 +296,11 @@ class AuditLog:
             last = db.execute("SELECT hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
             row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'records'").fetchone()
             seq, prev = (row["seq"] if row else 0), (last["hash"] if last else GENESIS)
+            digests = self._store_snapshots(db, {item["lists"] for item in entries})
             rows = []
             for item in entries:
                 seq += 1
-                record = {**item, "seq": seq, "prev_hash": prev}
+                record = {**item, "lists": digests[item["lists"]], "seq": seq, "prev_hash": prev}
                 record["hash"] = prev = _record_hash(prev, record)
                 rows.append(tuple(record[k] for k in COLUMNS))
             db.executemany(f"INSERT INTO records ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
@@ -288,15 +311,51 @@ class AuditLog:
             raise
         return list(range(seq - len(entries) + 1, seq + 1))
 
+    def _store_snapshots(self, db: sqlite3.Connection, texts: set[str]) -> dict[str, str]:
+        """Each list snapshot's digest, the snapshot kept under it unless it is there already (in the caller's
+        transaction).  Digests are remembered by text: a service's records share a handful of snapshots."""
+        known = self._digests
+        if len(known) > 64:  # reloads: keep the snapshots of the bundles serving now
+            known.clear()
+        for text in texts - known.keys():
+            known[text] = snapshot_digest(text)
+        digests = {text: known[text] for text in texts}
+        db.executemany("INSERT OR IGNORE INTO list_snapshots (digest, lists) VALUES (?, ?)",
+                       [(digest, text) for text, digest in digests.items()])
+        return digests
+
     def records(self, decision: Decision | str | None = None, since: dt.date | None = None) -> Iterator[dict]:
-        """Records in order, optionally only one decision's, or those made on or after ``since`` (UTC)."""
-        query, args = "SELECT * FROM records WHERE 1", []
+        """Records in order, optionally only one decision's, or those made on or after ``since`` (UTC); each
+        with its list snapshot in ``lists`` (None if the snapshot is missing) and its digest in ``lists_digest``."""
+        return self._with_lists(self._stored("records", decision, since))
+
+    def _stored(self, table: str, decision: Decision | str | None = None,
+                since: dt.date | None = None) -> Iterator[dict]:
+        """Rows as they are stored (what their hashes were taken of), in order."""
+        query, args = f"SELECT * FROM {table} WHERE 1", []
         if decision:
             query, args = query + " AND decision = ?", args + [Decision(decision).value]
         if since:
             query, args = query + " AND time >= ?", args + [since.isoformat()]
         for row in self._connection().execute(query + " ORDER BY seq", args):
             yield dict(row)
+
+    def _with_lists(self, records: Iterator[dict]) -> Iterator[dict]:
+        """Records with the list snapshot each refers to in ``lists``, and the digest it is stored under in
+        ``lists_digest``: None for a record written before snapshots (its ``lists`` are its own)."""
+        snapshots: dict[str, str | None] = {}
+        for record in records:
+            stored = record["lists"]
+            if not stored.startswith(SNAPSHOT):
+                record["lists_digest"] = None
+                yield record
+                continue
+            if stored not in snapshots:
+                row = self._connection().execute("SELECT lists FROM list_snapshots WHERE digest = ?",
+                                                 (stored,)).fetchone()
+                snapshots[stored] = row["lists"] if row else None
+            record["lists"], record["lists_digest"] = snapshots[stored], stored
+            yield record
 
     def order(self, seq: int) -> Transaction:
         """The order record ``seq`` answered, to check again or review."""
@@ -310,10 +369,23 @@ class AuditLog:
     def verify(self) -> Break | None:
         """The first record, then review, that breaks its chain (edited, deleted, moved), or None if both are
         intact; a review must also name its record by that record's hash."""
-        return (self._verify_chain("records", FIELDS, "record", self.records())
+        broken, snapshots = self._verify_snapshots()
+        return (broken or self._verify_chain("records", FIELDS, "record", self._stored("records"), snapshots)
                 or self._verify_chain("reviews", REVIEW_FIELDS, "review", self.reviews()))
 
-    def _verify_chain(self, table: str, fields: tuple[str, ...], kind: str, rows: Iterator[dict]) -> Break | None:
+    def _verify_snapshots(self) -> tuple[Break | None, set[str]]:
+        """The first list snapshot whose content is not the content of its digest (edited), and the digests
+        of those that are."""
+        intact = set()
+        for row in self._connection().execute("SELECT digest, lists FROM list_snapshots ORDER BY rowid"):
+            if snapshot_digest(row["lists"]) != row["digest"]:
+                return Break(None, f"list snapshot {row['digest']}: its content does not match its digest "
+                                   f"(the snapshot was edited)"), intact
+            intact.add(row["digest"])
+        return None, intact
+
+    def _verify_chain(self, table: str, fields: tuple[str, ...], kind: str, rows: Iterator[dict],
+                      snapshots: set[str] = frozenset()) -> Break | None:
         prev, seq = GENESIS, 0
         for record in rows:
             seq += 1
@@ -324,6 +396,8 @@ class AuditLog:
                                   f"(a {kind} before it was removed, changed or moved)", kind)
             if _record_hash(prev, record, fields) != record["hash"]:
                 return Break(seq, f"its content does not match its hash (the {kind} was edited)", kind)
+            if kind == "record" and record["lists"].startswith(SNAPSHOT) and record["lists"] not in snapshots:
+                return Break(seq, f"its list snapshot {record['lists']} is missing (deleted)", kind)
             if kind == "review" and self._hash_of(record["record"]) != record["record_hash"]:
                 return Break(seq, f"it reviews record {record['record']}, which is not the record it reviewed", kind)
             prev = record["hash"]
@@ -338,7 +412,7 @@ class AuditLog:
 
     def record_at(self, seq: int) -> dict | None:
         row = self._connection().execute("SELECT * FROM records WHERE seq = ?", (seq,)).fetchone()
-        return dict(row) if row else None
+        return next(self._with_lists(iter([dict(row)]))) if row else None
 
     def review(self, record: int, reviewer: str, action: str, reason: str,
                allowed: list[dict] | None = None) -> int:
@@ -387,8 +461,7 @@ class AuditLog:
         """The review queue: HOLD records with no release or block decided on them, oldest first."""
         query = f"""SELECT * FROM records r WHERE decision = 'HOLD' AND NOT EXISTS (SELECT 1 FROM reviews v
                     WHERE v.record = r.seq AND v.action IN ({', '.join('?' * len(FINAL_ACTIONS))})) ORDER BY seq"""
-        for row in self._connection().execute(query, FINAL_ACTIONS):
-            yield dict(row)
+        yield from self._with_lists(dict(row) for row in self._connection().execute(query, FINAL_ACTIONS))
 
     def close(self) -> None:
         db = getattr(self._local, "db", None)

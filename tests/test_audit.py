@@ -3,6 +3,7 @@ deleted or moved record (``chipgate audit verify`` exits 2 naming it)."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import sqlite3
 import threading
@@ -11,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from controls.audit import AuditLog, canonical, entry
+from controls.audit import AuditLog, canonical, entry, snapshot_digest
 from controls.orders import validate_order
 from controls.service.app import AuditQueue
 from tests.conftest import REPO, chip, order
@@ -30,7 +31,8 @@ def trail(tmp_path, engine):
 def tamper(log: AuditLog, *statements: str) -> None:
     """What someone with write access to the file can do: drop the triggers, then change rows."""
     db = sqlite3.connect(log.path)
-    db.executescript("DROP TRIGGER records_no_update; DROP TRIGGER records_no_delete;" + ";".join(statements))
+    triggers = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")]
+    db.executescript("".join(f"DROP TRIGGER {name};" for name in triggers) + ";".join(statements))
     db.commit()
     db.close()
 
@@ -82,6 +84,57 @@ def test_verify_names_the_first_broken_record(trail, statements, broken):
     result = verify(trail)
     assert result.exit_code == 2
     assert f"broken at {broken}:" in result.output
+
+
+def test_the_list_editions_are_stored_once_and_read_with_every_record(trail, engine):
+    db = sqlite3.connect(trail.path)
+    (digest, text), = db.execute("SELECT digest, lists FROM list_snapshots").fetchall()
+    assert digest == snapshot_digest(text) and json.loads(text) == [s.model_dump(mode="json") for s in engine.lists]
+    assert {stored for (stored,) in db.execute("SELECT lists FROM records")} == {digest}
+    assert all(r["lists"] == text and r["lists_digest"] == digest for r in trail.records())
+    assert trail.record_at(3)["lists"] == text and next(trail.held())["lists_digest"] == digest
+
+
+EMPTY = snapshot_digest("[]")  # the snapshot of a store with no list imported
+
+
+@pytest.mark.parametrize("statements, broken", [
+    (["UPDATE list_snapshots SET lists = '[]'"], "list snapshot {digest}: its content does not match its digest"),
+    (["DELETE FROM list_snapshots"], "record 1: its list snapshot {digest} is missing"),
+    # record 2 pointed at another snapshot, itself intact
+    ([f"INSERT INTO list_snapshots VALUES ('{EMPTY}', '[]')", f"UPDATE records SET lists = '{EMPTY}' WHERE seq = 2"],
+     "record 2: its content does not match its hash"),
+])
+def test_verify_finds_a_list_snapshot_edited_deleted_or_swapped(trail, statements, broken):
+    (digest,), = sqlite3.connect(trail.path).execute("SELECT digest FROM list_snapshots").fetchall()
+    tamper(trail, *statements)
+    result = verify(trail)
+    assert result.exit_code == 2 and f"broken at {broken.format(digest=digest)}" in result.output
+
+
+def test_a_record_whose_snapshot_is_missing_is_still_read_and_exported(trail):
+    tamper(trail, "DELETE FROM list_snapshots")
+    assert [r["lists"] for r in trail.records()] == [None] * 5
+    exported = CliRunner().invoke(main, ["audit", "export", "--db", str(trail.path)])
+    assert exported.exit_code == 0 and [json.loads(line)["lists"] for line in exported.output.splitlines()] == [None] * 5
+
+
+def test_an_export_holds_what_an_auditor_needs_to_verify_the_chain_without_chipgate(trail):
+    """Each record's hash: the sha256 of the previous hash and the record's fields as ``json`` writes them
+    (sorted keys, no spaces), the list snapshot's digest in place of its lists."""
+    exported = CliRunner().invoke(main, ["audit", "export", "--db", str(trail.path)])
+    prev = "0" * 64
+    for line in exported.output.splitlines():
+        record = json.loads(line)
+        assert record["lists_digest"] == "sha256:" + hashlib.sha256(
+            json.dumps(record["lists"], sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()
+        stored = {**record, "lists": record["lists_digest"], **{field: json.dumps(record[field], sort_keys=True,
+                  separators=(",", ":"), ensure_ascii=False) for field in ("input", "findings")}}
+        fields = {k: stored[k] for k in ("seq", "time", "caller", "transaction_id", "input_digest", "input",
+                                          "bundle_version", "bundle_digest", "lists", "as_of", "decision", "findings")}
+        text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        assert record["prev_hash"] == prev and hashlib.sha256((prev + text).encode()).hexdigest() == record["hash"]
+        prev = record["hash"]
 
 
 def test_show_and_export_filter_by_decision_and_date(trail):
@@ -217,6 +270,9 @@ def test_a_trail_written_before_orjson_still_verifies_and_grows(tmp_path, engine
     txn = validate_order(order(eccn="3A090.a"))
     assert log.record(engine.check(txn), caller="now", order=txn) == 6
     assert log.verify() is None
+    # the old records hold their lists themselves; the new one refers to its snapshot
+    assert [r["lists_digest"] is None for r in log.records()] == [True] * 5 + [False]
+    assert [json.loads(r["lists"]) for r in log.records()][-1] == [s.model_dump(mode="json") for s in engine.lists]
 
 
 @pytest.mark.parametrize("value", [1e-05, -7.2e-08, 1e-4, 1e16, 1.5e300, 5e-324, 0.1, 2**64, 10**30, "é\u2028\x00\x7f",
@@ -243,9 +299,9 @@ def test_the_write_ahead_log_is_copied_into_the_database_every_few_pages(tmp_pat
     log = AuditLog(path)
     assert log._connection().execute("PRAGMA wal_autocheckpoint").fetchone()[0] == AUTOCHECKPOINT_PAGES
     one = entry(result, "erp", txn)
-    for _ in range(40):
+    for _ in range(80):
         log.append([one] * 25)
     records = sum(1 for _ in log.records())
     wal = path.with_name(path.name + "-wal").stat().st_size
-    assert records == 1000 and path.stat().st_size > 4 * AUTOCHECKPOINT_PAGES * PAGE_SIZE  # most of it copied in
+    assert records == 2000 and path.stat().st_size > 4 * AUTOCHECKPOINT_PAGES * PAGE_SIZE  # most of it copied in
     assert wal < 2 * AUTOCHECKPOINT_PAGES * PAGE_SIZE, wal  # reused from its start after each copy
