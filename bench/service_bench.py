@@ -1,6 +1,7 @@
 """Latency of checks in process and over HTTP, at 1, 10 and 50 concurrent clients.
 
     python bench/service_bench.py [N] [--lists STORE] [--no-audit] [--workers W] [--clients 1,10,50]
+                                  [--rates 500,1000]
 
 Starts ``chipgate serve`` (``--workers`` processes, by default one per CPU; the audit trail on, as by
 default) on a free loopback port, then sends the deterministic mixed corpus of ``bench/corpus.py``
@@ -16,6 +17,11 @@ more about checks per second than about the time of one check.  With several ser
 process holding more of the connections than its share answers its clients more slowly, which the
 aggregate p99 hides (each process keeps its core busy either way): the connections each process holds
 are printed too, and the p50 of the fastest and of the slowest client.
+
+``--rates``: then, in an open loop, orders sent at each rate (Poisson arrivals) over 50 connections, as
+many independent users send them: below the server's capacity, latency there is the time of one
+request (its check, its audit commit, the requests it found ahead of it), which the closed loop hides
+behind its queue.
 """
 from __future__ import annotations
 
@@ -23,6 +29,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import sqlite3
 import statistics
 import sys
@@ -81,16 +88,59 @@ async def _client(host: str, port: int, bodies: list[bytes], latencies: list[flo
     try:
         for body in bodies:
             t0 = time.perf_counter()
-            writer.write(b"POST /v1/check HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
-                         b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
-                          if line.lower().startswith(b"content-length:"))
-            answer = await reader.readexactly(length)
+            await _post(reader, writer, body)
             latencies.append(time.perf_counter() - t0)
-            assert head.startswith(b"HTTP/1.1 200"), head + answer
     finally:
         writer.close()
+
+
+async def _post(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, body: bytes) -> None:
+    writer.write(b"POST /v1/check HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                  if line.lower().startswith(b"content-length:"))
+    answer = await reader.readexactly(length)
+    assert head.startswith(b"HTTP/1.1 200"), head + answer
+
+
+def at_rate(url: str, bodies: list[bytes], rate: float, server: psutil.Process) -> None:
+    """Open loop: orders sent at ``rate`` a second (Poisson arrivals, as independent ERP users send them),
+    each on an idle one of CONCURRENT keep-alive connections; a request's latency runs from the moment it
+    was due, so time spent waiting for a free connection counts (no coordinated omission)."""
+    host, port = url.removeprefix("http://").split(":")
+    latencies: list[float] = []
+    due: asyncio.Queue = asyncio.Queue()
+
+    async def connection() -> None:
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
+            while (job := await due.get()) is not None:
+                scheduled, body = job
+                await _post(reader, writer, body)
+                latencies.append(time.perf_counter() - scheduled)
+        finally:
+            writer.close()
+
+    async def run() -> None:
+        connections = [asyncio.create_task(connection()) for _ in range(CONCURRENT)]
+        arrivals, at = random.Random(len(bodies)), time.perf_counter() + 0.2
+        for body in bodies:
+            at += arrivals.expovariate(rate)
+            await asyncio.sleep(max(0.0, at - time.perf_counter()))
+            due.put_nowait((at, body))
+        for _ in connections:
+            due.put_nowait(None)
+        await asyncio.gather(*connections)
+
+    processes = [server, *server.children(recursive=True)]
+    cpu = [p.cpu_times() for p in processes]
+    started = time.perf_counter()
+    asyncio.run(run())
+    elapsed = time.perf_counter() - started
+    used = sum(b.user + b.system - a.user - a.system for a, b in zip(cpu, (p.cpu_times() for p in processes)))
+    report(f"HTTP, {rate:,.0f} a second", latencies, elapsed)
+    print(f"{'':28} server CPU {used / len(latencies) * 1e3:.2f} ms a check, {used / elapsed:.2f} CPUs busy")
 
 
 def _connections(processes: list[psutil.Process], port: int) -> list[int]:
@@ -153,6 +203,7 @@ def main() -> None:
     parser.add_argument("--no-audit", action="store_true")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="server processes")
     parser.add_argument("--clients", default=f"1,10,{CONCURRENT}", help="concurrent clients to measure, e.g. 1,10,50")
+    parser.add_argument("--rates", default="", help="then orders a second to send in an open loop, e.g. 500,1000")
     options = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="chipgate-service-bench-"))
     lists = options.lists or default_list_store()
@@ -175,8 +226,10 @@ def main() -> None:
     with served("--lists", str(lists), "--workers", str(options.workers), *audit) as (url, process):
         every_process_ready(url)
         over_http(url, bodies[:300], 2 * options.workers)  # warm-up: every process has checked orders
-        for clients in map(int, options.clients.split(",")):
+        for clients in map(int, filter(None, options.clients.split(","))):
             over_http(url, bodies, clients, psutil.Process(process.pid))
+        for rate in map(float, filter(None, options.rates.split(","))):
+            at_rate(url, bodies, rate, psutil.Process(process.pid))
     if not options.no_audit:
         trail = scratch / "audit.sqlite"
         records = sqlite3.connect(trail).execute("SELECT count(*) FROM records").fetchone()[0]
