@@ -660,8 +660,12 @@ def audit_show(decision, since, db) -> None:
 @click.option("--since", type=DATE, default=None)
 @AUDIT
 def audit_export(fmt, decision, since, db) -> None:
-    """Every record as JSON Lines, the order input, findings and lists as JSON."""
+    """Every record as JSON Lines, the order input, findings and lists as JSON; ``lists_digest`` is the digest
+    of the list snapshot the record's hash covers (null for records written before snapshots)."""
     for r in _audit_log(db).records(decision, since):
+        if r["lists"] is None and r["lists_digest"]:
+            click.echo(f"warning: record {r['seq']}: its list snapshot {r['lists_digest']} is missing from the "
+                       f"trail (chipgate audit verify)", err=True)
         for field in ("input", "lists", "findings"):
             r[field] = json.loads(r[field]) if r[field] is not None else None
         click.echo(json.dumps(r, ensure_ascii=False))

@@ -230,9 +230,9 @@ def main() -> None:
             over_http(url, bodies, clients, psutil.Process(process.pid))
         for rate in map(float, filter(None, options.rates.split(","))):
             at_rate(url, bodies, rate, psutil.Process(process.pid))
-    if not options.no_audit:
+    if not options.no_audit and (scratch / "audit.sqlite").exists():
         trail = scratch / "audit.sqlite"
-        records = sqlite3.connect(trail).execute("SELECT count(*) FROM records").fetchone()[0]
+        records = sqlite3.connect(trail).execute("SELECT count(*) FROM records").fetchone()[0] or 1
         size = sum(f.stat().st_size for f in scratch.glob("audit.sqlite*"))
         print(f"audit trail: {records:,} records, {size / records:,.0f} bytes a record (database and its log)")
 

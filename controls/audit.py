@@ -53,7 +53,7 @@ from .orders import validate_order
 GENESIS = "0" * 64  # the "previous hash" of the first record
 BUSY_TIMEOUT_MS = 30_000
 WRITE_LOCK_POLL_S = 0.0002  # how often a writer tries again for the write lock another process holds
-PAGE_SIZE = 16_384  # a record (some 6 KB) fits in a page: ~40 % less system time appending than with 4 KB pages
+PAGE_SIZE = 16_384  # a record (some 6 KB with its lists, 4 KB without) fits in a page: ~40 % less system time appending than with 4 KB pages
 # WAL pages after which a commit copies the log into the database (SQLite's default: 1,000 pages, 16 MB here). The
 # commit that does it returns only when the copy is synced, and every answer waiting for that commit waits with it:
 # at 50 clients, commits of 26-39 ms at 1,000 pages against at most 4-8 ms at 64 (smaller copies, more often)
@@ -201,6 +201,11 @@ def snapshot_digest(lists_json: str) -> str:
     return SNAPSHOT + hashlib.sha256(lists_json.encode("utf-8")).hexdigest()
 
 
+def _is_snapshot_digest(stored: Any) -> bool:
+    """A record's ``lists`` that refers to a snapshot (what :func:`entry` writes is a JSON array: ``[...``)."""
+    return isinstance(stored, str) and stored.startswith(SNAPSHOT)
+
+
 def default_audit_path() -> Path:
     """``$CHIPGATE_AUDIT``, else ``chipgate/audit.sqlite`` in the user's data directory (XDG)."""
     if os.environ.get("CHIPGATE_AUDIT"):
@@ -247,7 +252,11 @@ class AuditLog:
         with self._connection() as db:
             db.execute(f"PRAGMA page_size={PAGE_SIZE}")  # takes effect in a new database only
             _into_wal(db)
-            db.executescript(_SCHEMA)
+            try:
+                db.executescript(_SCHEMA)
+            except sqlite3.OperationalError as exc:  # a read-only trail is read as it is (one written before
+                if "readonly" not in str(exc):        # snapshots has no table of them: see _snapshot_rows)
+                    raise
 
     def _connection(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -313,15 +322,22 @@ class AuditLog:
 
     def _store_snapshots(self, db: sqlite3.Connection, texts: set[str]) -> dict[str, str]:
         """Each list snapshot's digest, the snapshot kept under it unless it is there already (in the caller's
-        transaction).  Digests are remembered by text: a service's records share a handful of snapshots."""
+        transaction; refused if what is there is not it).  Snapshots this log has stored or found are
+        remembered by their text: a service's records share a handful of snapshots."""
         known = self._digests
         if len(known) > 64:  # reloads: keep the snapshots of the bundles serving now
             known.clear()
-        for text in texts - known.keys():
-            known[text] = snapshot_digest(text)
-        digests = {text: known[text] for text in texts}
+        new = {text: snapshot_digest(text) for text in texts - known.keys()}
+        digests = {text: known.get(text) or new[text] for text in texts}
+        # every time: a commit that failed took its snapshot with it
         db.executemany("INSERT OR IGNORE INTO list_snapshots (digest, lists) VALUES (?, ?)",
                        [(digest, text) for text, digest in digests.items()])
+        for text, digest in new.items():  # new to this log: stored now, or found stored with this very text
+            stored = db.execute("SELECT lists FROM list_snapshots WHERE digest = ?", (digest,)).fetchone()
+            if stored["lists"] != text:
+                raise sqlite3.IntegrityError(f"the audit trail's list snapshot {digest} does not match its digest "
+                                             f"(edited); chipgate audit verify says more")
+            known[text] = digest
         return digests
 
     def records(self, decision: Decision | str | None = None, since: dt.date | None = None) -> Iterator[dict]:
@@ -346,16 +362,23 @@ class AuditLog:
         snapshots: dict[str, str | None] = {}
         for record in records:
             stored = record["lists"]
-            if not stored.startswith(SNAPSHOT):
+            if not _is_snapshot_digest(stored):
                 record["lists_digest"] = None
                 yield record
                 continue
             if stored not in snapshots:
-                row = self._connection().execute("SELECT lists FROM list_snapshots WHERE digest = ?",
-                                                 (stored,)).fetchone()
-                snapshots[stored] = row["lists"] if row else None
+                snapshots[stored] = self._snapshot(stored)
             record["lists"], record["lists_digest"] = snapshots[stored], stored
             yield record
+
+    def _snapshot(self, digest: str) -> str | None:
+        try:
+            row = self._connection().execute("SELECT lists FROM list_snapshots WHERE digest = ?", (digest,)).fetchone()
+        except sqlite3.OperationalError as exc:
+            if "no such table" not in str(exc):
+                raise
+            return None
+        return row["lists"] if row and isinstance(row["lists"], str) else None
 
     def order(self, seq: int) -> Transaction:
         """The order record ``seq`` answered, to check again or review."""
@@ -367,25 +390,29 @@ class AuditLog:
         return validate_order(json.loads(row["input"], parse_float=Decimal), f"audit record {seq}")
 
     def verify(self) -> Break | None:
-        """The first record, then review, that breaks its chain (edited, deleted, moved), or None if both are
-        intact; a review must also name its record by that record's hash."""
-        broken, snapshots = self._verify_snapshots()
-        return (broken or self._verify_chain("records", FIELDS, "record", self._stored("records"), snapshots)
-                or self._verify_chain("reviews", REVIEW_FIELDS, "review", self.reviews()))
+        """The first record, then review, that breaks its chain (edited, deleted, moved, or its list snapshot
+        edited or deleted), or None if all is intact; a review must also name its record by that record's hash;
+        last, a list snapshot no record refers to must match its digest too."""
+        snapshots = {digest: isinstance(text, str) and snapshot_digest(text) == digest
+                     for digest, text in self._snapshot_rows()}
+        return (self._verify_chain("records", FIELDS, "record", self._stored("records"), snapshots)
+                or self._verify_chain("reviews", REVIEW_FIELDS, "review", self.reviews())
+                or next((Break(None, f"list snapshot {digest!s:.80}: its content does not match its digest "
+                                     f"(edited, or added)") for digest, intact in snapshots.items() if not intact),
+                        None))
 
-    def _verify_snapshots(self) -> tuple[Break | None, set[str]]:
-        """The first list snapshot whose content is not the content of its digest (edited), and the digests
-        of those that are."""
-        intact = set()
-        for row in self._connection().execute("SELECT digest, lists FROM list_snapshots ORDER BY rowid"):
-            if snapshot_digest(row["lists"]) != row["digest"]:
-                return Break(None, f"list snapshot {row['digest']}: its content does not match its digest "
-                                   f"(the snapshot was edited)"), intact
-            intact.add(row["digest"])
-        return None, intact
+    def _snapshot_rows(self) -> list[tuple[Any, Any]]:
+        """(digest, lists) of every list snapshot; none in a read-only trail written before snapshots."""
+        try:
+            return [tuple(row) for row in self._connection().execute(
+                "SELECT digest, lists FROM list_snapshots ORDER BY rowid")]
+        except sqlite3.OperationalError as exc:
+            if "no such table" not in str(exc):
+                raise
+            return []
 
     def _verify_chain(self, table: str, fields: tuple[str, ...], kind: str, rows: Iterator[dict],
-                      snapshots: set[str] = frozenset()) -> Break | None:
+                      snapshots: dict[str, bool] | None = None) -> Break | None:
         prev, seq = GENESIS, 0
         for record in rows:
             seq += 1
@@ -394,10 +421,18 @@ class AuditLog:
             if record["prev_hash"] != prev:
                 return Break(seq, f"its previous hash is not the hash of the {kind} before it "
                                   f"(a {kind} before it was removed, changed or moved)", kind)
-            if _record_hash(prev, record, fields) != record["hash"]:
+            try:
+                intact = _record_hash(prev, record, fields) == record["hash"]
+            except TypeError:  # a value that is not text, a number or null (written into the file as such)
+                intact = False
+            if not intact:
                 return Break(seq, f"its content does not match its hash (the {kind} was edited)", kind)
-            if kind == "record" and record["lists"].startswith(SNAPSHOT) and record["lists"] not in snapshots:
-                return Break(seq, f"its list snapshot {record['lists']} is missing (deleted)", kind)
+            if kind == "record" and _is_snapshot_digest(record["lists"]):
+                if record["lists"] not in snapshots:
+                    return Break(seq, f"its list snapshot {record['lists']} is missing (deleted)", kind)
+                if not snapshots[record["lists"]]:
+                    return Break(seq, f"its list snapshot {record['lists']} does not match its digest "
+                                      f"(the snapshot was edited)", kind)
             if kind == "review" and self._hash_of(record["record"]) != record["record_hash"]:
                 return Break(seq, f"it reviews record {record['record']}, which is not the record it reviewed", kind)
             prev = record["hash"]

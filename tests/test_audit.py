@@ -90,6 +90,7 @@ def test_the_list_editions_are_stored_once_and_read_with_every_record(trail, eng
     db = sqlite3.connect(trail.path)
     (digest, text), = db.execute("SELECT digest, lists FROM list_snapshots").fetchall()
     assert digest == snapshot_digest(text) and json.loads(text) == [s.model_dump(mode="json") for s in engine.lists]
+    assert text.startswith("[")  # what a record written before snapshots holds: never taken for a digest
     assert {stored for (stored,) in db.execute("SELECT lists FROM records")} == {digest}
     assert all(r["lists"] == text and r["lists_digest"] == digest for r in trail.records())
     assert trail.record_at(3)["lists"] == text and next(trail.held())["lists_digest"] == digest
@@ -99,11 +100,20 @@ EMPTY = snapshot_digest("[]")  # the snapshot of a store with no list imported
 
 
 @pytest.mark.parametrize("statements, broken", [
-    (["UPDATE list_snapshots SET lists = '[]'"], "list snapshot {digest}: its content does not match its digest"),
+    (["UPDATE list_snapshots SET lists = '[]'"], "record 1: its list snapshot {digest} does not match its digest"),
     (["DELETE FROM list_snapshots"], "record 1: its list snapshot {digest} is missing"),
     # record 2 pointed at another snapshot, itself intact
     ([f"INSERT INTO list_snapshots VALUES ('{EMPTY}', '[]')", f"UPDATE records SET lists = '{EMPTY}' WHERE seq = 2"],
      "record 2: its content does not match its hash"),
+    # record 3 given its snapshot's text in place of the digest (as a record written before snapshots holds it)
+    (["UPDATE records SET lists = (SELECT lists FROM list_snapshots) WHERE seq = 3"],
+     "record 3: its content does not match its hash"),
+    # a snapshot no record refers to, not what its digest says
+    ([f"INSERT INTO list_snapshots VALUES ('{EMPTY}', '[1]')"],
+     f"list snapshot {EMPTY}: its content does not match its digest"),
+    # values that are not text, written into the file
+    (["UPDATE list_snapshots SET lists = CAST(lists AS BLOB)"], "record 1: its list snapshot {digest} does not match"),
+    (["UPDATE records SET lists = CAST(lists AS BLOB) WHERE seq = 4"], "record 4: its content does not match its hash"),
 ])
 def test_verify_finds_a_list_snapshot_edited_deleted_or_swapped(trail, statements, broken):
     (digest,), = sqlite3.connect(trail.path).execute("SELECT digest FROM list_snapshots").fetchall()
@@ -116,7 +126,28 @@ def test_a_record_whose_snapshot_is_missing_is_still_read_and_exported(trail):
     tamper(trail, "DELETE FROM list_snapshots")
     assert [r["lists"] for r in trail.records()] == [None] * 5
     exported = CliRunner().invoke(main, ["audit", "export", "--db", str(trail.path)])
-    assert exported.exit_code == 0 and [json.loads(line)["lists"] for line in exported.output.splitlines()] == [None] * 5
+    assert exported.exit_code == 0 and [json.loads(line)["lists"] for line in exported.stdout.splitlines()] == [None] * 5
+    assert "warning: record 1: its list snapshot sha256:" in exported.stderr
+
+
+def test_no_record_is_appended_against_a_snapshot_edited_in_the_file(trail, engine):
+    tamper(trail, "UPDATE list_snapshots SET lists = '[]'")
+    txn = validate_order(order(eccn="3A090.a"))
+    fresh = AuditLog(trail.path)  # a log that has not yet stored or found this snapshot
+    with pytest.raises(sqlite3.IntegrityError, match="list snapshot sha256:.* does not match its digest"):
+        fresh.record(engine.check(txn), order=txn)
+    assert len(list(fresh.records())) == 5
+
+
+def test_a_read_only_trail_written_before_snapshots_is_read_and_verified(tmp_path, monkeypatch):
+    path = tmp_path / "audit.sqlite"
+    path.write_bytes(OLD_TRAIL.read_bytes())
+    connect = sqlite3.connect
+    monkeypatch.setattr("controls.audit.sqlite3.connect",
+                        lambda p, **options: connect(f"file:{p}?mode=ro", uri=True, **options))
+    log = AuditLog(path)
+    assert log.verify() is None and [r["lists_digest"] for r in log.records()] == [None] * 5
+    assert not sqlite3.connect(path).execute("SELECT 1 FROM sqlite_master WHERE name = 'list_snapshots'").fetchall()
 
 
 def test_an_export_holds_what_an_auditor_needs_to_verify_the_chain_without_chipgate(trail):

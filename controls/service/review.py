@@ -369,8 +369,12 @@ def _recheck(engine, log: AuditLog, record: dict) -> tuple[tuple[Transaction, De
         return None, f"No memo: {exc}."
     result = engine.check(order, as_of=dt.date.fromisoformat(record["as_of"]))
     notes = []
-    if result.ruleset.digest != record["bundle_digest"] or \
-            record["lists"] is None or [s.model_dump(mode="json") for s in result.lists] != json.loads(record["lists"]):
+    if record["lists"] is None:
+        notes.append(f"The list snapshot this record refers to ({record['lists_digest']}) is missing from the audit "
+                     f"trail: run chipgate audit verify")
+    if result.ruleset.digest != record["bundle_digest"] or (
+            record["lists"] is not None
+            and [s.model_dump(mode="json") for s in result.lists] != json.loads(record["lists"])):
         notes.append(f"The memo below is this order checked again by the bundle serving now "
                      f"({result.ruleset.version}, {result.ruleset.digest[:19]}...) and its lists; the recorded "
                      f"determination was made by {record['bundle_version']} ({record['bundle_digest'][:19]}...)")
