@@ -58,6 +58,9 @@ PAGE_SIZE = 16_384  # a record (some 6 KB with its lists, 4 KB without) fits in 
 # commit that does it returns only when the copy is synced, and every answer waiting for that commit waits with it:
 # at 50 clients, commits of 26-39 ms at 1,000 pages against at most 4-8 ms at 64 (smaller copies, more often)
 AUTOCHECKPOINT_PAGES = 64
+# A log that has grown this long (64 MB) although checkpointed (each found writers appending, so none could restart
+# it) is copied in whole and restarted, writers waiting: see AuditLog.checkpoint
+WAL_LIMIT_PAGES = 4_096
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -244,8 +247,11 @@ def _into_wal(db: sqlite3.Connection) -> None:
 class AuditLog:
     """An audit database; share one between threads (each gets its own connection)."""
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike, autocheckpoint: bool = True):
+        """``autocheckpoint``: a commit that has grown the log by AUTOCHECKPOINT_PAGES copies it into the
+        database before it returns; without, the owner calls :meth:`checkpoint` (the service, from a thread)."""
         self.path = Path(path)
+        self.autocheckpoint = autocheckpoint
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._digests: dict[str, str] = {}  # list snapshot text -> digest (see _store_snapshots)
@@ -266,7 +272,7 @@ class AuditLog:
             db.row_factory = sqlite3.Row
             db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             db.execute("PRAGMA synchronous=NORMAL")  # WAL: survives a crash of the process; see the module doc
-            db.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
+            db.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES if self.autocheckpoint else 0}")
             self._local.db = db
         return db
 
@@ -289,6 +295,16 @@ class AuditLog:
                 time.sleep(WRITE_LOCK_POLL_S)
         finally:
             db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+    def checkpoint(self) -> int:
+        """Copy the write-ahead log into the database, and sync it, while writers go on appending to the log;
+        if the log has grown past WAL_LIMIT_PAGES all the same, copy all of it and restart it, writers waiting
+        (SQLite restarts a log only when a writer finds every page of it copied).  The pages left uncopied."""
+        db = self._connection()
+        _, pages, copied = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        if pages > WAL_LIMIT_PAGES:
+            _, pages, copied = db.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+        return max(pages - copied, 0)
 
     def record(self, determination: Determination, caller: str | None = None,
                order: Transaction | None = None) -> int:

@@ -336,3 +336,61 @@ def test_the_write_ahead_log_is_copied_into_the_database_every_few_pages(tmp_pat
     wal = path.with_name(path.name + "-wal").stat().st_size
     assert records == 2000 and path.stat().st_size > 4 * AUTOCHECKPOINT_PAGES * PAGE_SIZE  # most of it copied in
     assert wal < 2 * AUTOCHECKPOINT_PAGES * PAGE_SIZE, wal  # reused from its start after each copy
+
+
+def test_a_log_without_autocheckpoint_is_copied_in_by_checkpoint_and_restarted_past_its_limit(tmp_path, engine,
+                                                                                            monkeypatch):
+    path = tmp_path / "audit.sqlite"
+    txn = validate_order(order(eccn="3A090.a"))
+    one = entry(engine.check(txn), "erp", txn)
+    log = AuditLog(path, autocheckpoint=False)
+    assert log._connection().execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+    empty = path.stat().st_size
+    for _ in range(40):
+        log.append([one] * 25)
+    assert path.stat().st_size == empty  # every record is in the log alone
+    assert log.checkpoint() == 0 and path.stat().st_size > 1000 * 3000 and log.verify() is None
+    # a log past WAL_LIMIT_PAGES is restarted (copied in whole, writers waiting): the next commit writes from its start
+    db, statements = log._connection(), []
+
+    class Spy:  # the connection, its statements noted
+        def execute(self, sql, *args):
+            statements.append(sql)
+            return db.execute(sql, *args)
+
+        def __getattr__(self, name):
+            return getattr(db, name)
+    log._local.db = Spy()
+    log.append([one] * 25)
+    log.checkpoint()
+    monkeypatch.setattr("controls.audit.WAL_LIMIT_PAGES", 0)
+    log.append([one] * 25)
+    assert log.checkpoint() == 0
+    assert [s for s in statements if "wal_checkpoint" in s] == ["PRAGMA wal_checkpoint(PASSIVE)"] * 2 + [
+        "PRAGMA wal_checkpoint(RESTART)"]
+    log.append([one])
+    _, pages, _ = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert 0 < pages < 10, pages
+
+
+def test_the_service_queue_checkpoints_the_log_in_a_thread_of_its_own(tmp_path, engine):
+    from controls.service.app import CHECKPOINT_COMMITS
+
+    path = tmp_path / "audit.sqlite"
+    txn = validate_order(order(eccn="3A090.a"))
+    one = entry(engine.check(txn), "erp", txn)
+    queue = AuditQueue(AuditLog(path, autocheckpoint=False))
+    empty = path.stat().st_size
+
+    async def main():
+        for _ in range(2 * CHECKPOINT_COMMITS):
+            await queue.append([one])  # one commit each
+        for _ in range(100):  # the checkpoint thread copies the log in, commits going on or not
+            if path.stat().st_size > empty:
+                break
+            await asyncio.sleep(0.05)
+        copied = path.stat().st_size > empty
+        await queue.close()
+        return copied
+    assert asyncio.run(main()) and AuditLog(path).verify() is None
+    assert sum(1 for _ in AuditLog(path).records()) == 2 * CHECKPOINT_COMMITS
