@@ -303,7 +303,13 @@ class AuditLog:
         db = self._connection()
         _, pages, copied = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         if pages > WAL_LIMIT_PAGES:
-            _, pages, copied = db.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+            # not waiting for a writer to finish: SQLite's busy handler would sleep up to 25 ms a time, and new
+            # writers wait while it does; taken, the write lock is held for the copy alone (the next one tries again)
+            db.execute("PRAGMA busy_timeout=0")
+            try:
+                _, pages, copied = db.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+            finally:
+                db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         return max(pages - copied, 0)
 
     def record(self, determination: Determination, caller: str | None = None,

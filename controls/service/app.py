@@ -266,6 +266,7 @@ class AuditQueue:
             self._closing = True
             self._checkpoints.set()
             await asyncio.to_thread(self._checkpointer.join)
+            await asyncio.to_thread(self.log.checkpoint)  # a clean shutdown leaves the records in the database file
 
 
 # Commits between two checkpoints of the audit trail's log: some 60 pages at one record a commit (a commit writes at
