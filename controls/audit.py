@@ -276,8 +276,9 @@ class AuditLog:
             self._local.db = db
         return db
 
-    def _begin_write(self, db: sqlite3.Connection) -> None:
-        """``BEGIN IMMEDIATE``, tried again every 0.2 ms while another connection holds the write lock.
+    def _begin_write(self, db: sqlite3.Connection, wait: bool = True) -> bool:
+        """``BEGIN IMMEDIATE``, tried again every 0.2 ms while another connection holds the write lock; without
+        ``wait``, tried once (False: the lock is taken).
 
         SQLite's own busy handler sleeps 1, 2, 5, 10, 15, 20, 25 ... ms between tries: where a service's
         processes commit in turn, a commit that found the lock taken slept on past its release, and the
@@ -288,10 +289,12 @@ class AuditLog:
             while True:
                 try:
                     db.execute("BEGIN IMMEDIATE")  # the write lock first: no other writer can append in between
-                    return
+                    return True
                 except sqlite3.OperationalError as exc:
                     if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
                         raise
+                    if not wait:
+                        return False
                 time.sleep(WRITE_LOCK_POLL_S)
         finally:
             db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
@@ -317,12 +320,14 @@ class AuditLog:
         """Append ``determination`` (and the ``order`` it answered, when given); returns its ``seq``."""
         return self.append([entry(determination, caller, order)])[-1]
 
-    def append(self, entries: list[dict]) -> list[int]:
+    def append(self, entries: list[dict], wait: bool = True) -> list[int] | None:
         """Append ``entries`` (made by :func:`entry`, in any process) in one transaction; their ``seq``s.
+        Without ``wait``, None at once (nothing written) if another connection holds the write lock.
 
         One commit for many records: a batch run records thousands a second this way, one a time ~100."""
         db = self._connection()
-        self._begin_write(db)
+        if not self._begin_write(db, wait):
+            return None
         try:
             last = db.execute("SELECT hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
             row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'records'").fetchone()

@@ -237,7 +237,7 @@ def test_the_service_queue_commits_waiting_records_together_and_answers_each_onc
     log = AuditLog(tmp_path / "audit.sqlite")
     commits = []
     real = log.append
-    log.append = lambda entries: commits.append(len(entries)) or real(entries)
+    log.append = lambda entries, wait=True: commits.append(len(entries)) or real(entries, wait)
     queue = AuditQueue(log)
 
     async def main():
@@ -394,3 +394,26 @@ def test_the_service_queue_checkpoints_the_log_in_a_thread_of_its_own(tmp_path, 
         return copied
     assert asyncio.run(main()) and AuditLog(path).verify() is None
     assert sum(1 for _ in AuditLog(path).records()) == 2 * CHECKPOINT_COMMITS
+
+
+def test_the_service_queue_waits_for_another_writer_without_stopping_the_loop(tmp_path, engine):
+    path = tmp_path / "audit.sqlite"
+    txn = validate_order(order(eccn="3A090.a"))
+    one = entry(engine.check(txn), "erp", txn)
+    queue = AuditQueue(AuditLog(path, autocheckpoint=False))
+    other = sqlite3.connect(path, isolation_level=None)  # another process's writer, holding the write lock
+    other.execute("BEGIN IMMEDIATE")
+
+    async def main():
+        answer = asyncio.ensure_future(queue.append([one]))
+        ticks = 0
+        for _ in range(20):  # the loop goes on while the commit waits for the lock
+            await asyncio.sleep(0.005)
+            ticks += 1
+        waited = not answer.done()
+        other.execute("COMMIT")
+        await answer  # committed once the lock is free
+        await queue.close()
+        return ticks, waited
+    assert asyncio.run(main()) == (20, True)
+    assert [r["caller"] for r in AuditLog(path).records()] == ["erp"] and AuditLog(path).verify() is None
