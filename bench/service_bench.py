@@ -133,14 +133,25 @@ def at_rate(url: str, bodies: list[bytes], rate: float, server: psutil.Process) 
             due.put_nowait(None)
         await asyncio.gather(*connections)
 
-    processes = [server, *server.children(recursive=True)]
+    processes = _tree(server)
     cpu = [p.cpu_times() for p in processes]
     started = time.perf_counter()
     asyncio.run(run())
     elapsed = time.perf_counter() - started
-    used = sum(b.user + b.system - a.user - a.system for a, b in zip(cpu, (p.cpu_times() for p in processes)))
+    used = sum(_cpu_since(processes, cpu))
     report(f"HTTP, {rate:,.0f} a second", latencies, elapsed)
     print(f"{'':28} server CPU {used / len(latencies) * 1e3:.2f} ms a check, {used / elapsed:.2f} CPUs busy")
+
+
+def _tree(server: psutil.Process) -> list[psutil.Process]:
+    """The server's processes: the supervisor and its workers."""
+    return [server, *server.children(recursive=True)]
+
+
+def _cpu_since(processes: list[psutil.Process], before: list) -> tuple[float, float]:
+    """The user and system seconds ``processes`` used since their ``cpu_times()`` were ``before``."""
+    after = [p.cpu_times() for p in processes]
+    return tuple(sum(getattr(b, f) - getattr(a, f) for a, b in zip(before, after)) for f in ("user", "system"))
 
 
 def _connections(processes: list[psutil.Process], port: int) -> list[int]:
@@ -161,7 +172,7 @@ def over_http(url: str, bodies: list[bytes], clients: int, server: psutil.Proces
             asyncio.get_running_loop().call_later(0.5, lambda: split.extend(_connections(processes, int(port))))
         await asyncio.gather(*(_client(host, int(port), bodies[i::clients], each[i]) for i in range(clients)))
 
-    processes = [server, *server.children(recursive=True)] if server else []
+    processes = _tree(server) if server else []
     cpu, client = [p.cpu_times() for p in processes], psutil.Process().cpu_times()
     started = time.perf_counter()
     asyncio.run(run())
@@ -169,8 +180,7 @@ def over_http(url: str, bodies: list[bytes], clients: int, server: psutil.Proces
     latencies = [t for client in each for t in client]
     if server is None:
         return
-    user, system = (sum(getattr(b, f) - getattr(a, f) for a, b in zip(cpu, (p.cpu_times() for p in processes)))
-                    / len(latencies) * 1e3 for f in ("user", "system"))
+    user, system = (seconds / len(latencies) * 1e3 for seconds in _cpu_since(processes, cpu))
     client = sum(b - a for a, b in zip(client[:2], psutil.Process().cpu_times()[:2])) / len(latencies) * 1e3
     report(f"HTTP, {clients} client{'s' * (clients > 1)}", latencies, elapsed)
     print(f"{'':28} server CPU {user + system:.2f} ms a check ({user:.2f} user, {system:.2f} system), the "

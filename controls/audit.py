@@ -399,13 +399,8 @@ class AuditLog:
             yield record
 
     def _snapshot(self, digest: str) -> str | None:
-        try:
-            row = self._connection().execute("SELECT lists FROM list_snapshots WHERE digest = ?", (digest,)).fetchone()
-        except sqlite3.OperationalError as exc:
-            if "no such table" not in str(exc):
-                raise
-            return None
-        return row["lists"] if row and isinstance(row["lists"], str) else None
+        rows = self._snapshot_rows(digest)
+        return rows[0][1] if rows and isinstance(rows[0][1], str) else None
 
     def order(self, seq: int) -> Transaction:
         """The order record ``seq`` answered, to check again or review."""
@@ -428,11 +423,14 @@ class AuditLog:
                                      f"(edited, or added)") for digest, intact in snapshots.items() if not intact),
                         None))
 
-    def _snapshot_rows(self) -> list[tuple[Any, Any]]:
-        """(digest, lists) of every list snapshot; none in a read-only trail written before snapshots."""
+    def _snapshot_rows(self, digest: str | None = None) -> list[tuple[Any, Any]]:
+        """(digest, lists) of every list snapshot, or of the one stored under ``digest``; none in a read-only
+        trail written before snapshots (it has no table of them)."""
+        query, args = "SELECT digest, lists FROM list_snapshots", ()
+        if digest is not None:
+            query, args = query + " WHERE digest = ?", (digest,)
         try:
-            return [tuple(row) for row in self._connection().execute(
-                "SELECT digest, lists FROM list_snapshots ORDER BY rowid")]
+            return [tuple(row) for row in self._connection().execute(query + " ORDER BY rowid", args)]
         except sqlite3.OperationalError as exc:
             if "no such table" not in str(exc):
                 raise
