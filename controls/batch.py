@@ -337,12 +337,12 @@ def _cell(kind: str, text: str) -> Any:
             return Decimal(text.strip())
         except ArithmeticError:
             return text
-    return text
+    return text.strip()  # as the models read a text: rows that differ only by spaces agree
 
 
 def _csv(stream, name: str) -> Iterator[Record]:
     """Rows grouped into orders: consecutive rows with the same ``id`` are one order's lines."""
-    reader = csv.reader(stream)
+    reader = csv.reader(stream, strict=True)  # an unclosed quote is an error, not the rest of the file in one cell
     try:
         header = next(reader, None)
     except (csv.Error, UnicodeDecodeError) as exc:
@@ -359,31 +359,46 @@ def _csv(stream, name: str) -> Iterator[Record]:
 
 
 def _csv_orders(reader, header: list[str], name: str) -> Iterator[Record]:
-    number, rows, line = 0, [], 2
+    """Each order of the rows (see :func:`_csv`).  An order is checked only if every one of its rows was read:
+    a row with the wrong number of cells makes the order whose ``id`` it has an error record, rows before and
+    after it alike (a row without an id cell is one of its own), and a syntax error makes the order being read
+    one, then ends the reading."""
+    where = header.index("id")
+    number, rows, broken, start, line = 0, [], [], 2, 2
+    order_id: str | None = None
+
+    def order() -> Record:
+        if rows:
+            return _csv_order(number, rows, name, tuple(broken))
+        return Record(number, broken[0].line, problems=tuple(broken))
+
     try:
         for cells in reader:
             start, line = line, reader.line_num + 1
             if not any(c.strip() for c in cells):
                 continue
-            if rows and len(cells) == len(header) and cells[header.index("id")] == rows[0][1]["id"]:
-                if len(rows) <= MAX_LINES:  # the model refuses more: hold no more of them
-                    rows.append((start, dict(zip(header, cells))))
-                continue
-            if rows:
-                yield _csv_order(number, rows, name)
-                rows = []
-            number += 1
+            cell_id = cells[where].strip() if len(cells) > where else None
+            if (rows or broken) and cell_id is not None and cell_id == order_id:
+                pass  # another row of the order being read
+            else:
+                if rows or broken:
+                    yield order()
+                number, rows, broken, order_id = number + 1, [], [], cell_id
             if len(cells) != len(header):
-                yield _unreadable(name, number, start, f"malformed CSV: {len(cells)} cells, {len(header)} columns")
-                continue
-            rows = [(start, dict(zip(header, cells)))]
+                broken.append(Problem(name, start, f"malformed CSV: {len(cells)} cells, {len(header)} columns; "
+                                                   "the order is not checked without this row"))
+            elif len(rows) <= MAX_LINES:  # the model refuses more: hold no more of them
+                rows.append((start, dict(zip(header, cells))))
     except (csv.Error, UnicodeDecodeError) as exc:
-        if rows:
-            yield _csv_order(number, rows, name)
-        yield _unreadable(name, number + 1, reader.line_num, f"malformed CSV: {exc}; the rest of the file is not read")
+        message = f"malformed CSV: {exc}; the rest of the file is not read"
+        if rows or broken:
+            broken.append(Problem(name, reader.line_num, f"malformed CSV: {exc}; the order's rows from here on, and "
+                                                         "the rest of the file, are not read"))
+            yield order()
+        yield _unreadable(name, number + 1, reader.line_num, message)
         return
-    if rows:
-        yield _csv_order(number, rows, name)
+    if rows or broken:
+        yield order()
 
 
 def _put(target: LineDict, path: list[str], value: Any, line: int) -> Any:
@@ -400,9 +415,11 @@ def _put(target: LineDict, path: list[str], value: Any, line: int) -> Any:
     return value
 
 
-def _csv_order(number: int, rows: list[tuple[int, dict[str, str]]], name: str) -> Record:
-    """One order from its rows: the order's and parties' cells from every row (they must agree), an item per row."""
-    order, parties, items, problems = LineDict(), LineDict(), LineList(), []
+def _csv_order(number: int, rows: list[tuple[int, dict[str, str]]], name: str,
+               broken: tuple[Problem, ...] = ()) -> Record:
+    """One order from its rows: the order's and parties' cells from every row (they must agree), an item per row;
+    ``broken``, the problems of rows that could not be read (the order is then an error record)."""
+    order, parties, items, problems = LineDict(), LineDict(), LineList(), list(broken)
     order.line = parties.line = items.line = rows[0][0]
     for line, row in rows:
         item = LineDict()

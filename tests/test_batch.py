@@ -239,6 +239,53 @@ def test_csv_rows_of_one_order_that_disagree_are_an_error_naming_column_and_line
                                  "message": "'DE' differs from 'CN' in an earlier row of the order; an order has one"}]
 
 
+CSV_HEAD = "id,date,export_from,destination,end_user.name,end_user.country,item.sku,item.quantity,item.origin,item.eccn\n"
+NIC = "{id},2026-11-28,US,CN,Example Customer Ltd,CN,NIC-1,1,US,5A992.c"  # cleared alone (NLR to China)
+ACCELERATOR = "{id},2026-11-28,US,CN,Example Customer Ltd,CN,ACC-1,8,US,3A090.a"  # a licence to China
+
+
+@pytest.mark.parametrize("broken", [ACCELERATOR + ",extra", ACCELERATOR.rsplit(",", 1)[0]])
+def test_a_csv_order_with_a_row_that_cannot_be_read_is_an_error_never_a_determination(engine, tmp_path, broken):
+    """Closed world: an order is checked only with all its rows.  The unreadable row fails the order whose id it
+    has, whether it comes after that order's rows (T-1) or before them (T-3); other orders are checked."""
+    source = tmp_path / "orders.csv"
+    rows = [NIC.format(id="T-1"), broken.format(id="T-1"), NIC.format(id="T-2"), broken.format(id="T-3"),
+            NIC.format(id="T-3")]
+    source.write_text(CSV_HEAD + "\n".join(rows) + "\n")
+    summary = run_batch(engine, source, tmp_path / "out.jsonl")
+    results = outcomes(tmp_path / "out.jsonl")
+    assert [(r["transaction_id"], r.get("decision"), r.get("line")) for r in results] == \
+           [("T-1", None, 3), ("T-2", "NLR", None), ("T-3", None, 5)]
+    assert "cells" in results[0]["error"] and "not checked without this row" in results[0]["error"]
+    assert summary.exit_code == 2
+    assert engine.check(validate_order(order("CN", eccn="5A992.c", sku="NIC-1"))).decision == Decision.NLR
+
+
+@pytest.mark.parametrize("bad", ['"unclosed quote', '"quoted"then text', "x" * 140_000])
+def test_a_csv_syntax_error_fails_the_order_being_read_and_ends_the_reading(engine, tmp_path, bad):
+    """An unclosed quote used to swallow the rest of the file into one cell, and the order read so far was
+    checked on its first rows; now the order is an error, and so is the unread rest."""
+    source = tmp_path / "orders.csv"
+    source.write_text(CSV_HEAD.replace("\n", ",item.description\n") + NIC.format(id="T-0") + ",nic\n"
+                      + NIC.format(id="T-1") + ",nic\n" + ACCELERATOR.format(id="T-1") + f",{bad}\n"
+                      + NIC.format(id="T-2") + ",nic\n")
+    summary = run_batch(engine, source, tmp_path / "out.jsonl")
+    results = outcomes(tmp_path / "out.jsonl")
+    assert [(r["record"] if "record" in r else None, r["transaction_id"], r.get("decision")) for r in results] == \
+           [(None, "T-0", "NLR"), (2, "T-1", None), (3, None, None)]
+    assert "malformed CSV" in results[1]["error"] and "the rest of the file is not read" in results[2]["error"]
+    assert summary.exit_code == 2
+
+
+def test_csv_ids_that_differ_only_by_spaces_are_one_order(engine, tmp_path):
+    source = tmp_path / "orders.csv"
+    source.write_text(CSV_HEAD + NIC.format(id="T-1") + "\n" + ACCELERATOR.format(id=" T-1 ") + "\n")
+    run_batch(engine, source, tmp_path / "out.jsonl")
+    [result] = outcomes(tmp_path / "out.jsonl")
+    assert [line["sku"] for line in result["lines"]] == ["NIC-1", "ACC-1"]
+    assert result["decision"] == "LICENSE_REQUIRED"
+
+
 def test_csv_cells_are_read_as_their_field_is_typed(tmp_path):
     assert CSV_COLUMNS["item.quantity"] == "number" and CSV_COLUMNS["item.chip.datacenter"] == "bool"
     assert CSV_COLUMNS["end_uses"] == "list" and CSV_COLUMNS["item.hs_code"] == "text"
