@@ -108,7 +108,7 @@ class Summary:
         counts = ", ".join(f"{n:,} {d}" for d, n in sorted(self.decisions.items(), key=lambda i: -Decision(i[0]).rank))
         shown = ", ".join(map(str, self.first_invalid)) + (", ..." if self.invalid > len(self.first_invalid) else "")
         bad = f"; {self.invalid:,} invalid (records {shown})" if self.invalid else ""
-        return f"{self.records:,} orders: {counts or 'none checked'}{bad}"
+        return f"{self.records:,} order{'s' * (self.records != 1)}: {counts or 'none checked'}{bad}"
 
 
 # --- reading -------------------------------------------------------------------------------------------
@@ -672,8 +672,11 @@ def _checking(engine: Engine, as_of, name: str, workers: int, scheduler: str | N
 def _whole_or_nothing(out: str | Path):
     """A text file that appears at ``out`` only if the block completes: written beside it, then renamed."""
     out = Path(out)
-    target = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=out.parent, prefix=f".{out.name}.",
-                                         suffix=".part", delete=False)
+    try:
+        target = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=out.parent, prefix=f".{out.name}.",
+                                             suffix=".part", delete=False)
+    except OSError as exc:  # no such directory, not writable: the user's to fix, before any record is read
+        raise InputError(f"--out {brief(str(out), 500)}: cannot write there: {exc.strerror or exc}") from None
     try:
         with target:
             yield target

@@ -81,8 +81,15 @@ _LONG_RUN = b"9" * MAX_INT_DIGITS  # digits in a row, as _DIGITS writes them: pe
 
 def exact_json(text: str | bytes) -> Any:
     """What :func:`parse_json` reads, by ``json`` alone: slower, and the one that explains an error."""
-    return json.loads(text, parse_float=Decimal, parse_int=_json_int, parse_constant=Decimal,
+    return json.loads(text, parse_float=_json_decimal, parse_int=_json_int, parse_constant=Decimal,
                       object_pairs_hook=_json_object)
+
+
+def _json_decimal(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except ArithmeticError:  # decimal.InvalidOperation: an exponent of more digits than Decimal holds
+        raise ValueError(f"number {brief(text, 40)} is out of range") from None
 
 
 def _json_int(text: str) -> int:

@@ -103,6 +103,20 @@ def test_a_bad_json_line_is_one_error_and_the_lines_after_it_are_checked(engine,
     assert results[2]["record"] == 3 and results[2]["line"] == 3 and "malformed JSON" in results[2]["error"]
 
 
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
+def test_a_number_whose_exponent_decimal_cannot_hold_is_an_error_record(engine, tmp_path, fmt):
+    """``1e99999999999999999999`` made Decimal raise InvalidOperation, an ArithmeticError the readers did not
+    expect: the whole run failed (exit 1, nothing written).  It is that record's error now."""
+    huge = json.dumps(GOOD_DE | {"id": "H"}).replace('"quantity": 1', '"quantity": 1e99999999999999999999')
+    texts = [json.dumps(GOOD_DE), huge, json.dumps(GOOD_KP)]
+    source = tmp_path / f"orders.{fmt}"
+    source.write_text("\n".join(texts) + "\n" if fmt == "jsonl" else "[" + ",\n".join(texts) + "]")
+    summary = run_batch(engine, source, tmp_path / "out.jsonl")
+    results = outcomes(tmp_path / "out.jsonl")
+    assert [r.get("decision") for r in results] == ["NLR", None, "PROHIBITED"] and summary.exit_code == 2
+    assert "out of range" in results[1]["error"]
+
+
 def test_a_determination_is_the_json_of_check_format_json(engine, tmp_path):
     source = write_jsonl(tmp_path / "orders.jsonl", [GOOD_DE, GOOD_KP])
     run_batch(engine, source, tmp_path / "out.jsonl")
@@ -128,7 +142,8 @@ def test_each_output_line_is_the_bytes_of_the_determinations_json_in_input_order
     '{"a" :1, "b": {"a": 1}}', '{"a": 1,}', '\ufeff{"a": 1}', '{"a": 1.50, "b": 18446744073709551616}',
     '[1E400]', '{"a": -0.0, "b": "2.5", "c:1.5": 3e-7, "d": [0.10, "\\"", 1E+2]}', '2.50', '[2.50]',
     '{"a": -' + '9' * 39 + '}', '{"a": ' + '9' * 40 + '}', '{"a": -' + '9' * 40 + '}', '{"a": "' + '1' * 50 + '"}',
-    '[' * 300 + ']' * 300, '{"a": "\ud800"}', '{"a": "é", "é": [1.0, 2]}', '{"a": Infinity}', ' {"a": 1} '])
+    '[' * 300 + ']' * 300, '{"a": "\ud800"}', '{"a": "é", "é": [1.0, 2]}', '{"a": Infinity}', ' {"a": 1} ',
+    '{"a": 1e99999999999999999999}', '[-2.5E-99999999999999999999]'])
 def test_orders_json_reads_as_the_exact_reader_does(text):
     """The fast reader's answer (or error) is the exact reader's: fractions exact, repeated keys and huge
     integers refused."""
@@ -148,7 +163,7 @@ _NUMBERS = st.one_of(
     st.integers(-10**25, 10**25).map(str),
     st.builds(lambda whole, digits, exponent: f"{whole}{'.' + digits if digits else ''}{exponent}",
               st.integers(-10**6, 10**6), st.text("0123456789", max_size=20),
-              st.sampled_from(["", "e5", "E-3", "e+2", "e-310", "E400"])))
+              st.sampled_from(["", "e5", "E-3", "e+2", "e-310", "E400", "e99999999999999999999"])))
 _TEXTS = st.text(st.sampled_from('ab1.5:e"\\ \u00e9'), max_size=8).map(json.dumps)
 _KEYS = st.sampled_from(['"a"', '"b"', '"1.5"', '"a:b"', '"e\\""'])
 _JSON = st.recursive(
@@ -324,6 +339,17 @@ def test_the_cli_exit_code_is_the_most_restrictive_decision_or_2_for_any_invalid
     result = CliRunner().invoke(main, ["check", "--batch", str(bad), "--out", out])
     assert result.exit_code == 2 and "3 invalid (records 2, 3, 4)" in result.output
     assert len(outcomes(tmp_path / "out.jsonl")) == 5
+    one = write_jsonl(tmp_path / "one.jsonl", [GOOD_KP])
+    result = CliRunner().invoke(main, ["check", "--batch", str(one), "--out", out])
+    assert result.exit_code == 4 and "1 order: 1 PROHIBITED;" in result.output
+
+
+def test_results_to_a_directory_that_does_not_exist_is_exit_2(cli_lists, tmp_path):
+    good = write_jsonl(tmp_path / "good.jsonl", [GOOD_DE])
+    out = tmp_path / "nowhere" / "out.jsonl"
+    result = CliRunner().invoke(main, ["check", "--batch", str(good), "--out", str(out), "--no-audit"])
+    assert result.exit_code == 2 and f"--out {out}: cannot write there: No such file or directory" in result.output
+    assert not out.parent.exists()
 
 
 @pytest.mark.parametrize("args, says", [(["--batch", "x.jsonl"], "needs --out"),

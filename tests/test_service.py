@@ -15,7 +15,7 @@ import pytest
 
 from controls.audit import AuditLog
 from tests.conftest import REPO, chip, on, order
-from tests.service_server import served
+from tests.service_server import TOKEN, served
 
 MAX_BODY = 64 * 1024
 PROBLEM = "application/problem+json"
@@ -89,13 +89,19 @@ def test_a_missing_field_is_named(client):
     assert_problem(client.post("/v1/check", json=data), 422, "/destination")
 
 
-@pytest.mark.parametrize("body", [b"{bad", b"", b'{"id": "a", "id": "b"}', b"[" * 60_000])
+@pytest.mark.parametrize("body", [b"{bad", b"", b'{"id": "a", "id": "b"}', b"[" * 60_000,
+                                  b'{"id": "a", "items": [{"sku": "X", "quantity": 1e99999999999999999999}]}'])
 def test_malformed_json_is_a_problem(client, body):
     assert_problem(client.post("/v1/check", content=body), 400)
 
 
-def test_a_bad_query_parameter_is_a_problem(client):
-    assert_problem(client.post("/v1/check", params={"as_of": "yesterday"}, json=accelerator()), 422, "/query/as_of")
+@pytest.mark.parametrize("path", ["/v1/check", "/v1/check/batch"])
+@pytest.mark.parametrize("as_of", ["yesterday", "0", "1728000000", "2026-11-28T00:00:00", "2026-11-28Z"])
+def test_a_bad_query_parameter_is_a_problem(client, path, as_of):
+    """``as_of`` is a date written YYYY-MM-DD, as an order's date is: never a number of seconds or a time."""
+    problem = assert_problem(client.post(path, params={"as_of": as_of}, content=json.dumps(accelerator())), 422,
+                             "/query/as_of")
+    assert problem["errors"][0]["detail"] == "expected a date written as YYYY-MM-DD"
 
 
 def test_bodies_over_the_limit_are_413(client):
@@ -133,6 +139,53 @@ def test_batch_line_over_the_limit_is_an_error_in_place(client):
     assert [o.get("status") for o in out] == [None, 413, None] and out[1]["record"] == 2
 
 
+def test_a_batch_line_with_a_number_decimal_cannot_hold_is_a_problem_in_place(client, engine):
+    """It used to end the stream (the answers before it lost too) with an InvalidOperation nobody caught."""
+    huge = json.dumps(accelerator()).replace('"quantity": 1', '"quantity": 1e99999999999999999999')
+    assert huge != json.dumps(accelerator())
+    response = client.post("/v1/check/batch", content="\n".join([json.dumps(accelerator()), huge,
+                                                                  json.dumps(accelerator())]))
+    out = [json.loads(line) for line in response.text.splitlines()]
+    assert [o.get("status") for o in out] == [None, 400, None] and out[1]["record"] == 2
+    assert "out of range" in out[1]["detail"] and out[2] == json.loads(engine.check(accelerator()).model_dump_json())
+
+
+def test_a_batch_whose_check_fails_ends_with_a_problem_saying_where(engine):
+    """An internal error after the status line is sent cannot change the status: the stream's last line is a
+    500 problem naming the first record left unanswered, rather than a cut-off response."""
+    import asyncio
+
+    from controls.service.app import Settings, create_app
+
+    class Failing:  # the bundle, failing on order T-boom as a broken engine would
+        def __getattr__(self, name):
+            return getattr(engine, name)
+
+        def check(self, txn, as_of=None):
+            if txn.id == "T-boom":
+                raise RuntimeError("the rule network failed")
+            return engine.check(txn, as_of=as_of)
+
+    app = create_app(Settings())
+    app.state.service.engine = Failing()
+    good = json.dumps(accelerator()).encode()
+
+    async def lines():
+        yield good + b"\n"
+        await asyncio.sleep(0.05)  # a group of its own
+        yield json.dumps({**accelerator(), "id": "T-boom"}).encode() + b"\n" + good + b"\n"
+
+    async def post():
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://test") as client:
+            return await client.post("/v1/check/batch", content=lines())
+
+    response = asyncio.run(post())
+    out = [json.loads(line) for line in response.text.splitlines()]
+    assert response.status_code == 200 and len(out) == 2
+    assert out[0] == json.loads(engine.check(accelerator()).model_dump_json())
+    assert out[1]["status"] == 500 and out[1]["record"] == 2 and "RuntimeError" in out[1]["detail"]
+
+
 def test_batch_is_streamed_both_ways(server):
     """The first answer arrives while the rest of the batch has not been sent."""
     host, port = server[0].removeprefix("http://").split(":")
@@ -161,6 +214,9 @@ def test_screen(client, engine):
     assert_problem(client.post("/v1/screen", json={"name": " "}), 422)
     assert_problem(client.post("/v1/screen", json={"name": "X", "country": "ZZ"}), 422)
     assert_problem(client.post("/v1/screen", json={"nmae": "Huawei"}), 422, "/nmae", "/name")
+    # as long as a party's name or address may be, no longer: screening time grows with the text
+    assert_problem(client.post("/v1/screen", json={"name": "N" * 10_001}), 422, "/name")
+    assert_problem(client.post("/v1/screen", json={"name": "Acme", "address": "A" * 10_001}), 422, "/address")
 
 
 def test_rules_names_the_bundle(client, engine):
@@ -192,6 +248,23 @@ def test_not_ready_when_the_bundle_fails_to_load(tmp_path):
 def test_admin_needs_the_token(client):
     assert_problem(client.post("/v1/admin/reload"), 401)
     assert_problem(client.post("/v1/admin/reload", headers={"Authorization": "Bearer wrong"}), 401)
+    assert_problem(client.post("/v1/admin/reload", headers={"Authorization": f"Basic {TOKEN}"}), 401)
+
+
+@pytest.mark.parametrize("header, allowed", [
+    (f"Bearer {TOKEN}", True), (f"bearer {TOKEN}", True), (f"BEARER {TOKEN}", True), (f"Bearer  {TOKEN} ", True),
+    (f"Bearer {TOKEN.upper()}", False), (f"Basic {TOKEN}", False), (TOKEN, False), ("Bearer", False), ("", False),
+    (f"Bearer {TOKEN}x", False)])
+def test_the_admin_tokens_scheme_is_case_insensitive_and_the_token_is_not(header, allowed):
+    from starlette.requests import Request
+
+    from controls.service.app import ProblemError, _authorise
+    request = Request({"type": "http", "headers": [(b"authorization", header.encode())] if header else []})
+    if allowed:
+        _authorise(request, TOKEN)
+    else:
+        with pytest.raises(ProblemError, match="send Authorization: Bearer"):
+            _authorise(request, TOKEN)
 
 
 def test_openapi_is_generated_from_the_models(client):
@@ -363,6 +436,7 @@ def test_the_served_check_answers_as_its_fastapi_route(engine, tmp_path):
         dict(json=data, headers=[("X-Chipgate-Caller", "first"), ("x-chipgate-caller", "second")]),
         dict(json=data, params={"as_ofx": "yesterday", "other": "1"}),
         dict(json=data, params={"as_of": "yesterday"}), dict(json=data, params={"as_of": ""}),
+        dict(json=data, params={"as_of": "0"}), dict(json=data, params={"as_of": "2026-11-28T00:00:00"}),
         dict(json={**data, "destination": "ZZ"}), dict(json={**data, "items": [{"sku": "X", "quantity": "8"}]}),
         dict(json={**data, "surprise": 1}), dict(content=b"{bad"), dict(content=b""),
         dict(content=b'{"id": "a", "id": "b"}'), dict(content=big), dict(content=chunks),
@@ -384,14 +458,43 @@ def test_the_served_check_answers_as_its_fastapi_route(engine, tmp_path):
     through_fastapi = asyncio.run(answers(app))
     served = asyncio.run(answers(served_app))
     assert served == through_fastapi
-    assert [status for status, _, _ in served] == [503, 200, 200, 200, 200, 200, 200, 422, 422, 422, 422, 422, 400,
-                                                   400, 400, 413, 413]
+    assert [status for status, _, _ in served] == [503, 200, 200, 200, 200, 200, 200, 422, 422, 422, 422, 422, 422,
+                                                   422, 400, 400, 400, 413, 413]
     by_path = [r for r in AuditLog(tmp_path / "audit.sqlite").records()]
     assert len(by_path) == 12
     differ = {"seq", "time", "prev_hash", "hash"}
     assert [{k: v for k, v in r.items() if k not in differ} for r in by_path[:6]] == \
            [{k: v for k, v in r.items() if k not in differ} for r in by_path[6:]]
     assert [r["caller"] for r in by_path[:6]] == ["127.0.0.1"] * 3 + ["erp-eu", "first", "127.0.0.1"]
+
+
+@pytest.mark.parametrize("path", ["/v1/check", "/v1/screen"])
+def test_a_client_that_leaves_mid_body_is_no_internal_error(engine, caplog, path):
+    """It was logged as an error with a traceback ("Exception in ASGI application")."""
+    import asyncio
+    import logging
+
+    from controls.service.app import CheckFirst, Settings, create_app
+
+    app = create_app(Settings())
+    app.state.service.engine = engine
+    messages = [{"type": "http.request", "body": b'{"name": "Acme', "more_body": True}, {"type": "http.disconnect"}]
+    sent = []
+
+    async def receive():
+        return messages.pop(0)
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "http_version": "1.1", "method": "POST", "path": path, "raw_path": path.encode(),
+             "root_path": "", "scheme": "http", "query_string": b"", "headers": [(b"content-length", b"1000")],
+             "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000)}
+    with caplog.at_level(logging.INFO):
+        asyncio.run(CheckFirst(app)(scope, receive, send))
+    assert sent[0]["status"] == 400 and not messages
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+    assert "127.0.0.1 left before sending its whole request" in caplog.text
 
 
 def test_a_serving_process_collects_garbage_less_often_than_python_by_default(monkeypatch):

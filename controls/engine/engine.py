@@ -20,6 +20,7 @@ from ..facts.builder import Answers, FactBuilder, Values, line_values, order_val
 from ..facts.catalog import ACCUMULATED
 from ..facts.sets import SetResolver
 from ..models import (
+    MAX_TEXT,
     Decision,
     Derivation,
     Determination,
@@ -268,6 +269,9 @@ class Engine:
         ``explain``: say how the matcher scored it (words, listed spelling, country and address evidence)."""
         if not name or not name.strip():
             raise InputError("name: empty")
+        for field, text in (("name", name), ("address", address)):
+            if text and len(text) > MAX_TEXT:  # as a party's: screening time grows with the text
+                raise InputError(f"{field}: {len(text):,} characters, more than the {MAX_TEXT:,} it may have")
         try:
             country = check_country(country) if country else None
         except ValueError as exc:

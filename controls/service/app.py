@@ -38,7 +38,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
@@ -46,7 +46,7 @@ from starlette.requests import ClientDisconnect
 from ..audit import BUSY_TIMEOUT_MS, WRITE_LOCK_POLL_S, AuditLog, entry
 from ..engine import Engine
 from ..errors import ChipgateError, InputError, RuleError
-from ..models import Date, Determination, ScreeningResult, Transaction
+from ..models import MAX_TEXT, Date, Determination, ScreeningResult, Transaction
 from ..orders import parse_json as parse_order_json
 from ..rulebook.yamlsource import brief
 from . import review
@@ -57,7 +57,7 @@ log = logging.getLogger("uvicorn.error.chipgate")  # shown in the server log wit
 CALLER_HEADER = "X-Chipgate-Caller"
 CALLER_HEADER_KEY = CALLER_HEADER.lower().encode("latin-1")  # as ASGI servers give header names
 NDJSON = "application/x-ndjson"
-AsOf = dt.date | None  # the check endpoints' ``as_of`` query parameter
+AsOf = Date | None  # the check endpoints' ``as_of`` query parameter: YYYY-MM-DD, as an order's date
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,9 +90,9 @@ class ScreenRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str
+    name: str = Field(max_length=MAX_TEXT)  # as a party's: screening time grows with the text
     country: str | None = None
-    address: str | None = None
+    address: str | None = Field(default=None, max_length=MAX_TEXT)
     as_of: Date | None = None
 
 
@@ -336,7 +336,7 @@ def _caller(scope: dict) -> str:
 def _invalid_request(errors: list[dict]) -> ProblemError:
     """A bad query parameter (pydantic's errors, ``loc`` starting with ``query``), as FastAPI reports it."""
     errors = [{"pointer": "/" + "/".join(map(str, e["loc"])), "field": ".".join(map(str, e["loc"])),
-               "detail": e["msg"]} for e in errors]
+               "detail": e["msg"].removeprefix("Value error, ")} for e in errors]
     return ProblemError(422, "invalid-request", "Invalid request",
                         "; ".join(f"{e['field']}: {e['detail']}" for e in errors), errors)
 
@@ -395,6 +395,13 @@ def create_app(settings: Settings) -> FastAPI:
     async def _chipgate(request: Request, exc: ChipgateError):
         return _problem_response(_problem_of(exc))
 
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, exc: ClientDisconnect):
+        """The client left before its request was read: no one to answer, and no fault of the service's."""
+        log.info("%s left before sending its whole request", _caller(request.scope))
+        return _problem_response(ProblemError(400, "client-disconnected", "Client disconnected",
+                                              "the request body ended before its length"))
+
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception):
         log.exception("internal error")
@@ -419,14 +426,21 @@ def create_app(settings: Settings) -> FastAPI:
         caller = _caller(request.scope)
 
         async def results():
+            first = 1  # the first record of the group being answered
             try:
                 async for lines in _numbered_lines(request, settings.max_body, settings.max_batch_body):
+                    first = lines[0][0]
                     answers, recorded = await anyio.to_thread.run_sync(service.check_lines, engine, lines, as_of,
                                                                        caller, limiter=service.limiter)
                     await service.record(recorded)
                     yield answers
             except ClientDisconnect:
                 return
+            except Exception as exc:  # the status line is sent: the stream's last line says why it ends early
+                log.exception("internal error")
+                problem = ProblemError(500, "internal-error", "Internal error",
+                                       f"{type(exc).__name__}: no answer from this record on")
+                yield json.dumps(problem.body(record=first), separators=(",", ":")).encode() + b"\n"
 
         return _DuplexResponse(results(), media_type=NDJSON)
 
@@ -539,8 +553,9 @@ def _authorise(request: Request, token: str | None) -> None:
     if not token:
         raise ProblemError(403, "admin-disabled", "Admin endpoints are off",
                            "start the service with --admin-token (or CHIPGATE_ADMIN_TOKEN) to use them")
-    given = request.headers.get("authorization", "")
-    if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    # the scheme's name is case-insensitive (RFC 9110, 11.1); the token is compared in constant time
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
         raise ProblemError(401, "unauthorised", "Unauthorised", "send Authorization: Bearer <the admin token>")
 
 
