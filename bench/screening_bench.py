@@ -16,8 +16,10 @@ Labelled set, built deterministically from the real data (seeded):
   a person has to look (a generic word added may stay strong).
 * evasions, from the same sample, the spellings issue 7 found screened as "no match": every
   letter that has a Cyrillic or Greek look-alike swapped for it ("look-alikes"), a department
-  appended ("Purchasing Department"), one invented word appended ("invented word"). Each must be
-  found, as a possible match at least.
+  appended ("Purchasing Department"), one invented word appended ("invented word"); and those a
+  later review found screened as "no match": a name of several words with its spaces removed
+  ("HuaweiTechnologies") or each space a zero-width space (U+200B), and a soft hyphen (U+00AD)
+  inside each word of six letters or more. Each must be found, as a possible match at least.
 * negatives, two kinds, reported apart:
   - REAL_COMPANIES below: well-known companies written from general knowledge (not taken
     from any list); each was checked against the loaded lists (same words as a listed name
@@ -309,7 +311,15 @@ def evasions(entries: list[ListEntry], n: int, rng: random.Random) -> list[tuple
         out.append(("department added", f"{name} Purchasing Department", i))
         invented = "".join(rng.choice("bdfgklmnprstvz") + rng.choice("aeiou") for _ in range(3))
         out.append(("invented word added", f"{name} {invented.title()}", i))
+        if len(name.split()) > 1:  # no random draw here: the other kinds' queries stay as they were
+            out.append(("spaces removed", name.replace(" ", ""), i))
+            out.append(("zero-width spaces", name.replace(" ", "\u200b"), i))
+        out.append(("soft hyphens in words", _SOFT_HYPHENED.sub("\\1\u00ad\\2", name), i))
     return out
+
+
+# a soft hyphen in the middle of each word of six letters or more
+_SOFT_HYPHENED = re.compile(r"\b([^\W\d_]{3})([^\W\d_]{3,})")
 
 
 def recombined(screener: Screener, n: int, rng: random.Random) -> list[str]:
