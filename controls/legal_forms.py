@@ -113,7 +113,11 @@ FORMS: tuple[LegalForm, ...] = (
     _f("Ltd. Şti.", "Şti.", "Sti.", region="Turkey"),
     # East Asia
     _f("K.K.", "KK", region="Japan", where="edge", spelt_out=True),
-    _f("股份有限公司", "有限责任公司", "有限公司", "责任公司", "股份公司", "有限合伙", "公司", region="China"),
+    # Written in Han characters or Hangul, a form is a word of its own script: the whole name may be it.
+    _f("株式会社", "有限会社", "合同会社", "Kabushiki Kaisha", "Yugen Kaisha", "Godo Kaisha", region="Japan"),
+    _f("股份有限公司", "有限责任公司", "有限公司", "责任公司", "股份公司", "有限合伙", "公司",
+       "有限責任公司", "責任公司", region="China (simplified and traditional characters)"),
+    _f("주식회사", "유한회사", "Jusik Hoesa", "Chusik Hoesa", "Yuhan Hoesa", region="Korea"),
     # Words that close a listed name in a list cell but are no legal form: they name the party as
     # much as any other word of its name.
     _f("Trading", "Group", "San.", "Tic.", region="English, Turkish (Sanayi, Ticaret)", only="lists",

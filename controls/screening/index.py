@@ -32,8 +32,10 @@ from controls.screening.logic import (  # noqa: F401
     MIN_WEIGHT,
     PLACE_WEIGHT,
     POSTINGS_WALK_BUDGET,
+    RUN_MAX_LEN,
+    RUN_MIN_PIECE,
 )
-from controls.screening.normalize import PLACES, QUALIFIERS, STOPWORDS, key_tokens, normalize
+from controls.screening.normalize import PLACES, QUALIFIERS, STOPWORDS, key_tokens, normalize, run_piece, screenable
 
 __all__ = ["NameIndex", "NameRef", "name_variants", "token_similarity", "CONTAINED_MIN_WORDS"]
 
@@ -166,8 +168,8 @@ class NameIndex:
         variants.sort(key=lambda v: v[2] != "full")
         for ref, text, form in variants:
             key = key_tokens(text)
-            if not key or (ref.entry, key) in seen:
-                continue
+            if not key or (ref.entry, key) in seen or (form != "full" and not screenable(text)):
+                continue  # a derived form that names no one: "(LIMITED)" is no acronym
             seen.add((ref.entry, key))
             kid = key_ids.get(key)
             if kid is None:
@@ -341,6 +343,41 @@ class NameIndex:
         reordered = set(self.by_sorted.get(tuple(sorted(key)), ())) - same
         compact = set(self.by_compact.get("".join(key), ())) - same - reordered
         return same, reordered, compact
+
+    def split_run(self, word: str) -> tuple[str, ...] | None:
+        """``word``, which no listed name has, as listed words run together ("huaweitechnologies" -> "huawei",
+        "technologies"): the fewest pieces, each read (``run_piece``) as a listed word of RUN_MIN_PIECE letters
+        or more, or as a legal form or stopword, at least one a listed word; the longer pieces first of two
+        splits into as many. None when there is no such split (most words)."""
+        n = len(word)
+        if n < 2 * RUN_MIN_PIECE or n > RUN_MAX_LEN or word in self.postings or not word.isalnum():
+            return None
+        # best[i]: (pieces, -sum of squared piece lengths, listed pieces) of the best split of word[:i]
+        best: list[tuple[int, int, int, int] | None] = [None] * (n + 1)  # ..., where the last piece starts
+        best[0] = (0, 0, 0, 0)
+        for i in range(1, n + 1):
+            for j in range(i - 1, -1, -1):
+                if best[j] is None or (j == 0 and i == n):
+                    continue
+                piece = word[j:i]
+                read = run_piece(piece)  # "" for a legal form or a stopword
+                if piece.isdigit():  # a number is one piece, whatever its length ("china612institute")
+                    if (j and word[j - 1].isdigit()) or (i < n and word[i].isdigit()) or piece not in self.postings:
+                        continue
+                elif not piece.isalpha() or (read and (len(piece) < RUN_MIN_PIECE or read not in self.postings)):
+                    continue
+                count, square, listed, _ = best[j]
+                found = (count + 1, square - len(piece) ** 2, listed + bool(read), j)
+                if best[i] is None or found[:2] < best[i][:2]:
+                    best[i] = found
+        if best[n] is None or not best[n][2]:
+            return None
+        pieces, i = [], n
+        while i:
+            j = best[i][3]
+            pieces.append(word[j:i])
+            i = j
+        return tuple(reversed(pieces))
 
     def contained(self, key: tuple[str, ...]) -> list[int]:
         """Keys whose words the query all has, and more: a listed name with words added to it

@@ -20,7 +20,16 @@ NAME = "chipgate-names"
 # 4: the same results in every process: a query's words are read in their own order and the index's
 # vocabulary in the order names first use a word, not in the hash order of a set, which follows the
 # process's PYTHONHASHSEED and decided which of two equal-scoring spellings (and reasons) was kept.
-VERSION = "4"
+# 5: a name is unscreenable when nothing but legal forms is left of it, those that are also syllables of
+# names ("AG", "S.A.", "K.K.", "ЗАО") included, or when one letter or digit is (MIN_NAME_CHARS): "A" was
+# screened, and cleared where the country of its one weak match differed. Japanese and Korean forms
+# (株式会社, 주식회사) and traditional Chinese ones (有限責任公司) are in the table. A name with invisible
+# characters (format characters such as U+200B, U+00AD, U+2060; the Hangul fillers) is also read with
+# them as word breaks, and a word no listed name has as listed words run together ("HuaweiTechnologies";
+# RUN_MIN_PIECE): a match of such a reading says so, and one of words run together needs every piece in
+# the listed name and stays at or below COMPACT_SCORE. A derived form of a listed name that names no one
+# ("(LIMITED)" read as an acronym) is not indexed.
+VERSION = "5"
 
 # ---------------------------------------------------------------- scores and thresholds (matcher.py)
 
@@ -97,6 +106,11 @@ CONTAINED_MIN_WORDS = 2
 # ... and words written in front of it may weigh no more than this (the weight of a word found in
 # about one name in a hundred), unless they name a place or a unit.
 CONTAINED_PREFIX_WEIGHT = 1.0
+# A word no listed name has is read as listed words run together ("HuaweiTechnologies") when it splits
+# into pieces of at least RUN_MIN_PIECE letters that are listed words (or legal forms and stopwords:
+# "...coltd"); words longer than RUN_MAX_LEN letters are not tried.
+RUN_MIN_PIECE = 3
+RUN_MAX_LEN = 60
 
 # ---------------------------------------------------------------- normalisation (normalize.py)
 
@@ -107,6 +121,9 @@ CONTAINED_PREFIX_WEIGHT = 1.0
 # would. Only words long enough for one edit to be a typo are read so.
 SPELLING_MIN_LEN = 6
 SPELLING_MIN_SIMILARITY = 0.83
+# A name whose words, legal forms and stopwords left out, have fewer letters or digits than this names no
+# one ("A", "7"): it cannot be screened, whatever it happens to resemble.
+MIN_NAME_CHARS = 2
 
 
 def parameters() -> dict[str, object]:

@@ -11,7 +11,7 @@ many countries.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Iterable, Literal
 
@@ -41,7 +41,7 @@ from controls.screening.logic import (  # noqa: F401  (the parameters, named whe
     SHORT_FORM_SCORE,
     STRONG,
 )
-from controls.screening.normalize import key_tokens, normalize
+from controls.screening.normalize import key_tokens, named_words, normalize, word_breaks
 
 __all__ = ["Match", "Screener", "STRONG", "POSSIBLE"]
 
@@ -68,6 +68,26 @@ class Match:
     reasons: tuple[str, ...]
     listed_words: tuple[str, ...] = ()  # the indexed words of ``matched_name`` (its form), for explain
     number: int = -1  # the entry's place in the screener's entries
+    query_words: tuple[str, ...] = ()  # the words of another reading of the name that matched (Screener._readings)
+
+
+INVISIBLE_REASON = "invisible characters read as spaces"
+RUN_TOGETHER_REASON = "words run together"
+
+
+def _reread(m: Match, read: tuple[str, ...], why: str, runs: tuple[frozenset[str], ...]) -> Match | None:
+    """A match of another reading of the name, with the reason it was read so. Listed words found run together
+    in one word of the name (``runs``: "huaweitechnologies" -> huawei, technology) count only if the listed
+    name has every one of them (a word is not cut into pieces to meet a name that has some of them), and never
+    score above spacing ("Hi Silicon" / "HiSilicon")."""
+    score = m.score
+    if why == RUN_TOGETHER_REASON:
+        listed = set(m.listed_words)
+        if not all(run <= listed for run in runs):
+            return None
+        score = min(score, COMPACT_SCORE)
+    strength: Literal["strong", "possible"] = "strong" if score >= STRONG else "possible"
+    return replace(m, score=score, strength=strength, reasons=(*m.reasons, why), query_words=read)
 
 
 @lru_cache(maxsize=4096)
@@ -205,6 +225,37 @@ class Screener:
         key = key_tokens(name)
         if not key or limit <= 0:
             return []
+        best = self._best(name, key, cc, address)
+        for text, why, runs in self._readings(name, key):
+            read = key_tokens(text)
+            if not read or read == key:
+                continue
+            for entry, m in self._best(text, read, cc, address).items():
+                m = _reread(m, read, why, runs)
+                old = best.get(entry)
+                if m is not None and (old is None or m.score > old.score):
+                    best[entry] = m
+        ranked = sorted(best.values(), key=lambda m: (-m.score, m.entry.list, m.entry.entry_id))
+        return ranked[:limit]
+
+    def _readings(self, name: str, key: tuple[str, ...]) -> Iterable[tuple[str, str, tuple[frozenset[str], ...]]]:
+        """Other ways a reader may read ``name``, each with the reason its matches give and the listed words each
+        run-together word stands for: invisible characters as word breaks ("Huawei\u200bTechnologies"), and a
+        word no listed name has as listed words run together ("HuaweiTechnologies"). Most names have neither:
+        they are screened once."""
+        spaced = word_breaks(name)
+        readings = [(name, key)]
+        if spaced is not None:
+            readings.append((spaced, key_tokens(spaced)))
+            yield spaced, INVISIBLE_REASON, ()
+        for text, words in readings:
+            split = [self.index.split_run(w) for w in words]
+            if any(split):
+                runs = tuple(frozenset(named_words(" ".join(p))) for p in split if p)
+                yield " ".join(" ".join(p) if p else w for w, p in zip(words, split)), RUN_TOGETHER_REASON, runs
+
+    def _best(self, name: str, key: tuple[str, ...], cc: str | None, address: str | None) -> dict[int, Match]:
+        """The best match of each entry for one reading of a name (``key``: its key words)."""
         idx = self.index
         bonus = (COUNTRY_AGREES if cc else 0.0) + (ADDRESS_AGREES if address else 0.0)
 
@@ -248,8 +299,7 @@ class Screener:
                     old = best.get(ref.entry)
                     if old is None or m.score > old.score:
                         best[ref.entry] = m
-        ranked = sorted(best.values(), key=lambda m: (-m.score, m.entry.list, m.entry.entry_id))
-        return ranked[:limit]
+        return best
 
     def explain(self, name: str, country: str | None = None, address: str | None = None,
                 limit: int = 5) -> list[str]:
@@ -262,15 +312,18 @@ class Screener:
                "query words (weight): " + (", ".join(f"{t} ({idx.query_weight(t):.2f})" for t in key) or "none")]
         for m in self.screen(name, country, address, limit):
             trace: list = []
-            wq = [idx.query_weight(t) for t in key]
-            _align(key, wq, m.listed_words, [idx.weight(t) for t in m.listed_words], trace)
+            read = m.query_words or key
+            if m.query_words:
+                out.append(f"read as: {' '.join(read)}")
+            wq = [idx.query_weight(t) for t in read]
+            _align(read, wq, m.listed_words, [idx.weight(t) for t in m.listed_words], trace)
             paired_q = {w for q, _, _ in trace for w in q.split()}
             paired_c = {w for _, c, _ in trace for w in c.split()}
             out.append(f"{m.entry.list} {m.entry.entry_id}: {m.strength} {m.score} on {m.matched_name!r}")
             out.append("  listed words (weight): " + ", ".join(f"{t} ({idx.weight(t):.2f})" for t in m.listed_words))
             out.append("  paired: " + (", ".join(q if q == c else f"{q} ~ {c} ({sim:.2f})" for q, c, sim in trace)
                                        or "none"))
-            extra = [t for t in key if t not in paired_q]
+            extra = [t for t in read if t not in paired_q]
             missing = [t for t in m.listed_words if t not in paired_c]
             if extra or missing:
                 out.append(f"  unpaired: query {', '.join(extra) or '-'}; listed {', '.join(missing) or '-'}")

@@ -15,9 +15,9 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from controls.legal_forms import FORMS, LINKS
-from controls.screening.logic import SPELLING_MIN_LEN, SPELLING_MIN_SIMILARITY
+from controls.screening.logic import MIN_NAME_CHARS, SPELLING_MIN_LEN, SPELLING_MIN_SIMILARITY
 
-__all__ = ["normalize", "tokens", "key_tokens", "screenable", "STOPWORDS", "PLACES", "PLACEHOLDERS"]
+__all__ = ["normalize", "tokens", "key_tokens", "screenable", "named_words", "run_piece", "word_breaks", "STOPWORDS", "PLACES", "PLACEHOLDERS"]
 
 # -- English / transliterated side ---------------------------------------------------------
 
@@ -270,11 +270,39 @@ def _fold_look_alikes(word: re.Match) -> str:
     return folded if _latin(folded) else transliterate(text)
 
 
+# Characters drawn as nothing: Unicode's format characters (category Cf: zero-width space and joiners,
+# soft hyphen, word joiner, bidi controls, Mongolian vowel separator, tags) and the Hangul fillers,
+# which are letters (Lo) that show no glyph.
+_FILLERS = frozenset("\u115f\u1160\u3164\uffa0")
+
+
+def _invisible(c: str) -> bool:
+    return c in _FILLERS or unicodedata.category(c) == "Cf"
+
+
+def word_breaks(name: str) -> str | None:
+    """``name`` with each run of invisible characters read as a space ("Huawei\u200bTechnologies" ->
+    "Huawei Technologies"), or None when it has none. ``tokens`` reads them as nothing, as inside a word
+    ("Hua\u00adwei"); between words a reader sees a break, so the matcher tries both readings. Between two
+    Han characters, which no space separates, they stay nothing."""
+    if name.isascii() or not any(map(_invisible, name)):
+        return None
+    out: list[str] = []
+    for i, c in enumerate(name):
+        if not _invisible(c):
+            out.append(c)
+        elif out and out[-1] != " ":
+            after = next((d for d in name[i + 1 :] if not _invisible(d)), "")
+            if not (_HAN_RUN.match(out[-1]) and _HAN_RUN.match(after)):
+                out.append(" ")
+    return "".join(out)
+
+
 def _plain(text: str) -> str:
     """Casefolded text without diacritics, invisible characters or look-alike letters, Han converted,
     every punctuation mark a space."""
     if not text.isascii():
-        text = "".join(c for c in text if unicodedata.category(c) != "Cf")  # zero-width, bidi controls
+        text = "".join(c for c in text if not _invisible(c))  # zero-width, bidi controls, fillers
         text = _HAN_RUN.sub(lambda m: _han_to_words(m.group()), text)
         text = unicodedata.normalize("NFKD", text)
         text = "".join(c for c in text if not unicodedata.combining(c))
@@ -287,7 +315,10 @@ def _plain(text: str) -> str:
     return _NON_WORD.sub(" ", text)
 
 
-def _drop_legal(words: list[str]) -> list[str]:
+def _drop_legal(words: list[str] | tuple[str, ...], keep: int = 1) -> list[str]:
+    """``words`` without legal forms. Forms that are also syllables of names ("SA", "AG", "Ao") are dropped
+    only at the edges, and only while ``keep`` words are left: ``tokens`` keeps a name that is only such a
+    form as its word, ``screenable`` (``keep`` 0) asks whether anything but legal forms is left."""
     out: list[str] = []
     i = 0
     while i < len(words):
@@ -302,11 +333,11 @@ def _drop_legal(words: list[str]) -> list[str]:
     # legal words that are also syllables, only at the start or in the legal run at the end;
     # "de" / "y" join them ("S.A. de C.V.", "y Cia.")
     dropped = False
-    while len(out) > 1 and (out[0] in _LEGAL_SHORT or (dropped and out[0] in _LEGAL_LINKS)):
+    while len(out) > keep and (out[0] in _LEGAL_SHORT or (dropped and out[0] in _LEGAL_LINKS)):
         out.pop(0)
         dropped = True
     dropped = False
-    while len(out) > 1:
+    while len(out) > keep:
         last = out[-1]
         if last in _LEGAL_SHORT or (dropped and last in _LEGAL_LINKS):
             out.pop()
@@ -315,7 +346,7 @@ def _drop_legal(words: list[str]) -> list[str]:
         tail = None
         if last in _TAIL_ENDS:  # "S A", "S A DE C V", "S DE RL"
             tail = next(
-                (t for t in _LEGAL_TAILS if len(out) > len(t) and tuple(out[-len(t) :]) == t), None
+                (t for t in _LEGAL_TAILS if len(out) - len(t) >= keep and tuple(out[-len(t) :]) == t), None
             )
         if tail is None:
             break
@@ -427,9 +458,23 @@ def tokens(name: str) -> tuple[str, ...]:
 
 def screenable(name: str) -> bool:
     """Whether ``name`` has a word that can identify a party: not only punctuation, invisible
-    characters, a legal form ("Co., Ltd.") or a placeholder ("N/A", "TBD", "Unknown")."""
-    named = [w for w in _words(name)[1] if w not in STOPWORDS]
-    return bool(named) and " ".join(named) not in PLACEHOLDERS
+    characters, legal forms ("Co., Ltd.", "AG", "S.A.", "ЗАО", "株式会社", "주식회사"), a placeholder ("N/A",
+    "TBD", "Unknown") or a single letter or digit ("A")."""
+    named = named_words(name)
+    return len("".join(named)) >= MIN_NAME_CHARS and " ".join(named) not in PLACEHOLDERS
+
+
+def named_words(name: str) -> tuple[str, ...]:
+    """The canonical words of ``name`` that may name a party: legal forms (wherever they stand, when nothing
+    else is left) and stopwords left out; () for a name that is only those."""
+    return tuple(w for w in _drop_legal(_words(name)[1], keep=0) if w not in STOPWORDS)
+
+
+def run_piece(piece: str) -> str:
+    """How ``tokens`` reads ``piece`` of a word, a listed word run together with others ("technologies" ->
+    "technology"), or "" for a legal form ("ltd") or a stopword ("of")."""
+    word = _WORD_MAP.get(piece, piece)
+    return "" if word in _LEGAL_WORDS or word in _LEGAL_SHORT or word in STOPWORDS else word
 
 
 def key_tokens(name: str) -> tuple[str, ...]:

@@ -131,3 +131,80 @@ def test_with_every_list_imported_nothing_is_missing(engine):
     result = engine.check(order_with("Siemens AG", "DE"))
     assert result.decision == Decision.NLR
     assert "screening.list-missing" not in {f.rule for f in result.findings}
+
+
+# ----------------------------------------------------------- names only legal forms, one letter, hidden characters
+
+LEGAL_FORMS_ONLY = ["AG", "S.A.", "K.K.", "ЗАО", "株式会社", "주식회사", "Co", "有限公司", "Ltd", "有限責任公司",
+                    "S.A. de C.V.", "GmbH & Co. KG", "OOO", "B.V."]
+
+
+@pytest.mark.parametrize("country", [None, "DE", "CN"])
+@pytest.mark.parametrize("name", [*LEGAL_FORMS_ONLY, "A", "7"])
+def test_a_name_of_legal_forms_or_one_letter_is_hold_whatever_the_country(engine, name, country):
+    """A name that is only a legal form, in any script the table covers, or one letter, names no one: it was
+    cleared ("AG", "S.A.", "ЗАО", "株式会社"; "A" where its one weak match's country differed)."""
+    if country:  # an order's party has a country
+        result = engine.check(order_with(name, country))
+        assert result.decision == Decision.HOLD
+        assert "screening.name-unscreenable" in {f.rule for f in result.findings}
+    screened = engine.screen(name, country=country)
+    assert screened.decision == Decision.HOLD
+    assert any("screening.name-unscreenable" in w for w in screened.warnings)
+
+
+@pytest.mark.parametrize("name", ["Siemens AG", "Bayer AG", "Nestle S.A.", "Renault S.A.", "Toyota Motor Corporation",
+                                  "トヨタ自動車株式会社", "삼성전자 주식회사", "Sony Group Kabushiki Kaisha", "3M Company"])
+def test_names_with_a_legal_form_and_a_name_are_screened_and_clear(engine, name):
+    result = engine.check(order_with(name, "DE"))
+    assert result.decision == Decision.NLR
+    assert "screening.name-unscreenable" not in {f.rule for f in result.findings}
+
+
+# format characters (category Cf) and the Hangul filler, which show no glyph
+INVISIBLE = ["\u200b", "\u00ad", "\u2060", "\u200c", "\u200d", "\u180e", "\ufeff", "\u202e", "\u3164"]
+
+
+@pytest.mark.parametrize("char", INVISIBLE, ids=lambda c: f"U+{ord(c):04X}")
+def test_a_listed_name_with_an_invisible_character_between_or_inside_words_is_matched(engine, char):
+    for name in (f"Huawei{char}Technologies", f"Hua{char}wei Tech{char}nologies Co., Ltd.",
+                 f"Huawei{char}Technologies{char}Co.,{char}Ltd."):
+        result = engine.screen(name, country="CN")
+        assert result.decision == Decision.LICENSE_REQUIRED, name
+        assert result.matches[0].entry == HUAWEI and result.matches[0].strength == "strong", name
+
+
+def test_no_entity_list_name_with_zero_width_spaces_between_its_words_is_clear(engine, entity_list):
+    hidden = [name.replace(" ", "\u200b") for name in sample(entity_list, 100, min_words=2)]
+    assert not [name for name in hidden if engine.screen(name).decision == Decision.NLR]
+
+
+@pytest.mark.parametrize("name", ["HuaweiTechnologies", "HUAWEITECHNOLOGIESCOLTD", "huaweitechnologies co ltd",
+                                  "HuaweiTechnologies Shenzhen Branch"])
+def test_a_listed_name_with_its_words_run_together_is_matched(engine, name):
+    result = engine.screen(name, country="CN", explain=True)
+    assert result.decision in (Decision.LICENSE_REQUIRED, Decision.HOLD)
+    assert any(m.entry == HUAWEI for m in result.matches)
+    assert any("words run together" in line for line in result.explanation)
+
+
+def test_a_listed_name_run_together_is_a_strong_match(engine):
+    result = engine.screen("HuaweiTechnologies", country="CN")
+    assert result.decision == Decision.LICENSE_REQUIRED
+    assert result.matches[0].strength == "strong" and result.matches[0].score <= 0.97  # as spacing, never exact
+
+
+def test_entity_list_names_with_their_spaces_removed_are_mostly_found(engine, entity_list):
+    """Not all yet (7 of these 100 stay clear; the bench found 63 % of such names before): a word of one or two letters run in with others
+    ("BeijingTi-Tech", "TradingL.L.C.") is no piece a run-together word is split into (RUN_MIN_PIECE), and
+    the fewest pieces are not always the listed words."""
+    joined = [name.replace(" ", "") for name in sample(entity_list, 100, min_words=2)]
+    clear = [name for name in joined if engine.screen(name).decision == Decision.NLR]
+    assert len(clear) <= 7, clear
+
+
+@pytest.mark.parametrize("name", ["AppliedMaterials", "TexasInstruments", "SiemensHealthineers", "Bluestar Trading",
+                                  "Starlink Services", "GeneralElectric", "Microsoft\u200bCorporation",
+                                  "Robert\u00adBosch GmbH", "Westinghouse Electric"])
+def test_unrelated_names_run_together_or_with_invisible_characters_stay_clear(engine, name):
+    assert engine.screen(name, country="DE").decision == Decision.NLR

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from controls.screening.normalize import key_tokens, normalize, screenable, tokens
+from controls.screening.normalize import key_tokens, normalize, screenable, tokens, word_breaks
 
 normalize_module = importlib.import_module("controls.screening.normalize")  # the package's ``normalize`` is the function
 
@@ -122,14 +122,39 @@ def test_real_cyrillic_words_are_transliterated_and_greek_stays_as_written():
 def test_invisible_characters_do_not_split_or_hide_a_name():
     assert normalize("Hua\u200bwei Tech\u00adnologies\u200d \u202eCo") == "huawei technology"
     assert normalize("\u200b\ufeff") == ""
+    assert normalize("Hua\u3164wei") == "huawei"  # a Hangul filler: a letter that shows nothing
 
 
-@pytest.mark.parametrize("name", ["-", "N/A", "???", "\u200b", "Co., Ltd.", "TBD", "The Company", "Unknown Ltd"])
+def test_invisible_characters_are_also_read_as_word_breaks():
+    assert word_breaks("Huawei\u200bTechnologies\u2060Co.,\u00adLtd.") == "Huawei Technologies Co., Ltd."
+    assert word_breaks("Huawei \u200b\u200dTechnologies") == "Huawei Technologies"
+    assert word_breaks("华\u200b为") == "华为"  # Han text has no spaces: nothing between two Han characters
+    assert word_breaks("Huawei Technologies") is None and word_breaks("Ромашка") is None
+
+
+def test_japanese_korean_and_traditional_chinese_legal_forms_are_dropped():
+    assert tokens("トヨタ自動車株式会社") == tokens("トヨタ自動車")
+    assert tokens("삼성전자 주식회사") == tokens("삼성전자")
+    assert tokens("華為技術有限責任公司") == tokens("華為技術")
+    assert tokens("Sony Group Kabushiki Kaisha") == ("sony", "group")
+
+
+@pytest.mark.parametrize("name", ["-", "N/A", "???", "\u200b", "\u3164", "Co., Ltd.", "TBD", "The Company",
+                                  "Unknown Ltd",
+                                  # legal forms that are also syllables of names, alone or together
+                                  "SA", "S.A.", "AG", "K.K.", "Ao", "OÜ", "S.A. de C.V.", "S A", "Co AG",
+                                  "GmbH & Co. KG",
+                                  # in other scripts
+                                  "ЗАО", "株式会社", "주식회사", "有限責任公司", "Kabushiki Kaisha",
+                                  # one letter or digit
+                                  "A", "7", "Y", "A."])
 def test_names_that_name_no_one_cannot_be_screened(name):
     assert not screenable(name)
 
 
-@pytest.mark.parametrize("name", ["Huawei", "SA", "A B", "Limited Liability Company Kronshtadt", "华为"])
+@pytest.mark.parametrize("name", ["Huawei", "A B", "Limited Liability Company Kronshtadt", "华为", "3M", "LG",
+                                  "Siemens AG", "AG Siemens", "Sa Dallah", "トヨタ自動車株式会社", "삼성전자 주식회사",
+                                  "Hua\u200bwei"])
 def test_names_with_a_word_that_identifies_can_be_screened(name):
     assert screenable(name)
 
