@@ -84,9 +84,10 @@ MAX_LINES = 1_000
 MAX_PARTIES = 100
 MAX_OWNERS = 100
 MAX_LIST = 100  # end-use tags, direct-product ECCNs
-# Characters of names and addresses one order's parties and their owners send to screening, which takes some
-# 6 µs a character on the machine the project is measured on: at most some 0.3 s, where the caps above allow
-# millions of characters (a 4 MB order took 22 s, while a service's other requests waited).
+# Characters of names and addresses one order's parties and their owners send to screening, which takes up to
+# some 10 µs a character on the machine the project is measured on (words no listed name has, invisible
+# characters: each is read more than one way): at most some 0.5 s, where the caps above allow millions of
+# characters (a 4 MB order took 22 s, while a service's other requests waited).
 MAX_SCREENED_TEXT = 50_000
 
 

@@ -17,7 +17,8 @@ from rapidfuzz.distance import OSA
 from controls.legal_forms import FORMS, LINKS
 from controls.screening.logic import MIN_NAME_CHARS, SPELLING_MIN_LEN, SPELLING_MIN_SIMILARITY
 
-__all__ = ["normalize", "tokens", "key_tokens", "screenable", "named_words", "run_piece", "word_breaks", "STOPWORDS", "PLACES", "PLACEHOLDERS"]
+__all__ = ["normalize", "tokens", "key_tokens", "screenable", "named_words", "run_piece", "word_breaks", "STOPWORDS",
+           "PLACES", "PLACEHOLDERS"]
 
 # -- English / transliterated side ---------------------------------------------------------
 
