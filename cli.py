@@ -6,6 +6,7 @@ Exit codes (contract): 0 may proceed, 3 licence required, 4 prohibited, 5 hold,
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import sys
@@ -608,12 +609,28 @@ AUDIT = click.option("--db", "db", type=click.Path(dir_okay=False, path_type=Pat
 
 
 def _audit_log(db: Path | None):
+    """The trail to read, opened as it is (never created or changed): exit 2 if it is no trail."""
     from controls.audit import AuditLog, default_audit_path
 
-    path = db or default_audit_path()
-    if not path.exists():
-        _fail(InputError(f"{path}: no audit database"))
-    return AuditLog(path)
+    try:
+        return AuditLog(db or default_audit_path(), create=False)
+    except InputError as exc:
+        _fail(exc)
+
+
+def _reading_trail(command):
+    """An audit command that reads the trail: damage found on the way (a file truncated or overwritten in
+    its middle: SQLite's "database disk image is malformed") is exit 2 naming the file, not a traceback."""
+    @functools.wraps(command)
+    def read(*args, db=None, **kwargs):
+        import sqlite3
+
+        from controls.audit import default_audit_path
+        try:
+            return command(*args, db=db, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            _fail(InputError(f"{db or default_audit_path()}: the audit database is damaged: {exc}"))
+    return read
 
 
 @main.group()
@@ -625,6 +642,7 @@ def audit() -> None:
 @click.option("--decision", type=click.Choice([d.value for d in Decision]), default=None)
 @click.option("--since", type=DATE, default=None, help="records made on or after this day (UTC)")
 @AUDIT
+@_reading_trail
 def audit_show(decision, since, db) -> None:
     """One line per record: number, time, order, decision, bundle, caller; and, in time order among them,
     each reviewer's decision on a shown record (review number, time, order, decision, reviewer, reason)."""
@@ -659,6 +677,7 @@ def audit_show(decision, since, db) -> None:
 @click.option("--decision", type=click.Choice([d.value for d in Decision]), default=None)
 @click.option("--since", type=DATE, default=None)
 @AUDIT
+@_reading_trail
 def audit_export(fmt, decision, since, db) -> None:
     """Every record as JSON Lines, the order input, findings and lists as JSON; ``lists_digest`` is the digest
     of the list snapshot the record's hash covers (null for records written before snapshots)."""
@@ -674,6 +693,7 @@ def audit_export(fmt, decision, since, db) -> None:
 @audit.command("order")
 @click.argument("seq", type=click.IntRange(1))
 @AUDIT
+@_reading_trail
 def audit_order(seq, db) -> None:
     """The order record SEQ answered, as JSON, to review or check again (chipgate check -)."""
     try:
@@ -685,6 +705,7 @@ def audit_order(seq, db) -> None:
 
 @audit.command("verify")
 @AUDIT
+@_reading_trail
 def audit_verify(db) -> None:
     """Check the hash chain: exit 0 if intact, 2 naming the first record that was edited, removed or moved."""
     log = _audit_log(db)

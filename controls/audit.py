@@ -247,14 +247,19 @@ def _into_wal(db: sqlite3.Connection) -> None:
 class AuditLog:
     """An audit database; share one between threads (each gets its own connection)."""
 
-    def __init__(self, path: str | os.PathLike, autocheckpoint: bool = True):
+    def __init__(self, path: str | os.PathLike, autocheckpoint: bool = True, create: bool = True):
         """``autocheckpoint``: a commit that has grown the log by AUTOCHECKPOINT_PAGES copies it into the
-        database before it returns; without, the owner calls :meth:`checkpoint` (the service, from a thread)."""
+        database before it returns; without, the owner calls :meth:`checkpoint` (the service, from a thread).
+        ``create`` False: open an existing trail to read it, as it is (``audit show``, ``verify``): an
+        InputError if ``path`` is no trail (missing, empty, another database, not a database)."""
         self.path = Path(path)
         self.autocheckpoint = autocheckpoint
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._digests: dict[str, str] = {}  # list snapshot text -> digest (see _store_snapshots)
+        if not create:
+            self._check_trail()
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connection() as db:
             db.execute(f"PRAGMA page_size={PAGE_SIZE}")  # takes effect in a new database only
             _into_wal(db)
@@ -263,6 +268,24 @@ class AuditLog:
             except sqlite3.OperationalError as exc:  # a read-only trail is read as it is (one written before
                 if "readonly" not in str(exc):        # snapshots has no table of them: see _snapshot_rows)
                     raise
+
+    def _check_trail(self) -> None:
+        """Refuse, without writing to it, a file that is not an audit trail: a file emptied or truncated to
+        nothing would otherwise verify as an intact trail of no records, and another database would be given
+        the trail's tables."""
+        if not self.path.is_file():
+            raise InputError(f"{self.path}: no audit database")
+        try:
+            columns = {row[1] for row in self._connection().execute("PRAGMA table_info(records)")}
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise InputError(f"{self.path}: cannot be read as an audit trail: {exc}") from None
+        missing = [c for c in COLUMNS if c not in columns]
+        if missing:
+            self.close()
+            raise InputError(f"{self.path}: not an audit trail: " + (
+                f"its table of records has no {', '.join(missing[:3])}{', ...' * (len(missing) > 3)}" if columns
+                else "it has no table of records"))
 
     def _connection(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -514,7 +537,13 @@ class AuditLog:
         query, args = "SELECT * FROM reviews", ()
         if record is not None:
             query, args = query + " WHERE record = ?", (record,)
-        for row in self._connection().execute(query + " ORDER BY seq", args):
+        try:
+            rows = self._connection().execute(query + " ORDER BY seq", args)
+        except sqlite3.OperationalError as exc:
+            if "no such table" not in str(exc):  # a trail written before reviews, opened to read: none
+                raise
+            return
+        for row in rows:
             yield dict(row)
 
     def held(self) -> Iterator[dict]:

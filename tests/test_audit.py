@@ -150,6 +150,61 @@ def test_a_read_only_trail_written_before_snapshots_is_read_and_verified(tmp_pat
     assert not sqlite3.connect(path).execute("SELECT 1 FROM sqlite_master WHERE name = 'list_snapshots'").fetchall()
 
 
+def _not_a_trail(tmp_path, kind: str):
+    path = tmp_path / f"{kind}.sqlite"
+    if kind == "emptied":
+        path.write_bytes(b"")
+    elif kind == "text":
+        path.write_text("time,order,decision\n")
+    elif kind == "another database":
+        db = sqlite3.connect(path)
+        db.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+        db.commit()
+        db.close()
+    elif kind == "another records table":
+        db = sqlite3.connect(path)
+        db.execute("CREATE TABLE records (id INTEGER PRIMARY KEY, amount TEXT)")
+        db.commit()
+        db.close()
+    return path
+
+
+@pytest.mark.parametrize("command", ["verify", "show", "export"])
+@pytest.mark.parametrize("kind, says", [("emptied", "it has no table of records"),
+                                        ("text", "cannot be read as an audit trail: file is not a database"),
+                                        ("another database", "it has no table of records"),
+                                        ("another records table", "its table of records has no seq, time, caller, ...")])
+def test_reading_what_is_not_a_trail_is_exit_2_and_leaves_the_file_as_it_was(tmp_path, command, kind, says):
+    """A trail emptied to nothing verified as intact with no records, and reading another SQLite database gave
+    it the trail's tables; a text file was a traceback."""
+    path = _not_a_trail(tmp_path, kind)
+    before = path.read_bytes()
+    result = CliRunner().invoke(main, ["audit", command, "--db", str(path)])
+    assert result.exit_code == 2 and f"{path}: " in result.output and says in result.output, result.output
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("damage", ["truncated", "overwritten"])
+def test_a_damaged_trail_is_exit_2_naming_it_never_a_traceback(tmp_path, engine, damage):
+    log = AuditLog(tmp_path / "audit.sqlite")
+    txn = validate_order(order(**chip(tpp=5000, die_area_mm2=800, datacenter=True)))
+    log.append([entry(engine.check(txn), "erp", txn) for _ in range(300)])  # pages enough to damage some
+    log.checkpoint()
+    log.close()
+    data = bytearray(log.path.read_bytes())
+    assert len(data) > 16 * 4096
+    if damage == "truncated":
+        data = data[:len(data) // 2]
+    else:
+        data[len(data) // 2:len(data) // 2 + 8192] = b"\xa5" * 8192
+    log.path.write_bytes(bytes(data))
+    for command in ("verify", "show", "export"):
+        result = CliRunner().invoke(main, ["audit", command, "--db", str(log.path)])
+        assert result.exit_code == 2 and str(log.path) in result.output and "Traceback" not in result.output, \
+            (command, result.output)
+        assert "malformed" in result.output or "not a database" in result.output
+
+
 def test_an_export_holds_what_an_auditor_needs_to_verify_the_chain_without_chipgate(trail):
     """Each record's hash: the sha256 of the previous hash and the record's fields as ``json`` writes them
     (sorted keys, no spaces), the list snapshot's digest in place of its lists."""
