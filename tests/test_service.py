@@ -282,8 +282,11 @@ def test_unknown_path_is_a_problem(client):
 
 def test_every_determination_is_recorded(client, server):
     client.post("/v1/check", json={**accelerator(), "id": "AUDITED-1"}, headers={"X-Chipgate-Caller": "erp-eu"})
+    # a caller's name in UTF-8 is read as UTF-8 (HTTP hands header bytes over as Latin-1); Latin-1 stays Latin-1
+    for caller in ("Zürich-ERP".encode(), "Zürich-ERP".encode("latin-1")):
+        client.post("/v1/check", json={**accelerator(), "id": "AUDITED-1"}, headers={"X-Chipgate-Caller": caller})
     records = [r for r in AuditLog(server[1]).records() if r["transaction_id"] == "AUDITED-1"]
-    assert [r["caller"] for r in records] == ["erp-eu"]
+    assert [r["caller"] for r in records] == ["erp-eu", "Zürich-ERP", "Zürich-ERP"]
     assert records[0]["decision"] == "LICENSE_REQUIRED" and records[0]["input_digest"].startswith("sha256:")
     verify = subprocess.run([sys.executable, "cli.py", "audit", "verify", "--db", str(server[1])], cwd=REPO,
                             capture_output=True, text=True)

@@ -329,8 +329,16 @@ def _header(scope: dict, name: bytes) -> str | None:
 
 
 def _caller(scope: dict) -> str:
+    """Who the audit trail says asked: ``X-Chipgate-Caller`` (read as UTF-8 where its bytes are, as ERP systems
+    send names: "Zürich-ERP", not "ZÃ¼rich-ERP"), else the client's address."""
     client = scope.get("client")
-    return brief(_header(scope, CALLER_HEADER_KEY) or (client[0] if client else "unknown"), 200)
+    given = _header(scope, CALLER_HEADER_KEY)
+    if given and not given.isascii():
+        try:
+            given = given.encode("latin-1").decode("utf-8")
+        except UnicodeDecodeError:
+            pass  # Latin-1 bytes, as HTTP's own default has them
+    return brief(given or (client[0] if client else "unknown"), 200)
 
 
 def _invalid_request(errors: list[dict]) -> ProblemError:
