@@ -262,17 +262,22 @@ def lists() -> None:
                    "--max-loss of its entries, or ends more than that below its baseline; repeatable")
 @click.option("--allow-drop", "allow_drop", multiple=True, metavar="LIST",
               help="accept that FILE no longer has LIST, which is then removed from the store; repeatable")
-@click.option("--force", is_flag=True, help="override every guard for every list (prefer --allow-shrink/--allow-drop)")
+@click.option("--allow-empty", "allow_empty", multiple=True, metavar="LIST",
+              help="accept that LIST has no entries in FILE (refused otherwise: an empty list is no edition); "
+                   "repeatable")
+@click.option("--force", is_flag=True,
+              help="override every guard for every list (prefer --allow-shrink/--allow-drop/--allow-empty)")
 @click.option("--max-loss", type=click.FloatRange(0, 1), default=0.10, show_default=True,
               help="largest share of a list's entries an import may remove, or leave it below its baseline")
 @click.option("--edition", type=DATE, default=None,
               help="the edition date of a file that does not state its own (e.g. the day it was fetched)")
-def lists_import(file: Path, store: Path, allow_shrink: tuple[str, ...], allow_drop: tuple[str, ...], force: bool,
-                 max_loss: float, edition) -> None:
+def lists_import(file: Path, store: Path, allow_shrink: tuple[str, ...], allow_drop: tuple[str, ...],
+                 allow_empty: tuple[str, ...], force: bool, max_loss: float, edition) -> None:
     """Import FILE (eCFR XML of 15 CFR part 744, or ITA's consolidated CSV) and show what changed."""
     try:
         report = ListStore(store or default_list_store()).import_file(
-            file, force=force, allow_shrink=allow_shrink, allow_drop=allow_drop, max_loss=max_loss, edition=edition)
+            file, force=force, allow_shrink=allow_shrink, allow_drop=allow_drop, allow_empty=allow_empty,
+            max_loss=max_loss, edition=edition)
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
     click.echo(report.render())
@@ -302,6 +307,9 @@ def lists_status(store: Path | None) -> None:
                    f"sha256:{info.content_sha256}")
         if key in problems:
             click.echo(f"  BROKEN: {problems[key]}")
+        elif not info.entries and not info.accepted_empty:
+            click.echo("  NOT SCREENED: it has no entries and no import accepted it as empty (--allow-empty); "
+                       "import an edition of it")
     if problems:
         click.echo(f"error: the list store {store} is broken ({len(problems)} of {len(manifest)} lists fail "
                    "verification); parties are HOLD until those lists are re-imported", err=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError, field_validator
 
 from ..errors import ListDataError
 
@@ -42,6 +42,8 @@ class ListRecord(BaseModel):
     imported_at: str | None = None
     footnotes: dict[int, str] = Field(default_factory=dict, description="the list's footnotes by number")
     baseline: Baseline | None = None
+    accepted_empty: StrictBool = Field(default=False, description="the list has no entries and an import accepted that "
+                                                            "(--allow-empty); an empty list without it is not screened")
 
     @field_validator("file")
     @classmethod

@@ -11,7 +11,10 @@ Screening must never run on a half-written, mixed or silently shrunken list, so:
 - every read checks each list file against the digest in the manifest (:meth:`ListStore.verify`);
 - an import that would drop a list, remove more than ``max_loss`` of a list's entries, or leave a
   list more than ``max_loss`` below its baseline (the largest edition since a shrink was last
-  accepted) is refused unless that guard is overridden for that list.
+  accepted) is refused unless that guard is overridden for that list;
+- a list with no entries is not an edition of it: its import is refused unless overridden for that
+  list (the record then says so, ``accepted_empty``), and screening never uses an empty list that was
+  not so accepted, nor an empty copy of a list when the other format's copy has entries.
 
 Lists keep their source format in their key: the eCFR "Entity List" and the CSL "Entity List" live
 side by side, and :meth:`ListStore.screening_lists` decides which one screening uses.
@@ -132,6 +135,8 @@ class ImportReport:
                 f"+{len(diff.added)} ~{len(diff.changed)} -{len(diff.removed)}")
             if diff.damaged:
                 status = f"the stored copy was damaged and is replaced: {diff.damaged}"
+            if not diff.dropped and not diff.new_count:
+                status += "; the list has no entries, accepted as empty"
             if diff.shrink and diff.baseline_count != diff.old_count:
                 status += f"; {diff.shrink:.0%} below its baseline of {diff.baseline_count} entries"
             lines.append(f"  {diff.key}: {diff.old_count} -> {diff.new_count} entries ({status})")
@@ -236,20 +241,24 @@ class ListStore:
     # ------------------------------------------------------------------ importing
 
     def import_file(self, source_path: PathLike, *, force: bool = False, allow_shrink: Iterable[str] = (),
-                    allow_drop: Iterable[str] = (), max_loss: float = 0.10,
+                    allow_drop: Iterable[str] = (), allow_empty: Iterable[str] = (), max_loss: float = 0.10,
                     edition: dt.date | None = None) -> ImportReport:
         """Import every list in an eCFR part 744 XML or CSL CSV file (gzipped or not).
 
         Raises ListDataError, leaving the store untouched, when the file cannot be parsed, or
         when the import would drop a list this store holds from the same format (unless the list
         is in ``allow_drop``), or remove more than ``max_loss`` of a list's entries or leave it
-        more than ``max_loss`` below its baseline (unless the list is in ``allow_shrink``).
-        Lists are named by key (``ecfr:Entity List``) or name (``Entity List``); ``force``
+        more than ``max_loss`` below its baseline (unless the list is in ``allow_shrink``), or
+        when a list of the file has no entries (unless it is in ``allow_empty``); a file that holds
+        no list at all is always refused. Lists are named by key (``ecfr:Entity List``) or name (``Entity List``); ``force``
         overrides every guard for every list. A damaged stored list is simply replaced.
         """
         if not 0.0 <= max_loss <= 1.0:
             raise ValueError(f"max_loss must be a fraction between 0 and 1, not {max_loss!r}")
         source = _Source.read(Path(source_path), edition)  # parsed before the lock: other imports need not wait
+        if not source.payloads:
+            raise ListDataError(f"{source.path}: refused, the store is unchanged: the file holds no list entries, "
+                                "so it is no edition of any list")
         created = not self.path.exists()
         try:
             try:
@@ -264,7 +273,8 @@ class ListStore:
                 diffs = tuple(self._diff(key, old_lists.get(key), source.payloads.get(key)) for key in
                               sorted(set(old_lists) | set(source.payloads)))
                 overridden = _check_guards(diffs, max_loss, _selected(diffs, allow_shrink, "--allow-shrink", force),
-                                           _selected(diffs, allow_drop, "--allow-drop", force), source.path)
+                                           _selected(diffs, allow_drop, "--allow-drop", force),
+                                           _selected(diffs, allow_empty, "--allow-empty", force), source.path)
                 imported_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
                 lists = {k: v for k, v in lists.items() if v.source_format != source.format}
                 for diff in diffs:
@@ -273,6 +283,8 @@ class ListStore:
                         accepted = diff.new_count >= diff.baseline_count or f"shrink of {diff.key}" in overridden
                         keep = diff.key in old_lists and not accepted
                         record.baseline = (old_lists[diff.key] if keep else record).baseline_or_self()
+                        if not diff.new_count:  # let through by --allow-empty: screening may use it
+                            record.accepted_empty = True
                         lists[diff.key] = record
                 manifest = Manifest(version=MANIFEST_VERSION, lists=dict(sorted(lists.items())))
                 writes = {list_file_name(source.format, name): payload for name, payload in source.payloads.values()}
@@ -492,12 +504,21 @@ class ListStore:
 
 
 def _screening_keys(manifest_lists: dict[str, ListRecord]) -> dict[str, str]:
+    """List name -> the key screening uses: a copy with entries before an empty one, then the preferred format.
+
+    An empty list that no import accepted as empty (``--allow-empty``; a store written before that
+    guard may hold one) is no edition: it is left out, so the list counts as missing and parties are
+    HOLD rather than cleared against nothing.
+    """
     keys: dict[str, str] = {}
+    rank: dict[str, tuple[bool, bool]] = {}
     for key, info in sorted(manifest_lists.items()):
-        name, source_format = info.list, info.source_format
-        preferred = ECFR if name in BIS_LISTS else CSL
-        if name not in keys or source_format == preferred:
-            keys[name] = key
+        if not info.entries and not info.accepted_empty:
+            continue
+        name = info.list
+        candidate = (info.entries > 0, info.source_format == (ECFR if name in BIS_LISTS else CSL))
+        if name not in keys or candidate > rank[name]:
+            keys[name], rank[name] = key, candidate
     return keys
 
 
@@ -518,7 +539,7 @@ def _selected(diffs: tuple[ListDiff, ...], wanted: Iterable[str], option: str, e
 
 
 def _check_guards(diffs: tuple[ListDiff, ...], max_loss: float, shrink_ok: set[str], drop_ok: set[str],
-                  source_path: Path) -> tuple[str, ...]:
+                  empty_ok: set[str], source_path: Path) -> tuple[str, ...]:
     """Refuse, naming every guard that trips and its override, unless overridden; returns the overrides used."""
     refusals, overridden = [], []
     for diff in diffs:
@@ -542,6 +563,11 @@ def _check_guards(diffs: tuple[ListDiff, ...], max_loss: float, shrink_ok: set[s
             overridden.append(f"shrink of {diff.key}")
         elif reasons:
             refusals.append(f"{'; '.join(reasons)}; use --allow-shrink '{diff.key}' to accept")
+        if not diff.new_count and diff.key in empty_ok:
+            overridden.append(f"empty {diff.key}")
+        elif not diff.new_count:
+            refusals.append(f"{diff.key} has no entries in the file, so it is no edition of that list; "
+                            f"use --allow-empty '{diff.key}' if it truly has none")
     if refusals:
         raise ListDataError(f"{source_path}: refused, the store is unchanged: " + "\n  ".join(refusals))
     return tuple(overridden)
