@@ -6,7 +6,9 @@ is a ListDataError (an InputError) naming the file and the field, never a KeyErr
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError, field_validator
@@ -24,6 +26,11 @@ class Baseline(BaseModel):
     entries: StrictInt
     edition: str | None = None
     imported_at: str | None = None
+
+    @field_validator("edition")
+    @classmethod
+    def _edition_is_a_date(cls, edition: str | None) -> str | None:
+        return edition_date(edition)
 
 
 class ListRecord(BaseModel):
@@ -51,6 +58,11 @@ class ListRecord(BaseModel):
         if not is_store_file(name):
             raise ValueError("names no file of the store")
         return name
+
+    @field_validator("edition")
+    @classmethod
+    def _edition_is_a_date(cls, edition: str | None) -> str | None:
+        return edition_date(edition)
 
     def baseline_or_self(self) -> Baseline:
         """The list's baseline; a store from before baselines has none: its current edition is the baseline."""
@@ -98,6 +110,23 @@ class Manifest(BaseModel):
         """The manifest as stored: the fields each record was given, in order."""
         return (json.dumps(self.model_dump(mode="json", exclude_unset=True), indent=2, ensure_ascii=False)
                 + "\n").encode("utf-8")
+
+
+def edition_date(edition: str | None) -> str | None:
+    """``edition`` unchanged when it is a date written YYYY-MM-DD (or None); a ValueError otherwise.
+
+    Screening reads it as a date (the age of a list), so a manifest edited to ``2026-13-45`` or
+    ``yesterday`` is damage found when the manifest is read, not a crash of every check.
+    """
+    if edition is None:
+        return None
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", edition, flags=re.ASCII):
+            dt.date.fromisoformat(edition)
+            return edition
+    except ValueError:
+        pass
+    raise ValueError("is not a date written YYYY-MM-DD")
 
 
 def is_store_file(name: object) -> bool:

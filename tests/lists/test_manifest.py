@@ -42,6 +42,14 @@ def test_what_is_read_is_written_back_unchanged(tmp_path):
     ({"file": 7}, f"the record of {KEY}: file: Input should be a valid string"),
     ({"file": "../outside.jsonl"}, f"the record of {KEY} names no file of the store"),
     ({"footnotes": ["text"]}, f"the record of {KEY}: footnotes: Input should be a valid dictionary"),
+    # screening reads the edition as a date (review 2, item 12: these crashed every check)
+    ({"edition": "2026-13-45"}, f"the record of {KEY}: edition: is not a date written YYYY-MM-DD"),
+    ({"edition": "yesterday"}, f"the record of {KEY}: edition: is not a date written YYYY-MM-DD"),
+    ({"edition": "20261101"}, f"the record of {KEY}: edition: is not a date written YYYY-MM-DD"),
+    ({"edition": "2026-02-29"}, f"the record of {KEY}: edition: is not a date written YYYY-MM-DD"),
+    ({"edition": 20261101}, f"the record of {KEY}: edition: Input should be a valid string"),
+    ({"baseline": {"entries": 2, "edition": "2026-1-5"}},
+     f"the record of {KEY}: baseline.edition: is not a date written YYYY-MM-DD"),
 ])
 def test_a_missing_or_wrong_typed_field_names_the_file_and_the_field(tmp_path, changes, message):
     store = stored(tmp_path, **changes)
@@ -51,6 +59,12 @@ def test_a_missing_or_wrong_typed_field_names_the_file_and_the_field(tmp_path, c
     assert str(info.value).startswith(f"{tmp_path / MANIFEST}: {message}"), str(info.value)
     screener, why = open_lists(tmp_path)  # an engine screens no party against it, and says why
     assert screener is None and message in why
+
+
+@pytest.mark.parametrize("edition", ["2026-11-01", "2028-02-29", "1999-12-31", None])
+def test_an_edition_written_yyyy_mm_dd_is_read(tmp_path, edition):
+    record = stored(tmp_path, edition=edition, baseline={"entries": 2, "edition": edition}).manifest().lists[KEY]
+    assert record.edition == edition and record.baseline.edition == edition
 
 
 def test_a_wrong_typed_history_record_names_the_field(tmp_path):

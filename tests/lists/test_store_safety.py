@@ -221,6 +221,21 @@ def test_a_damaged_manifest_is_exit_2_with_a_message(small_store, damage, messag
     assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("edition", ["2026-13-45", "yesterday"])
+def test_an_edition_that_is_no_date_breaks_the_store_and_every_party_is_held(small_store, edition):
+    """Review 2, item 12: a hand-edited edition crashed every check (exit 1) while status said 0."""
+    manifest = small_store.path / "manifest.json"
+    raw = json.loads(manifest.read_text(encoding="utf-8"))
+    raw["lists"][DPL_KEY]["edition"] = edition
+    manifest.write_text(json.dumps(raw), encoding="utf-8")
+    message = f"the record of {DPL_KEY}: edition: is not a date written YYYY-MM-DD (found {edition!r})"
+    result = status(small_store.path)
+    assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
+    result = Engine.load(lists=small_store.path).check(order("DE", eccn="EAR99"))
+    assert result.decision == Decision.HOLD
+    assert any("list store cannot be used" in w and message in w for w in result.warnings)
+
+
 def test_a_commit_plan_naming_files_outside_the_store_is_refused(small_store, tmp_path):
     (small_store.path / ".commit").mkdir()
     (small_store.path / ".commit" / "plan.json").write_text('{"move": ["../outside.jsonl"], "remove": []}')
