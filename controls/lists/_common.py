@@ -10,13 +10,25 @@ import hashlib
 import io
 import os
 import re
+import stat
 import unicodedata
+import zlib
 from collections.abc import Iterable
 
 from ..errors import ListDataError
 from .model import FrCitation
 
 GZIP_MAGIC = b"\x1f\x8b"
+MiB = 1 << 20
+#: The largest gzipped list file read, as stored. The published files are 0.32 MiB (eCFR part 744,
+#: 2026-07-23) and 1.32 MiB (CSL, 2022-04): some 24 times below it.
+MAX_GZIP_BYTES = 32 * MiB
+#: The largest list text read: a plain file as stored, or a gzipped one once gunzipped, which stops
+#: there (a gzip bomb is never expanded further). The published texts are 2.4 MiB (eCFR) and
+#: 5.6 MiB (CSL): 11 times below it. Importing takes some 15-20 bytes of memory per byte of text,
+#: so a file at the cap needs about 1 GiB.
+MAX_TEXT_BYTES = 64 * MiB
+_CHUNK = MiB
 
 #: Short codes used as entry-id prefixes; one per list name.
 LIST_CODES = {
@@ -36,19 +48,88 @@ LIST_CODES = {
 }
 
 
+def read_raw(path: str | os.PathLike[str]) -> bytes:
+    """The file as stored, at most :data:`MAX_GZIP_BYTES` gzipped or :data:`MAX_TEXT_BYTES` plain.
+
+    Only a regular file is read: a device or a pipe (``/dev/zero``, ``<(...)``) could be endless or
+    block, and is refused before it is opened. The size is counted as the file is read, not taken
+    from the file system.
+    """
+    with _open(path) as fh:
+        head = fh.read(2)
+        limit = MAX_GZIP_BYTES if head == GZIP_MAGIC else MAX_TEXT_BYTES
+        raw = bytearray(head)
+        while len(raw) <= limit:
+            chunk = _read(fh, min(_CHUNK, limit + 1 - len(raw)), path)
+            if not chunk:
+                return bytes(raw)
+            raw += chunk
+    what = "gzipped list file" if head == GZIP_MAGIC else "list file"
+    raise ListDataError(f"{path}: {what} larger than {_size(limit)}, the limit (the published lists are far smaller); "
+                        "nothing was imported")
+
+
 def read_bytes(path: str | os.PathLike[str]) -> bytes:
-    """Whole file, gunzipped when it starts with the gzip magic (the name is not trusted)."""
+    """Whole text, gunzipped when the file starts with the gzip magic (the name is not trusted).
+
+    Gunzipping is a stream that stops at :data:`MAX_TEXT_BYTES`: a small file that expands without
+    end is refused, having cost that much memory at most.
+    """
+    raw = read_raw(path)
+    if raw[:2] != GZIP_MAGIC:
+        return raw
+    text = bytearray()
+    with _gunzipping(path, io.BytesIO(raw)) as stream:
+        while len(text) <= MAX_TEXT_BYTES:
+            chunk = _gunzip(stream, min(_CHUNK, MAX_TEXT_BYTES + 1 - len(text)), path)
+            if not chunk:
+                return bytes(text)
+            text += chunk
+    raise ListDataError(f"{path}: list file larger than {_size(MAX_TEXT_BYTES)} once gunzipped, the limit "
+                        "(the published lists are far smaller); nothing was imported")
+
+
+def read_head(path: str | os.PathLike[str], size: int = 4096) -> bytes:
+    """The first ``size`` bytes of the text: only as much of a gzipped file is gunzipped."""
+    with _open(path) as fh:
+        head = _read(fh, 2, path)
+        fh.seek(0)
+        if head != GZIP_MAGIC:
+            return _read(fh, size, path)
+        with _gunzipping(path, fh) as stream:
+            return _gunzip(stream, size, path)
+
+
+def _open(path: str | os.PathLike[str]) -> io.BufferedReader:
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise ListDataError(f"{path}: not a regular file (a device, a pipe or a directory is no list file)")
+        return open(path, "rb")
     except OSError as exc:
         raise ListDataError(f"{path}: cannot read list file: {exc.strerror or exc}") from exc
-    if raw[:2] == GZIP_MAGIC:
-        try:
-            return gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise ListDataError(f"{path}: corrupt gzip data: {exc}") from exc
-    return raw
+
+
+def _read(fh: io.BufferedReader, size: int, path: str | os.PathLike[str]) -> bytes:
+    try:
+        return fh.read(size)
+    except OSError as exc:
+        raise ListDataError(f"{path}: cannot read list file: {exc.strerror or exc}") from exc
+
+
+def _gunzipping(path: str | os.PathLike[str], fileobj) -> gzip.GzipFile:
+    return gzip.GzipFile(filename=os.fspath(path), mode="rb", fileobj=fileobj)
+
+
+def _gunzip(stream: gzip.GzipFile, size: int, path: str | os.PathLike[str]) -> bytes:
+    """At most ``size`` more bytes of gunzipped text (GzipFile inflates no more than it is asked for)."""
+    try:
+        return stream.read(size)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise ListDataError(f"{path}: corrupt gzip data: {exc or type(exc).__name__}") from exc
+
+
+def _size(limit: int) -> str:
+    return f"{limit // MiB} MiB" if limit >= MiB and not limit % MiB else f"{limit} bytes"
 
 
 def read_text(path: str | os.PathLike[str]) -> io.StringIO:

@@ -73,7 +73,7 @@ def edition_date(path: PathLike) -> dt.date | None:
 
     The versioner API often leaves ``_SUBSTITUTE_DATE_`` there instead; then the edition is unknown.
     """
-    head = _common.read_bytes(path)[:4096].decode("utf-8", "replace")
+    head = _common.read_head(path, 4096).decode("utf-8", "replace")
     match = re.search(r"/on/(\d{4}-\d{2}-\d{2})/", head)
     if not match:
         return None

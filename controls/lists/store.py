@@ -55,7 +55,7 @@ PathLike = str | os.PathLike[str]
 
 def detect_format(path: PathLike) -> str:
     """``"ecfr"`` for the eCFR XML of part 744, ``"csl"`` for ITA's consolidated CSV."""
-    head = _common.read_bytes(path)[:4096].lstrip(b"\xef\xbb\xbf").lstrip()
+    head = _common.read_head(path, 4096).lstrip(b"\xef\xbb\xbf").lstrip()
     if head.startswith(b"<") and (b"<DIV5" in head or b"PART 744" in head):
         return ECFR
     first_line = head.split(b"\n", 1)[0]
@@ -165,7 +165,7 @@ class _Source:
         parsed = ecfr.parse_part744(path) if source_format == ECFR else csl.parse_csl(path)
         # the file's own edition date wins; ``edition`` is what the user knows of a file that has none
         edition = (ecfr.edition_date(path) if source_format == ECFR else None) or edition
-        return cls(path, source_format, edition, hashlib.sha256(path.read_bytes()).hexdigest(),
+        return cls(path, source_format, edition, hashlib.sha256(_common.read_raw(path)).hexdigest(),
                    {list_key(source_format, name): (name, _jsonl(entries)) for name, entries in parsed.items()},
                    {ecfr.ENTITY_LIST: ecfr.footnotes(path)} if source_format == ECFR else {})
 
