@@ -33,6 +33,11 @@ SOURCES = {
     "Foreign Sanctions Evaders (FSE) - Treasury Department": "Foreign Sanctions Evaders",
 }
 
+#: The csv module's limit on one field (its default, left alone: it is the process's, and the batch
+#: reader's too). The largest field of the published CSL is 8,241 characters (an SDN's ``ids``), 16
+#: times below it.
+MAX_FIELD_CHARS = csv.field_size_limit()
+
 REQUIRED_COLUMNS = ("source", "name", "addresses", "alt_names", "federal_register_notice", "start_date",
                     "license_requirement", "license_policy", "programs", "entity_number")
 
@@ -43,18 +48,30 @@ _FOOTNOTE_AFTER_EAR = re.compile(r"\bof the EAR\s?([1-5])(?![\d.(])")
 
 
 def parse_csl(path: str | os.PathLike[str]) -> dict[str, list[ListEntry]]:
-    """Entries of every list in the file, keyed by short list name, in file order."""
-    reader = csv.DictReader(_common.read_text(path))
-    missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or ())]
-    if missing:
-        raise ListDataError(f"{path}: not a Consolidated Screening List CSV (missing columns: {', '.join(missing)})")
-    built: dict[str, list[tuple[ListEntry, str]]] = {}
-    for row in reader:
-        if None in row or any(v is None for v in row.values()):
-            raise ListDataError(f"{path}:{reader.line_num}: row does not have {len(reader.fieldnames or ())} columns")
-        list_name = list_name_for(row["source"])
-        entry = _entry(list_name, row)
-        built.setdefault(list_name, []).append((entry, row["addresses"]))
+    """Entries of every list in the file, keyed by short list name, in file order.
+
+    The CSV is read strictly: a quote closed wrongly, a quote left open to the end of the file, a NUL
+    or a field over the csv module's limit (:data:`MAX_FIELD_CHARS`) is a ListDataError naming the
+    line where the row starts, never a row read some other way.
+    """
+    reader = csv.DictReader(_common.read_text(path), strict=True)
+    start = 1
+    try:
+        missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or ())]
+        if missing:
+            raise ListDataError(f"{path}: not a Consolidated Screening List CSV (missing columns: {', '.join(missing)})")
+        built: dict[str, list[tuple[ListEntry, str]]] = {}
+        start = reader.line_num + 1
+        for row in reader:
+            if None in row or any(v is None for v in row.values()):
+                raise ListDataError(f"{path}:{start}: row does not have {len(reader.fieldnames or ())} columns")
+            list_name = list_name_for(row["source"])
+            entry = _entry(list_name, row)
+            built.setdefault(list_name, []).append((entry, row["addresses"]))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        where = f" (read up to line {reader.line_num})" if reader.line_num > start else ""
+        raise ListDataError(f"{path}:{start}: malformed CSV: {exc}{where}; nothing was imported") from None
     return {name: _with_ids(name, pairs) for name, pairs in built.items()}
 
 

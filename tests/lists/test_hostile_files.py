@@ -3,7 +3,9 @@ the file and the limit or line, within bounded memory and time, and nothing is w
 
 - sizes: a gzipped file is read up to MAX_GZIP_BYTES, a text (plain, or once gunzipped) up to
   MAX_TEXT_BYTES; gunzipping stops there, and the format is told from the first bytes alone;
-- devices and pipes (/dev/zero, a FIFO) are refused before they are opened.
+- devices and pipes (/dev/zero, a FIFO) are refused before they are opened;
+- CSV syntax errors (a field over the csv module's limit, a quote closed wrongly or never) name the
+  line where the row starts.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from click.testing import CliRunner
 from cli import main
 from controls.errors import ListDataError
 from controls.lists import ListStore, _common, detect_format
+from controls.lists.csl import MAX_FIELD_CHARS, REQUIRED_COLUMNS
 
 from .conftest import DPL, FSE, csl_subset, snapshot
 
@@ -143,3 +146,52 @@ def test_a_gzip_of_several_members_is_read_whole_and_a_truncated_one_is_refused(
     truncated = tmp_path / "truncated.csv.gz"
     truncated.write_bytes(gzip.compress(text)[:-100])
     refused(ListStore(tmp_path / "b"), truncated, "truncated.csv.gz: corrupt gzip data")
+
+
+# --------------------------------------------------------------------------- CSV syntax
+
+def with_row(small_csv: Path, target: Path, at: int = 3, **cells: str) -> Path:
+    """``small_csv`` with one more DPL row, its cells as given (quoted when they need it), after row ``at``
+    (its lines are rows: the DPL and FSE rows hold no line break)."""
+    lines = small_csv.read_text(encoding="utf-8").splitlines(keepends=True)
+    header = lines[0].rstrip("\n").split(",")
+    row = {"source": DPL, "name": "TEST PARTY", "addresses": "1 Main St, Springfield, US", **cells}
+    cell = [row.get(column, "") for column in header]
+    text = ",".join(c if c.startswith('"') or not any(ch in c for ch in ',"\n') else '"' + c.replace('"', '""') + '"'
+                    for c in cell)
+    target.write_text("".join(lines[:at + 1]) + text + "\n" + "".join(lines[at + 1:]), encoding="utf-8")
+    return target
+
+
+def test_a_field_at_the_csv_limit_is_read_and_one_over_is_exit_2_naming_the_line(small_csv, tmp_path):
+    assert MAX_FIELD_CHARS == 131072 and set(REQUIRED_COLUMNS) < set(small_csv.read_text().split("\n")[0].split(","))
+    at_limit = with_row(small_csv, tmp_path / "at.csv", remarks="x" * MAX_FIELD_CHARS)
+    report = ListStore(tmp_path / "a").import_file(at_limit)
+    assert report.diff("csl:Denied Persons List").new_count == 463
+    over = with_row(small_csv, tmp_path / "over.csv", remarks="x" * (MAX_FIELD_CHARS + 1))
+    result = CliRunner().invoke(main, ["lists", "import", str(over), "-o", str(tmp_path / "b")])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert f"over.csv:5: malformed CSV: field larger than field limit ({MAX_FIELD_CHARS})" in result.output
+    assert not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize("cells, at, message", [
+    ({"name": '"TEST" PARTY'}, 3, "',' expected after '\"'"),  # a quote closed before the cell ends
+    ({"name": '"TEST PARTY'}, 3, "',' expected after '\"'"),  # a quote left open swallows rows up to the next quote
+    ({"ids": '"12345'}, 465, "unexpected end of data"),  # ... or to the end of the file
+])
+def test_a_quote_closed_wrongly_or_never_is_exit_2_naming_the_line(small_csv, tmp_path, cells, at, message):
+    assert len(small_csv.read_text(encoding="utf-8").splitlines()) == 466  # the header and 465 rows
+    bad = with_row(small_csv, tmp_path / "quote.csv", at=at, **cells)
+    store = ListStore(tmp_path / "lists")
+    with pytest.raises(ListDataError, match=rf"quote.csv:{at + 2}: malformed CSV: {message}.*nothing was imported"):
+        store.import_file(bad)
+    assert not store.path.exists()
+
+
+def test_a_well_quoted_field_with_quotes_commas_and_newlines_is_read(small_csv, tmp_path):
+    good = with_row(small_csv, tmp_path / "good.csv", name='TEST "QUOTED", PARTY\nSECOND LINE')
+    entries = ListStore(tmp_path / "lists")
+    entries.import_file(good)
+    names = {e.name for e in entries.load()["csl:Denied Persons List"]}
+    assert 'TEST "QUOTED", PARTY\nSECOND LINE' in names
