@@ -210,7 +210,8 @@ class ListStore:
         """List name -> store key that screening should use.
 
         BIS lists come from the eCFR when it was imported (it is the regulation); every other
-        list, and a BIS list with no eCFR import, comes from the CSL.
+        list, and a BIS list with no eCFR import, comes from the CSL. A copy with entries comes
+        before an empty one, and an empty list no import accepted is not used (see _screening_keys).
         """
         return _screening_keys(self.manifest().lists)
 
