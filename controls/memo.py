@@ -92,7 +92,8 @@ def blocks(memo: Memo, glossary: Glossary, prepared: dt.date) -> list[tuple]:
              + [("This order", str(order.date), digest(order.model_dump(mode="json", by_alias=True))),
                 ("This determination", str(result.as_of), digest(result.model_dump(mode="json")))])]
     if not result.lists:
-        out.append(("p", "No restricted-party lists were imported: the parties were not screened."))
+        out.append(("p", "No restricted-party list could be used (none was imported, or the store is damaged: "
+                         "the warnings say which): the parties were not screened."))
     out += [("h2", "Review"), ("sign",)]
     return out
 

@@ -105,7 +105,8 @@ def _order_line(order: Transaction) -> str:
 def screening_summary(result: Determination) -> str:
     """Which lists, which editions: what every party was screened against."""
     if not result.lists:
-        return "not screened: no restricted-party lists are imported"
+        return "not screened: no restricted-party list could be used (none imported, or the store is damaged: " \
+               "the warnings say which)"
     editions: dict[str, list[str]] = {}
     for snapshot in result.lists:
         editions.setdefault(snapshot.edition or "", []).append(snapshot.list)

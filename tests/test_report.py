@@ -50,6 +50,18 @@ def test_each_party_shows_the_lists_and_editions_screened_and_the_result():
     assert "result: no match on any list, no finding" in output
 
 
+def test_a_party_screened_against_nothing_says_why_without_guessing(tmp_path, monkeypatch):
+    """A store that cannot be used is not a store with nothing imported: the report points to the warning that
+    says which (it said "no restricted-party lists are imported" for a damaged store too)."""
+    store = tmp_path / "lists"
+    store.mkdir()
+    (store / "manifest.json").write_text("{not json")
+    monkeypatch.setenv("CHIPGATE_LISTS", str(store))
+    output = run("check", str(REPO / "examples" / "order.yaml")).output
+    assert "not screened: no restricted-party list could be used (none imported, or the store is damaged" in output
+    assert "manifest" in output and "no restricted-party lists are imported" not in output
+
+
 def test_each_line_shows_its_chain():
     output = run("check", str(REPO / "examples" / "order.yaml")).output
     line0 = output.split("Line 0:")[1].split("Line 1:")[0]
