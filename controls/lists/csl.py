@@ -65,6 +65,9 @@ def parse_csl(path: str | os.PathLike[str]) -> dict[str, list[ListEntry]]:
         for row in reader:
             if None in row or any(v is None for v in row.values()):
                 raise ListDataError(f"{path}:{start}: row does not have {len(reader.fieldnames or ())} columns")
+            if _CONTROL.search(row["source"]):  # a damaged file: its rows would go to a list no rule reads
+                raise ListDataError(f"{path}:{start}: source {row['source'][:120]!r}: a control character in a list's "
+                                    "name; nothing was imported")
             list_name = list_name_for(row["source"])
             entry = _entry(list_name, row)
             built.setdefault(list_name, []).append((entry, row["addresses"]))
@@ -73,6 +76,9 @@ def parse_csl(path: str | os.PathLike[str]) -> dict[str, list[ListEntry]]:
         where = f" (read up to line {reader.line_num})" if reader.line_num > start else ""
         raise ListDataError(f"{path}:{start}: malformed CSV: {exc}{where}; nothing was imported") from None
     return {name: _with_ids(name, pairs) for name, pairs in built.items()}
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def list_name_for(source: str) -> str:

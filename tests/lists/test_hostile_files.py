@@ -195,3 +195,16 @@ def test_a_well_quoted_field_with_quotes_commas_and_newlines_is_read(small_csv, 
     entries.import_file(good)
     names = {e.name for e in entries.load()["csl:Denied Persons List"]}
     assert 'TEST "QUOTED", PARTY\nSECOND LINE' in names
+
+
+@pytest.mark.parametrize("source", ["\x00" + DPL, DPL + "\x1b", DPL.replace(" ", "\x85", 1)])
+def test_a_list_name_with_a_control_character_is_exit_2_naming_the_line(small_csv, tmp_path, source):
+    """Such a row went into a list of its own, named with the character, that no rule reads: its party was not
+    screened as the Denied Persons List's, while the file's other rows imported as usual."""
+    bad = with_row(small_csv, tmp_path / "control.csv", source=source)
+    store = ListStore(tmp_path / "lists")
+    with pytest.raises(ListDataError, match=r"control.csv:5: source .*: a control character in a list's name; "
+                                            r"nothing was imported"):
+        store.import_file(bad)
+    assert not store.path.exists()
+    assert ListStore(tmp_path / "good").import_file(with_row(small_csv, tmp_path / "good.csv", source=DPL))
