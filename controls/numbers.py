@@ -48,6 +48,28 @@ def plain(value: Number) -> str:
     return text if shown == fraction else f"about {text}"
 
 
+RULE_MAX = 10**15  # a rule's number: as large as an order's largest amount (``amount``'s ``le``)
+
+
+def rule_number_error(value: Decimal) -> str | None:
+    """Why a rule file's number is refused, or None: at most ``RULE_MAX`` and ``DECIMAL_PLACES`` places, as
+    an order's amounts.  Every later stage compares it exactly (``Fraction(1e999999999)`` builds a
+    billion-digit integer: minutes); checked here on the exponent and digits alone, in constant time."""
+    if not value.is_finite():
+        return "not a finite number"
+    if value.is_zero():
+        return None
+    if value.adjusted() > 15 or abs(value) > RULE_MAX:  # the exponent first: no arithmetic on 1e999999999
+        return "larger than 10^15"
+    _, digits, exponent = value.as_tuple()
+    kept = len(digits)
+    while kept > 1 and digits[kept - 1] == 0:
+        kept -= 1
+    if -(exponent + len(digits) - kept) > DECIMAL_PLACES:
+        return f"more than {DECIMAL_PLACES} decimal places"
+    return None
+
+
 def _json_number(value: Decimal) -> int | float:
     # the contract's JSON has numbers here, as it had when these fields were floats
     return int(value) if value == value.to_integral_value() else float(value)

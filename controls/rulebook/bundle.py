@@ -31,6 +31,7 @@ import orjson
 
 from ..compiler import CompiledBundle, compile_rulebook
 from ..errors import InputError
+from ..numbers import rule_number_error
 from .conditions import All, Any_, Leaf, Not
 from .loader import LoadedRule, RuleBook, Where, load_rulebook, pack_files
 from .schema import Alias, BundleMeta, Case, Designation, NamedSet, Rule
@@ -133,7 +134,8 @@ def read(path: Path) -> tuple[RuleBook, dict[str, dict]]:
 
 def _book(body: dict, path: Path) -> RuleBook:
     rules = [LoadedRule(Rule.model_validate(_decode(r["rule"])), r["jurisdiction"], r["file"], r["line"],
-                        _decode(r["when"]), _decode(r["for_party"]), _decode(r["derive"]))
+                        _decode(r["when"]), _decode(r["for_party"]),
+                        {k: _rule_number(v) for k, v in _decode(r["derive"]).items()})
              for r in body["rules"]]
     sets = {s.id: s for s in (NamedSet.model_validate(_decode(raw)) for raw in body["sets"])}
     designations = {d.id: d for d in (Designation.model_validate(_decode(raw)) for raw in body["designations"])}
@@ -194,7 +196,15 @@ def _decode(value: Any) -> Any:
 
 def _leaf(parts: list) -> Leaf:
     field, op, operand, line = parts
-    return Leaf(field, op, _decode(operand), line)
+    return Leaf(field, op, _rule_number(_decode(operand)), line)
+
+
+def _rule_number(value: Any) -> Any:
+    """A rule's number as the loader bounds it: a forged bundle's ``1e999999999`` would hang the fact builder."""
+    error = rule_number_error(value) if isinstance(value, Decimal) else None
+    if error:
+        raise ValueError(f"number {str(value)[:40]} is out of range ({error})")
+    return value
 
 
 _TAGS = {

@@ -23,7 +23,7 @@ from typing import Any, Union
 from ..countries import iso_alpha2
 from ..facts.catalog import END_USE_TAGS, NUMBER, FieldType, suggest, unknown_word
 from ..models import ROLES, check_eccn
-from ..numbers import plain
+from ..numbers import DECIMAL_PLACES, plain, rule_number_error
 from .yamlsource import LineDict, LineList, brief
 
 OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "exists")
@@ -234,7 +234,11 @@ def check_value(field, ftype: FieldType, value, line):
         if not number.is_finite():
             raise ConditionError(f"{field}: expected a finite number, got {value}", line)
         if number < 0:
-            raise ConditionError(f"{field}: negative threshold {value}", line)
+            raise ConditionError(f"{field}: negative threshold {brief(str(value))}", line)
+        error = rule_number_error(number)
+        if error:
+            raise ConditionError(f"{field}: {brief(str(value))} is out of range ({error}; a rule's number is at "
+                                 f"most 10^15 with at most {DECIMAL_PLACES} decimal places, as an order's)", line)
         return number
     if kind == "bool":
         if not isinstance(value, bool):
