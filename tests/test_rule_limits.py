@@ -89,3 +89,67 @@ def test_a_forged_bundle_with_a_huge_number_is_refused(tmp_path):
     built.write_bytes(orjson.dumps(document))
     with pytest.raises(InputError, match="out of range"):
         Engine.load(built, tmp_path / "no-lists")
+
+
+# --- named conditions: a budget on the tree written out, and on its depth (items 3 and 4) --------------
+
+from controls.facts.catalog import LINE_FIELDS  # noqa: E402
+from controls.rulebook import conditions  # noqa: E402
+from controls.rulebook.conditions import MAX_CONDITION_DEPTH, MAX_CONDITION_NODES, ConditionError, Names  # noqa: E402
+
+TERMINAL = {"destination": "CN"}
+
+
+def test_named_conditions_that_double_25_times_are_refused_not_expanded(tmp_path):
+    # 2^25 nodes written out (50 levels: within the depth limit): the loader used to take many minutes
+    text = "conditions:\n" + "".join(f"  c{i}: {{any: [{{condition: c{i + 1}}}, {{condition: c{i + 1}}}]}}\n"
+                                     for i in range(25)) + "  c25: {destination: CN}\n"
+    found = problems(tmp_path, text + RULE.replace("WHEN", "condition: c0"))
+    assert {p.code for p in found} == {"rule.condition-too-large"}
+    [in_rule] = [p for p in found if p.rule == "test.rule"]
+    assert in_rule.line == 34 and in_rule.file.endswith("rules.yaml")
+    assert any(p.line == 2 and "condition 'c0'" in p.message and "MAX_CONDITION_NODES" in p.message for p in found)
+
+
+def test_a_chain_of_400_named_conditions_is_exit_2_not_a_recursion_error(tmp_path):
+    text = "conditions:\n" + "".join(f"  c{i}: {{condition: c{i + 1}}}\n" for i in range(400)) + \
+        "  c400: {destination: CN}\n" + RULE.replace("WHEN", "condition: c0")
+    path = pack(tmp_path / "p", text)
+    for args in (["rules", "validate", path], ["rules", "build", path, "-o", tmp_path / "b.json"]):
+        result = cli(*args)
+        assert result.exit_code == 2 and "rules.yaml:409: [test.rule] when: conditions nested deeper than 64" \
+            in result.output, result.output[-500:]
+        assert "internal error" not in result.output
+    assert not (tmp_path / "b.json").exists()
+
+
+def _any_of(n):
+    return {"any": [TERMINAL] * n}  # 1 + 2n nodes: the mapping, and each item's mapping and leaf
+
+
+def test_the_node_budget_on_both_sides():
+    assert len(conditions.parse(_any_of((MAX_CONDITION_NODES - 1) // 2), LINE_FIELDS, {}).parts) == 9_999
+    with pytest.raises(ConditionError, match="more than 20,000 conditions"):
+        conditions.parse(_any_of((MAX_CONDITION_NODES + 1) // 2), LINE_FIELDS, {})
+
+
+def test_the_depth_limit_on_both_sides():
+    def nested(levels):
+        node = TERMINAL
+        for _ in range(levels - 1):
+            node = {"not": node}
+        return node
+    conditions.parse(nested(MAX_CONDITION_DEPTH), LINE_FIELDS, {})
+    errors = []
+    conditions.parse(nested(MAX_CONDITION_DEPTH + 1), LINE_FIELDS, {}, 7, errors)
+    [error] = errors
+    assert error.line == 7 and error.code == "rule.condition-too-large" and "deeper than 64" in str(error)
+
+
+def test_the_pack_budget_on_both_sides():
+    names = Names({}, {"big": _any_of((MAX_CONDITION_NODES - 1) // 2)})
+    use = {"condition": "big"}  # 1 + 19,999 nodes a use
+    for _ in range(conditions.MAX_PACK_CONDITION_NODES // MAX_CONDITION_NODES):
+        conditions.parse(use, LINE_FIELDS, names)
+    with pytest.raises(ConditionError, match="the pack's conditions expand to more than 200,000"):
+        conditions.parse(use, LINE_FIELDS, names)

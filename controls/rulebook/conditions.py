@@ -96,13 +96,33 @@ class ConditionError(ValueError):
         super().__init__(message)
 
 
+MAX_CONDITION_NODES = 20_000    # of one condition, named conditions written out (YAML's alias budget)
+MAX_PACK_CONDITION_NODES = 200_000  # of all a pack's conditions so written (the shipped pack's: some 1,600)
+MAX_CONDITION_DEPTH = 64        # conditions within conditions, through named ones too (YAML's nesting limit)
+
+
+class _Exhausted(ConditionError):
+    """A condition past a limit: parsing stops at once (it would go on for the rest of the tree)."""
+
+
+@dataclass
+class _Budget:
+    nodes: int = 0
+    depth: int = 0
+
+
 @dataclass(frozen=True)
 class Names:
-    """What a condition may name: sets (id -> kind of member) and named conditions (id -> YAML)."""
+    """What a condition may name: sets (id -> kind of member) and named conditions (id -> YAML).
+
+    ``pack`` counts the nodes of every condition parsed with these names (or a ``replace`` of them):
+    make one ``Names`` for a pack."""
 
     set_kinds: dict[str, str]
     conditions: dict[str, Any] = dataclasses.field(default_factory=dict)
     using: tuple[str, ...] = ()  # the named conditions being expanded, outermost first
+    budget: _Budget = dataclasses.field(default_factory=_Budget, compare=False)  # of the condition being parsed
+    pack: _Budget = dataclasses.field(default_factory=_Budget, compare=False)
 
 
 def parse(node: Any, fields: dict[str, FieldType], names: Names | dict[str, str], line: int | None = None,
@@ -111,15 +131,56 @@ def parse(node: Any, fields: dict[str, FieldType], names: Names | dict[str, str]
     the sets, as id -> kind of member).  A named condition is expanded in place, as if written there.
 
     With ``errors``, every problem in the tree is appended there (the tree returned is then
-    incomplete and must not be used); without it, the first problem is raised.
+    incomplete and must not be used); without it, the first problem is raised.  Named conditions
+    that use another twice double at each level, and parsing recurses: the tree as expanded is held
+    to ``MAX_CONDITION_NODES`` and ``MAX_CONDITION_DEPTH``, and all a pack's trees to
+    ``MAX_PACK_CONDITION_NODES``; past one, the error is at ``line``, where the condition starts.
     """
-    if not isinstance(names, Names):
-        names = Names(names)
+    names = dataclasses.replace(names, budget=_Budget()) if isinstance(names, Names) else Names(names)
+    try:
+        return _parse(node, fields, names, line, errors)
+    except _Exhausted as exc:
+        exhausted = _Exhausted(str(exc), line or exc.line, exc.code)
+        if errors is None:
+            raise exhausted from None
+        errors.append(exhausted)
+        return All(())
+
+
+def _spend(names: Names, nodes: int, line: int | None) -> None:
+    """Count ``nodes`` more of the condition being parsed, refused past the budgets."""
+    names.budget.nodes += nodes
+    names.pack.nodes += nodes
+    if names.budget.nodes > MAX_CONDITION_NODES:
+        raise _Exhausted(f"expands to more than {MAX_CONDITION_NODES:,} conditions (MAX_CONDITION_NODES), with "
+                         "named conditions written out where they are used", line, "rule.condition-too-large")
+    if names.pack.nodes > MAX_PACK_CONDITION_NODES:
+        raise _Exhausted(f"the pack's conditions expand to more than {MAX_PACK_CONDITION_NODES:,} conditions "
+                         "(MAX_PACK_CONDITION_NODES), with named conditions written out where they are used", line,
+                         "rule.condition-too-large")
+
+
+def _parse(node: Any, fields: dict[str, FieldType], names: Names, line: int | None = None,
+           errors: list[ConditionError] | None = None) -> Cond:
+    _spend(names, 1, line)
+    budget = names.budget
+    if budget.depth >= MAX_CONDITION_DEPTH:
+        raise _Exhausted(f"conditions nested deeper than {MAX_CONDITION_DEPTH} levels (MAX_CONDITION_DEPTH), "
+                         "counting the named conditions they use", line, "rule.condition-too-large")
+    budget.depth += 1
+    try:
+        return _parse_node(node, fields, names, line, errors)
+    finally:
+        budget.depth -= 1
+
+
+def _parse_node(node: Any, fields: dict[str, FieldType], names: Names, line: int | None,
+                errors: list[ConditionError] | None) -> Cond:
     line = getattr(node, "line", None) or line
     if isinstance(node, list):
         if not node:
             raise ConditionError("an empty condition list", line, "rule.bad-condition")
-        return All(tuple(_parse_part(errors, parse, n, fields, names, _item_line(node, i, line), errors)
+        return All(tuple(_parse_part(errors, _parse, n, fields, names, _item_line(node, i, line), errors)
                          for i, n in enumerate(node)))
     if not isinstance(node, dict) or not node:
         raise ConditionError(f"expected a condition (a mapping), got {brief(node)}", line, "rule.bad-condition")
@@ -140,11 +201,11 @@ def _named(name, fields, names: Names, line) -> Cond:
     if name in names.using:
         raise ConditionError("named conditions use each other: " + " -> ".join((*names.using, name)), line,
                              "rule.condition-cycle")
-    inner = Names(names.set_kinds, names.conditions, (*names.using, name))
+    inner = dataclasses.replace(names, using=(*names.using, name))
     try:
-        return parse(names.conditions[name], fields, inner, line)
+        return _parse(names.conditions[name], fields, inner, line)
     except ConditionError as exc:
-        if exc.code == "rule.condition-cycle" or names.using:
+        if exc.code == "rule.condition-cycle" or names.using or isinstance(exc, _Exhausted):
             raise
         raise ConditionError(f"condition {name!r}: {exc}", line, exc.code) from None
 
@@ -155,23 +216,27 @@ def _parse_part(errors, parse_one, *args):
         return parse_one(*args)
     try:
         return parse_one(*args)
+    except _Exhausted:
+        raise
     except ConditionError as exc:
         errors.append(exc)
-        return All(()) if parse_one is parse else []
+        return All(()) if parse_one is _parse else []
 
 
 def _key_conditions(key, value, fields, names: Names, key_line, errors) -> list[Cond]:
     if key in ("all", "any"):
         if not isinstance(value, list) or not value:
             raise ConditionError(f"'{key}' needs a non-empty list of conditions", key_line, "rule.bad-condition")
-        children = tuple(_parse_part(errors, parse, v, fields, names, _item_line(value, i, key_line), errors)
+        children = tuple(_parse_part(errors, _parse, v, fields, names, _item_line(value, i, key_line), errors)
                          for i, v in enumerate(value))
         return [All(children) if key == "all" else Any_(children)]
     if key == "not":
-        return [Not(parse(value, fields, names, key_line, errors))]
+        return [Not(_parse(value, fields, names, key_line, errors))]
     if key == "condition":
         return [_named(value, fields, names, key_line)]
-    return _field_conditions(key, value, fields, names.set_kinds, key_line)
+    found = _field_conditions(key, value, fields, names.set_kinds, key_line)
+    _spend(names, len(found), key_line)
+    return found
 
 
 def _item_line(seq, index: int, default: int | None) -> int | None:

@@ -36,6 +36,8 @@ CODES = {
     "rule.unknown-set": "in/not_in names no set",
     "rule.unknown-condition": "{condition: id} names no named condition",
     "rule.condition-cycle": "named conditions that use each other",
+    "rule.condition-too-large": "a condition, named ones written out, past MAX_CONDITION_NODES or MAX_CONDITION_DEPTH "
+                                "(or a pack's past MAX_PACK_CONDITION_NODES)",
     "condition.duplicate-id": "two named conditions with one id (points at the first)",
     "rule.bad-value": "a constant of the wrong type, or an unknown code",
     "rule.bad-condition": "a condition that is not a mapping, or an empty all/any",

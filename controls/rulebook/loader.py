@@ -184,8 +184,8 @@ def read_pack(root: Path) -> tuple[RuleBook, list[Problem]]:
                                         f"unknown country code {bad[0]!r}", code="rule.bad-value"))
 
     set_kinds = {name: s.kind for name, s in sets.items()}
-    named, condition_where = _named_conditions(files, set_kinds, problems)
-    names = conditions.Names(set_kinds, named)
+    names, condition_where = _named_conditions(files, set_kinds, problems)
+    named = names.conditions
     problems += [p for rf in files for table in rf.tables for p in analyse_table(table, str(rf.path), set_kinds)]
     rules: list[LoadedRule] = []
     seen: dict[str, Where] = {}
@@ -226,7 +226,8 @@ def read_pack(root: Path) -> tuple[RuleBook, list[Problem]]:
 
 def _named_conditions(files: list[_File], set_kinds: dict[str, str], problems: list[Problem]):
     """The bundle's named conditions (id -> YAML), each checked where it is written; a rule that
-    names one is checked again for the facts of its place (line or party)."""
+    names one is checked again for the facts of its place (line or party).  The names the rules
+    may use: one ``Names`` for the pack, which counts the nodes of all its conditions."""
     named: dict[str, Any] = {}
     where: dict[str, Where] = {}
     for rf in files:
@@ -238,13 +239,14 @@ def _named_conditions(files: list[_File], set_kinds: dict[str, str], problems: l
                                         fix="rename one of the two conditions, or merge them"))
                 continue
             named[name], where[name] = node, here
+    names = conditions.Names(set_kinds, named)
     for name, node in named.items():
         errors: list[conditions.ConditionError] = []
-        conditions.parse(node, {**LINE_FIELDS, **PARTY_FIELDS}, conditions.Names(set_kinds, named, (name,)),
+        conditions.parse(node, {**LINE_FIELDS, **PARTY_FIELDS}, dataclasses.replace(names, using=(name,)),
                          where[name].line, errors)
         problems.extend(Problem(where[name].file, exc.line, f"condition {name!r}: {exc}", code=exc.code,
                                 fix=_FIXES.get(exc.code, "")) for exc in errors)
-    return named, where
+    return names, where
 
 
 # findings the engine itself makes (controls.engine.engine), which a case may name
@@ -414,6 +416,7 @@ _FIXES = {
     "rule.unknown-set": "name a set defined in the bundle, or give a literal list",
     "rule.unknown-condition": "name a condition of the bundle's conditions sections",
     "rule.condition-cycle": "a named condition may not use itself, directly or through others",
+    "rule.condition-too-large": "write the condition with fewer levels of named conditions, or split the rule",
 }
 
 
