@@ -9,12 +9,16 @@ import textwrap
 import orjson
 import pytest
 from click.testing import CliRunner
-from conftest import order
+from conftest import REPO, order
 
 from cli import main
 from controls import Engine, RuleError
 from controls.errors import InputError
-from controls.rulebook import bundle
+from controls.facts.catalog import LINE_FIELDS
+from controls.rulebook import bundle, conditions, tables
+from controls.rulebook.conditions import MAX_CONDITION_DEPTH, MAX_CONDITION_NODES, ConditionError, Names
+from controls.rulebook.loader import read_pack
+from controls.rulebook.yamlsource import loads_yaml
 
 BUNDLE = "name: test-bundle\nversion: 2026.1.0\n"
 
@@ -93,9 +97,6 @@ def test_a_forged_bundle_with_a_huge_number_is_refused(tmp_path):
 
 # --- named conditions: a budget on the tree written out, and on its depth (items 3 and 4) --------------
 
-from controls.facts.catalog import LINE_FIELDS  # noqa: E402
-from controls.rulebook import conditions  # noqa: E402
-from controls.rulebook.conditions import MAX_CONDITION_DEPTH, MAX_CONDITION_NODES, ConditionError, Names  # noqa: E402
 
 TERMINAL = {"destination": "CN"}
 
@@ -153,3 +154,76 @@ def test_the_pack_budget_on_both_sides():
         conditions.parse(use, LINE_FIELDS, names)
     with pytest.raises(ConditionError, match="the pack's conditions expand to more than 200,000"):
         conditions.parse(use, LINE_FIELDS, names)
+
+
+# --- decision tables: a cost budget on the analysis (item 5), malformed tables (item 6) ----------------
+
+
+TABLE = """\
+tables:
+  - id: t.tab
+    citation: test cite
+    effective: {from: 2020-01-01}
+    hit: collect
+    inputs: INPUTS
+    rules:
+      - {id: t.a, title: aaa, then: {decision: HOLD, message: x}}
+    rows:
+ROWS"""
+
+
+def table_text(rows, inputs=("item.quantity", "item.unit_value")):
+    cells = "".join("      - {rule: t.a, " + ", ".join(f"{key}: {{gte: {i}}}" for key in inputs) + "}\n"
+                    for i in range(rows))
+    return TABLE.replace("INPUTS", f"[{', '.join(inputs)}]").replace("ROWS", cells)
+
+
+def test_a_table_too_costly_to_analyse_is_an_error_naming_it(tmp_path):
+    # 150 rows on 2 inputs: 90,000 examples x 300 cells, and up to 150 rows holding at once (> 60 s before)
+    [p] = problems(tmp_path, table_text(150))
+    assert p.code == "table.too-large" and p.rule == "t.tab" and p.line == 9 and "table 't.tab'" in p.message
+    assert "MAX_ANALYSIS_STEPS" in p.message
+
+
+def _analyse(rows, inputs=("item.quantity",)):
+    return {p.code for p in tables.analyse(loads_yaml(table_text(rows, inputs), "x.yaml")["tables"][0], "x.yaml", {})}
+
+
+def test_the_analysis_budget_on_both_sides(monkeypatch):
+    # one input, rows gte 0, 1, 2: 6 examples (0, 0.5, 1, 1.5, 2, 3) x 3 cells, then 8 pairs of rows holding together
+    monkeypatch.setattr(tables, "MAX_ANALYSIS_STEPS", 26)
+    assert _analyse(3) == set()
+    monkeypatch.setattr(tables, "MAX_ANALYSIS_STEPS", 25)
+    assert _analyse(3) == {"table.too-large"}  # over on the pairs
+    monkeypatch.setattr(tables, "MAX_ANALYSIS_STEPS", 17)
+    assert _analyse(3) == {"table.too-large"}  # over before any example is tried
+
+
+def test_the_examples_limit_on_both_sides(monkeypatch):
+    monkeypatch.setattr(tables, "MAX_EXAMPLES", 6)
+    assert _analyse(3) == set()
+    monkeypatch.setattr(tables, "MAX_EXAMPLES", 5)
+    assert _analyse(3) == {"table.too-large"}
+
+
+def test_the_shipped_table_is_still_analysed(monkeypatch):
+    seen = []
+    monkeypatch.setattr(tables, "_too_large", lambda table, *_: seen.append(table.get("id")))
+    book, found = read_pack(REPO / "rules")
+    assert not seen and not [p for p in found if p.severity == "error"]
+
+
+@pytest.mark.parametrize("inputs, rule_id, row_rule, message", [
+    ("[item.quantity, bogus.fact]", "t.a", "t.a", "input 'bogus.fact' is no fact of an order line"),
+    ("5", "t.a", "t.a", "inputs is a list of facts, not 5"),
+    ("[[item.quantity]]", "t.a", "t.a", "an input is a fact's name, not ['item.quantity']"),
+    ("[item.quantity]", "[t.a]", "t.a", "a rule's id is a text, not ['t.a']"),
+    ("[item.quantity]", "t.a", "{x: 1}", "a row's rule is a text, not {'x': 1}"),
+])
+def test_a_malformed_table_is_an_error_with_file_and_line(tmp_path, inputs, rule_id, row_rule, message):
+    text = (TABLE.replace("INPUTS", inputs).replace("id: t.a", f"id: {rule_id}")
+            .replace("ROWS", f"      - {{rule: {row_rule}, item.quantity: {{gte: 0}}}}\n"))
+    found = problems(tmp_path, text)
+    assert any(message in p.message and p.file.endswith("rules.yaml") and p.line in (6, 8, 10) for p in found), found
+    result = cli("rules", "validate", tmp_path)
+    assert result.exit_code == 2 and message in result.output

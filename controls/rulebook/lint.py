@@ -55,6 +55,7 @@ CODES = {
     "table.empty-row": "a row that tests no input",
     "table.gap": "an input no row of a table covers (with an example)",
     "table.overlap": "an input two rows cover (unique), or rows deciding differently (collect)",
+    "table.too-large": "a table past what the gap and overlap analysis tries (MAX_EXAMPLES, MAX_ANALYSIS_STEPS)",
     # warnings: the bundle loads, but something is likely wrong or untested
     "rule.ne-on-optional": "ne/not_in on a fact an order may leave out: silent when it does",
     "set.unused": "a set nothing reads",

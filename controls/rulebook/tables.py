@@ -32,14 +32,15 @@ from decimal import Decimal
 from typing import Any
 
 from ..errors import Problem
-from ..facts.catalog import LINE_FIELDS
+from ..facts.catalog import LINE_FIELDS, suggest
 from ..numbers import compare
 from . import conditions
-from .yamlsource import LineDict, LineList
+from .yamlsource import LineDict, LineList, brief
 
 HITS = ("unique", "first", "collect")
 RULE_KEYS = ("citation", "sources", "effective", "not_enforced", "verification")  # a rule inherits from its table
 MAX_EXAMPLES = 100_000  # input combinations the analysis tries
+MAX_ANALYSIS_STEPS = 1_000_000  # cells tested on the examples, and pairs of rows compared: some 1.5 s at most
 
 
 @dataclass(frozen=True)
@@ -64,9 +65,13 @@ def expand(table: Any, file: str, problems: list[Problem]) -> list[LineDict]:
                                 fix="remove or correct the key"))
     hit, inputs = table.get("hit", "unique"), table.get("inputs") or []
     if hit not in HITS:
-        problems.append(Problem(file, _line(table, "hit"), f"{where}: hit policy {hit!r}; it is one of "
+        problems.append(Problem(file, _line(table, "hit"), f"{where}: hit policy {brief(hit)!r}; it is one of "
                                 f"{', '.join(HITS)}", code="table.bad-hit-policy",
                                 fix="write hit: unique, first or collect"))
+        return []
+    shape = _shape_problems(table, file, where)
+    if shape:
+        problems += shape
         return []
     rules = {r.get("id"): r for r in table.get("rules") or [] if isinstance(r, dict)}
     rows = [r for r in table.get("rows") or [] if isinstance(r, dict)]
@@ -101,6 +106,36 @@ def expand(table: Any, file: str, problems: list[Problem]) -> list[LineDict]:
         node.lines["when"] = rows_line
         expanded.append(node)
     return expanded
+
+
+def _shape_problems(table: dict, file: str, where: str) -> list[Problem]:
+    """What makes a table unreadable before its rows are: inputs that are not facts of a line, rules
+    and rows that are not lists, a rule's id or a row's rule that is not a text."""
+    found = []
+
+    def bad(key, message, code="schema.invalid", fix="see rules/README.md, 'Decision tables'"):
+        found.append(Problem(file, _line(table, key), f"{where}: {message}", code=code, fix=fix))
+
+    inputs = table.get("inputs") or []
+    if not isinstance(inputs, list):
+        bad("inputs", f"inputs is a list of facts, not {brief(inputs)}")
+    else:
+        for key in inputs:
+            if not isinstance(key, str):
+                bad("inputs", f"an input is a fact's name, not {brief(key)}")
+            elif key not in LINE_FIELDS:
+                bad("inputs", f"input {brief(key)!r} is no fact of an order line{suggest(key, LINE_FIELDS)}",
+                    "rule.unknown-fact", "use a fact of the catalogue (rules/README.md, 'Facts of an order line')")
+    for section, name in (("rules", "id"), ("rows", "rule")):
+        items = table.get(section) or []
+        if not isinstance(items, list):
+            bad(section, f"{section} is a list, not {brief(items)}")
+            continue
+        for item in items:
+            if isinstance(item, dict) and name in item and not isinstance(item[name], str):
+                found.append(Problem(file, _line(item, name), f"{where}: a {section[:-1]}'s {name} is a text, not "
+                                     f"{brief(item[name])}", code="schema.invalid", fix="write the rule's id"))
+    return found
 
 
 def _row_condition(rows: list, index: int, inputs: list, hit: str) -> LineDict:
@@ -166,8 +201,8 @@ def _line(node, key) -> int | None:
 def analyse(table: Any, file: str, set_kinds: dict[str, str]) -> list[Problem]:
     """Gaps (an input no row covers) and overlaps (one that rows of two rules cover, or, under
     ``unique``, two rows), each with an example input."""
-    if not isinstance(table, dict) or table.get("hit", "unique") not in HITS:
-        return []
+    if not isinstance(table, dict) or table.get("hit", "unique") not in HITS or _shape_problems(table, file, ""):
+        return []  # reported where the table is expanded
     hit, inputs, where = table.get("hit", "unique"), list(table.get("inputs") or []), f"table {table.get('id')!r}"
     outputs = {r.get("id"): _output(r) for r in table.get("rules") or [] if isinstance(r, dict)}
     rows = []
@@ -179,14 +214,22 @@ def analyse(table: Any, file: str, set_kinds: dict[str, str]) -> list[Problem]:
             return []  # reported where the rule is loaded
         rows.append(_Row(index, row.get("rule"), getattr(row, "line", None), cells))
     domains = [_examples(key, [leaf for row in rows for leaf in row.cells.get(key, [])]) for key in inputs]
-    if not rows or any(not d for d in domains) or _size(domains) > MAX_EXAMPLES:
+    if not rows or any(not d for d in domains):
         return []
+    examples, cells = _size(domains), sum(len(leaves) for row in rows for leaves in row.cells.values())
+    if examples > MAX_EXAMPLES or examples * cells > MAX_ANALYSIS_STEPS:
+        return [_too_large(table, file, f"{examples:,} example inputs x {cells:,} cells")]
+    steps = examples * cells
     problems: list[Problem] = []
     seen: set[tuple] = set()
     for values in itertools.product(*domains):
         example = dict(zip(inputs, values))
         holding = [row for row in rows if all(_holds(leaf, example[key]) for key, leaves in row.cells.items()
                                               for leaf in leaves)]
+        steps += len(holding) * (len(holding) - 1) // 2 if hit != "first" else 0
+        if steps > MAX_ANALYSIS_STEPS:  # rows that hold together, compared in pairs
+            return problems + [_too_large(table, file, f"{examples:,} example inputs, each held by up to "
+                                          f"{len(holding)} rows compared in pairs")]
         text = ", ".join(f"{key} = {_show(value)}" for key, value in example.items())
         if not holding and ("gap",) not in seen:
             seen.add(("gap",))
@@ -204,6 +247,14 @@ def analyse(table: Any, file: str, set_kinds: dict[str, str]) -> list[Problem]:
                                         code="table.overlap", fix="narrow a cell of one of the rows"
                                         + (", or use hit: first" if hit == "unique" else "")))
     return problems
+
+
+def _too_large(table: dict, file: str, why: str) -> Problem:
+    """The analysis refused: it would take longer than any real table needs (the shipped one: 0.02 s)."""
+    return Problem(file, _line(table, "rows"), f"table {table.get('id')!r}: too large to analyse for gaps and "
+                   f"overlaps ({why}: more than MAX_ANALYSIS_STEPS, {MAX_ANALYSIS_STEPS:,}, or MAX_EXAMPLES, "
+                   f"{MAX_EXAMPLES:,})", table.get("id"), code="table.too-large",
+                   fix="split the table, or cut its inputs at fewer numbers and names")
 
 
 def _output(rule: dict):
