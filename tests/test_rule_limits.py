@@ -227,3 +227,70 @@ def test_a_malformed_table_is_an_error_with_file_and_line(tmp_path, inputs, rule
     assert any(message in p.message and p.file.endswith("rules.yaml") and p.line in (6, 8, 10) for p in found), found
     result = cli("rules", "validate", tmp_path)
     assert result.exit_code == 2 and message in result.output
+
+
+# --- sets built from each other (item 7) ----------------------------------------------------------------
+
+SET_RULE = RULE.replace("WHEN", "destination: {in: s0}")
+
+
+def sets_text(*sets):
+    return SET_RULE + "sets:\n" + "".join(f"  - {{id: {name}, title: t, {body}}}\n" for name, body in sets)
+
+
+@pytest.mark.parametrize("sets, cycle", [
+    ((("s0", "union: [s0]"),), "s0 -> s0"),
+    ((("s0", "union: [s2]"), ("s2", "union: [s1]"), ("s1", "members: [DE], union: [s2]")), "s1 -> s2 -> s1"),
+    ((("s0", "members: [DE], minus: [s1]"), ("s1", "members: [FR], minus: [s0]")), "s0 -> s1 -> s0"),
+])
+def test_sets_built_from_each_other_are_refused_naming_them(tmp_path, sets, cycle):
+    found = problems(tmp_path, sets_text(*sets))
+    [p] = [p for p in found if p.code == "set.cycle"]
+    assert f"sets built from each other: {cycle}" in p.message and p.file.endswith("rules.yaml") and p.line >= 10
+    orders = tmp_path / "o.json"
+    orders.write_text(orjson.dumps(order(parties=[])).decode())
+    result = cli("check", orders, "--rules", tmp_path)
+    assert result.exit_code == 2 and cycle in result.output
+
+
+def _chain(length):
+    return [(f"s{i}", f"union: [s{i + 1}]") for i in range(length - 1)] + [(f"s{length - 1}", "members: [DE]")]
+
+
+def test_the_set_depth_limit_on_both_sides(tmp_path):
+    from controls.rulebook.loader import MAX_SET_DEPTH
+    engine = Engine.load(pack(tmp_path / "ok", sets_text(*_chain(MAX_SET_DEPTH))), tmp_path / "no-lists")
+    assert engine.check(order("DE", parties=[])).decision.value == "HOLD"
+    found = problems(tmp_path / "deep", sets_text(*_chain(MAX_SET_DEPTH + 1)))
+    assert [(p.code, p.line) for p in found] == [("set.cycle", 10)] and "more than 64 levels" in found[0].message
+
+
+def test_a_chain_of_600_sets_is_refused_not_a_recursion_error_at_check(tmp_path):
+    [p] = problems(tmp_path, sets_text(*_chain(600)))
+    assert p.code == "set.cycle" and "built from sets more than 64 levels deep" in p.message
+
+
+@pytest.mark.parametrize("window, refused", [("from: 9999-12-31, until: 0001-01-02", True),
+                                             ("from: 2024-01-01, until: 2024-01-01", True),
+                                             ("from: 2024-01-01, until: 2024-01-02", False)])
+def test_a_member_window_must_hold_a_day(tmp_path, window, refused):
+    text = SET_RULE + f"sets:\n  - id: s0\n    title: t\n    members:\n      - CN\n      - {{code: DE, {window}}}\n"
+    if not refused:
+        Engine.load(pack(tmp_path, text), tmp_path / "no-lists")
+        return
+    [p] = problems(tmp_path, text)
+    assert p.code == "set.bad-member" and p.line == 14 and "member DE's window holds no day" in p.message
+
+
+def test_a_forged_bundle_with_a_set_cycle_is_refused(tmp_path):
+    path = pack(tmp_path / "p", sets_text(("s0", "union: [s1]"), ("s1", "members: [DE]")))
+    built = tmp_path / "b.json"
+    assert cli("rules", "build", path, "-o", built).exit_code == 0
+    document = orjson.loads(built.read_bytes())
+    [s1] = [s for s in document["body"]["sets"] if s["id"] == "s1"]
+    s1["union"] = ["s0"]
+    document["header"]["digest"] = bundle._book(document["body"], built).digest
+    document["header"]["content_digest"] = bundle._digest(document["body"])
+    built.write_bytes(orjson.dumps(document))
+    with pytest.raises(InputError, match="sets built from each other: s0 -> s1 -> s0"):
+        Engine.load(built, tmp_path / "no-lists")

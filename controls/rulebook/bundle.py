@@ -33,7 +33,7 @@ from ..compiler import CompiledBundle, compile_rulebook
 from ..errors import InputError
 from ..numbers import rule_number_error
 from .conditions import All, Any_, Leaf, Not
-from .loader import LoadedRule, RuleBook, Where, load_rulebook, pack_files
+from .loader import LoadedRule, RuleBook, Where, load_rulebook, pack_files, set_graph_problems
 from .schema import Alias, BundleMeta, Case, Designation, NamedSet, Rule
 
 FORMAT = "chipgate-bundle"
@@ -126,6 +126,9 @@ def read(path: Path) -> tuple[RuleBook, dict[str, dict]]:
     except Exception as exc:  # noqa: BLE001 - any malformed part is one clear refusal
         raise refuse(f"malformed bundle body ({type(exc).__name__}: {exc}); rebuild it with chipgate rules build") \
             from None
+    cycles = set_graph_problems(book.sets, book.set_where)  # resolving such sets would recurse without end
+    if cycles:
+        raise refuse(f"malformed bundle body ({cycles[0].message}); rebuild it with chipgate rules build")
     if digest != header.get("digest"):
         raise refuse(f"the rules do not match the bundle's digest {header.get('digest')} (they give {digest}): the "
                      "bundle was altered after it was built; rebuild it with chipgate rules build")

@@ -29,7 +29,9 @@ CODES = {
     "schema.missing-key": "a required key is missing",
     "set.duplicate-id": "two sets with one id (points at the first)",
     "set.unknown-set": "a set's union or minus names no set",
-    "set.bad-member": "a member that is no country code, ECCN or end-use tag, or a set of another kind",
+    "set.cycle": "sets whose union or minus use each other, or built from sets more than MAX_SET_DEPTH levels deep",
+    "set.bad-member": "a member that is no country code, ECCN or end-use tag, a set of another kind, or a member "
+                      "whose window holds no day (until not after from)",
     "rule.duplicate-id": "two rules with one id (points at the first)",
     "rule.unknown-fact": "a condition on a fact the catalogue does not have",
     "rule.unknown-operator": "an operator the language does not have",

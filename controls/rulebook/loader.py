@@ -176,12 +176,13 @@ def read_pack(root: Path) -> tuple[RuleBook, list[Problem]]:
             designations[designation.id] = designation
     for rf in files:
         for index, named in rf.sets:
-            problems.extend(_check_set(named, sets, str(rf.path), line_of(rf.raw, ("sets", index))))
+            problems.extend(_check_set(named, sets, str(rf.path), rf.raw, index))
         for index, alias in rf.aliases:
             bad = [c for c in (alias.code, alias.as_) if c not in iso_alpha2()]
             if bad:
                 problems.append(Problem(str(rf.path), line_of(rf.raw, ("aliases", index)),
                                         f"unknown country code {bad[0]!r}", code="rule.bad-value"))
+    problems += set_graph_problems(sets, set_where)
 
     set_kinds = {name: s.kind for name, s in sets.items()}
     names, condition_where = _named_conditions(files, set_kinds, problems)
@@ -332,13 +333,19 @@ def _validation_problems(file: str, raw: Any, exc: ValidationError, prefix: tupl
     return problems
 
 
-def _check_set(named: NamedSet, sets: dict[str, NamedSet], file: str, line: int | None) -> list[Problem]:
+def _check_set(named: NamedSet, sets: dict[str, NamedSet], file: str, raw, index: int) -> list[Problem]:
     problems = []
-    for member in named.members:
+    line = line_of(raw, ("sets", index))
+    for number, member in enumerate(named.members):
         code = member if isinstance(member, str) else member.code
         error = _member_error(named.kind, code)
         if error:
             problems.append(Problem(file, line, f"set {named.id!r}: {error}", code="set.bad-member"))
+        if not isinstance(member, str) and member.until is not None and member.until <= member.start:
+            problems.append(Problem(file, line_of(raw, ("sets", index, "members", number)),
+                                    f"set {named.id!r}: member {code}'s window holds no day: until {member.until} is "
+                                    f"not after from {member.start}", code="set.bad-member",
+                                    fix="swap from and until, or remove the member"))
     for ref in [*named.union, *named.minus]:
         if ref not in sets:
             problems.append(Problem(file, line, f"set {named.id!r}: unknown set {ref!r}{suggest(ref, sets)}",
@@ -346,6 +353,47 @@ def _check_set(named: NamedSet, sets: dict[str, NamedSet], file: str, line: int 
         elif sets[ref].kind != named.kind:
             problems.append(Problem(file, line, f"set {named.id!r}: {ref!r} holds {sets[ref].kind} values",
                                     code="set.bad-member"))
+    return problems
+
+
+MAX_SET_DEPTH = 64  # sets built from sets built from sets ...: resolving them recurses (the shipped sets: 4)
+
+
+def set_graph_problems(sets: dict[str, NamedSet], where: dict[str, Where]) -> list[Problem]:
+    """Sets built from each other (``union`` or ``minus``) in a cycle, which resolving them would
+    follow for ever, or deeper than ``MAX_SET_DEPTH``; walked without recursion."""
+    problems: list[Problem] = []
+    depth: dict[str, int] = {}  # of a set whose parts are all resolved
+    cycles: set[frozenset[str]] = set()
+    for root in sets:
+        path, stack = [], [(root, False)]
+        while stack:
+            name, done = stack.pop()
+            if done:
+                path.pop()
+                parts = [ref for ref in (*sets[name].union, *sets[name].minus) if ref in sets]
+                depth[name] = 1 + max((depth.get(ref, 0) for ref in parts), default=0)
+                if depth[name] == MAX_SET_DEPTH + 1:
+                    problems.append(Problem(where[name].file, where[name].line, f"set {name!r} is built from sets "
+                                            f"more than {MAX_SET_DEPTH} levels deep (MAX_SET_DEPTH)",
+                                            code="set.cycle", fix="build the set from fewer levels of sets"))
+                continue
+            if name in depth:
+                continue
+            if name in path:
+                cycle = path[path.index(name):]
+                if frozenset(cycle) not in cycles:  # reported once, at the set whose id sorts first
+                    cycles.add(frozenset(cycle))
+                    first = cycle.index(min(cycle))
+                    cycle = cycle[first:] + cycle[:first]
+                    problems.append(Problem(where[cycle[0]].file, where[cycle[0]].line, "sets built from each "
+                                            f"other: {' -> '.join(cycle + cycle[:1])}", code="set.cycle",
+                                            fix="a set may not include or subtract itself, directly or through others"))
+                depth[name] = MAX_SET_DEPTH + 2  # as deep as it goes: not reported again as too deep
+                continue
+            path.append(name)
+            stack.append((name, True))
+            stack.extend((ref, False) for ref in (*sets[name].union, *sets[name].minus) if ref in sets)
     return problems
 
 
