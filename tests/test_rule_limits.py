@@ -294,3 +294,23 @@ def test_a_forged_bundle_with_a_set_cycle_is_refused(tmp_path):
     built.write_bytes(orjson.dumps(document))
     with pytest.raises(InputError, match="sets built from each other: s0 -> s1 -> s0"):
         Engine.load(built, tmp_path / "no-lists")
+
+
+# --- YAML: a key that is no scalar, a tag that does not fit its node (item 8) ------------------------------
+
+@pytest.mark.parametrize("text, line, message", [
+    ("? [a]\n: 1\n", 1, "a key is a text, number or date, not a sequence"),
+    ("a: 1\n{b: 1}: 2\n", 2, "a key is a text, number or date, not a mapping"),
+    ("a: 1\nb: !!map xy\n", 2, "expected a mapping, but found scalar"),
+    ("a: !!seq xy\n", 1, "expected a sequence, but found scalar"),
+])
+def test_a_malformed_yaml_node_is_a_yaml_error_with_its_line(tmp_path, text, line, message):
+    with pytest.raises(ValueError, match=message) as info:
+        loads_yaml(text, "x.yaml")
+    assert info.value.problem.line == line
+    [p] = problems(tmp_path / "rules", text)
+    assert p.code == "yaml.malformed" and p.line == line and message in p.message
+    orders = tmp_path / "order.yaml"
+    orders.write_text(text)
+    result = cli("check", orders)
+    assert result.exit_code == 2 and f"order.yaml:{line}: malformed YAML: {message}" in result.output

@@ -127,10 +127,21 @@ def _decimal(loader: _Loader, node: yaml.ScalarNode) -> Decimal:
         return Decimal(str(loader.construct_yaml_float(node)))
 
 
+def _expect(node: yaml.Node, kind: type, what: str) -> None:
+    """``!!map xy`` tags a text as a mapping: a constructor error at its line, as PyYAML's own give."""
+    if not isinstance(node, kind):
+        raise yaml.constructor.ConstructorError(None, None, f"expected a {what}, but found {node.id}",
+                                                node.start_mark)
+
+
 def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
+    _expect(node, yaml.MappingNode, "mapping")
     result = LineDict()
     result.line = node.start_mark.line + 1
     for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):  # ``? [a]`` or ``{a: 1}: 2``: no dict can hold it
+            raise yaml.constructor.ConstructorError(
+                None, None, f"a key is a text, number or date, not a {key_node.id}", key_node.start_mark)
         key = loader.construct_object(key_node, deep=True)
         if key in result:
             raise yaml.constructor.ConstructorError(
@@ -141,6 +152,7 @@ def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
 
 
 def _sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
+    _expect(node, yaml.SequenceNode, "sequence")
     result = LineList(loader.construct_object(child, deep=True) for child in node.value)
     result.line = node.start_mark.line + 1
     result.lines = [child.start_mark.line + 1 for child in node.value]
