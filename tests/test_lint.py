@@ -1,5 +1,6 @@
 """chipgate rules lint: every problem of a pack in one run, each with a stable code, file and line."""
 import json
+import shutil
 
 from click.testing import CliRunner
 from conftest import REPO
@@ -15,8 +16,10 @@ def run(*args):
     return CliRunner().invoke(main, list(args))
 
 
-def test_a_pack_with_one_instance_of_every_code_yields_all_of_them_in_one_run():
-    problems = lint(BROKEN)
+def test_a_pack_with_one_instance_of_every_code_yields_all_of_them_in_one_run(tmp_path):
+    shutil.copytree(BROKEN, tmp_path / "broken")
+    (tmp_path / "broken" / "folder.yaml").mkdir()  # file.unreadable (git keeps no empty directory)
+    problems = lint(tmp_path / "broken")
     assert {p.code for p in problems} == set(CODES)
     assert problems == sorted(problems, key=lambda p: (p.file, p.line or 0, p.code, p.message))
     warnings = {"rule.ne-on-optional", "set.unused", "condition.unused", "rule.no-case", "rule.threshold-one-side"}

@@ -4,6 +4,7 @@
 Inputs are sized so that the code before each limit took minutes (or forever): a test that
 returns at all proves the refusal comes first.
 """
+import os
 import textwrap
 
 import orjson
@@ -15,7 +16,7 @@ from cli import main
 from controls import Engine, RuleError
 from controls.errors import InputError
 from controls.facts.catalog import LINE_FIELDS
-from controls.rulebook import bundle, conditions, tables
+from controls.rulebook import bundle, conditions, loader, tables
 from controls.rulebook.conditions import MAX_CONDITION_DEPTH, MAX_CONDITION_NODES, ConditionError, Names
 from controls.rulebook.loader import read_pack
 from controls.rulebook.yamlsource import loads_yaml
@@ -314,3 +315,71 @@ def test_a_malformed_yaml_node_is_a_yaml_error_with_its_line(tmp_path, text, lin
     orders.write_text(text)
     result = cli("check", orders)
     assert result.exit_code == 2 and f"order.yaml:{line}: malformed YAML: {message}" in result.output
+
+
+# --- odd entries in a rule directory; a size cap (item 13) ------------------------------------------------
+
+def _dangling(path):
+    path.symlink_to(path.parent / "nowhere")
+
+
+def _device(path):
+    path.symlink_to("/dev/zero")  # read whole, it never ends
+
+
+def _sparse(path):
+    with open(path, "wb") as file:
+        file.truncate(2**30)  # 1 GiB of NULs, on no disk: refused unread
+
+
+ODD = {"dangling": (_dangling, "a symbolic link to nothing"), "directory": (lambda p: p.mkdir(), "a directory"),
+       "fifo": (os.mkfifo, "a FIFO"), "device": (_device, "a character device"),
+       "huge": (_sparse, "1,073,741,824 bytes, more than the 4,194,304 a rule file may have")}
+
+
+@pytest.mark.parametrize("kind", sorted(ODD))
+def test_an_odd_entry_in_a_rule_directory_is_an_error_naming_it(tmp_path, kind):
+    make, message = ODD[kind]
+    path = pack(tmp_path / "p", RULE.replace("WHEN", "destination: CN"))
+    make(path / "odd.yaml")
+    [p] = problems(path, RULE.replace("WHEN", "destination: CN"))
+    assert p.code == "file.unreadable" and p.file == str(path / "odd.yaml") and message in p.message
+    orders = tmp_path / "o.json"
+    orders.write_text(orjson.dumps(order(parties=[])).decode())
+    for args in (["rules", "validate", path], ["check", orders, "--rules", path], ["rules", "lint", path],
+                 ["rules", "build", path, "-o", tmp_path / "b.json"]):
+        result = cli(*args)
+        assert result.exit_code == 2 and "odd.yaml" in result.output and message in result.output, args
+    assert not (tmp_path / "b.json").exists()
+
+
+def test_an_odd_bundle_yaml_is_an_error_naming_it(tmp_path):
+    path = pack(tmp_path / "p", RULE.replace("WHEN", "destination: CN"))
+    (path / "bundle.yaml").unlink()
+    os.mkfifo(path / "bundle.yaml")
+    with pytest.raises(RuleError) as info:
+        Engine.load(path, tmp_path / "no-lists")
+    [p] = info.value.problems
+    assert p.code == "file.unreadable" and p.file.endswith("bundle.yaml") and "a FIFO" in p.message
+
+
+def test_an_odd_entry_added_after_the_pack_was_cached_is_still_refused(tmp_path):
+    path = pack(tmp_path / "p", RULE.replace("WHEN", "destination: CN"))
+    Engine.load(path, tmp_path / "no-lists")  # compiled and cached
+    os.mkfifo(path / "late.yaml")
+    with pytest.raises(RuleError, match="late.yaml: a FIFO"):
+        Engine.load(path, tmp_path / "no-lists")
+
+
+def test_the_file_size_cap_on_both_sides(tmp_path, monkeypatch):
+    text = RULE.replace("WHEN", "destination: CN")
+    monkeypatch.setattr(loader, "MAX_RULE_FILE_BYTES", len(text.encode()))
+    Engine.load(pack(tmp_path / "at", text), tmp_path / "no-lists")
+    monkeypatch.setattr(loader, "MAX_RULE_FILE_BYTES", len(text.encode()) - 1)
+    [p] = problems(tmp_path / "over", text)
+    assert p.code == "file.unreadable" and p.file.endswith("rules.yaml") and "more than the" in p.message
+
+
+def test_the_shipped_rule_files_are_far_below_the_cap():
+    largest = max(p.stat().st_size for p in loader.pack_files(REPO / "rules"))
+    assert largest * 20 < loader.MAX_RULE_FILE_BYTES

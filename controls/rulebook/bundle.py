@@ -33,7 +33,7 @@ from ..compiler import CompiledBundle, compile_rulebook
 from ..errors import InputError
 from ..numbers import rule_number_error
 from .conditions import All, Any_, Leaf, Not
-from .loader import LoadedRule, RuleBook, Where, load_rulebook, pack_files, set_graph_problems
+from .loader import LoadedRule, RuleBook, Where, load_rulebook, pack_files, read_rule_file, set_graph_problems
 from .schema import Alias, BundleMeta, Case, Designation, NamedSet, Rule
 
 FORMAT = "chipgate-bundle"
@@ -75,7 +75,7 @@ def write(book: RuleBook, network: dict, path: Path) -> dict:
         "name": book.meta.name, "version": book.meta.version, "digest": book.digest,
         "content_digest": _digest(body),
         "built": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-        "sources": {p.relative_to(book.root).as_posix(): "sha256:" + hashlib.sha256(p.read_bytes()).hexdigest()
+        "sources": {p.relative_to(book.root).as_posix(): "sha256:" + hashlib.sha256(read_rule_file(p)).hexdigest()
                     for p in pack_files(book.root)},
     }
     Path(path).write_bytes(orjson.dumps({"header": header, "body": body}))

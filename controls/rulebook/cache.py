@@ -22,7 +22,7 @@ import pydantic
 
 from ..cachefile import read_pickle, write_pickle
 from ..compiler import CompiledBundle, compile_rulebook
-from .loader import load_rulebook, pack_files
+from .loader import UnreadableFile, load_rulebook, pack_files, read_rule_file
 
 CODE = Path(__file__).resolve().parent.parent  # the controls package
 
@@ -38,7 +38,10 @@ def compile_directory(root: Path) -> CompiledBundle:
     """The compiled rules of the directory ``root``: from the cached bundle of exactly these files and
     this code when there is one, else loaded from the YAML (any error raised as always) and cached."""
     root = Path(root)
-    path = cache_dir() / "bundles" / f"{_key(root)}.pickle"
+    try:
+        path = cache_dir() / "bundles" / f"{_key(root)}.pickle"
+    except UnreadableFile:
+        return compile_rulebook(load_rulebook(root))  # which reports the file, with every other problem
     compiled = read_pickle(path)
     if isinstance(compiled, CompiledBundle):
         return compiled  # its book's root is ``root``: the key holds it
@@ -54,7 +57,7 @@ def _key(root: Path) -> str:
     for base, files in ((root, pack_files(root)), (CODE, sorted(CODE.rglob("*.py")))):
         for file in files:
             digest.update(file.relative_to(base).as_posix().encode() + b"\0")
-            digest.update(hashlib.sha256(file.read_bytes()).digest())
+            digest.update(hashlib.sha256(read_rule_file(file) if base is root else file.read_bytes()).digest())
     return digest.hexdigest()[:40]
 
 

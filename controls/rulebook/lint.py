@@ -24,6 +24,8 @@ CODES = {
     # errors: the bundle does not load, or cannot mean what it says
     "bundle.missing": "no bundle.yaml, or no rule directory",
     "yaml.malformed": "the file is not YAML",
+    "file.unreadable": "a *.yaml entry that is not a regular file (a directory, FIFO, device, a symbolic link to "
+                       "nothing), or over MAX_RULE_FILE_BYTES: not read",
     "schema.invalid": "a value of the wrong shape (a date, a decision, an id)",
     "schema.unknown-key": "a key the rule language does not have (often a typo)",
     "schema.missing-key": "a required key is missing",

@@ -5,6 +5,8 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import os
+import stat
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -20,9 +22,10 @@ from . import conditions
 from .schema import Alias, BundleMeta, Case, Designation, NamedSet, Rule, RuleFile, _json_numbers
 from .tables import analyse as analyse_table
 from .tables import expand as expand_table
-from .yamlsource import LineList, YamlError, line_of, load_yaml
+from .yamlsource import LineList, YamlError, line_of, loads_yaml
 
 BUNDLE_FILE = "bundle.yaml"
+MAX_RULE_FILE_BYTES = 4 * 1024 * 1024  # 4 MiB, as a request body: the largest shipped file (ear/country-chart.yaml) is 170 KB
 LIST_STORE = "lists"  # the imported lists (and their allow-list) live here, beside the rules, not in them
 
 
@@ -260,18 +263,72 @@ def _raw_id(raw, index: int) -> str | None:
     return node.get("id") if isinstance(node, dict) and isinstance(node.get("id"), str) else None
 
 
+class UnreadableFile(ValueError):
+    """A rule file that is not read: not a regular file, gone, or over ``MAX_RULE_FILE_BYTES``."""
+
+
+def read_rule_file(path: Path) -> bytes:
+    """The bytes of a rule file, which is a regular file of at most ``MAX_RULE_FILE_BYTES``: checked
+    before it is opened for reading (a FIFO would block for ever, ``/dev/zero`` never end), and again
+    on what was opened (opened without blocking), in case the entry changed in between."""
+    try:
+        if not _regular_within_cap(os.stat(path)):  # follows a symlink to what it names
+            return _refuse(path, os.stat(path))
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as file:
+            if not _regular_within_cap(os.fstat(fd)):
+                return _refuse(path, os.fstat(fd))
+            data = file.read(MAX_RULE_FILE_BYTES + 1)
+    except OSError as exc:
+        dangling = os.path.islink(path) and not os.path.exists(path)
+        raise UnreadableFile(f"a symbolic link to nothing ({os.readlink(path)})" if dangling else
+                             f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_RULE_FILE_BYTES:  # grew after the check
+        raise UnreadableFile(f"more than {MAX_RULE_FILE_BYTES:,} bytes (MAX_RULE_FILE_BYTES)")
+    return data
+
+
+def _regular_within_cap(status: os.stat_result) -> bool:
+    return stat.S_ISREG(status.st_mode) and status.st_size <= MAX_RULE_FILE_BYTES
+
+
+def _refuse(path: Path, status: os.stat_result) -> bytes:
+    if stat.S_ISREG(status.st_mode):
+        raise UnreadableFile(f"{status.st_size:,} bytes, more than the {MAX_RULE_FILE_BYTES:,} a rule file may have "
+                             "(MAX_RULE_FILE_BYTES): not read")
+    kind = next((name for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"),
+                                         (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                                         (stat.S_ISSOCK, "a socket")) if test(status.st_mode)), "not a file")
+    raise UnreadableFile(f"{kind}, not a regular file: not read")
+
+
+def _read_yaml(path: Path) -> Any:
+    """A rule file's YAML; a YamlError with the problem's code (``file.unreadable``, ``yaml.malformed``)."""
+    try:
+        text = read_rule_file(path).decode("utf-8")
+    except UnreadableFile as exc:
+        raise YamlError(Problem(str(path), None, str(exc), code="file.unreadable",
+                                fix="a rule file is a regular file (or a symbolic link to one) of at most 4 MiB"))
+    except UnicodeDecodeError as exc:
+        raise YamlError(Problem(str(path), None, f"cannot read: {exc}", code="yaml.malformed")) from None
+    try:
+        return loads_yaml(text, str(path))
+    except YamlError as exc:
+        raise YamlError(dataclasses.replace(exc.problem, code="yaml.malformed", fix="fix the YAML syntax")) from None
+
+
 def _load_meta(root: Path, problems: list[Problem]) -> BundleMeta:
     path = root / BUNDLE_FILE
     fallback = BundleMeta(name=root.name, version="0000.0.0")
-    if not path.exists():
+    if not os.path.lexists(path):
         problems.append(Problem(str(path), None, "missing bundle.yaml (name and version of the bundle)",
                                 code="bundle.missing", fix="write bundle.yaml with the bundle's name and version"))
         return fallback
     try:
-        raw = load_yaml(path)
+        raw = _read_yaml(path)
         return BundleMeta.model_validate(raw)
     except YamlError as exc:
-        problems.append(dataclasses.replace(exc.problem, code="yaml.malformed", fix="fix the YAML syntax"))
+        problems.append(exc.problem)
     except ValidationError as exc:
         problems.extend(_validation_problems(str(path), raw, exc))
     return fallback
@@ -279,9 +336,9 @@ def _load_meta(root: Path, problems: list[Problem]) -> BundleMeta:
 
 def _load_rule_file(path: Path, problems: list[Problem]) -> _File | None:
     try:
-        raw = load_yaml(path)
+        raw = _read_yaml(path)
     except YamlError as exc:
-        problems.append(dataclasses.replace(exc.problem, code="yaml.malformed", fix="fix the YAML syntax"))
+        problems.append(exc.problem)
         return None
     if raw is None:
         return None
