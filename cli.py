@@ -384,6 +384,8 @@ def rules_validate(directory: Path | None) -> None:
 def rules_build(directory: Path, output: Path) -> None:
     """Validate and compile the rule pack in DIRECTORY into one bundle file, which --rules reads faster
     than the YAML; its header names the bundle's version and digest, and each source file's digest."""
+    if not output.parent.is_dir():
+        raise click.BadParameter(f"{output.parent} is not a directory", param_hint="'-o' / '--output'")
     try:
         from controls.rulebook import bundle
 
@@ -466,13 +468,18 @@ def rules_status(directory: Path | None, as_of, days: int) -> None:
 
     as_of = as_of or dt.date.today()
     try:
+        horizon = as_of + dt.timedelta(days=days)
+    except OverflowError:
+        raise click.BadParameter(f"{as_of} and {days} days more is past {dt.date.max}", param_hint="'--as-of'") \
+            from None
+    try:
         engine = Engine.load(directory)
         ends = authoring.window_ends(engine, as_of, days)
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
     reviewed = engine.rulebook.meta.reviewed
     click.echo(f"{engine.rulebook.meta.name} {engine.rulebook.meta.version}, last reviewed "
-               f"{reviewed or 'on no stated date'}; windows ending by {as_of + dt.timedelta(days=days)} "
+               f"{reviewed or 'on no stated date'}; windows ending by {horizon} "
                f"or ended unconfirmed, as of {as_of}:")
     for e in ends:
         state = ("ENDED, extension unconfirmed" if e.until <= as_of else "ends, extension unconfirmed") \

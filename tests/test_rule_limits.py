@@ -383,3 +383,44 @@ def test_the_file_size_cap_on_both_sides(tmp_path, monkeypatch):
 def test_the_shipped_rule_files_are_far_below_the_cap():
     largest = max(p.stat().st_size for p in loader.pack_files(REPO / "rules"))
     assert largest * 20 < loader.MAX_RULE_FILE_BYTES
+
+
+# --- exit 2, not 1, naming the option or file (item 14) -----------------------------------------------------
+
+def test_status_as_of_near_the_last_date_is_a_usage_error_naming_the_option(tmp_path):
+    path = pack(tmp_path / "p", RULE.replace("WHEN", "destination: CN"))
+    result = cli("rules", "status", path, "--as-of", "9999-12-01")
+    assert result.exit_code == 2 and "'--as-of'" in result.output and "past 9999-12-31" in result.output
+    result = cli("rules", "status", path, "--as-of", "9999-12-01", "--days", "30")
+    assert result.exit_code == 0 and "windows ending by 9999-12-31" in result.output
+
+
+def test_build_into_a_missing_directory_is_a_usage_error_naming_the_option(tmp_path):
+    path = pack(tmp_path / "p", RULE.replace("WHEN", "destination: CN"))
+    result = cli("rules", "build", path, "-o", tmp_path / "nowhere" / "b.json")
+    assert result.exit_code == 2 and "'-o' / '--output'" in result.output and "nowhere is not a directory" \
+        in result.output
+
+
+def test_a_bundle_that_cannot_be_written_leaves_nothing(tmp_path):
+    path = pack(tmp_path / "p", RULE.replace("WHEN", "destination: CN"))
+    (tmp_path / "b.json").mkdir()  # the rename onto it fails
+    with pytest.raises(InputError, match="b.json: cannot write the bundle"):
+        bundle.build(path, tmp_path / "b.json")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.json", "p"]  # no temporary file left
+    assert not list((tmp_path / "b.json").iterdir())
+
+
+@pytest.mark.parametrize("when", [5, {"$leaf": ["item.quantity"]}, None])
+def test_a_forged_bundle_with_a_malformed_condition_is_refused_naming_it(tmp_path, when):
+    path = pack(tmp_path / "p", RULE.replace("WHEN", "destination: CN"))
+    built = tmp_path / "b.json"
+    assert cli("rules", "build", path, "-o", built).exit_code == 0
+    document = orjson.loads(built.read_bytes())
+    document["body"]["rules"][0]["when"] = when
+    document["header"]["content_digest"] = bundle._digest(document["body"])
+    built.write_bytes(orjson.dumps(document))
+    orders = tmp_path / "o.json"
+    orders.write_text(orjson.dumps(order(parties=[])).decode())
+    result = cli("check", orders, "--rules", built)
+    assert result.exit_code == 2 and f"error: {built}: malformed bundle body" in result.output

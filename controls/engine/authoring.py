@@ -36,7 +36,7 @@ def window_ends(engine, as_of: dt.date, days: int = 60) -> list[WindowEnd]:
         for kind, w in windows:
             if w.until is None:
                 continue
-            soon = as_of <= w.until <= as_of + dt.timedelta(days=days)
+            soon = as_of <= w.until and (w.until - as_of).days <= days  # as_of + days may be past date.max
             if soon or (w.unconfirmed_end and w.until <= as_of):
                 found.append(WindowEnd(rule.id, rule.jurisdiction, kind, w.until, w.until_confirmed, w.reason))
     return sorted(found, key=lambda e: (e.until, e.rule))

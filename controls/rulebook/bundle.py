@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 from decimal import Decimal
 from enum import Enum
 from importlib.metadata import PackageNotFoundError, version
@@ -35,6 +36,7 @@ from ..numbers import rule_number_error
 from .conditions import All, Any_, Leaf, Not
 from .loader import LoadedRule, RuleBook, Where, load_rulebook, pack_files, read_rule_file, set_graph_problems
 from .schema import Alias, BundleMeta, Case, Designation, NamedSet, Rule
+from .yamlsource import brief
 
 FORMAT = "chipgate-bundle"
 FORMAT_VERSION = 1
@@ -78,15 +80,31 @@ def write(book: RuleBook, network: dict, path: Path) -> dict:
         "sources": {p.relative_to(book.root).as_posix(): "sha256:" + hashlib.sha256(read_rule_file(p)).hexdigest()
                     for p in pack_files(book.root)},
     }
-    Path(path).write_bytes(orjson.dumps({"header": header, "body": body}))
+    _write_whole(Path(path), orjson.dumps({"header": header, "body": body}))
     return header
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    """``data`` into ``path`` whole or not at all (a temporary file beside it, renamed); an InputError
+    naming the file if it cannot be written."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise InputError(f"{path}: cannot write the bundle: {exc.strerror or exc}") from None
 
 
 def load(path: Path) -> CompiledBundle:
     """The compiled rules of a bundle file; refused if this chipgate compiles its rules to another network
     (a bundle built by another version): the network the bundle holds is the one that runs."""
     book, network = read(path)
-    compiled = compile_rulebook(book)
+    try:
+        compiled = compile_rulebook(book)
+    except Exception as exc:  # noqa: BLE001 - digests recomputed over a malformed body: one clear refusal
+        raise InputError(f"{path}: malformed bundle body ({type(exc).__name__}: {brief(str(exc))}); rebuild it "
+                         "with chipgate rules build") from None
     if compiled.network != network:
         raise InputError(f"{path}: this chipgate ({chipgate_version()}) compiles the bundle's rules differently "
                          "from the chipgate that built it: rebuild the bundle with chipgate rules build")
@@ -137,7 +155,7 @@ def read(path: Path) -> tuple[RuleBook, dict[str, dict]]:
 
 def _book(body: dict, path: Path) -> RuleBook:
     rules = [LoadedRule(Rule.model_validate(_decode(r["rule"])), r["jurisdiction"], r["file"], r["line"],
-                        _decode(r["when"]), _decode(r["for_party"]),
+                        _condition(_decode(r["when"])), _condition(_decode(r["for_party"]), optional=True),
                         {k: _rule_number(v) for k, v in _decode(r["derive"]).items()})
              for r in body["rules"]]
     sets = {s.id: s for s in (NamedSet.model_validate(_decode(raw)) for raw in body["sets"])}
@@ -149,6 +167,13 @@ def _book(body: dict, path: Path) -> RuleBook:
         designations=designations, set_where={k: Where(*w) for k, w in body["set_where"].items()},
         case_lines=[c["line"] for c in body["cases"]], conditions=_decode(body["conditions"]),
         condition_where={k: Where(*w) for k, w in body["condition_where"].items()})
+
+
+def _condition(value: Any, optional: bool = False):
+    """A decoded condition, which the compiler walks: a forged ``when: 5`` is refused here."""
+    if not (isinstance(value, (All, Any_, Leaf, Not)) or optional and value is None):
+        raise ValueError(f"a rule's condition is {brief(str(value))}")
+    return value
 
 
 def _digest(body: dict) -> str:
