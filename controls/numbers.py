@@ -59,7 +59,7 @@ def rule_number_error(value: Decimal) -> str | None:
         return "not a finite number"
     if value.is_zero():
         return None
-    if value.adjusted() > 15 or abs(value) > RULE_MAX:  # the exponent first: no arithmetic on 1e999999999
+    if value.adjusted() > 15 or value.copy_abs() > RULE_MAX:  # the exponent first; copy_abs, exact, not abs()
         return "larger than 10^15"
     _, digits, exponent = value.as_tuple()
     kept = len(digits)

@@ -60,6 +60,7 @@ def cli(*args):
     ("1e999999999", "larger than 10^15"), ("1e-999999999", "more than 20 decimal places"),
     ("1000000000000001", "larger than 10^15"), ("1e16", "larger than 10^15"),
     ("0.000000000000000000001", "more than 20 decimal places"),
+    ("1000000000000000.00000000000000000001", "larger than 10^15"),  # 37 digits: abs() would round it to 10^15
 ])
 def test_a_number_out_of_range_is_refused_with_file_and_line(tmp_path, number, why):
     [p] = problems(tmp_path, RULE.replace("WHEN", f"item.chip.tpp: {{gte: {number}}}"))
