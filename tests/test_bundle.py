@@ -2,6 +2,7 @@
 any file that is not an intact bundle of this format."""
 import json
 import sys
+from pathlib import Path
 
 import orjson
 import pytest
@@ -107,6 +108,24 @@ def test_a_damaged_bundle_is_bad_input_naming_the_file(built, tmp_path, kind):
         Engine.load(path)
     result = CliRunner().invoke(main, ["check", str(REPO / "examples" / "order.yaml"), "--rules", str(path)])
     assert result.exit_code == 2 and f"error: {path}: " in result.output and "Traceback" not in result.output
+
+
+def test_a_bundle_that_is_no_regular_file_or_too_large_is_refused_unread(built, tmp_path, monkeypatch):
+    """A FIFO given as --rules blocked for ever, /dev/zero never ended (read whole before parsing)."""
+    import os
+
+    from controls.rulebook import bundle
+    fifo = tmp_path / "bundle.json"
+    os.mkfifo(fifo)
+    for path, says in ((fifo, "a FIFO, not a regular file: not read"),
+                       (Path("/dev/zero"), "a character device, not a regular file: not read")):
+        result = CliRunner().invoke(main, ["check", str(REPO / "examples" / "order.yaml"), "--rules", str(path)])
+        assert result.exit_code == 2 and f"error: {path}: cannot read the bundle: {says}" in result.output
+    monkeypatch.setattr(bundle, "MAX_BUNDLE_BYTES", built.stat().st_size)
+    assert Engine.load(built).rules  # at the cap
+    monkeypatch.setattr(bundle, "MAX_BUNDLE_BYTES", built.stat().st_size - 1)
+    with pytest.raises(InputError, match=f"more than the {built.stat().st_size - 1:,} a bundle may have"):
+        Engine.load(built)
 
 
 def test_from_bundle_refuses_a_directory():

@@ -138,7 +138,9 @@ class Engine:
         """
         rules_dir = Path(path) if path else DEFAULT_RULES
         lists = Path(lists or default_list_store(rules_dir))
-        compiled = bundle.load(rules_dir) if rules_dir.is_file() else compile_directory(rules_dir)
+        # what is there and no directory is read as a bundle, which names what it is if it is no file (a FIFO)
+        compiled = compile_directory(rules_dir) if rules_dir.is_dir() or not rules_dir.exists() \
+            else bundle.load(rules_dir)
         engine = cls(compiled, lambda: _frozen(open_lists(lists)))
         engine.sources = (rules_dir, lists)
         _frozen(engine)

@@ -34,12 +34,24 @@ from ..compiler import CompiledBundle, compile_rulebook
 from ..errors import InputError
 from ..numbers import rule_number_error
 from .conditions import All, Any_, Leaf, Not
-from .loader import LoadedRule, RuleBook, Where, load_rulebook, pack_files, read_rule_file, set_graph_problems
+from .loader import (
+    LoadedRule,
+    RuleBook,
+    UnreadableFile,
+    Where,
+    load_rulebook,
+    pack_files,
+    read_rule_file,
+    set_graph_problems,
+)
 from .schema import Alias, BundleMeta, Case, Designation, NamedSet, Rule
 from .yamlsource import brief
 
 FORMAT = "chipgate-bundle"
 FORMAT_VERSION = 1
+# A bundle read is a regular file of at most this many bytes: the bundled pack's is 0.6 MB, and 64 packs of
+# rule files at their cap (MAX_RULE_FILE_BYTES) would not fit; a FIFO or /dev/zero given as --rules is refused.
+MAX_BUNDLE_BYTES = 256 * 2**20
 
 
 def chipgate_version() -> str:
@@ -119,9 +131,9 @@ def read(path: Path) -> tuple[RuleBook, dict[str, dict]]:
         return InputError(f"{path}: {what}")
 
     try:
-        document = orjson.loads(path.read_bytes())
-    except OSError as exc:
-        raise refuse(f"cannot read the bundle: {exc.strerror or exc}") from None
+        document = orjson.loads(read_rule_file(path, MAX_BUNDLE_BYTES, "a bundle", "MAX_BUNDLE_BYTES"))
+    except UnreadableFile as exc:
+        raise refuse(f"cannot read the bundle: {exc}") from None
     except orjson.JSONDecodeError as exc:
         raise refuse(f"not a chipgate bundle: not JSON ({exc}); a truncated or damaged file? rebuild it with "
                      "chipgate rules build") from None

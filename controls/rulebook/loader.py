@@ -267,35 +267,36 @@ class UnreadableFile(ValueError):
     """A rule file that is not read: not a regular file, gone, or over ``MAX_RULE_FILE_BYTES``."""
 
 
-def read_rule_file(path: Path) -> bytes:
-    """The bytes of a rule file, which is a regular file of at most ``MAX_RULE_FILE_BYTES``: checked
-    before it is opened for reading (a FIFO would block for ever, ``/dev/zero`` never end), and again
-    on what was opened (opened without blocking), in case the entry changed in between."""
+def read_rule_file(path: Path, cap: int = MAX_RULE_FILE_BYTES, what: str = "a rule file",
+                   cap_name: str = "MAX_RULE_FILE_BYTES") -> bytes:
+    """The bytes of a rule file (or of another file the rules come in, ``what``, up to ``cap``), which is a
+    regular file of at most ``cap`` bytes: checked before it is opened for reading (a FIFO would block for
+    ever, ``/dev/zero`` never end), and again on what was opened (opened without blocking), in case the
+    entry changed in between."""
     try:
-        if not _regular_within_cap(os.stat(path)):  # follows a symlink to what it names
-            return _refuse(path, os.stat(path))
+        if not _regular_within(os.stat(path), cap):  # follows a symlink to what it names
+            return _refuse(os.stat(path), cap, what, cap_name)
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
         with os.fdopen(fd, "rb") as file:
-            if not _regular_within_cap(os.fstat(fd)):
-                return _refuse(path, os.fstat(fd))
-            data = file.read(MAX_RULE_FILE_BYTES + 1)
+            if not _regular_within(os.fstat(fd), cap):
+                return _refuse(os.fstat(fd), cap, what, cap_name)
+            data = file.read(cap + 1)
     except OSError as exc:
         dangling = os.path.islink(path) and not os.path.exists(path)
         raise UnreadableFile(f"a symbolic link to nothing ({os.readlink(path)})" if dangling else
                              f"cannot read: {exc.strerror or exc}") from None
-    if len(data) > MAX_RULE_FILE_BYTES:  # grew after the check
-        raise UnreadableFile(f"more than {MAX_RULE_FILE_BYTES:,} bytes (MAX_RULE_FILE_BYTES)")
+    if len(data) > cap:  # grew after the check
+        raise UnreadableFile(f"more than {cap:,} bytes ({cap_name})")
     return data
 
 
-def _regular_within_cap(status: os.stat_result) -> bool:
-    return stat.S_ISREG(status.st_mode) and status.st_size <= MAX_RULE_FILE_BYTES
+def _regular_within(status: os.stat_result, cap: int) -> bool:
+    return stat.S_ISREG(status.st_mode) and status.st_size <= cap
 
 
-def _refuse(path: Path, status: os.stat_result) -> bytes:
+def _refuse(status: os.stat_result, cap: int, what: str, cap_name: str) -> bytes:
     if stat.S_ISREG(status.st_mode):
-        raise UnreadableFile(f"{status.st_size:,} bytes, more than the {MAX_RULE_FILE_BYTES:,} a rule file may have "
-                             "(MAX_RULE_FILE_BYTES): not read")
+        raise UnreadableFile(f"{status.st_size:,} bytes, more than the {cap:,} {what} may have ({cap_name}): not read")
     kind = next((name for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"),
                                          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
                                          (stat.S_ISSOCK, "a socket")) if test(status.st_mode)), "not a file")
