@@ -267,12 +267,13 @@ class UnreadableFile(ValueError):
     """A rule file that is not read: not a regular file, gone, or over ``MAX_RULE_FILE_BYTES``."""
 
 
-def read_rule_file(path: Path, cap: int = MAX_RULE_FILE_BYTES, what: str = "a rule file",
+def read_rule_file(path: Path, cap: int | None = None, what: str = "a rule file",
                    cap_name: str = "MAX_RULE_FILE_BYTES") -> bytes:
     """The bytes of a rule file (or of another file the rules come in, ``what``, up to ``cap``), which is a
     regular file of at most ``cap`` bytes: checked before it is opened for reading (a FIFO would block for
     ever, ``/dev/zero`` never end), and again on what was opened (opened without blocking), in case the
     entry changed in between."""
+    cap = MAX_RULE_FILE_BYTES if cap is None else cap  # read when called: a test may lower it
     try:
         if not _regular_within(os.stat(path), cap):  # follows a symlink to what it names
             return _refuse(os.stat(path), cap, what, cap_name)
