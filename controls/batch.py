@@ -130,7 +130,9 @@ def read_records(path: str | Path) -> Iterator[Record]:
         raise InputError(f"{name}: cannot read: {exc.strerror}") from None
     if kind == "csv":
         try:
-            return _csv(io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""), name)
+            # bytes that are not UTF-8 are kept as lone surrogates, for the row they are in to say so: a text
+            # wrapper that raised would raise where it decodes ahead, some rows past the last one read
+            return _csv(io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline=""), name)
         except BaseException:
             stream.close()
             raise
@@ -349,6 +351,9 @@ def _csv(stream, name: str) -> Iterator[Record]:
         raise InputError(f"{name}:1: malformed CSV header: {exc}") from None
     if header is None:
         return _closing(iter(()), stream)
+    if _NOT_UTF8.search("".join(header)):
+        stream.close()
+        raise InputError(f"{name}:1: the CSV header is not UTF-8 text")
     unknown = [c for c in header if c not in CSV_COLUMNS]
     if unknown or "id" not in header or len(set(header)) < len(header):
         what = (f"unknown column {brief(unknown[0])!r}" if unknown else "no 'id' column" if "id" not in header
@@ -358,11 +363,14 @@ def _csv(stream, name: str) -> Iterator[Record]:
     return _closing(_csv_orders(reader, header, name), stream)
 
 
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")  # a byte that is not UTF-8, as errors="surrogateescape" reads it
+
+
 def _csv_orders(reader, header: list[str], name: str) -> Iterator[Record]:
     """Each order of the rows (see :func:`_csv`).  An order is checked only if every one of its rows was read:
-    a row with the wrong number of cells makes the order whose ``id`` it has an error record, rows before and
-    after it alike (a row without an id cell is one of its own), and a syntax error makes the order being read
-    one, then ends the reading."""
+    a row with the wrong number of cells, or bytes that are not UTF-8, makes the order whose ``id`` it has an
+    error record, rows before and after it alike (a row whose id cannot be read, the order before it, and
+    itself one of its own), and a syntax error makes the order being read one, then ends the reading."""
     where = header.index("id")
     number, rows, broken, start, line = 0, [], [], 2, 2
     order_id: str | None = None
@@ -381,12 +389,18 @@ def _csv_orders(reader, header: list[str], name: str) -> Iterator[Record]:
             if (rows or broken) and cell_id is not None and cell_id == order_id:
                 pass  # another row of the order being read
             else:
+                unknown_id = cell_id is None or _NOT_UTF8.search(cell_id)
                 if rows or broken:
+                    if unknown_id:  # the row may be the order's: it is not checked without it
+                        broken.append(Problem(name, start, f"line {start}, whose id cannot be read, may be a row of "
+                                                           "this order; the order is not checked without it"))
                     yield order()
-                number, rows, broken, order_id = number + 1, [], [], cell_id
+                number, rows, broken, order_id = number + 1, [], [], None if unknown_id else cell_id
             if len(cells) != len(header):
                 broken.append(Problem(name, start, f"malformed CSV: {len(cells)} cells, {len(header)} columns; "
                                                    "the order is not checked without this row"))
+            elif _NOT_UTF8.search("".join(cells)):
+                broken.append(Problem(name, start, "not UTF-8 text; the order is not checked without this row"))
             elif len(rows) <= MAX_LINES:  # the model refuses more: hold no more of them
                 rows.append((start, dict(zip(header, cells))))
     except (csv.Error, UnicodeDecodeError) as exc:

@@ -292,6 +292,29 @@ def test_a_csv_syntax_error_fails_the_order_being_read_and_ends_the_reading(engi
     assert summary.exit_code == 2
 
 
+@pytest.mark.parametrize("where", ["name", "id"])
+def test_a_csv_row_that_is_not_utf8_fails_its_order_at_its_own_line(engine, tmp_path, where):
+    """It was reported as a malformed header at line 1 (the text wrapper decodes ahead), and nothing was read."""
+    rows = [NIC.format(id="T-1"), NIC.format(id="T-2"), ACCELERATOR.format(id="T-2"), NIC.format(id="T-3")]
+    data = (CSV_HEAD + "\n".join(rows) + "\n").encode()
+    lines = data.split(b"\n")  # the header, then a line a row: T-2's second row is line 4
+    lines[3] = lines[3].replace(b"Example", b"Ex\xffample") if where == "name" else b"\xff" + lines[3]
+    source = tmp_path / "orders.csv"
+    source.write_bytes(b"\n".join(lines))
+    summary = run_batch(engine, source, tmp_path / "out.jsonl")
+    results = outcomes(tmp_path / "out.jsonl")
+    said_ = [(r.get("transaction_id"), r.get("decision"), r.get("line")) for r in results]
+    if where == "name":  # the row joins its order, which is not checked
+        assert said_ == [("T-1", "NLR", None), ("T-2", None, 4), ("T-3", "NLR", None)]
+    else:  # its id unreadable, it may be T-2's: T-2 is not checked on its first row alone
+        assert said_ == [("T-1", "NLR", None), ("T-2", None, 4), (None, None, 4), ("T-3", "NLR", None)]
+        assert "whose id cannot be read, may be a row of this order" in results[1]["error"]
+    assert "not UTF-8 text" in results[1 if where == "name" else 2]["error"] and summary.exit_code == 2
+    (tmp_path / "header.csv").write_bytes(b"id,destina\xfftion\n" + b"\n".join(lines[1:]))
+    with pytest.raises(InputError, match="header.csv:1: the CSV header is not UTF-8 text"):
+        read_records(tmp_path / "header.csv")
+
+
 def test_csv_ids_that_differ_only_by_spaces_are_one_order(engine, tmp_path):
     source = tmp_path / "orders.csv"
     source.write_text(CSV_HEAD + NIC.format(id="T-1") + "\n" + ACCELERATOR.format(id=" T-1 ") + "\n")
