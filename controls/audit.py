@@ -37,7 +37,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -452,12 +452,17 @@ class AuditLog:
         query, args = "SELECT digest, lists FROM list_snapshots", ()
         if digest is not None:
             query, args = query + " WHERE digest = ?", (digest,)
+        return [tuple(row) for row in self._rows_of_later_table(query + " ORDER BY rowid", args)]
+
+    def _rows_of_later_table(self, query: str, args: tuple) -> Iterable[sqlite3.Row]:
+        """The rows ``query`` selects from a table later versions added (snapshots, reviews): none in a trail
+        opened read-only that was written before it."""
         try:
-            return [tuple(row) for row in self._connection().execute(query + " ORDER BY rowid", args)]
+            return self._connection().execute(query, args)
         except sqlite3.OperationalError as exc:
             if "no such table" not in str(exc):
                 raise
-            return []
+            return ()
 
     def _verify_chain(self, table: str, fields: tuple[str, ...], kind: str, rows: Iterator[dict],
                       snapshots: dict[str, bool] | None = None) -> Break | None:
@@ -537,13 +542,7 @@ class AuditLog:
         query, args = "SELECT * FROM reviews", ()
         if record is not None:
             query, args = query + " WHERE record = ?", (record,)
-        try:
-            rows = self._connection().execute(query + " ORDER BY seq", args)
-        except sqlite3.OperationalError as exc:
-            if "no such table" not in str(exc):  # a trail written before reviews, opened to read: none
-                raise
-            return
-        for row in rows:
+        for row in self._rows_of_later_table(query + " ORDER BY seq", args):
             yield dict(row)
 
     def held(self) -> Iterator[dict]:
