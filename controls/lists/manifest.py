@@ -10,12 +10,44 @@ import datetime as dt
 import json
 import re
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_validator,
+)
 
 from ..errors import ListDataError
 
 MANIFEST_VERSION = 1
+
+
+def edition_date(edition: str | None) -> str | None:
+    """``edition`` unchanged when it is a date written YYYY-MM-DD (or None); a ValueError otherwise.
+
+    Screening reads it as a date (the age of a list), so a manifest edited to ``2026-13-45`` or
+    ``yesterday`` is damage found when the manifest is read, not a crash of every check.
+    """
+    if edition is None:
+        return None
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", edition, flags=re.ASCII):
+            dt.date.fromisoformat(edition)
+            return edition
+    except ValueError:
+        pass
+    raise ValueError("is not a date written YYYY-MM-DD")
+
+
+# An edition as the manifest holds it: checked when the manifest is read (see edition_date)
+Edition = Annotated[str | None, AfterValidator(edition_date)]
 
 
 class Baseline(BaseModel):
@@ -24,13 +56,8 @@ class Baseline(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     entries: StrictInt
-    edition: str | None = None
+    edition: Edition = None
     imported_at: str | None = None
-
-    @field_validator("edition")
-    @classmethod
-    def _edition_is_a_date(cls, edition: str | None) -> str | None:
-        return edition_date(edition)
 
 
 class ListRecord(BaseModel):
@@ -42,7 +69,7 @@ class ListRecord(BaseModel):
     source_format: StrictStr
     file: StrictStr = Field(description="the list's file, a plain name in the store's directory")
     source_file: str | None = None
-    edition: str | None = Field(default=None, description="the edition date the file states, YYYY-MM-DD")
+    edition: Edition = Field(default=None, description="the edition date the file states, YYYY-MM-DD")
     source_sha256: str | None = None
     entries: StrictInt
     content_sha256: StrictStr
@@ -58,11 +85,6 @@ class ListRecord(BaseModel):
         if not is_store_file(name):
             raise ValueError("names no file of the store")
         return name
-
-    @field_validator("edition")
-    @classmethod
-    def _edition_is_a_date(cls, edition: str | None) -> str | None:
-        return edition_date(edition)
 
     def baseline_or_self(self) -> Baseline:
         """The list's baseline; a store from before baselines has none: its current edition is the baseline."""
@@ -110,23 +132,6 @@ class Manifest(BaseModel):
         """The manifest as stored: the fields each record was given, in order."""
         return (json.dumps(self.model_dump(mode="json", exclude_unset=True), indent=2, ensure_ascii=False)
                 + "\n").encode("utf-8")
-
-
-def edition_date(edition: str | None) -> str | None:
-    """``edition`` unchanged when it is a date written YYYY-MM-DD (or None); a ValueError otherwise.
-
-    Screening reads it as a date (the age of a list), so a manifest edited to ``2026-13-45`` or
-    ``yesterday`` is damage found when the manifest is read, not a crash of every check.
-    """
-    if edition is None:
-        return None
-    try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", edition, flags=re.ASCII):
-            dt.date.fromisoformat(edition)
-            return edition
-    except ValueError:
-        pass
-    raise ValueError("is not a date written YYYY-MM-DD")
 
 
 def is_store_file(name: object) -> bool:
