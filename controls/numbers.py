@@ -62,10 +62,8 @@ def rule_number_error(value: Decimal) -> str | None:
     if value.adjusted() > 15 or value.copy_abs() > RULE_MAX:  # the exponent first; copy_abs, exact, not abs()
         return "larger than 10^15"
     _, digits, exponent = value.as_tuple()
-    kept = len(digits)
-    while kept > 1 and digits[kept - 1] == 0:
-        kept -= 1
-    if -(exponent + len(digits) - kept) > DECIMAL_PLACES:
+    kept, exponent = _without_trailing_zeros(digits, exponent)
+    if _places_and_digits(kept, exponent)[0] > DECIMAL_PLACES:
         return f"more than {DECIMAL_PLACES} decimal places"
     return None
 
@@ -140,13 +138,19 @@ def _places_and_digits(digits: int, exponent: int) -> tuple[int, int]:
     return (0, digits + exponent) if exponent >= 0 else (-exponent, max(digits, -exponent))
 
 
-def _check_digits(digits: tuple[int, ...], exponent: int, places: int, total: int) -> None:
-    """pydantic's max_digits, then decimal_places check: a limit is exceeded if it is, written as given and
-    written without trailing zeros (``1.000`` has 3 places as written, 0 so)."""
+def _without_trailing_zeros(digits: tuple[int, ...], exponent: int) -> tuple[int, int]:
+    """(digits kept, exponent) of the same number written without its trailing zeros (``1.000``: 1, 0)."""
     kept = len(digits)
     while kept and digits[kept - 1] == 0:
         kept -= 1
-    short_places, short_total = _places_and_digits(kept, exponent + len(digits) - kept) if kept else (0, 1)
+    return kept, exponent + len(digits) - kept
+
+
+def _check_digits(digits: tuple[int, ...], exponent: int, places: int, total: int) -> None:
+    """pydantic's max_digits, then decimal_places check: a limit is exceeded if it is, written as given and
+    written without trailing zeros (``1.000`` has 3 places as written, 0 so)."""
+    kept, short_exponent = _without_trailing_zeros(digits, exponent)
+    short_places, short_total = _places_and_digits(kept, short_exponent) if kept else (0, 1)
     if total > MAX_DIGITS and short_total > MAX_DIGITS:
         raise PydanticKnownError("decimal_max_digits", {"max_digits": MAX_DIGITS})
     if places > DECIMAL_PLACES and short_places > DECIMAL_PLACES:
