@@ -1,16 +1,22 @@
 """Latency of checks in process and over HTTP, at 1, 10 and 50 concurrent clients.
 
-    python bench/service_bench.py [N] [--lists STORE] [--no-audit] [--workers W] [--clients 1,10,50]
-                                  [--rates 500,1000]
+    python bench/service_bench.py [N] [--warm W] [--lists STORE] [--no-audit] [--workers P]
+                                  [--clients 1,10,50] [--rates 500,1000]
 
 Starts ``chipgate serve`` (``--workers`` processes, by default one per CPU; the audit trail on, as by
-default) on a free loopback port, then sends the deterministic mixed corpus of ``bench/corpus.py``
-from each number of concurrent clients in turn (asyncio in this process, one keep-alive connection
-each, speaking HTTP/1.1 directly: an HTTP library would spend more CPU per request than the check,
-on the cores the server needs; the CPU the client used per check is printed too).  The same orders are checked in process (one thread, then 50 threads
-sharing the engine) for comparison.  Prints p50, p99 and max latency per request, checks per second,
-and the CPU the server used per check; at the end, the audit trail's size per record.  Lists: ``--lists``, else the store the engine finds by
-default, else the published lists of ``shared/data`` imported into a scratch store.
+default) on a free loopback port and sends it orders of the deterministic mixed corpus of
+``bench/corpus.py`` (asyncio in this process, one keep-alive connection per client, speaking HTTP/1.1
+directly: an HTTP library would spend more CPU per request than the check, on the cores the server
+needs; the CPU the client used per check is printed too).  First a warm-up: the corpus's first W
+orders (default 10,000) at 50 clients, reported apart, as a service just started meets them (its
+memories empty).  Then each measurement sends N orders (default 10,000) of its own, new to the
+service, from the same customer master, as an ERP's next orders are: the figures of a service that
+has run a while.  The same orders are checked in process (one thread, then 50 threads sharing the
+engine, warmed up alike) for comparison.  Prints p50, p99 and max latency per request, checks per
+second, and the CPU the server used per check; at the end, the audit trail's size per record.
+Lists: ``--lists``, else the store the engine finds by default, else the published lists of
+``shared/data`` imported into a scratch store.
+
 Each client sends its next order as soon as it has an answer (a closed loop), so at 50 clients a
 request waits, on average, for 50 / throughput seconds (Little's law): latency at 50 clients says
 more about checks per second than about the time of one check.  With several server processes, a
@@ -172,7 +178,8 @@ def _connections(processes: list[psutil.Process], port: int) -> list[int]:
     return sorted((n for n in held if n), reverse=True)
 
 
-def over_http(url: str, bodies: list[bytes], clients: int, server: psutil.Process | None = None) -> None:
+def over_http(url: str, bodies: list[bytes], clients: int, server: psutil.Process | None = None,
+              label: str = "") -> None:
     host, port = url.removeprefix("http://").split(":")
     each: list[list[float]] = [[] for _ in range(clients)]  # per client
     split: list[int] = []
@@ -192,7 +199,7 @@ def over_http(url: str, bodies: list[bytes], clients: int, server: psutil.Proces
         return
     user, system = (seconds / len(latencies) * 1e3 for seconds in _cpu_since(processes, cpu))
     client = sum(b - a for a, b in zip(client[:2], psutil.Process().cpu_times()[:2])) / len(latencies) * 1e3
-    report(f"HTTP, {clients} client{'s' * (clients > 1)}", latencies, elapsed)
+    report(label or f"HTTP, {clients} client{'s' * (clients > 1)}", latencies, elapsed)
     print(f"{'':28} server CPU {user + system:.2f} ms a check ({user:.2f} user, {system:.2f} system), the "
           f"client's {client:.2f} ms; load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}"
           + (f"; connections per server process {', '.join(map(str, split))}" if len(split) > 1 else ""))
@@ -218,7 +225,9 @@ def every_process_ready(url: str, tries: int = 40, timeout: float = 300) -> None
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("n", type=int, nargs="?", default=5_000)
+    parser.add_argument("n", type=int, nargs="?", default=10_000, help="orders each measurement sends")
+    parser.add_argument("--warm", type=int, default=10_000,
+                        help="orders sent first, at 50 clients, measured apart: the service as it has run a while")
     parser.add_argument("--lists", type=Path, default=None)
     parser.add_argument("--no-audit", action="store_true")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="server processes")
@@ -231,25 +240,32 @@ def main() -> None:
         lists = scratch / "lists"
         for path in (ECFR_FILE, CSL_FILE):
             ListStore(lists).import_file(path)
-    raw = corpus(options.n)
-    orders = [Transaction.model_validate(o) for o in raw]
+    levels = list(map(int, filter(None, options.clients.split(","))))
+    rates = list(map(float, filter(None, options.rates.split(","))))
+    # the warm-up's orders, then each measurement's own: orders new to the service, from the same customers
+    raw = corpus(options.warm + options.n * max(1, len(levels) + len(rates)))
     bodies = [json.dumps(o, default=str).encode() for o in raw]
+    warm, measured = bodies[:options.warm], bodies[options.warm:]
     engine = Engine.load(lists=lists)
-    print(f"{options.n:,} orders; {len(engine.rules)} rules; {sum(s.entries or 0 for s in engine.lists):,} list "
-          f"entries; audit {'off' if options.no_audit else 'on'}")
-    for order in orders[:300]:  # warm-up: caches as a running service has them
+    print(f"{options.n:,} orders a measurement, after {options.warm:,} others; {len(engine.rules)} rules; "
+          f"{sum(s.entries or 0 for s in engine.lists):,} list entries; audit {'off' if options.no_audit else 'on'}")
+    for order in raw[:options.warm]:
         engine.check(order)
+    orders = [Transaction.model_validate(o) for o in raw[options.warm:options.warm + options.n]]
     in_process(engine, orders, 1)
     in_process(engine, orders, CONCURRENT)
     audit = ["--no-audit"] if options.no_audit else ["--audit", str(scratch / "audit.sqlite")]
     print(f"HTTP: {options.workers} server process{'es' * (options.workers > 1)}")
     with served("--lists", str(lists), "--workers", str(options.workers), *audit) as (url, process):
         every_process_ready(url)
-        over_http(url, bodies[:300], 2 * options.workers)  # warm-up: every process has checked orders
-        for clients in map(int, filter(None, options.clients.split(","))):
-            over_http(url, bodies, clients, psutil.Process(process.pid))
-        for rate in map(float, filter(None, options.rates.split(","))):
-            at_rate(url, bodies, rate, psutil.Process(process.pid))
+        server = psutil.Process(process.pid)
+        if warm:  # a service just started: its first orders meet empty memories
+            over_http(url, warm, CONCURRENT, server, f"warm-up, {CONCURRENT} clients")
+        slices = (measured[i * options.n:(i + 1) * options.n] for i in range(len(levels) + len(rates)))
+        for clients in levels:
+            over_http(url, next(slices), clients, server)
+        for rate in rates:
+            at_rate(url, next(slices), rate, server)
     if not options.no_audit and (scratch / "audit.sqlite").exists():
         trail = scratch / "audit.sqlite"
         wal = scratch / "audit.sqlite-wal"

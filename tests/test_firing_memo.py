@@ -369,18 +369,35 @@ def test_a_partys_facts_and_a_lines_are_told_apart_by_their_prefix(engine):
 
 
 def test_the_memory_holds_nothing_the_garbage_collector_walks(engine, orders):
-    """A full memory, were its entries objects the collector tracks, would be walked by every full
-    collection, a stall of every check in the process: its entries and keys are tuples of plain values,
-    which the collector stops tracking once it has looked at them (a key holding an exact fraction stays
-    tracked: one object, not the entry's many)."""
+    """A full memory, were its keys and entries objects the collector tracks, would be walked by its
+    collections, a stall of every check in the process, and would hide its own growth from them (each
+    entry evicted counts as one fewer new object): every key and entry is one bytes object, never tracked,
+    from the moment it is kept, and reads back as a tuple of plain values."""
     memo = remembering(engine)
     answers(memo, orders)
-    outcomes = memo._memo._outcomes
-    assert len(outcomes) > 100 and all(map(plain, outcomes.values()))
-    for _ in range(6):  # a tuple of tuples is untracked a level a pass
-        gc.collect()
-    assert not any(map(gc.is_tracked, outcomes.values()))
-    assert all(not gc.is_tracked(key) or any(isinstance(v, Fraction) for v in key) for key in outcomes)
+    memories = memo._memo._answers, memo._memo._outcomes
+    assert all(len(memory) > 100 for memory in memories)
+    for memory in memories:
+        assert all(type(key) is bytes and type(entry) is bytes for key, entry in memory.items())
+        assert not any(map(gc.is_tracked, [*memory, *memory.values()]))
+    assert all(plain(memo._memo.outcome(key)) for key in memories[1])
+
+
+def test_an_outcome_key_reads_numbers_by_their_exact_value(engine):
+    """A number in an outcome key is its exact ratio: equal values share an entry, whatever their type
+    (a share computed as a Fraction, an amount read as a Decimal), and values a hair apart do not."""
+    from decimal import Decimal
+
+    from controls.engine.memo import _ratio
+
+    assert _ratio(Decimal("5000")) == _ratio(Decimal("5000.00")) == _ratio(Fraction(5000)) == _ratio(5000)
+    assert _ratio(Fraction(1, 3)) != _ratio(Decimal("0.3333333333333333333333333333"))
+    assert _ratio(Decimal("1E+3")) == (1000, 1) and _ratio(None) is None and _ratio(True) is True
+    memo = remembering(engine)
+    for share in (0, 100, 20000):  # U.S. content a Fraction of the value (item.us_content_pct)
+        txn = order("CN", eccn="3A090.a", origin="TW", unit_value=25000, us_content_value=share)
+        assert memo.check(txn) == remembering(engine, size=0).check(txn)
+    assert len(memo._memo._outcomes) == 3
 
 
 def plain(value) -> bool:
