@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from ..errors import ListDataError
+from .model import ListEntry
 
 MANIFEST_VERSION = 1
 
@@ -132,6 +133,44 @@ class Manifest(BaseModel):
         """The manifest as stored: the fields each record was given, in order."""
         return (json.dumps(self.model_dump(mode="json", exclude_unset=True), indent=2, ensure_ascii=False)
                 + "\n").encode("utf-8")
+
+
+class HistoryLine(BaseModel):
+    """One line of the store's history (``ListStore.history``): an entry version an import removed or
+    changed, in force until ``on``.  Checked as each line is read, so that a history edited along with
+    its digest is damage, reported with its line, not a crash of the check that opens the screener."""
+
+    model_config = ConfigDict(extra="allow")
+
+    key: StrictStr
+    entry_id: StrictStr
+    change: Literal["removed", "changed"]
+    on: Annotated[str, AfterValidator(edition_date)]
+    edition: Edition = None
+    imported_at: StrictStr | None = None
+    entry: ListEntry
+
+    @classmethod
+    def check(cls, path: Path, payload: bytes) -> list[dict]:
+        """The records of the history file ``path`` holds (``payload``), each checked; ListDataError naming
+        the first bad line otherwise."""
+        records = []
+        for number, line in enumerate(payload.split(b"\n"), start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                cls.model_validate(record)
+            except ValidationError as exc:
+                error = exc.errors()[0]
+                field = ".".join(map(str, error["loc"]))
+                problem = (f"lacks {field}" if error["type"] == "missing"
+                           else f"{field}: {error['msg'].removeprefix('Value error, ')}")
+                raise ListDataError(f"{path}: line {number}: {problem}") from None
+            except ValueError as exc:  # not JSON, or not UTF-8
+                raise ListDataError(f"{path}: line {number}: not a JSON record ({exc})") from None
+            records.append(record)
+        return records
 
 
 def is_store_file(name: object) -> bool:

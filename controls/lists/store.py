@@ -36,7 +36,7 @@ from pathlib import Path
 
 from ..errors import ListDataError
 from . import _common, csl, ecfr
-from .manifest import MANIFEST_VERSION, HistoryRecord, ListRecord, Manifest, is_store_file
+from .manifest import MANIFEST_VERSION, HistoryLine, HistoryRecord, ListRecord, Manifest, is_store_file
 from .model import ListEntry
 
 ECFR = "ecfr"
@@ -225,10 +225,12 @@ class ListStore:
         """What is wrong with each damaged list, by key; ``{}`` when every list matches its digest.
 
         A store that cannot be read at all (manifest, permissions, an interrupted import that
-        cannot be finished) raises ListDataError.
+        cannot be finished, a history that fails its digest or holds a bad record: screening reads
+        it for every list) raises ListDataError.
         """
         problems = {}
         with self._reading():
+            HistoryLine.check(self.path / HISTORY, self._history_payload())
             for key, info in sorted(self._manifest().lists.items()):
                 try:
                     count = len(self._read_list(key, info))
@@ -310,7 +312,7 @@ class ListStore:
         "entry" (the record that stopped being in force)}``; checked against the manifest's digest."""
         with self._reading():
             payload = self._history_payload()
-        return [json.loads(line) for line in payload.decode("utf-8").splitlines()]
+        return HistoryLine.check(self.path / HISTORY, payload)
 
     def content_digest(self) -> str:
         """sha256 of the manifest, which names every list file's and the history's digest, once each

@@ -89,3 +89,40 @@ def test_a_stale_or_undated_list_edition_gives_a_warning(engine, two_editions):
     stale = dated.check(sophgo_order("2027-01-01"))
     assert "Entity List (ecfr): edition 2026-08-01 is 153 days older than 2027-01-01, more than the 90 allowed" in (
         " ".join(stale.warnings))
+
+
+@pytest.mark.parametrize("damage, problem", [
+    (lambda line: b"{not json", "line 2: not a JSON record"),
+    (lambda line: line.replace(b'"on": "2026-08-01"', b'"on": "2026-13-45"'), "line 2: on: is not a date"),
+    (lambda line: line.replace(b'"change": "removed"', b'"change": "gone"'), "line 2: change: Input should be"),
+    (lambda line: line.replace(b'"entry": {', b'"entry": {"extra": 1, '), "line 2: entry.extra: Extra inputs"),
+], ids=["not JSON", "a bad date", "a change of no kind", "an entry that is not one"])
+def test_a_history_edited_with_its_digest_is_damage_named_by_line_never_a_crash(two_editions, tmp_path, damage,
+                                                                                 problem):
+    """The history is checked against the manifest's digest; one edited along with it (a record that is no
+    record) makes the store unusable, said with its line, by ``lists status`` and by every check."""
+    import hashlib
+    import json
+
+    from click.testing import CliRunner
+
+    from cli import main
+    from controls.errors import ListDataError
+    from controls.lists.store import HISTORY, MANIFEST
+
+    path = tmp_path / "lists"
+    shutil.copytree(two_editions[0], path)
+    [line] = (path / HISTORY).read_bytes().splitlines()
+    history = line + b"\n" + damage(line) + b"\n"
+    (path / HISTORY).write_bytes(history)
+    manifest = json.loads((path / MANIFEST).read_text())
+    manifest["history"]["sha256"] = hashlib.sha256(history).hexdigest()
+    (path / MANIFEST).write_text(json.dumps(manifest))
+
+    with pytest.raises(ListDataError, match=problem):
+        ListStore(path).history()
+    status = CliRunner().invoke(main, ["lists", "status"], env={"CHIPGATE_LISTS": str(path)})
+    assert status.exit_code == 2 and problem in status.output
+    result = Engine.load(lists=path).check(sophgo_order("2026-08-02"))
+    assert result.decision == Decision.HOLD
+    assert any("the list store cannot be used" in w and problem in w for w in result.warnings)
