@@ -661,9 +661,10 @@ def app_from_env() -> CheckFirst:
     50 at 50 clients) hold a few dozen container objects each (tasks, coroutines, header tuples), and
     their number rises and falls by more than 700 as answers go out in groups (one audit commit answers
     several): the collector made a young pass every 50 checks or so, each walking every request in
-    flight (some 0.6 ms), and every hundredth pass was a full one over all the engine has remembered
-    since it loaded (50-100 ms, every few thousand checks: the answers in flight waited for it).  Checks
-    leave little cyclic garbage: at 10,000, one young pass came in 20,000 checks (50 clients, in process),
-    and the collector's time fell from 12-44 µs a check to nothing measurable."""
+    flight (some 0.6 ms), and every hundredth pass was a full one over all the engine had remembered
+    since it loaded (50-100 ms, every few thousand checks: the answers in flight waited for it; the
+    engine's memories now keep bytes, which the collector does not walk: ``controls.engine.memo``).
+    Checks leave little cyclic garbage: at 10,000, one young pass came in 20,000 checks (50 clients, in
+    process), and the collector's time fell from 12-44 µs a check to nothing measurable."""
     gc.set_threshold(SERVING_GC_THRESHOLD, *gc.get_threshold()[1:])
     return CheckFirst(create_app(Settings.from_env(os.environ["CHIPGATE_SERVE"])))
