@@ -117,7 +117,9 @@ FORMS: tuple[LegalForm, ...] = (
     _f("株式会社", "有限会社", "合同会社", "Kabushiki Kaisha", "Yugen Kaisha", "Godo Kaisha", region="Japan"),
     _f("股份有限公司", "有限责任公司", "有限公司", "责任公司", "股份公司", "有限合伙", "公司",
        "有限責任公司", "責任公司", region="China (simplified and traditional characters)"),
-    _f("주식회사", "유한회사", "Jusik Hoesa", "Chusik Hoesa", "Yuhan Hoesa", region="Korea"),
+    # romanised, Korean forms are written as two words or one ("Jusikhoesa"), both on lists and in orders
+    _f("주식회사", "유한회사", "Jusik Hoesa", "Chusik Hoesa", "Yuhan Hoesa", "Jusikhoesa", "Chusikhoesa",
+       "Yuhanhoesa", region="Korea"),
     # Words that close a listed name in a list cell but are no legal form: they name the party as
     # much as any other word of its name.
     _f("Trading", "Group", "San.", "Tic.", region="English, Turkish (Sanayi, Ticaret)", only="lists",

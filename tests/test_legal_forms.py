@@ -160,3 +160,14 @@ def test_one_party_under_two_legal_forms_is_one_name(screener, entries):
 def test_a_real_company_does_not_meet_a_free_zone_company_by_its_generic_words(screener):
     """Were DMCC dropped, "Alphabet International DMCC" (SDN) would be a possible match for Alphabet Inc."""
     assert screener.screen("Alphabet Inc.") == []
+
+
+def test_a_korean_form_written_as_one_word_is_a_form(screener):
+    """"Jusikhoesa" is "Jusik Hoesa" (주식회사) run together: before, a name with it was a possible match of
+    the listed name without it (0.85), and "Jusikhoesa" alone was screened as a name."""
+    from controls.screening.normalize import screenable
+
+    [best, *_] = screener.screen("Huawei Technologies Jusikhoesa")
+    assert best.entry.name == "Huawei Technologies Co., Ltd." and best.strength == "strong"
+    assert tokens("Samsung Yuhanhoesa") == tokens("Samsung Yuhan Hoesa") == tokens("Samsung")
+    assert not screenable("Jusikhoesa") and not screenable("Chusikhoesa")

@@ -29,7 +29,9 @@ NAME = "chipgate-names"
 # RUN_MIN_PIECE): a match of such a reading says so, and one of words run together needs every piece in
 # the listed name and stays at or below COMPACT_SCORE. A derived form of a listed name that names no one
 # ("(LIMITED)" read as an acronym) is not indexed.
-VERSION = "5"
+# 6: Korea's romanised forms written as one word ("Jusikhoesa", "Yuhanhoesa") are legal forms: a listed name
+# with one was a possible match of the name without it, and the form alone was screened as a name.
+VERSION = "6"
 
 # ---------------------------------------------------------------- scores and thresholds (matcher.py)
 
