@@ -1,11 +1,13 @@
 import copy
 import datetime as dt
 import os
+import shutil
+import textwrap
 from pathlib import Path
 
 import pytest
 
-from controls import Engine
+from controls import Engine, RuleError
 from controls.lists.store import ListStore
 
 REPO = Path(__file__).resolve().parent.parent
@@ -84,3 +86,25 @@ def fired(result, jurisdiction: str | None = "US-EAR") -> set[str]:
 
 def on(day: str) -> dt.date:
     return dt.date.fromisoformat(day)
+
+
+TEST_BUNDLE = "name: test-bundle\nversion: 2026.1.0\n"
+
+
+def rule_pack(directory: Path, rules_yaml: str, *, sets: bool = False, name: str = "rules.yaml") -> Path:
+    """A rule directory for one test: a bundle file, ``rules_yaml`` (dedented) as ``name`` and, with
+    ``sets``, the bundled rules' sets (country groups, ECCN lists) that real rules name."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "bundle.yaml").write_text(TEST_BUNDLE)
+    if sets:
+        shutil.copytree(REPO / "rules" / "sets", directory / "sets")
+    (directory / name).write_text(textwrap.dedent(rules_yaml))
+    return directory
+
+
+def rule_problems(directory: Path, rules_yaml: str, **options) -> list:
+    """The problems loading ``rule_pack(directory, rules_yaml, **options)`` reports (it must fail); no list
+    store is read."""
+    with pytest.raises(RuleError) as info:
+        Engine.load(rule_pack(directory, rules_yaml, **options), directory / "no-lists")
+    return info.value.problems

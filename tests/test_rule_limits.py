@@ -5,12 +5,13 @@ Inputs are sized so that the code before each limit took minutes (or forever): a
 returns at all proves the refusal comes first.
 """
 import os
-import textwrap
 
 import orjson
 import pytest
 from click.testing import CliRunner
 from conftest import REPO, order
+from conftest import rule_pack as pack
+from conftest import rule_problems as problems
 
 from cli import main
 from controls import Engine, RuleError
@@ -20,8 +21,6 @@ from controls.rulebook import bundle, conditions, loader, tables
 from controls.rulebook.conditions import MAX_CONDITION_DEPTH, MAX_CONDITION_NODES, ConditionError, Names
 from controls.rulebook.loader import read_pack
 from controls.rulebook.yamlsource import loads_yaml
-
-BUNDLE = "name: test-bundle\nversion: 2026.1.0\n"
 
 RULE = """\
 rules:
@@ -33,19 +32,6 @@ rules:
       WHEN
     then: {decision: HOLD}
 """
-
-
-def pack(path, text: str, name: str = "rules.yaml"):
-    path.mkdir(parents=True, exist_ok=True)
-    (path / "bundle.yaml").write_text(BUNDLE)
-    (path / name).write_text(textwrap.dedent(text))
-    return path
-
-
-def problems(path, text):
-    with pytest.raises(RuleError) as info:
-        Engine.load(pack(path, text), path / "no-lists")
-    return info.value.problems
 
 
 def cli(*args):

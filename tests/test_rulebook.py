@@ -1,29 +1,14 @@
 """Rule-pack loading and compiling: every problem reported with its file and line."""
 import shutil
-import textwrap
+from functools import partial
 
 import pytest
-from conftest import REPO, order
+from conftest import REPO, order, rule_pack, rule_problems
 
-from controls import Decision, Engine, RuleError
+from controls import Decision, Engine
 
-BUNDLE = "name: test-bundle\nversion: 2026.1.0\n"
-
-
-def pack(tmp_path, rules_yaml: str, with_sets: bool = True):
-    """A rule directory holding the real country groups plus one file of test rules."""
-    tmp_path.mkdir(exist_ok=True)
-    (tmp_path / "bundle.yaml").write_text(BUNDLE)
-    if with_sets:
-        shutil.copytree(REPO / "rules" / "sets", tmp_path / "sets")
-    (tmp_path / "rules.yaml").write_text(textwrap.dedent(rules_yaml))
-    return tmp_path
-
-
-def problems(tmp_path, rules_yaml):
-    with pytest.raises(RuleError) as info:
-        Engine.load(pack(tmp_path, rules_yaml))
-    return info.value.problems
+pack = partial(rule_pack, sets=True)
+problems = partial(rule_problems, sets=True)
 
 
 RULE = """\
