@@ -383,6 +383,17 @@ def test_the_memory_holds_nothing_the_garbage_collector_walks(engine, orders):
     assert all(plain(memo._memo.outcome(key)) for key in memories[1])
 
 
+def test_equal_keys_pack_alike_whatever_objects_hold_their_values():
+    """A key's texts may be one object twice, two equal objects, or interned: packed, all are one key."""
+    import sys
+
+    from controls.engine.memo import _packed
+
+    text = "".join(["C", "N"])
+    shared, apart, interned = (1, text, text, None), (1, text, "".join(["C", "N"]), None), (1, sys.intern(text), "CN", None)
+    assert _packed(shared) == _packed(apart) == _packed(interned)
+
+
 def test_an_outcome_key_reads_numbers_by_their_exact_value(engine):
     """A number in an outcome key is its exact ratio: equal values share an entry, whatever their type
     (a share computed as a Fraction, an amount read as a Decimal), and values a hair apart do not."""

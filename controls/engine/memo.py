@@ -205,13 +205,18 @@ def _ratio(value):
     return (value, 1) if kind is int else value
 
 
+MARSHAL_VERSION = 2  # see _packed
+
+
 def _packed(value: tuple) -> bytes | tuple:
     """A memory's key or entry as it keeps it: ``marshal``'s bytes, one object that the garbage collector
     does not track (see the module's doc).  Marshal writes a value so that it reads back equal, so equal
-    bytes are equal keys: a packed key finds only its own entry.  A value marshal does not write (a
-    Fraction a derivation set, say) is kept as it is, and compared as it is."""
+    bytes are equal keys: a packed key finds only its own entry.  Version 2 of its format writes equal
+    values alike (later ones write a text met before in the value, or an interned one, by reference, so two
+    equal keys could differ and miss).  A value marshal does not write (a Fraction a derivation set, say)
+    is kept as it is, and compared as it is."""
     try:
-        return marshal.dumps(value)
+        return marshal.dumps(value, MARSHAL_VERSION)
     except ValueError:
         return value
 
