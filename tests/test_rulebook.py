@@ -230,6 +230,25 @@ def test_a_named_condition_is_checked_for_the_facts_of_its_place(tmp_path):
     assert p.code == "rule.unknown-condition" and "did you mean 'big-chip'" in p.message
 
 
+def test_a_named_condition_with_a_problem_is_reported_once_where_it_is_written(tmp_path):
+    """Some conditions are named by dozens of rules: a typo in one is one problem, at its line, not one more
+    for each rule that uses it; a problem of a use itself (a party's fact where a line's are) is the rule's."""
+    uses = "".join(f"""
+  - id: test.rule{i}
+    title: a test rule
+    citation: 15 CFR 742.6
+    effective: {{from: 2020-01-01}}
+    when: {{all: [{{condition: big-chip}}, {{destination: CN}}]}}
+    then: {{decision: HOLD}}""" for i in range(3))
+    text = NAMED.replace("{gte: 4800}", "{gtee: 4800}", 1).replace("      {when}\n", "      condition: big-chip\n")
+    found = problems(tmp_path / "typo", text + uses)
+    assert [(p.line, p.rule, p.code) for p in found] == [(4, None, "rule.unknown-operator")]
+    assert "condition 'big-chip'" in found[0].message and "did you mean 'gte'" in found[0].message
+    [p] = problems(tmp_path / "place", NAMED.replace("big-chip:", "listed: {party.name_screenable: true}\n  big-chip:")
+                   .replace("{when}", "condition: listed"))
+    assert p.rule == "test.rule" and "party.name_screenable" in p.message
+
+
 def test_a_party_rule_needs_no_condition_on_the_line(tmp_path):
     text = RULE.replace("    when:\n      {when}\n", "    for_party: {party.country: CN}\n")
     engine = Engine.load(pack(tmp_path, text))

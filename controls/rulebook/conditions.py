@@ -101,6 +101,11 @@ MAX_PACK_CONDITION_NODES = 200_000  # of all a pack's conditions so written (the
 MAX_CONDITION_DEPTH = 64        # conditions within conditions, through named ones too (YAML's nesting limit)
 
 
+# the code of a use of a named condition whose own problems are reported where it is written: the pack fails on
+# those, and its uses (some conditions are named by dozens of rules) would only repeat them
+BROKEN = "rule.uses-broken-condition"
+
+
 class _Exhausted(ConditionError):
     """A condition past a limit: parsing stops at once (it would go on for the rest of the tree)."""
 
@@ -121,6 +126,7 @@ class Names:
     set_kinds: dict[str, str]
     conditions: dict[str, Any] = dataclasses.field(default_factory=dict)
     using: tuple[str, ...] = ()  # the named conditions being expanded, outermost first
+    broken: frozenset[str] = frozenset()  # named conditions whose own text has problems, reported where written
     budget: _Budget = dataclasses.field(default_factory=_Budget, compare=False)  # of the condition being parsed
     pack: _Budget = dataclasses.field(default_factory=_Budget, compare=False)
 
@@ -198,6 +204,8 @@ def _named(name, fields, names: Names, line) -> Cond:
     if not isinstance(name, str) or name not in names.conditions:
         raise ConditionError(f"unknown condition {brief(name)!r}{suggest(str(name), names.conditions)}", line,
                              "rule.unknown-condition")
+    if name in names.broken:
+        raise ConditionError(f"condition {name!r} has problems, reported where it is written", line, BROKEN)
     if name in names.using:
         raise ConditionError("named conditions use each other: " + " -> ".join((*names.using, name)), line,
                              "rule.condition-cycle")

@@ -244,13 +244,15 @@ def _named_conditions(files: list[_File], set_kinds: dict[str, str], problems: l
                 continue
             named[name], where[name] = node, here
     names = conditions.Names(set_kinds, named)
+    broken = set()
     for name, node in named.items():
         errors: list[conditions.ConditionError] = []
         conditions.parse(node, {**LINE_FIELDS, **PARTY_FIELDS}, dataclasses.replace(names, using=(name,)),
                          where[name].line, errors)
         problems.extend(Problem(where[name].file, exc.line, f"condition {name!r}: {exc}", code=exc.code,
                                 fix=_FIXES.get(exc.code, "")) for exc in errors)
-    return names, where
+        broken.update([name] if errors else [])
+    return dataclasses.replace(names, broken=frozenset(broken)), where
 
 
 # findings the engine itself makes (controls.engine.engine), which a case may name
@@ -477,14 +479,18 @@ def _load_rule(rule: Rule | None, rule_id: str | None, jurisdiction: str, path: 
     base = ("rules", index)
     node = raw["rules"][index]
     before = len(problems)
+    failed = False
 
     def parse(key: str, fields):
+        nonlocal failed
         if not isinstance(node, dict) or node.get(key) is None:
             return None
         errors: list[conditions.ConditionError] = []
         cond = conditions.parse(node[key], fields, names, line_of(raw, (*base, key)), errors)
+        # a use of a named condition with problems of its own: those are reported where it is written
         problems.extend(Problem(file, exc.line, f"{key}: {exc}", rule_id, code=exc.code, fix=_FIXES.get(exc.code, ""))
-                        for exc in errors)
+                        for exc in errors if exc.code != conditions.BROKEN)
+        failed = failed or bool(errors)
         return None if errors else cond
 
     when = parse("when", LINE_FIELDS)
@@ -510,7 +516,7 @@ def _load_rule(rule: Rule | None, rule_id: str | None, jurisdiction: str, path: 
             problems.append(Problem(file, line_of(raw, (*base, "not_enforced")),
                                     "not_enforced window starts before the rule is effective", rule.id,
                                     code="rule.bad-window", fix="start the window on or after effective.from"))
-    if len(problems) > before:
+    if failed or len(problems) > before:
         return None
     return LoadedRule(rule, jurisdiction, file, line_of(raw, base), when, for_party, derive)
 
