@@ -118,7 +118,7 @@ class Manifest(BaseModel):
             return cls()
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:  # RecursionError: JSON nested without end
             raise ListDataError(f"{path}: unreadable list-store manifest: {exc}") from exc
         if not isinstance(raw, dict) or not isinstance(raw.get("lists"), dict):
             raise ListDataError(f"{path}: not a list-store manifest")
@@ -158,18 +158,16 @@ class HistoryLine(BaseModel):
         for number, line in enumerate(payload.split(b"\n"), start=1):
             if not line.strip():
                 continue
-            try:
-                record = json.loads(line)
-                cls.model_validate(record)
+            try:  # pydantic's parser: nesting without end, or a lone surrogate, is a problem, not a crash
+                record = cls.model_validate_json(line)
             except ValidationError as exc:
                 error = exc.errors()[0]
                 field = ".".join(map(str, error["loc"]))
-                problem = (f"lacks {field}" if error["type"] == "missing"
-                           else f"{field}: {error['msg'].removeprefix('Value error, ')}")
+                message = error["msg"].removeprefix("Value error, ")
+                problem = (f"lacks {field}" if error["type"] == "missing" else
+                           f"{field}: {message}" if field else f"not a history record: {message}")
                 raise ListDataError(f"{path}: line {number}: {problem}") from None
-            except ValueError as exc:  # not JSON, or not UTF-8
-                raise ListDataError(f"{path}: line {number}: not a JSON record ({exc})") from None
-            records.append(record)
+            records.append(record.model_dump())
         return records
 
 

@@ -71,3 +71,9 @@ def test_a_wrong_typed_history_record_names_the_field(tmp_path):
     (tmp_path / MANIFEST).write_text(json.dumps({"version": 1, "lists": {}, "history": {"file": "h"}}))
     with pytest.raises(ListDataError, match="the manifest lacks history.sha256"):
         ListStore(tmp_path).manifest()
+
+
+def test_a_manifest_nested_without_end_is_unreadable_not_a_crash(tmp_path):
+    (tmp_path / MANIFEST).write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ListDataError, match="unreadable list-store manifest"):
+        ListStore(tmp_path).manifest()

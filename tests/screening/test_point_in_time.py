@@ -92,11 +92,13 @@ def test_a_stale_or_undated_list_edition_gives_a_warning(engine, two_editions):
 
 
 @pytest.mark.parametrize("damage, problem", [
-    (lambda line: b"{not json", "line 2: not a JSON record"),
+    (lambda line: b"{not json", "line 2: not a history record: Invalid JSON"),
+    (lambda line: b"[" * 100_000 + b"]" * 100_000, "line 2: not a history record: Invalid JSON"),
+    (lambda line: line.replace(b'"name": "', b'"name": "\\ud800', 1), "line 2: not a history record: Invalid JSON"),
     (lambda line: line.replace(b'"on": "2026-08-01"', b'"on": "2026-13-45"'), "line 2: on: is not a date"),
     (lambda line: line.replace(b'"change": "removed"', b'"change": "gone"'), "line 2: change: Input should be"),
     (lambda line: line.replace(b'"entry": {', b'"entry": {"extra": 1, '), "line 2: entry.extra: Extra inputs"),
-], ids=["not JSON", "a bad date", "a change of no kind", "an entry that is not one"])
+], ids=["not JSON", "nested without end", "a lone surrogate", "a bad date", "a change of no kind", "an entry that is not one"])
 def test_a_history_edited_with_its_digest_is_damage_named_by_line_never_a_crash(two_editions, tmp_path, damage,
                                                                                  problem):
     """The history is checked against the manifest's digest; one edited along with it (a record that is no
