@@ -18,7 +18,8 @@ outcome reads (``outcome_fields``) of the line and of the order's parties (which
 Those are the fields the rules' conditions name, which are all the network and the explanations see,
 and the few a line's decision and its derivations start from; a line's quantity or a party's name,
 which no rule reads, does not split it.  Values are compared by value, as the explanations print them
-(``plain``): a number by its exact ratio (5000 and 5000.0 alike).
+(``plain``): a number by its exact ratio (an order's 5000 and 5000.0 alike: the models read numbers as
+Decimals, and facts compute Fractions, never floats).
 Findings joined with a party are not kept whole (they also read the party's screening matches): only
 their place among the line's findings, and they are made again at each check.  Once a check has drawn
 the line's decision from its findings, the entry also keeps that verdict (``Decisions.verdict``).
