@@ -98,3 +98,23 @@ def test_threshold_sides_count_cases_on_each_side(tmp_path):
         expect: HOLD
     """
     assert not [p for p in lint(pack(tmp_path / "both", below)) if p.code == "rule.threshold-one-side"]
+
+
+def test_a_broken_condition_is_one_problem_wherever_it_is_used(tmp_path):
+    """A typo in a condition used through another one, by a rule: one error, at the typo; no warning that
+    the outer condition is unused (its rule did not load, for the typo)."""
+    text = """\
+    conditions:
+      outer: {all: [{condition: broken}, {destination: CN}]}
+      broken: {item.eccn: {inn: [3A090]}}
+    rules:
+      - id: test.rule
+        title: a test rule
+        citation: 15 CFR 742.6
+        effective: {from: 2020-01-01}
+        when: {condition: outer}
+        then: {decision: HOLD}
+    """
+    found = lint(pack(tmp_path, text))
+    [error] = [p for p in found if p.severity == "error" or p.code == "condition.unused"]
+    assert (error.line, error.code) == (3, "rule.unknown-operator") and "condition 'broken'" in error.message

@@ -15,6 +15,7 @@ never holds (``ne`` and ``not_in`` included); use ``exists`` or ``not`` to speak
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
@@ -197,6 +198,19 @@ def _parse_node(node: Any, fields: dict[str, FieldType], names: Names, line: int
     if not parts:
         return All(())
     return parts[0] if len(parts) == 1 else All(tuple(parts))
+
+
+def named_in(node) -> Iterator[str]:
+    """The named conditions a YAML condition uses, as written (unparsed)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "condition" and isinstance(value, str):
+                yield value
+            else:
+                yield from named_in(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from named_in(value)
 
 
 def _named(name, fields, names: Names, line) -> Cond:

@@ -17,7 +17,7 @@ from ..errors import Problem, RuleError
 from ..facts.catalog import ALWAYS_GIVEN
 from ..numbers import compare, plain
 from ..screening.orders import AFFILIATE_SET
-from .conditions import All, Cond, Leaf, Not, leaves
+from .conditions import All, Cond, Leaf, Not, leaves, named_in
 from .loader import LoadedRule, RuleBook, read_pack
 
 CODES = {
@@ -196,22 +196,9 @@ def _unused_sets(book: RuleBook) -> Iterator[Problem]:
                       severity="warning", fix="remove it, or name it in a rule")
 
 
-def _named_in(node) -> Iterator[str]:
-    """The named conditions a YAML condition uses."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "condition" and isinstance(value, str):
-                yield value
-            else:
-                yield from _named_in(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _named_in(value)
-
-
 def _unused_conditions(book: RuleBook) -> Iterator[Problem]:
-    used = {name for node in book.conditions.values() for name in _named_in(node)}
-    used |= {name for rule in book.rules for node in (rule.rule.when, rule.rule.for_party) for name in _named_in(node)}
+    used = {name for node in book.conditions.values() for name in named_in(node)}
+    used |= book.conditions_named_by_rules  # a rule that did not load uses its conditions too
     for name in sorted(book.conditions.keys() - used):
         where = book.condition_where[name]
         yield Problem(where.file, where.line, f"condition {name!r} is used by no rule and no other condition",

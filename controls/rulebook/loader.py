@@ -89,6 +89,8 @@ class RuleBook:
     case_lines: list[int | None] = field(default_factory=list)
     conditions: dict[str, Any] = field(default_factory=dict)  # named conditions, id -> YAML
     condition_where: dict[str, Where] = field(default_factory=dict)
+    # the named conditions the bundle's rules name, those that did not load included (for lint)
+    conditions_named_by_rules: frozenset[str] = frozenset()
 
     @cached_property
     def digest(self) -> str:
@@ -195,6 +197,7 @@ def read_pack(root: Path) -> tuple[RuleBook, list[Problem]]:
     seen: dict[str, Where] = {}
     cases: list[tuple[str, Case]] = []
     case_lines: list[int | None] = []
+    named_by_rules: set[str] = set()
     for rf in files:
         for index, rule in rf.rules:
             where = Where(str(rf.path), line_of(rf.raw, ("rules", index)))
@@ -207,6 +210,9 @@ def read_pack(root: Path) -> tuple[RuleBook, list[Problem]]:
                 continue
             if rule_id:
                 seen[rule_id] = where
+            node = rf.raw["rules"][index]
+            if isinstance(node, dict):
+                named_by_rules.update(conditions.named_in([node.get("when"), node.get("for_party")]))
             loaded = _load_rule(rule, rule_id, rf.jurisdiction, rf.path, rf.raw, index, names, problems)
             if loaded is not None:
                 rules.append(loaded)
@@ -224,7 +230,8 @@ def read_pack(root: Path) -> tuple[RuleBook, list[Problem]]:
                              code="case.unknown-rule", fix="name a rule of the bundle, or one of chipgate's own")
                      for other in (*case.fires, *case.not_fires) if other not in ids and other not in ENGINE_RULES]
     book = RuleBook(meta=meta, root=root, rules=rules, sets=sets, aliases=aliases, cases=cases,
-                    designations=designations, set_where=set_where, case_lines=case_lines, conditions=named, condition_where=condition_where)
+                    designations=designations, set_where=set_where, case_lines=case_lines, conditions=named, condition_where=condition_where,
+                    conditions_named_by_rules=frozenset(named_by_rules))
     return book, problems
 
 
@@ -244,15 +251,34 @@ def _named_conditions(files: list[_File], set_kinds: dict[str, str], problems: l
                 continue
             named[name], where[name] = node, here
     names = conditions.Names(set_kinds, named)
-    broken = set()
-    for name, node in named.items():
+    broken: set[str] = set()
+    for name in _used_first(named):  # a condition's problems are its own: those of one it uses are that one's
         errors: list[conditions.ConditionError] = []
-        conditions.parse(node, {**LINE_FIELDS, **PARTY_FIELDS}, dataclasses.replace(names, using=(name,)),
-                         where[name].line, errors)
+        conditions.parse(named[name], {**LINE_FIELDS, **PARTY_FIELDS},
+                         dataclasses.replace(names, using=(name,), broken=frozenset(broken)), where[name].line, errors)
         problems.extend(Problem(where[name].file, exc.line, f"condition {name!r}: {exc}", code=exc.code,
-                                fix=_FIXES.get(exc.code, "")) for exc in errors)
+                                fix=_FIXES.get(exc.code, "")) for exc in errors if exc.code != conditions.BROKEN)
         broken.update([name] if errors else [])
     return dataclasses.replace(names, broken=frozenset(broken)), where
+
+
+def _used_first(named: dict[str, Any]) -> list[str]:
+    """The named conditions, each after those it uses (in a cycle, as met: the cycle is reported)."""
+    order: list[str] = []
+    seen: set[str] = set()
+    for first in named:
+        stack = [(first, iter(conditions.named_in(named[first])))] if first not in seen else []
+        seen.add(first)
+        while stack:  # depth first, without recursion: a chain of conditions may be long
+            name, uses = stack[-1]
+            used = next((u for u in uses if u in named and u not in seen), None)
+            if used is None:
+                order.append(name)
+                stack.pop()
+            else:
+                seen.add(used)
+                stack.append((used, iter(conditions.named_in(named[used]))))
+    return order
 
 
 # findings the engine itself makes (controls.engine.engine), which a case may name
