@@ -86,7 +86,7 @@ PARTY_FIELDS: dict[str, FieldType] = {
     "party.headquarters_country": COUNTRY,
     # screening results, computed before the engine (controls.screening.parties)
     "party.screened": BOOL,
-    "party.name_screenable": BOOL,  # false: the name is only punctuation, a legal form or "N/A"
+    "party.name_screenable": BOOL,  # false: only punctuation, a legal form or "N/A", or in a script not read
     "party.lists_missing": TAGS,  # lists the importers know that the list store lacks
     "party.lists": TAGS,
     "party.possible_lists": TAGS,

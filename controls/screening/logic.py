@@ -30,7 +30,10 @@ NAME = "chipgate-names"
 # the listed name and stays at or below COMPACT_SCORE. A derived form of a listed name that names no one
 # ("(LIMITED)" read as an acronym) is not indexed.
 # 6: Korea's romanised forms written as one word ("Jusikhoesa", "Yuhanhoesa") are legal forms: a listed name
-# with one was a possible match of the name without it, and the form alone was screened as a name.
+# with one was a possible match of the name without it, and the form alone was screened as a name.  A name
+# with a word in a script screening does not read (Hangul, Arabic, Hebrew, Greek, kana: ``unread_scripts``)
+# is unscreenable: it matched nothing and was cleared.  Apostrophes written as modifier letters (ʼ ʻ ʿ) are
+# apostrophes, and þ, ð, ŋ are read as th, d, ng.
 VERSION = "6"
 
 # ---------------------------------------------------------------- scores and thresholds (matcher.py)

@@ -166,12 +166,13 @@ for _place, _en in _HAN_PLACES.items():
 _HAN_MAXLEN = max(map(len, _HAN_TERMS))
 
 _DOTTED = re.compile(r"(?<![^\W\d_])((?:[^\W\d_]\.){2,})")  # "s.a." "l.l.c." "a.k.a."
-_APOSTROPHES = re.compile(r"['’‘`´]")
+_APOSTROPHES = re.compile(r"['’‘`´ʼʻʽʹʾʿ]")  # with the modifier letters written as apostrophes ("Saʿid")
 _NON_WORD = re.compile(r"[\W_]+")
 _LETTERS = re.compile(r"[^\W\d_]+")
 # Latin letters NFKD does not decompose.
 _UNDECOMPOSABLE = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D",
-                                 "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ı": "i", "þ": "th"})
+                                 "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ı": "i", "þ": "th", "Þ": "TH",
+                                 "ð": "d", "Ð": "D", "ŋ": "ng", "Ŋ": "NG", "ĸ": "k"})
 
 
 def _pinyin_word(run: str) -> list[str]:
@@ -460,9 +461,22 @@ def tokens(name: str) -> tuple[str, ...]:
 def screenable(name: str) -> bool:
     """Whether ``name`` has a word that can identify a party: not only punctuation, invisible
     characters, legal forms ("Co., Ltd.", "AG", "S.A.", "ЗАО", "株式会社", "주식회사"), a placeholder ("N/A",
-    "TBD", "Unknown") or a single letter or digit ("A")."""
+    "TBD", "Unknown") or a single letter or digit ("A"); and no word in a script screening does not read
+    (``unread_scripts``), which no listed name could match."""
     named = named_words(name)
-    return len("".join(named)) >= MIN_NAME_CHARS and " ".join(named) not in PLACEHOLDERS
+    return len("".join(named)) >= MIN_NAME_CHARS and " ".join(named) not in PLACEHOLDERS \
+        and not unread_scripts(name)
+
+
+def unread_scripts(name: str) -> tuple[str, ...]:
+    """The scripts of the letters of ``name`` that screening cannot compare with the lists ("HANGUL",
+    "ARABIC", "KATAKANA"): the lists spell names in Latin letters, and screening reads Latin letters (with
+    their diacritics and look-alikes), Cyrillic (transliterated) and Han characters (in pinyin and English)
+    only.  A word of another script is left as written and matches nothing, so a name holding one would be
+    cleared for the words screening could read (or for none)."""
+    words = _words(name)[1] if not name.isascii() else ()
+    return tuple(sorted({unicodedata.name(c, "UNKNOWN").split()[0] for word in words for c in word
+                         if not c.isascii()} - {"LATIN", "MODIFIER"}))
 
 
 def named_words(name: str) -> tuple[str, ...]:

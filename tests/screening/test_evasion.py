@@ -4,6 +4,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from conftest import order
 
 from controls import Decision
 from controls.lists.store import ListStore
@@ -154,7 +155,7 @@ def test_a_name_of_legal_forms_or_one_letter_is_hold_whatever_the_country(engine
 
 
 @pytest.mark.parametrize("name", ["Siemens AG", "Bayer AG", "Nestle S.A.", "Renault S.A.", "Toyota Motor Corporation",
-                                  "トヨタ自動車株式会社", "삼성전자 주식회사", "Sony Group Kabushiki Kaisha", "3M Company"])
+                                  "Samsung Electronics 주식회사", "Sony Group Kabushiki Kaisha", "3M Company"])
 def test_names_with_a_legal_form_and_a_name_are_screened_and_clear(engine, name):
     result = engine.check(order_with(name, "DE"))
     assert result.decision == Decision.NLR
@@ -208,3 +209,34 @@ def test_entity_list_names_with_their_spaces_removed_are_mostly_found(engine, en
                                   "Robert\u00adBosch GmbH", "Westinghouse Electric"])
 def test_unrelated_names_run_together_or_with_invisible_characters_stay_clear(engine, name):
     assert engine.screen(name, country="DE").decision == Decision.NLR
+
+
+@pytest.mark.parametrize("name, script", [
+    ("조선광선은행", "HANGUL"), ("هواوي للتكنولوجيا", "ARABIC"), ("ファーウェイ", "KATAKANA"), ("הואווי", "HEBREW"),
+    ("Χουαγουέι Τεχνολογίες", "GREEK"), ("Samsung 삼성전자", "HANGUL"),
+    # were cleared as "screened": their legal forms are read, their names are not
+    ("トヨタ自動車株式会社", "KATAKANA"), ("삼성전자 주식회사", "HANGUL"),
+])
+def test_a_name_in_a_script_screening_does_not_read_is_held_not_cleared(engine, name, script):
+    """The lists spell names in Latin letters; a word of a script screening neither reads nor transliterates
+    matched nothing, and the party was cleared (NLR) whoever it named ("조선광선은행" is Korea Kwangson
+    Banking Corp, on the SDN list)."""
+    from controls.screening.normalize import unread_scripts
+
+    assert script in unread_scripts(name)
+    result = engine.check(order("US", eccn="EAR99", parties=[{"role": "end_user", "name": name, "country": "KR"}]))
+    assert result.decision == Decision.HOLD
+    assert any(f.rule == "screening.name-unscreenable" for f in result.findings)
+
+
+def test_scripts_screening_reads_stay_screenable_and_a_latin_name_beside_another_script_is_matched(engine):
+    """Latin letters NFKD leaves whole (þ, ð, ŋ) and apostrophes written as modifier letters (Saʿid, Huaweiʼ)
+    are read; Cyrillic and Chinese characters are transliterated; a listed name written beside a word of an
+    unread script is still found, and the match decides."""
+    from controls.screening.normalize import screenable, tokens
+
+    assert tokens("Þór Guðrún Saʿid Huaweiʼ") == ("thor", "gudrun", "said", "huawei")
+    for name in ("Þór Guðrún", "ООО Техприбор", "华为技术有限公司", "Ｈｕａｗｅｉ", "Samsung Electronics 주식회사"):
+        assert screenable(name), name
+    parties = [{"role": "end_user", "name": "Korea Kwangson Banking Corp 조선광선은행", "country": "KP"}]
+    assert engine.check(order("KP", eccn="EAR99", parties=parties)).decision == Decision.PROHIBITED
