@@ -33,7 +33,8 @@ NAME = "chipgate-names"
 # with one was a possible match of the name without it, and the form alone was screened as a name.  A name
 # with a word in a script screening does not read (Hangul, Arabic, Hebrew, Greek, kana: ``unread_scripts``)
 # is unscreenable: it matched nothing and was cleared.  Apostrophes written as modifier letters (ʼ ʻ ʿ) are
-# apostrophes, and þ, ð, ŋ are read as th, d, ng.
+# apostrophes, and þ, ð, ŋ are read as th, d, ng.  Traditional Chinese characters are read as simplified
+# (華為技術 was one pinyin word, "huaweijishu", where 华为技术 is "huawei technology").
 VERSION = "6"
 
 # ---------------------------------------------------------------- scores and thresholds (matcher.py)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from importlib.metadata import version as _version
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -185,8 +186,22 @@ def _pinyin_word(run: str) -> list[str]:
     return ["".join(syllables[i : i + 2]) for i in range(0, len(syllables), 2)]
 
 
+# Traditional characters are read as simplified (華為技術 as 华为技术), the glossary's: the converter's name
+# and version, which decide how (part of the matcher's digest, as this module's other tables are)
+_TRADITIONAL = ("opencc-python-reimplemented t2s", _version("opencc-python-reimplemented"))
+
+
+@lru_cache(maxsize=1)
+def _to_simplified():
+    from opencc import OpenCC  # loaded on first Han input only
+
+    return OpenCC("t2s").convert
+
+
 def _han_to_words(run: str) -> str:
-    """Longest-match glossary terms; what is left between them becomes pinyin words."""
+    """Longest-match glossary terms, of the run in simplified characters; what is left between them becomes
+    pinyin words."""
+    run = _to_simplified()(run)
     out: list[str] = []
     pending: list[str] = []
     i = 0

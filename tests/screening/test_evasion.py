@@ -240,3 +240,15 @@ def test_scripts_screening_reads_stay_screenable_and_a_latin_name_beside_another
         assert screenable(name), name
     parties = [{"role": "end_user", "name": "Korea Kwangson Banking Corp 조선광선은행", "country": "KP"}]
     assert engine.check(order("KP", eccn="EAR99", parties=parties)).decision == Decision.PROHIBITED
+
+
+@pytest.mark.parametrize("traditional, simplified", [("華為技術有限公司", "华为技术有限公司"),
+                                                     ("中芯國際集成電路製造有限公司", "中芯国际集成电路制造有限公司"),
+                                                     ("海康威視數字技術股份有限公司", "海康威视数字技术股份有限公司")])
+def test_a_name_in_traditional_characters_is_read_as_in_simplified(engine, traditional, simplified):
+    """Customers in Taiwan and Hong Kong write traditional characters; the glossary is in simplified ones, so
+    華為技術 was read as one pinyin word ("huaweijishu") and Huawei Technologies Co., Ltd. cleared."""
+    from controls.screening.normalize import tokens
+
+    assert tokens(traditional) == tokens(simplified)
+    assert engine.screen(traditional).decision == engine.screen(simplified).decision != Decision.NLR
