@@ -34,7 +34,8 @@ NAME = "chipgate-names"
 # with a word in a script screening does not read (Hangul, Arabic, Hebrew, Greek, kana: ``unread_scripts``)
 # is unscreenable: it matched nothing and was cleared.  Apostrophes written as modifier letters (ʼ ʻ ʿ) are
 # apostrophes, and þ, ð, ŋ are read as th, d, ng.  Traditional Chinese characters are read as simplified
-# (華為技術 was one pinyin word, "huaweijishu", where 华为技术 is "huawei technology").
+# (華為技術 was one pinyin word, "huaweijishu", where 华为技术 is "huawei technology").  Latin letters drawn
+# as other characters that NFKD leaves whole (🅷, ʜ, 🇭, ɐ) are the letters their Unicode names name.
 VERSION = "6"
 
 # ---------------------------------------------------------------- scores and thresholds (matcher.py)

@@ -315,6 +315,22 @@ def word_breaks(name: str) -> str | None:
     return "".join(out)
 
 
+# a Latin letter drawn another way, which NFKD leaves as it is: "LATIN LETTER SMALL CAPITAL H" (ʜ), "NEGATIVE
+# SQUARED LATIN CAPITAL LETTER H" (🅷), "REGIONAL INDICATOR SYMBOL LETTER H" (🇭), "LATIN SMALL LETTER TURNED A"
+# (ɐ), "LATIN SMALL LETTER A WITH STROKE" (ⱥ): the letter its Unicode name ends with
+_DRAWN_LATIN = re.compile(r"(?:[A-Z]+ )*(?:LATIN|REGIONAL INDICATOR SYMBOL) (?:[A-Z]+ )*LETTER (?:[A-Z]+ )*([A-Z])(?: WITH .*)?")
+
+
+@lru_cache(maxsize=4096)
+def _latin_letter(char: str) -> str:
+    """``char``, or the Latin letter it draws (see _DRAWN_LATIN) in lower case; a letter that case folding
+    writes in ASCII is left to it (ß: ss)."""
+    if char.casefold().isascii():
+        return char
+    found = _DRAWN_LATIN.fullmatch(unicodedata.name(char, ""))
+    return found.group(1).lower() if found else char
+
+
 def _plain(text: str) -> str:
     """Casefolded text without diacritics, invisible characters or look-alike letters, Han converted,
     every punctuation mark a space."""
@@ -323,6 +339,7 @@ def _plain(text: str) -> str:
         text = _HAN_RUN.sub(lambda m: _han_to_words(m.group()), text)
         text = unicodedata.normalize("NFKD", text)
         text = "".join(c for c in text if not unicodedata.combining(c))
+        text = "".join(_latin_letter(c) if not c.isascii() else c for c in text)
         if _written_in_cyrillic(text):  # "ООО Техприбор": transliterated, not read as look-alikes
             text = transliterate(text)
         text = _LETTERS.sub(_fold_look_alikes, text).translate(_UNDECOMPOSABLE)

@@ -252,3 +252,13 @@ def test_a_name_in_traditional_characters_is_read_as_in_simplified(engine, tradi
 
     assert tokens(traditional) == tokens(simplified)
     assert engine.screen(traditional).decision == engine.screen(simplified).decision != Decision.NLR
+
+
+@pytest.mark.parametrize("name", ["🅷🆄🅰🆆🅴🅸 Technologies Co., Ltd.", "ʜᴜᴀᴡᴇɪ ᴛᴇᴄʜɴᴏʟᴏɢɪᴇꜱ Co., Ltd.",
+                                  "🇭🇺🇦🇼🇪🇮 Technologies Co., Ltd.", "Huɐwei Technologies Co., Ltd."],
+                         ids=["negative squared", "small capitals", "regional indicators", "turned a"])
+def test_latin_letters_drawn_as_other_characters_are_the_letters(engine, name):
+    """Characters Unicode names as Latin letters drawn another way, which NFKD leaves whole: negative squared
+    letters (symbols) were dropped and small capitals kept as they are, and the listed name cleared."""
+    result = engine.screen(name)
+    assert result.decision == Decision.LICENSE_REQUIRED and result.matches[0].entry == HUAWEI
