@@ -35,7 +35,9 @@ NAME = "chipgate-names"
 # is unscreenable: it matched nothing and was cleared.  Apostrophes written as modifier letters (ʼ ʻ ʿ) are
 # apostrophes, and þ, ð, ŋ are read as th, d, ng.  Traditional Chinese characters are read as simplified
 # (華為技術 was one pinyin word, "huaweijishu", where 华为技术 is "huawei technology").  Latin letters drawn
-# as other characters that NFKD leaves whole (🅷, ʜ, 🇭, ɐ) are the letters their Unicode names name.
+# as other characters that NFKD leaves whole (🅷, ʜ, 🇭, ɐ) are the letters their Unicode names name.  Escapes an
+# integration left in a name (\u0077, %20, &#32;, &amp;) are read as their characters, and @ and $ between
+# letters as a and s ("Hu@wei", "Huawei%20Technologies" screened as no match).
 VERSION = "6"
 
 # ---------------------------------------------------------------- scores and thresholds (matcher.py)

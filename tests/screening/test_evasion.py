@@ -262,3 +262,22 @@ def test_latin_letters_drawn_as_other_characters_are_the_letters(engine, name):
     letters (symbols) were dropped and small capitals kept as they are, and the listed name cleared."""
     result = engine.screen(name)
     assert result.decision == Decision.LICENSE_REQUIRED and result.matches[0].entry == HUAWEI
+
+
+@pytest.mark.parametrize("name", ["Hu@wei Technologies Co., Ltd.", "Huawei%20Technologies%20Co.,%20Ltd.",
+                                  "Hua\\u0077ei Technologies Co., Ltd.", "Huawei&#32;Technologies&nbsp;Co., Ltd.",
+                                  "Hu&#97;wei Technologies Co., Ltd."],
+                         ids=["at sign", "URL escapes", "JSON escape", "HTML entities", "HTML letter"])
+def test_a_listed_name_behind_an_escape_or_a_sign_is_the_listed_name(engine, name):
+    """What an integration's escaping leaves in a name, and @ for a, hid the listed name: 'Hu@wei' and
+    'Huawei%20Technologies' screened as no match."""
+    result = engine.screen(name)
+    assert result.decision == Decision.LICENSE_REQUIRED and result.matches[0].entry == HUAWEI
+
+
+@pytest.mark.parametrize("name, words", [("AT&T Inc.", ("at", "and", "t")), ("100% Pure Trading", ("100", "pure", "trading")),
+                                         ("Procter & Gamble", ("procter", "and", "gamble"))])
+def test_names_with_signs_of_their_own_read_as_before(name, words):
+    from controls.screening.normalize import tokens
+
+    assert tokens(name) == words
