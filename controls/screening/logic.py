@@ -37,7 +37,8 @@ NAME = "chipgate-names"
 # (華為技術 was one pinyin word, "huaweijishu", where 华为技术 is "huawei technology").  Latin letters drawn
 # as other characters that NFKD leaves whole (🅷, ʜ, 🇭, ɐ) are the letters their Unicode names name.  Escapes an
 # integration left in a name (\u0077, %20, &#32;, &amp;) are read as their characters, and @ and $ between
-# letters as a and s ("Hu@wei", "Huawei%20Technologies" screened as no match).
+# letters as a and s ("Hu@wei", "Huawei%20Technologies" screened as no match).  A name that names one party as
+# acting for another ("Acme Logistics c/o Huawei Technologies", "on behalf of", "attn") is also read as each.
 VERSION = "6"
 
 # ---------------------------------------------------------------- scores and thresholds (matcher.py)

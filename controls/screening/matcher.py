@@ -11,6 +11,7 @@ many countries.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Iterable, Literal
@@ -73,6 +74,11 @@ class Match:
 
 INVISIBLE_REASON = "invisible characters read as spaces"
 RUN_TOGETHER_REASON = "words run together"
+ON_BEHALF_REASON = "a party the name names as acting for or through another (c/o, on behalf of)"
+# words that name two parties in one name, an intermediary and the party it acts for ("Acme Logistics c/o
+# Huawei Technologies"): each is screened as a name of its own, as words in front of a listed name are not
+_ON_BEHALF = re.compile(r"(?<!\w)(?:c/o|c\.o\.|care of|attn\.?|attention|on behalf of|o/b/o|for the account of"
+                        r"|f/a/o|acting for|agent for)(?!\w)[:,\s]*", re.IGNORECASE)
 
 
 def _reread(m: Match, read: tuple[str, ...], why: str, runs: tuple[frozenset[str], ...]) -> Match | None:
@@ -243,6 +249,9 @@ class Screener:
         run-together word stands for: invisible characters as word breaks ("Huawei\u200bTechnologies"), and a
         word no listed name has as listed words run together ("HuaweiTechnologies"). Most names have neither:
         they are screened once."""
+        if len(parts := [p for p in _ON_BEHALF.split(name) if p.strip(" ,;:-()")]) > 1:
+            for part in parts:
+                yield part, ON_BEHALF_REASON, ()
         spaced = word_breaks(name)
         readings = [(name, key)]
         if spaced is not None:

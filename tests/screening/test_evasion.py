@@ -281,3 +281,15 @@ def test_names_with_signs_of_their_own_read_as_before(name, words):
     from controls.screening.normalize import tokens
 
     assert tokens(name) == words
+
+
+@pytest.mark.parametrize("name", ["Acme Logistics c/o Huawei Technologies Co., Ltd.",
+                                  "Acme Logistics, attn: Huawei Technologies Co., Ltd.",
+                                  "Acme Logistics on behalf of Huawei Technologies Co., Ltd.",
+                                  "ACME LOGISTICS O/B/O HUAWEI TECHNOLOGIES CO LTD"])
+def test_a_listed_party_named_as_the_one_an_intermediary_acts_for_is_matched(engine, name):
+    """Words in front of a listed name make another name, and are not matched ("Hon Hai" Precision); but a
+    name that says it is one party acting for another names both: "Acme Logistics c/o Huawei Technologies
+    Co., Ltd." screened as no match."""
+    result = engine.screen(name)
+    assert result.decision == Decision.LICENSE_REQUIRED and result.matches[0].entry == HUAWEI
