@@ -38,7 +38,8 @@ NAME = "chipgate-names"
 # as other characters that NFKD leaves whole (🅷, ʜ, 🇭, ɐ) are the letters their Unicode names name.  Escapes an
 # integration left in a name (\u0077, %20, &#32;, &amp;) are read as their characters, and @ and $ between
 # letters as a and s ("Hu@wei", "Huawei%20Technologies" screened as no match).  A name that names one party as
-# acting for another ("Acme Logistics c/o Huawei Technologies", "on behalf of", "attn") is also read as each.
+# acting for another ("Acme Logistics c/o Huawei Technologies", "on behalf of", "attn") is also read as each,
+# and a name with a right-to-left override (U+202E) also in the order a screen shows it.
 VERSION = "6"
 
 # ---------------------------------------------------------------- scores and thresholds (matcher.py)

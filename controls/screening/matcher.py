@@ -42,7 +42,7 @@ from controls.screening.logic import (  # noqa: F401  (the parameters, named whe
     SHORT_FORM_SCORE,
     STRONG,
 )
-from controls.screening.normalize import key_tokens, named_words, normalize, word_breaks
+from controls.screening.normalize import as_displayed, key_tokens, named_words, normalize, word_breaks
 
 __all__ = ["Match", "Screener", "STRONG", "POSSIBLE"]
 
@@ -74,6 +74,7 @@ class Match:
 
 INVISIBLE_REASON = "invisible characters read as spaces"
 RUN_TOGETHER_REASON = "words run together"
+DISPLAYED_REASON = "read in the order it is shown (a right-to-left override reverses it)"
 ON_BEHALF_REASON = "a party the name names as acting for or through another (c/o, on behalf of)"
 # words that name two parties in one name, an intermediary and the party it acts for ("Acme Logistics c/o
 # Huawei Technologies"): each is screened as a name of its own, as words in front of a listed name are not
@@ -249,6 +250,8 @@ class Screener:
         run-together word stands for: invisible characters as word breaks ("Huawei\u200bTechnologies"), and a
         word no listed name has as listed words run together ("HuaweiTechnologies"). Most names have neither:
         they are screened once."""
+        if (shown := as_displayed(name)) is not None:
+            yield shown, DISPLAYED_REASON, ()
         if len(parts := [p for p in _ON_BEHALF.split(name) if p.strip(" ,;:-()")]) > 1:
             for part in parts:
                 yield part, ON_BEHALF_REASON, ()

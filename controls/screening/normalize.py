@@ -299,6 +299,18 @@ def _invisible(c: str) -> bool:
     return c in _FILLERS or unicodedata.category(c) == "Cf"
 
 
+_OVERRIDDEN = re.compile("\u202e([^\u202c\u2069]*)")  # right-to-left override, to its pop or the end
+
+
+def as_displayed(name: str) -> str | None:
+    """``name`` in the order a screen shows it, where it has a right-to-left override (U+202E): the characters
+    that follow one, to its pop (U+202C, U+2069) or the end, are shown reversed ("\u202eiewauH" shows
+    "Huawei"); None when it has none.  The matcher reads both."""
+    if "\u202e" not in name:
+        return None
+    return _OVERRIDDEN.sub(lambda m: m.group(1)[::-1], name)
+
+
 def word_breaks(name: str) -> str | None:
     """``name`` with each run of invisible characters read as a space ("Huawei\u200bTechnologies" ->
     "Huawei Technologies"), or None when it has none. ``tokens`` reads them as nothing, as inside a word

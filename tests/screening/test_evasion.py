@@ -293,3 +293,15 @@ def test_a_listed_party_named_as_the_one_an_intermediary_acts_for_is_matched(eng
     Co., Ltd." screened as no match."""
     result = engine.screen(name)
     assert result.decision == Decision.LICENSE_REQUIRED and result.matches[0].entry == HUAWEI
+
+
+@pytest.mark.parametrize("name", ["\u202e.dtL ,.oC seigolonhceT iewauH", "Huawei \u202eseigolonhceT\u202c Co., Ltd."],
+                         ids=["whole name", "one word"])
+def test_a_name_reversed_behind_a_right_to_left_override_is_read_as_shown(engine, name):
+    """U+202E shows the characters after it reversed: a name stored as '\u202e.dtL ,.oC seigolonhceT iewauH'
+    reads 'Huawei Technologies Co., Ltd.' on every screen, and screened as no match."""
+    from controls.screening.normalize import as_displayed
+
+    assert "Huawei Technologies" in as_displayed(name)
+    result = engine.screen(name)
+    assert result.decision == Decision.LICENSE_REQUIRED and result.matches[0].entry == HUAWEI
