@@ -175,6 +175,7 @@ def outcome_fields(rules: Iterable[LoadedRule]) -> tuple[Fields, Fields]:
 
 
 def _fields(names: list[str]) -> Fields:
+    """``names`` apart by what the catalogue says each fact holds (see ``Fields``)."""
     types = {**LINE_FIELDS, **PARTY_FIELDS}
     many = {name for name in names if name in types and types[name].many}
     numbers = {name for name in names if types.get(name) == NUMBER}

@@ -547,9 +547,8 @@ def unread_scripts(name: str) -> tuple[str, ...]:
     their diacritics and look-alikes), Cyrillic (transliterated) and Han characters (in pinyin and English)
     only.  A word of another script is left as written and matches nothing, so a name holding one would be
     cleared for the words screening could read (or for none)."""
-    words = _words(name)[1] if not name.isascii() else ()
-    return tuple(sorted({unicodedata.name(c, "UNKNOWN").split()[0] for word in words for c in word
-                         if not c.isascii()} - {"LATIN", "MODIFIER"}))
+    return tuple(sorted({unicodedata.name(c, "UNKNOWN").split()[0] for word in _words(name)[1] if not word.isascii()
+                         for c in word if not c.isascii()} - {"LATIN", "MODIFIER"}))
 
 
 def named_words(name: str) -> tuple[str, ...]:

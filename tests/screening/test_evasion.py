@@ -216,6 +216,8 @@ def test_unrelated_names_run_together_or_with_invisible_characters_stay_clear(en
     ("Χουαγουέι Τεχνολογίες", "GREEK"), ("Samsung 삼성전자", "HANGUL"),
     # were cleared as "screened": their legal forms are read, their names are not
     ("トヨタ自動車株式会社", "KATAKANA"), ("삼성전자 주식회사", "HANGUL"),
+    # in ASCII, escaped: read as the Hangul it stands for (the script was judged on the text as given)
+    ("\\uc870\\uc120\\uad11\\uc120\\uc740\\ud589", "HANGUL"),
 ])
 def test_a_name_in_a_script_screening_does_not_read_is_held_not_cleared(engine, name, script):
     """The lists spell names in Latin letters; a word of a script screening neither reads nor transliterates
