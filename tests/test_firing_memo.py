@@ -189,16 +189,32 @@ def test_each_line_outcome_is_kept_once_and_answers_every_line_like_it(engine):
     assert len(memo._memo._outcomes) == 1
 
 
-def test_a_line_outcome_is_kept_for_its_exact_day(engine):
-    """Enforcement, the set epoch and dates in explanations read the exact day: two days inside one rule
-    window share the network's firings, not the line's outcome."""
+def test_a_line_outcome_serves_every_day_the_rules_cannot_tell_apart(engine):
+    """The network compares the day only with rule windows, and explanations read its set epoch: two days
+    between the same windows share the line's firings and its outcome."""
     memo = remembering(engine)
     hbm = {"memory_bandwidth_density": 3.5}
     memo.check(order("CN", date="2024-12-31", chip=hbm))
-    firings, outcomes = len(memo._memo), len(memo._memo._outcomes)
+    remembered = len(memo._memo), len(memo._memo._outcomes)
     later = memo.check(order("CN", date="2025-01-01", chip=hbm))
-    assert (len(memo._memo), len(memo._memo._outcomes)) == (firings, outcomes + 1)
+    assert (len(memo._memo), len(memo._memo._outcomes)) == remembered
     assert later == remembering(engine, size=0).check(order("CN", date="2025-01-01", chip=hbm))
+
+
+@pytest.mark.parametrize("before, on", [("2025-11-08", "2025-11-09"),  # MOFCOM No. 72 suspends No. 46 clause 2
+                                        ("2026-11-27", "2026-11-28")])  # its end, unconfirmed: a hold
+def test_a_remembered_line_is_decided_on_its_own_day_where_a_rule_is_suspended(engine, before, on):
+    """Whether a rule is enforced is judged at each check: a day of the same period whose rule is suspended
+    (or no longer) shares the outcome, not its decision."""
+    gallium = {"id": "CN-1", "export_from": "CN", "destination": "US", "parties": [],
+               "items": [{"sku": "GA-1", "quantity": 1, "origin": "CN", "material": "gallium"}]}
+    memo, plain = remembering(engine), remembering(engine, size=0)
+    assert memo.check({**gallium, "date": before}) == plain.check({**gallium, "date": before})
+    outcomes = len(memo._memo._outcomes)
+    answer = memo.check({**gallium, "date": on})
+    assert len(memo._memo._outcomes) == outcomes
+    assert answer == plain.check({**gallium, "date": on})
+    assert answer.decision != plain.check({**gallium, "date": before}).decision
 
 
 def test_equal_numbers_written_differently_share_an_outcome(engine):

@@ -64,6 +64,7 @@ class Verdict(NamedTuple):
     values (a decision by its value, which the result's model reads as the decision), as the memory keeps it."""
 
     rules: tuple[str, ...]  # of the findings it was drawn from
+    unenforced: tuple[int, ...]  # the positions of those not enforced on the day it was drawn for
     decision: str
     license_exception: str | None
     jurisdictions: tuple[tuple[str, str], ...]
@@ -118,16 +119,18 @@ class Decisions:
 
     def verdict(self, result: LineResult, line_findings: list[Finding]) -> Verdict:
         """What ``result`` (``line_result`` of ``line_findings``) concluded, and marked on the findings."""
-        return Verdict(tuple(f.rule for f in line_findings), result.decision.value, result.license_exception,
+        return Verdict(tuple(f.rule for f in line_findings), _unenforced(line_findings), result.decision.value,
+                       result.license_exception,
                        tuple((jurisdiction, d.value) for jurisdiction, d in result.jurisdictions.items()),
                        tuple((n, f.overcome_by) for n, f in enumerate(line_findings) if f.overcome_by))
 
     def concluded(self, index: int, sku: str, values: Values, line_findings: list[Finding],
                   derivations: list[Derivation], verdict: tuple) -> LineResult | None:
         """``line_result`` as ``verdict`` (a Verdict's fields) drew it, for new findings of the same rules on a
-        line of the same facts; None when the findings are not of the rules it was drawn from."""
-        rules, decision, exception, jurisdictions, overcome = verdict
-        if rules != tuple([f.rule for f in line_findings]):
+        line of the same facts; None when the findings are not of the rules it was drawn from, or not enforced
+        alike (a line's outcome serves every day of a period, and a rule may be suspended within one)."""
+        rules, unenforced, decision, exception, jurisdictions, overcome = verdict
+        if rules != tuple([f.rule for f in line_findings]) or unenforced != _unenforced(line_findings):
             return None
         for n, overcoming in overcome:
             line_findings[n].overcome_by = overcoming
@@ -179,3 +182,7 @@ class Decisions:
                 results[i].jurisdictions[US] = Decision.most_restrictive([results[i].jurisdictions[US], Decision.HOLD])
                 results[i].decision = Decision.most_restrictive([results[i].decision, Decision.HOLD])
         return results, kept
+
+
+def _unenforced(findings: list[Finding]) -> tuple[int, ...]:
+    return tuple([n for n, f in enumerate(findings) if not f.enforced])

@@ -310,7 +310,8 @@ class Engine:
         each line's derivations, outcome and outcome key (keys None if not remembered); derived facts are set
         in ``lines``.  A line's outcome comes from the memo when it knows it, else from the rules (and is
         remembered unless ``remember`` is False); either way the models are this check's own."""
-        keys = self._memo.outcome_keys(lines, parties, day, self._outcome_fields) if remember else None
+        keys = self._memo.outcome_keys(lines, parties, day, self._resolver.first_day(day), self._outcome_fields) \
+            if remember else None
         outcomes = list(map(self._memo.outcome, keys)) if keys else [None] * len(lines)
         if None in outcomes:  # lines new to the memo, or all when nothing is remembered
             new = [i for i, outcome in enumerate(outcomes) if outcome is None]

@@ -13,8 +13,11 @@ between compared days that the day falls in, and the set epoch.  A key that diff
 
 Beside the firings, the same memory keeps each line's whole outcome (``LineOutcome``: the facts derived,
 the derivations, findings and conflicts, as the engine wrote them), keyed by what all of that is a
-function of: the exact day (enforcement, the set epoch, dates in explanations), and the values the
-outcome reads (``outcome_fields``) of the line and of the order's parties (which decide the firings).
+function of: the day's period (as for the firings: the explanations read the day only through its set
+epoch), and the values the outcome reads (``outcome_fields``) of the line and of the order's parties
+(which decide the firings).  Whether a finding's rule is enforced (a rule suspended within a period) is
+judged at each check, on its own day, and so are the findings of the day itself (no rule in force, an
+unconfirmed end).
 Those are the fields the rules' conditions name, which are all the network and the explanations see,
 and the few a line's decision and its derivations start from; a line's quantity or a party's name,
 which no rule reads, does not split it.  Values are compared by value, as the explanations print them
@@ -22,7 +25,8 @@ which no rule reads, does not split it.  Values are compared by value, as the ex
 Decimals, and facts compute Fractions, never floats).
 Findings joined with a party are not kept whole (they also read the party's screening matches): only
 their place among the line's findings, and they are made again at each check.  Once a check has drawn
-the line's decision from its findings, the entry also keeps that verdict (``Decisions.verdict``).
+the line's decision from its findings, the entry also keeps that verdict (``Decisions.verdict``), which
+serves a later check only if its findings are of the same rules, enforced alike.
 
 Keys and entries are plain values (texts, numbers, None and tuples of them; decisions by their value),
 kept as the bytes ``marshal`` writes of them (``_packed``), and read back at each use.  A memory of
@@ -95,10 +99,14 @@ class FiringMemo:
         short the text), which a memory of 16,384 lines would otherwise keep: some 200 MB."""
         if not self.size:
             return None
-        shared = (bisect_right(self._bounds, day.toordinal()), epoch.toordinal(),
-                  orjson.dumps(party_facts, option=_SORTED))
+        shared = (*self.period(day, epoch), orjson.dumps(party_facts, option=_SORTED))
         return [_packed((*shared, orjson.dumps(view, option=_SORTED), *map(values.get, _ACCUMULATED)))
                 for view, values in zip(views, lines)]
+
+    def period(self, day: dt.date, epoch: dt.date) -> tuple[int, int]:
+        """What of ``day`` the network and the explanations can tell apart: the interval between compared days
+        it falls in, and its set epoch (``first_day``)."""
+        return bisect_right(self._bounds, day.toordinal()), epoch.toordinal()
 
     def get(self, key: bytes | tuple) -> Answer | None:
         return _unpacked(self._answers.get(key))
@@ -110,15 +118,15 @@ class FiringMemo:
         """Remember ``answer``; callers hold the network's lock, so that no two threads evict at once."""
         bounded_put(self._answers, self.size, key, _packed(answer))
 
-    def outcome_keys(self, lines: list[dict], parties: list[dict], day: dt.date,
+    def outcome_keys(self, lines: list[dict], parties: list[dict], day: dt.date, epoch: dt.date,
                      fields: tuple[Fields, Fields]) -> list[bytes | tuple] | None:
         """Each line's outcome key (see the module's doc), of the values of ``fields`` (``outcome_fields``);
         None when nothing is remembered."""
         if not self.size:
             return None
         line_fields, party_fields = fields
-        # flat, and the same length for as many parties: (day, parties, each party's values, the line's)
-        shared = [day.toordinal(), len(parties)]
+        # flat, and the same length for as many parties: (period, parties, each party's values, the line's)
+        shared = [*self.period(day, epoch), len(parties)]
         for values in parties:
             shared += _read(values, party_fields)
         return [_packed((*shared, *_read(values, line_fields))) for values in lines]
