@@ -19,7 +19,8 @@ Labelled set, built deterministically from the real data (seeded):
   appended ("Purchasing Department"), one invented word appended ("invented word"); and those a
   later review found screened as "no match": a name of several words with its spaces removed
   ("HuaweiTechnologies") or each space a zero-width space (U+200B), and a soft hyphen (U+00AD)
-  inside each word of six letters or more. Each must be found, as a possible match at least.
+  inside each word of six letters or more; every other letter of its longest word written twice
+  ("Huuawweii"). Each must be found, as a possible match at least.
 * negatives, two kinds, reported apart:
   - REAL_COMPANIES below: well-known companies written from general knowledge (not taken
     from any list); each was checked against the loaded lists (same words as a listed name
@@ -315,7 +316,14 @@ def evasions(entries: list[ListEntry], n: int, rng: random.Random) -> list[tuple
             out.append(("spaces removed", name.replace(" ", ""), i))
             out.append(("zero-width spaces", name.replace(" ", "\u200b"), i))
         out.append(("soft hyphens in words", _SOFT_HYPHENED.sub("\\1\u00ad\\2", name), i))
+        out.append(("letters doubled", _doubled(name), i))
     return out
+
+
+def _doubled(name: str) -> str:
+    """``name`` with every other letter of its longest word written twice ("Huawei" -> "Huuawweii")."""
+    word = max(re.findall(r"[^\W\d_]+", name) or [""], key=len)
+    return name.replace(word, "".join(c * (1 + k % 2) for k, c in enumerate(word)), 1)
 
 
 # a soft hyphen in the middle of each word of six letters or more

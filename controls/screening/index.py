@@ -13,6 +13,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from functools import lru_cache
+from itertools import product
 from typing import Iterable, NamedTuple
 
 from rapidfuzz import process
@@ -34,12 +35,14 @@ from controls.screening.logic import (  # noqa: F401
     POSTINGS_WALK_BUDGET,
     RUN_MAX_LEN,
     RUN_MIN_PIECE,
+    UNDOUBLED_MAX_SPELLINGS,
 )
 from controls.screening.normalize import PLACES, QUALIFIERS, STOPWORDS, key_tokens, normalize, run_piece, screenable
 
 __all__ = ["NameIndex", "NameRef", "name_variants", "token_similarity", "CONTAINED_MIN_WORDS"]
 
 _PARENS = re.compile(r"\s*\(([^()]*)\)")
+_RUN = re.compile(r"([^\W\d_])\1+")  # a letter written twice or more in a row
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&\-]{1,9}(?: [0-9]{1,3})?$")
 _SHORT_FORM = re.compile(r"^[A-Z][^,;:]{2,60}$")
 _LEGAL_ONLY = frozenset({"group", "private", "pvt", "pty", "partnership"})
@@ -378,6 +381,33 @@ class NameIndex:
             pieces.append(word[j:i])
             i = j
         return tuple(reversed(pieces))
+
+    def undoubled(self, word: str) -> str | None:
+        """``word``, which no listed name has, as the listed word with each of its runs of a letter written once
+        or twice (or half as many times), read as a listed word is ("huuaawwei" -> "huawei", "husssseinn" -> "hussein", "teechnoologiies"
+        -> "technology", "coommppanny" -> "company", a legal form), two letters shorter at least (one is an edit, which fuzzy look-up finds: "moog" is not
+        "mog"); of several, the one with the most letters
+        kept.  A word of too many runs for that is read only with each run halved (every letter written twice:
+        "sseemmiiccoonndduuccttoorr").  None when there is none (most words)."""
+        if word in self.postings or len(word) > RUN_MAX_LEN or not run_piece(word):  # listed, a legal form ("ooo")
+            return None
+        runs = list(_RUN.finditer(word))
+        if not runs:
+            return None
+        # a run of n letters is read as 1, 2 or half of n of them; with more spellings than that, halved only
+        counts = [sorted({1, 2, n // 2, (n + 1) // 2}) for n in (len(run.group()) for run in runs)]
+        if math.prod(map(len, counts)) > UNDOUBLED_MAX_SPELLINGS:
+            counts = [[max(1, len(run.group()) // 2)] for run in runs]
+        pieces: list[tuple[str, ...]] = []  # the text before each run, then the run's readings, ...
+        at = 0
+        for run, each in zip(runs, counts):
+            pieces += [(word[at:run.start()],), tuple(run.group(1) * n for n in each)]
+            at = run.end()
+        pieces.append((word[at:],))
+        spellings = {"".join(parts) for parts in product(*pieces)} - {word}
+        listed = [(len(s), read or s) for s in spellings  # one letter fewer is one edit: fuzzy look-up's
+                  if len(s) <= len(word) - 2 and ((read := run_piece(s)) in self.postings or not read)]
+        return max(listed)[1] if listed else None
 
     def contained(self, key: tuple[str, ...]) -> list[int]:
         """Keys whose words the query all has, and more: a listed name with words added to it

@@ -42,7 +42,7 @@ from controls.screening.logic import (  # noqa: F401  (the parameters, named whe
     SHORT_FORM_SCORE,
     STRONG,
 )
-from controls.screening.normalize import as_displayed, key_tokens, named_words, normalize, word_breaks
+from controls.screening.normalize import all_words, as_displayed, key_tokens, named_words, normalize, word_breaks
 
 __all__ = ["Match", "Screener", "STRONG", "POSSIBLE"]
 
@@ -70,12 +70,19 @@ class Match:
     listed_words: tuple[str, ...] = ()  # the indexed words of ``matched_name`` (its form), for explain
     number: int = -1  # the entry's place in the screener's entries
     query_words: tuple[str, ...] = ()  # the words of another reading of the name that matched (Screener._readings)
+    # the score before a cap for a person to judge (REVIEW_CAP): of two matches capped alike, the closer is first
+    uncapped: float = 0.0
+
+    @property
+    def rank(self) -> tuple[float, float]:
+        return self.score, self.uncapped
 
 
 INVISIBLE_REASON = "invisible characters read as spaces"
 RUN_TOGETHER_REASON = "words run together"
 DISPLAYED_REASON = "read in the order it is shown (a right-to-left override reverses it)"
 ON_BEHALF_REASON = "a party the name names as acting for or through another (c/o, on behalf of)"
+UNDOUBLED_REASON = "letters written twice or more read as written in a listed name"
 # words that name two parties in one name, an intermediary and the party it acts for ("Acme Logistics c/o
 # Huawei Technologies"): each is screened as a name of its own, as words in front of a listed name are not
 _ON_BEHALF = re.compile(r"(?<!\w)(?:c/o|c\.o\.|care of|attn\.?|attention|on behalf of|o/b/o|for the account of"
@@ -93,6 +100,8 @@ def _reread(m: Match, read: tuple[str, ...], why: str, runs: tuple[frozenset[str
         if not all(run <= listed for run in runs):
             return None
         score = min(score, COMPACT_SCORE)
+    elif why == UNDOUBLED_REASON:
+        score = min(score, REVIEW_CAP)
     strength: Literal["strong", "possible"] = "strong" if score >= STRONG else "possible"
     return replace(m, score=score, strength=strength, reasons=(*m.reasons, why), query_words=read)
 
@@ -240,9 +249,9 @@ class Screener:
             for entry, m in self._best(text, read, cc, address).items():
                 m = _reread(m, read, why, runs)
                 old = best.get(entry)
-                if m is not None and (old is None or m.score > old.score):
+                if m is not None and (old is None or m.rank > old.rank):
                     best[entry] = m
-        ranked = sorted(best.values(), key=lambda m: (-m.score, m.entry.list, m.entry.entry_id))
+        ranked = sorted(best.values(), key=lambda m: (-m.score, -m.uncapped, m.entry.list, m.entry.entry_id))
         return ranked[:limit]
 
     def _readings(self, name: str, key: tuple[str, ...]) -> Iterable[tuple[str, str, tuple[frozenset[str], ...]]]:
@@ -265,6 +274,9 @@ class Screener:
             if any(split):
                 runs = tuple(frozenset(named_words(" ".join(p))) for p in split if p)
                 yield " ".join(" ".join(p) if p else w for w, p in zip(words, split)), RUN_TOGETHER_REASON, runs
+            if any(map(self.index.undoubled, words)):  # read in every word: a legal form's too ("Liiabbillitty")
+                every = all_words(text)
+                yield " ".join(self.index.undoubled(w) or w for w in every), UNDOUBLED_REASON, ()
 
     def _best(self, name: str, key: tuple[str, ...], cc: str | None, address: str | None) -> dict[int, Match]:
         """The best match of each entry for one reading of a name (``key``: its key words)."""
@@ -309,7 +321,7 @@ class Screener:
                 m = self._evidence(ref, idx.keys[kid], score, why, cc, address)
                 if m is not None:
                     old = best.get(ref.entry)
-                    if old is None or m.score > old.score:
+                    if old is None or m.rank > old.rank:
                         best[ref.entry] = m
         return best
 
@@ -381,13 +393,14 @@ class Screener:
             reasons.append("address agrees")
         # evidence never makes a name exact: only an exact spelling scores 1.0
         final = min(final, 1.0 if score >= EXACT_SCORE else max(score, PARTIAL_CAP))
+        uncapped = round(max(0.0, final), 4)
         if "spelling variant" in why or "words differ" in why:
             final = min(final, REVIEW_CAP)
         final = round(max(0.0, final), 4)
         if final < POSSIBLE:
             return None
         strength: Literal["strong", "possible"] = "strong" if final >= STRONG else "possible"
-        return Match(entry, ref.text, final, strength, tuple(reasons), words, ref.entry)
+        return Match(entry, ref.text, final, strength, tuple(reasons), words, ref.entry, uncapped=uncapped)
 
 
 def _address_agrees(address: str, listed: Iterable[str]) -> bool:

@@ -525,6 +525,11 @@ def _words(name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(words), tuple(_drop_legal(words))
 
 
+def all_words(name: str) -> tuple[str, ...]:
+    """Canonical words of ``name``, legal forms kept."""
+    return _words(name)[0]
+
+
 def tokens(name: str) -> tuple[str, ...]:
     """Canonical words of ``name``, legal forms dropped; a name that is only a legal form keeps it."""
     words, kept = _words(name)

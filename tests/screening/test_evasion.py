@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 from conftest import order
@@ -307,3 +308,34 @@ def test_a_name_reversed_behind_a_right_to_left_override_is_read_as_shown(engine
     assert "Huawei Technologies" in as_displayed(name)
     result = engine.screen(name)
     assert result.decision == Decision.LICENSE_REQUIRED and result.matches[0].entry == HUAWEI
+
+
+@pytest.mark.parametrize("name, listed", [
+    ("Huuaawwei Technologies Co., Ltd.", HUAWEI), ("Huawei Teechhnooloogiiess Co., Ltd.", HUAWEI),
+    ("HUAWEIII TECHNOLOGIES", HUAWEI), ("Hhikkvission Digital Technology", "Hangzhou Hikvision Digital Technology"),
+    ("SSeemmiiccoonndduuccttoorr Manufacturing International Corporation", "Semiconductor Manufacturing")])
+def test_a_listed_name_with_letters_written_twice_or_more_is_a_possible_match(engine, name, listed):
+    """One doubled letter is one edit, which fuzzy look-up finds; three ("Huuaawwei") screened as no match.
+    Read with its runs of letters as a listed word has them, the name is for a person to judge, as a misspelt
+    one is: a possible match, never a strong one."""
+    result = engine.screen(name, explain=True)
+    assert result.decision == Decision.HOLD
+    assert result.matches[0].entry.startswith(listed) and result.matches[0].strength == "possible"
+    assert any("letters written twice or more" in line for line in result.explanation)
+
+
+def test_no_entity_list_name_with_letters_of_its_longest_word_doubled_is_clear(engine, entity_list):
+    """Every other letter of the name's longest word written twice ("Huuawweii"), where that word has five
+    letters or more (a shorter one gains one or two letters, edits a person would not call a spelling)."""
+    def doubled(name: str) -> str:
+        word = max(re.findall(r"[^\W\d_]+", name), key=len)
+        return name.replace(word, "".join(c * (1 + k % 2) for k, c in enumerate(word)), 1)
+
+    names = [n for n in sample(entity_list, 150) if len(max(re.findall(r"[^\W\d_]+", n) or [""], key=len)) >= 5]
+    assert not [doubled(name) for name in names if engine.screen(doubled(name)).decision == Decision.NLR]
+
+
+@pytest.mark.parametrize("name", ["Moog Inc.", "Booz Allen Hamilton", "Google LLC", "Illumina Inc.", "Kellogg Company",
+                                  "Cummins Inc.", "Hoffmann-La Roche", "Parker Hannifin", "Merrill Lynch"])
+def test_unrelated_names_with_doubled_letters_stay_clear(engine, name):
+    assert engine.screen(name, country="US").decision == Decision.NLR
