@@ -13,7 +13,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from functools import lru_cache
-from itertools import product
+from itertools import groupby
 from typing import Iterable, NamedTuple
 
 from rapidfuzz import process
@@ -35,14 +35,21 @@ from controls.screening.logic import (  # noqa: F401
     POSTINGS_WALK_BUDGET,
     RUN_MAX_LEN,
     RUN_MIN_PIECE,
-    UNDOUBLED_MAX_SPELLINGS,
 )
-from controls.screening.normalize import PLACES, QUALIFIERS, STOPWORDS, key_tokens, normalize, run_piece, screenable
+from controls.screening.normalize import (
+    PLACES,
+    QUALIFIERS,
+    STOPWORDS,
+    key_tokens,
+    known_words,
+    normalize,
+    run_piece,
+    screenable,
+)
 
 __all__ = ["NameIndex", "NameRef", "name_variants", "token_similarity", "CONTAINED_MIN_WORDS"]
 
 _PARENS = re.compile(r"\s*\(([^()]*)\)")
-_RUN = re.compile(r"([^\W\d_])\1+")  # a letter written twice or more in a row
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&\-]{1,9}(?: [0-9]{1,3})?$")
 _SHORT_FORM = re.compile(r"^[A-Z][^,;:]{2,60}$")
 _LEGAL_ONLY = frozenset({"group", "private", "pvt", "pty", "partnership"})
@@ -54,6 +61,19 @@ _OWN_NAME = re.compile(r",\s*(?:(?:Public|Open|Closed)\s+)?Joint[- ]Stock\s+Comp
 # cutoff, and scores are compared here
 _CUTOFF = FUZZY_MIN_SIMILARITY - 0.01
 _AT_LEAST = FUZZY_MIN_SIMILARITY - 1e-9
+
+
+_REPEATED = re.compile(r"(.)\1+")
+
+
+def _once(word: str) -> str:
+    """``word`` with each letter written once where it is written more times in a row: "huuaawwei" -> "huawei"."""
+    return _REPEATED.sub(r"\1", word)
+
+
+def _runs(word: str) -> list[tuple[str, int]]:
+    """Each letter of ``word`` with the times it is written in a row: "huuawwei" -> h 1, u 2, a 1, w 2, e 1, i 1."""
+    return [(letter, len(list(run))) for letter, run in groupby(word)]
 
 
 def _edits_allowed(length: int) -> int:
@@ -151,7 +171,8 @@ class NameIndex:
     # what a built index holds: a cached index of another format is built again (parties._indexed)
     # 6: entries, spellings behind each key and exact-spelling tables kept in parts (screening.chunks);
     # 7: the vocabulary (postings, fuzzy pools) in the order names first use a word, not in hash order
-    FORMAT = 7
+    # 8: listed words by their letters each written once (``undoubled``)
+    FORMAT = 8
 
     def __init__(self, refs: Iterable[NameRef]):
         with gc_paused():
@@ -248,6 +269,14 @@ class NameIndex:
         # a word's spellings with one or two letters left out begin with one of its first three letters:
         # bucketed by their first letter, a look-up reads two or three buckets of the pickled table
         self._by_deletion = ChunkedMap(self._by_deletion, prefix=1)
+        # listed words (and those normalisation reads: "technologies", "liability") by their letters each written
+        # once: a word with letters written twice or more finds the words it may be (``undoubled``)
+        by_letters: dict[str, list[str]] = defaultdict(list)
+        for word in (*self.postings, *sorted(known_words())):
+            read = run_piece(word)  # "" for a legal form
+            if word.isalpha() and (read in self.postings or not read):
+                by_letters[_once(word)].append(word)
+        self._by_letters = ChunkedMap({letters: tuple(dict.fromkeys(words)) for letters, words in by_letters.items()})
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -255,7 +284,7 @@ class NameIndex:
     def __getstate__(self) -> dict:
         """Pickled without its look-up cache (parties.py keeps built indexes beside the list store)."""
         state = self.__dict__.copy()
-        for cache in ("similar_tokens", "_pool", "_anchored", "_reach"):
+        for cache in ("similar_tokens", "_pool", "_anchored", "_reach", "undoubled"):
             state.pop(cache, None)
         return state
 
@@ -265,11 +294,13 @@ class NameIndex:
 
     def _caches(self) -> None:
         """Look-ups a query repeats: a word's fuzzy matches, the pools of words a fuzzy look-up compares
-        (some 50 letters times 30 lengths), and what a word reaches and anchors (names share words)."""
+        (some 50 letters times 30 lengths), what a word reaches and anchors (names share words), and a word
+        read with its letters written once (``undoubled``)."""
         self.similar_tokens = lru_cache(maxsize=32768)(self._similar_tokens)
         self._pool = lru_cache(maxsize=4096)(self._pool_of)
         self._anchored = lru_cache(maxsize=32768)(self._anchored_of)
         self._reach = lru_cache(maxsize=32768)(self._reach_of)
+        self.undoubled = lru_cache(maxsize=32768)(self._undoubled)
 
     @staticmethod
     def _weigh(token: str, idf: float) -> float:
@@ -382,32 +413,21 @@ class NameIndex:
             i = j
         return tuple(reversed(pieces))
 
-    def undoubled(self, word: str) -> str | None:
-        """``word``, which no listed name has, as the listed word with each of its runs of a letter written once
-        or twice (or half as many times), read as a listed word is ("huuaawwei" -> "huawei", "husssseinn" -> "hussein", "teechnoologiies"
-        -> "technology", "coommppanny" -> "company", a legal form), two letters shorter at least (one is an edit, which fuzzy look-up finds: "moog" is not
-        "mog"); of several, the one with the most letters
-        kept.  A word of too many runs for that is read only with each run halved (every letter written twice:
-        "sseemmiiccoonndduuccttoorr").  None when there is none (most words)."""
-        if word in self.postings or len(word) > RUN_MAX_LEN or not run_piece(word):  # listed, a legal form ("ooo")
+    def _undoubled(self, word: str) -> str | None:
+        """``word``, which no listed name has, as a listed word (or a legal form) with the same letters in the same
+        order, each written as many times or fewer ("huuaawwei" -> "huawei", "husssseinn" -> "hussein",
+        "teechhnooloogiiess" -> "technology", "liiabbillitty" -> "liability"), two letters shorter at least (one
+        is an edit, which fuzzy look-up finds: "moog" is not "mog"); of several, the longest.  None when there
+        is none (most words)."""
+        if word in self.postings or not word.isalpha() or not run_piece(word):  # listed, or a legal form ("ooo")
             return None
-        runs = list(_RUN.finditer(word))
-        if not runs:
+        runs = _runs(word)
+        found = [(len(spelling), spelling) for spelling in self._by_letters.get(_once(word), ())
+                 if len(spelling) <= len(word) - 2 and all(n <= m for (_, n), (_, m) in zip(_runs(spelling), runs))]
+        if not found:
             return None
-        # a run of n letters is read as 1, 2 or half of n of them; with more spellings than that, halved only
-        counts = [sorted({1, 2, n // 2, (n + 1) // 2}) for n in (len(run.group()) for run in runs)]
-        if math.prod(map(len, counts)) > UNDOUBLED_MAX_SPELLINGS:
-            counts = [[max(1, len(run.group()) // 2)] for run in runs]
-        pieces: list[tuple[str, ...]] = []  # the text before each run, then the run's readings, ...
-        at = 0
-        for run, each in zip(runs, counts):
-            pieces += [(word[at:run.start()],), tuple(run.group(1) * n for n in each)]
-            at = run.end()
-        pieces.append((word[at:],))
-        spellings = {"".join(parts) for parts in product(*pieces)} - {word}
-        listed = [(len(s), read or s) for s in spellings  # one letter fewer is one edit: fuzzy look-up's
-                  if len(s) <= len(word) - 2 and ((read := run_piece(s)) in self.postings or not read)]
-        return max(listed)[1] if listed else None
+        spelling = max(found)[1]
+        return run_piece(spelling) or spelling
 
     def contained(self, key: tuple[str, ...]) -> list[int]:
         """Keys whose words the query all has, and more: a listed name with words added to it

@@ -41,8 +41,9 @@ NAME = "chipgate-names"
 # acting for another ("Acme Logistics c/o Huawei Technologies", "on behalf of", "attn") is also read as each,
 # and a name with a right-to-left override (U+202E) also in the order a screen shows it.
 # 7: a word no listed name has, with letters doubled or more ("Huuaawwei Technologies", "Hhikkvission"), is
-# also read with each run of a letter once or twice, as a listed word has it (UNDOUBLED_MAX_SPELLINGS): such a
-# name matched nothing (one doubled letter is one edit, which fuzzy look-up finds; three are not).
+# also read as the listed word (or legal form) with the same letters, each written as many times or fewer, and two
+# letters fewer at least: such a name matched nothing (one doubled letter is one edit, which fuzzy look-up finds;
+# three are not).  Its matches are for a person to judge (REVIEW_CAP), as a misspelt word's are.
 VERSION = "7"
 
 # ---------------------------------------------------------------- scores and thresholds (matcher.py)
@@ -125,11 +126,6 @@ CONTAINED_PREFIX_WEIGHT = 1.0
 # "...coltd"); words longer than RUN_MAX_LEN letters are not tried.
 RUN_MIN_PIECE = 3
 RUN_MAX_LEN = 60
-# A word no listed name has, with letters doubled or more ("Huuaawwei"), is read as the listed word (or legal
-# form) that has each of those runs of n letters once, twice or n/2 times ("huawei"), and is two letters shorter
-# at least; a word with more such spellings than UNDOUBLED_MAX_SPELLINGS is read only with each run halved
-# ("sseemmiiccoonndduuccttoorr").  Its matches are for a person to judge (REVIEW_CAP), as a misspelt word's are.
-UNDOUBLED_MAX_SPELLINGS = 1024
 
 # ---------------------------------------------------------------- normalisation (normalize.py)
 
