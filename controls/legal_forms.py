@@ -120,6 +120,8 @@ FORMS: tuple[LegalForm, ...] = (
     # romanised, Korean forms are written as two words or one ("Jusikhoesa"), both on lists and in orders
     _f("주식회사", "유한회사", "Jusik Hoesa", "Chusik Hoesa", "Yuhan Hoesa", "Jusikhoesa", "Chusikhoesa",
        "Yuhanhoesa", region="Korea"),
+    # ... abbreviated by their first syllable in brackets ("(주)삼성전자", "Samsung Electronics ㈜")
+    _f("(주)", "(유)", region="Korea", where="edge"),
     # Words that close a listed name in a list cell but are no legal form: they name the party as
     # much as any other word of its name.
     _f("Trading", "Group", "San.", "Tic.", region="English, Turkish (Sanayi, Ticaret)", only="lists",

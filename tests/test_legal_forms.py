@@ -171,3 +171,16 @@ def test_a_korean_form_written_as_one_word_is_a_form(screener):
     assert best.entry.name == "Huawei Technologies Co., Ltd." and best.strength == "strong"
     assert tokens("Samsung Yuhanhoesa") == tokens("Samsung Yuhan Hoesa") == tokens("Samsung")
     assert not screenable("Jusikhoesa") and not screenable("Chusikhoesa")
+
+
+@pytest.mark.parametrize("name", ["Huawei Technologies (주)", "(주) Huawei Technologies", "Huawei Technologies ㈜",
+                                  "㈜Huawei Technologies", "Huawei Technologies (유)"])
+def test_a_korean_form_abbreviated_in_brackets_is_a_form(screener, name):
+    """(주) and ㈜ abbreviate 주식회사, (유) 유한회사: before, a romanised name with one was unscreenable (the one
+    Hangul syllable, a script screening does not read) and a listed name with one only a possible match."""
+    from controls.screening.normalize import screenable
+
+    assert screenable(name) and tokens(name) == tokens("Huawei Technologies")
+    [best, *_] = screener.screen(name)
+    assert best.entry.name == "Huawei Technologies Co., Ltd." and best.strength == "strong"
+    assert not screenable("(주)") and not screenable("㈜")

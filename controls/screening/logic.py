@@ -43,7 +43,9 @@ NAME = "chipgate-names"
 # 7: a word no listed name has, with letters doubled or more ("Huuaawwei Technologies", "Hhikkvission"), is
 # also read as the listed word (or legal form) with the same letters, each written as many times or fewer, and two
 # letters fewer at least: such a name matched nothing (one doubled letter is one edit, which fuzzy look-up finds;
-# three are not).  Its matches are for a person to judge (REVIEW_CAP), as a misspelt word's are.
+# three are not).  Its matches are for a person to judge (REVIEW_CAP), as a misspelt word's are.  Korean forms
+# abbreviated in brackets, (주) and ㈜ for 주식회사 and (유) for 유한회사, are legal forms: a romanised name with one
+# was unscreenable (its one Hangul syllable) and a listed name with one only a possible match.
 VERSION = "7"
 
 # ---------------------------------------------------------------- scores and thresholds (matcher.py)
