@@ -42,6 +42,8 @@ from controls.screening.normalize import (
     STOPWORDS,
     key_tokens,
     known_words,
+    legal_words,
+    named_words,
     normalize,
     run_piece,
     screenable,
@@ -64,6 +66,7 @@ _AT_LEAST = FUZZY_MIN_SIMILARITY - 1e-9
 
 
 _REPEATED = re.compile(r"(.)\1+")
+_LEGAL_WORDS = legal_words()
 
 
 def _once(word: str) -> str:
@@ -171,8 +174,8 @@ class NameIndex:
     # what a built index holds: a cached index of another format is built again (parties._indexed)
     # 6: entries, spellings behind each key and exact-spelling tables kept in parts (screening.chunks);
     # 7: the vocabulary (postings, fuzzy pools) in the order names first use a word, not in hash order
-    # 8: listed words by their letters each written once (``undoubled``)
-    FORMAT = 8
+    # 8: listed words by their letters each written once (``undoubled``); 9: the longest word's length
+    FORMAT = 9
 
     def __init__(self, refs: Iterable[NameRef]):
         with gc_paused():
@@ -276,6 +279,7 @@ class NameIndex:
             read = run_piece(word)  # "" for a legal form
             if word.isalpha() and (read in self.postings or not read):
                 by_letters[_once(word)].append(word)
+        self._longest_word = max(map(len, (*self.postings, *known_words(), *STOPWORDS)), default=0)
         self._by_letters = ChunkedMap({letters: tuple(dict.fromkeys(words)) for letters, words in by_letters.items()})
 
     def __len__(self) -> int:
@@ -381,16 +385,17 @@ class NameIndex:
     def split_run(self, word: str) -> tuple[str, ...] | None:
         """``word``, which no listed name has, as listed words run together ("huaweitechnologies" -> "huawei",
         "technologies"): the fewest pieces, each read (``run_piece``) as a listed word of RUN_MIN_PIECE letters
-        or more, or as a legal form or stopword, at least one a listed word; the longer pieces first of two
-        splits into as many. None when there is no such split (most words)."""
+        or more, or as a legal form or stopword, at least one a listed word; of two splits into as many, the one
+        of commoner words ("enterprise state", not "enterprises tate"). None when there is no such split (most
+        words)."""
         n = len(word)
         if n < 2 * RUN_MIN_PIECE or n > RUN_MAX_LEN or word in self.postings or not word.isalnum():
             return None
-        # best[i]: (pieces, -sum of squared piece lengths, listed pieces) of the best split of word[:i]
-        best: list[tuple[int, int, int, int] | None] = [None] * (n + 1)  # ..., where the last piece starts
-        best[0] = (0, 0, 0, 0)
+        # best[i]: (pieces, their weight, listed pieces) of the best split of word[:i]
+        best: list[tuple[int, float, int, int] | None] = [None] * (n + 1)  # ..., where the last piece starts
+        best[0] = (0, 0.0, 0, 0)
         for i in range(1, n + 1):
-            for j in range(i - 1, -1, -1):
+            for j in range(i - 1, max(-1, i - self._longest_word - 1), -1):  # no piece longer than a known word
                 if best[j] is None or (j == 0 and i == n):
                     continue
                 piece = word[j:i]
@@ -400,8 +405,8 @@ class NameIndex:
                         continue
                 elif not piece.isalpha() or (read and (len(piece) < RUN_MIN_PIECE or read not in self.postings)):
                     continue
-                count, square, listed, _ = best[j]
-                found = (count + 1, square - len(piece) ** 2, listed + bool(read), j)
+                count, weight, listed, _ = best[j]
+                found = (count + 1, weight + (self.weight(read) if read else 0.0), listed + bool(read), j)
                 if best[i] is None or found[:2] < best[i][:2]:
                     best[i] = found
         if best[n] is None or not best[n][2]:
@@ -412,6 +417,35 @@ class NameIndex:
             pieces.append(word[j:i])
             i = j
         return tuple(reversed(pieces))
+
+    def splits_into(self, word: str, listed: frozenset[str]) -> bool:
+        """Whether ``word`` is words of ``listed`` (a listed name's) run together, at least one, with legal forms
+        and stopwords between them: "northwesternregionalcenter" is North Western Regional Center's, though
+        ``split_run`` reads it as the fewest pieces, "northwestern" first.  The split, listed words first where
+        two are possible, is read as a name is (``named_words``: "jointstockcompany" is a legal form)."""
+        n = len(word)
+        # before[i]: where the last piece of word[:i] starts, the split taking listed words where it can
+        before: list[int | None] = [None] * (n + 1)
+        before[0] = 0
+        for i in range(1, n + 1):
+            for j in range(max(0, i - self._longest_word), i):
+                if before[j] is None:
+                    continue
+                piece = word[j:i]
+                read = run_piece(piece)
+                if read in listed:
+                    before[i] = j
+                    break
+                if before[i] is None and (not read or piece in _LEGAL_WORDS):
+                    before[i] = j
+        if before[n] is None:
+            return False
+        pieces, i = [], n
+        while i:
+            pieces.append(word[before[i]:i])
+            i = before[i]
+        named = set(named_words(" ".join(reversed(pieces))))
+        return bool(named) and named <= listed
 
     def _undoubled(self, word: str) -> str | None:
         """``word``, which no listed name has, as a listed word (or a legal form) with the same letters in the same

@@ -45,7 +45,11 @@ NAME = "chipgate-names"
 # letters fewer at least: such a name matched nothing (one doubled letter is one edit, which fuzzy look-up finds;
 # three are not).  Its matches are for a person to judge (REVIEW_CAP), as a misspelt word's are.  Korean forms
 # abbreviated in brackets, (주) and ㈜ for 주식회사 and (유) for 유한회사, are legal forms: a romanised name with one
-# was unscreenable (its one Hangul syllable) and a listed name with one only a possible match.
+# was unscreenable (its one Hangul syllable) and a listed name with one only a possible match.  A word of
+# listed words run together counts for a listed name that it splits wholly into (its words, legal forms and
+# stopwords between them), however the fewest pieces cut it ("northwestern" for North Western); of two splits
+# into as many pieces the one of commoner words is read ("enterprise state", not "enterprises tate"); words
+# of up to RUN_MAX_LEN letters are tried (60 before).
 VERSION = "7"
 
 # ---------------------------------------------------------------- scores and thresholds (matcher.py)
@@ -125,9 +129,10 @@ CONTAINED_MIN_WORDS = 2
 CONTAINED_PREFIX_WEIGHT = 1.0
 # A word no listed name has is read as listed words run together ("HuaweiTechnologies") when it splits
 # into pieces of at least RUN_MIN_PIECE letters that are listed words (or legal forms and stopwords:
-# "...coltd"); words longer than RUN_MAX_LEN letters are not tried.
+# "...coltd"); words longer than RUN_MAX_LEN letters are not tried (a piece is no longer than the longest listed
+# word, so a word's split costs some 25 look-ups a letter).
 RUN_MIN_PIECE = 3
-RUN_MAX_LEN = 60
+RUN_MAX_LEN = 200
 
 # ---------------------------------------------------------------- normalisation (normalize.py)
 

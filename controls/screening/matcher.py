@@ -42,7 +42,7 @@ from controls.screening.logic import (  # noqa: F401  (the parameters, named whe
     SHORT_FORM_SCORE,
     STRONG,
 )
-from controls.screening.normalize import all_words, as_displayed, key_tokens, named_words, normalize, word_breaks
+from controls.screening.normalize import all_words, as_displayed, key_tokens, normalize, word_breaks
 
 __all__ = ["Match", "Screener", "STRONG", "POSSIBLE"]
 
@@ -89,16 +89,11 @@ _ON_BEHALF = re.compile(r"(?<!\w)(?:c/o|c\.o\.|care of|attn\.?|attention|on beha
                         r"|f/a/o|acting for|agent for)(?!\w)[:,\s]*", re.IGNORECASE)
 
 
-def _reread(m: Match, read: tuple[str, ...], why: str, runs: tuple[frozenset[str], ...]) -> Match | None:
-    """A match of another reading of the name, with the reason it was read so. Listed words found run together
-    in one word of the name (``runs``: "huaweitechnologies" -> huawei, technology) count only if the listed
-    name has every one of them (a word is not cut into pieces to meet a name that has some of them), and never
-    score above spacing ("Hi Silicon" / "HiSilicon")."""
+def _reread(m: Match, read: tuple[str, ...], why: str) -> Match:
+    """A match of another reading of the name, with the reason it was read so: of words run together, never
+    above spacing ("Hi Silicon" / "HiSilicon"); of letters written twice or more, for a person to judge."""
     score = m.score
     if why == RUN_TOGETHER_REASON:
-        listed = set(m.listed_words)
-        if not all(run <= listed for run in runs):
-            return None
         score = min(score, COMPACT_SCORE)
     elif why == UNDOUBLED_REASON:
         score = min(score, REVIEW_CAP)
@@ -247,9 +242,13 @@ class Screener:
             if not read or read == key:
                 continue
             for entry, m in self._best(text, read, cc, address).items():
-                m = _reread(m, read, why, runs)
+                # words run together count only as the listed name's words: a word is not cut into pieces to
+                # meet a name that has some of them
+                if runs and not all(self.index.splits_into(word, frozenset(m.listed_words)) for word in runs):
+                    continue
+                m = _reread(m, read, why)
                 old = best.get(entry)
-                if m is not None and (old is None or m.rank > old.rank):
+                if old is None or m.rank > old.rank:
                     best[entry] = m
         ranked = sorted(best.values(), key=lambda m: (-m.score, -m.uncapped, m.entry.list, m.entry.entry_id))
         return ranked[:limit]
@@ -272,7 +271,7 @@ class Screener:
         for text, words in readings:
             split = [self.index.split_run(w) for w in words]
             if any(split):
-                runs = tuple(frozenset(named_words(" ".join(p))) for p in split if p)
+                runs = tuple(w for w, p in zip(words, split) if p)
                 yield " ".join(" ".join(p) if p else w for w, p in zip(words, split)), RUN_TOGETHER_REASON, runs
             if any(map(self.index.undoubled, words)):  # read in every word: a legal form's too ("Liiabbillitty")
                 every = all_words(text)

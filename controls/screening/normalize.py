@@ -525,11 +525,15 @@ def _words(name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(words), tuple(_drop_legal(words))
 
 
+def legal_words() -> frozenset[str]:
+    """Every word of a legal form, of one word ("ltd") or of several ("joint", "stock")."""
+    return frozenset({*_LEGAL_WORDS, *_LEGAL_SHORT, *(w for p in (*_LEGAL_PHRASES, *_LEGAL_TAILS) for w in p)})
+
+
 def known_words() -> frozenset[str]:
     """The words reading a name knows besides the lists': those it maps to another (abbreviations, inflections:
     "technologies") and the words of legal forms ("liability"), each as ``run_piece`` reads it."""
-    phrases = (*_LEGAL_PHRASES, *_LEGAL_TAILS)
-    return frozenset({*_WORD_MAP, *_WORD_MAP.values(), *_LEGAL_WORDS, *_LEGAL_SHORT, *(w for p in phrases for w in p)})
+    return frozenset({*_WORD_MAP, *_WORD_MAP.values(), *legal_words()})
 
 
 def all_words(name: str) -> tuple[str, ...]:
