@@ -50,6 +50,12 @@ def corpus(n: int = 10_000, seed: int = 20261129, customers: int = 800, lines: i
     return orders
 
 
+def released_within(orders: list[dict], days: int, last: dt.date = dt.date(2026, 11, 30)) -> list[dict]:
+    """Copies of ``orders`` dated within the ``days`` days up to ``last``, in turn: the orders an ERP releases
+    in a week, say, where ``corpus`` dates them over four and a half years."""
+    return [{**order, "date": (last - dt.timedelta(days=i % days)).isoformat()} for i, order in enumerate(orders)]
+
+
 PLACES = ["Shenzhen", "Beijing", "Dubai", "Moscow", "Hong Kong", "Kuala Lumpur", "Singapore", "Istanbul"]
 FIELDS = ["Electronics", "Technology", "Trading", "Semiconductor", "Computing", "Industrial"]
 SYLLABLES = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]
