@@ -35,15 +35,18 @@ from controls.screening.logic import (  # noqa: F401
     POSTINGS_WALK_BUDGET,
     RUN_MAX_LEN,
     RUN_MIN_PIECE,
+    RUN_SOLE_MIN,
+    UNDOUBLED_MIN_DROPPED,
+    UNDOUBLED_MIN_LEN,
 )
 from controls.screening.normalize import (
     PLACES,
     QUALIFIERS,
     STOPWORDS,
+    edge_form,
     key_tokens,
     known_words,
     legal_words,
-    named_words,
     normalize,
     run_piece,
     screenable,
@@ -382,12 +385,16 @@ class NameIndex:
         compact = set(self.by_compact.get("".join(key), ())) - same - reordered
         return same, reordered, compact
 
-    def split_run(self, word: str) -> tuple[str, ...] | None:
+    def split_run(self, word: str) -> tuple[tuple[str, ...], bool] | None:
         """``word``, which no listed name has, as listed words run together ("huaweitechnologies" -> "huawei",
         "technologies"): the fewest pieces, each read (``run_piece``) as a listed word of RUN_MIN_PIECE letters
-        or more, or as a legal form or stopword, at least one a listed word; of two splits into as many, the one
-        of commoner words ("enterprise state", not "enterprises tate"). None when there is no such split (most
-        words)."""
+        or more, or as a legal form or stopword, at least one a listed word, never as a legal form that is also a
+        syllable ("sa", "as", "ag": "Patriotas" is no "Patriot AS"); of two splits into as many, the one of
+        commoner words ("enterprise state", not "enterprises tate", "optics and", not "optic sand").  With it,
+        whether the split is sure: not if it starts or ends with a stopword ("albright": al + bright), or if its
+        one listed word is shorter than RUN_SOLE_MIN letters or stands with a form shorter than RUN_MIN_PIECE
+        ("laderas": la + de + ras, "bellaco": bella + co), which ordinary words are read as.  None when there is
+        no such split (most words)."""
         n = len(word)
         if n < 2 * RUN_MIN_PIECE or n > RUN_MAX_LEN or word in self.postings or not word.isalnum():
             return None
@@ -403,7 +410,8 @@ class NameIndex:
                 if piece.isdigit():  # a number is one piece, whatever its length ("china612institute")
                     if (j and word[j - 1].isdigit()) or (i < n and word[i].isdigit()) or piece not in self.postings:
                         continue
-                elif not piece.isalpha() or (read and (len(piece) < RUN_MIN_PIECE or read not in self.postings)):
+                elif not piece.isalpha() or (read and (len(piece) < RUN_MIN_PIECE or read not in self.postings)) \
+                        or (not read and edge_form(piece)):
                     continue
                 count, weight, listed, _ = best[j]
                 found = (count + 1, weight + (self.weight(read) if read else 0.0), listed + bool(read), j)
@@ -416,48 +424,35 @@ class NameIndex:
             j = best[i][3]
             pieces.append(word[j:i])
             i = j
-        return tuple(reversed(pieces))
+        pieces.reverse()
+        listed = [piece for piece in pieces if run_piece(piece)]
+        sure = pieces[0] not in STOPWORDS and pieces[-1] not in STOPWORDS and (
+            len(listed) > 1 or (len(listed[0]) >= RUN_SOLE_MIN and min(map(len, pieces)) >= RUN_MIN_PIECE))
+        return tuple(pieces), sure
 
     def splits_into(self, word: str, listed: frozenset[str]) -> bool:
-        """Whether ``word`` is words of ``listed`` (a listed name's) run together, at least one, with legal forms
-        and stopwords between them: "northwesternregionalcenter" is North Western Regional Center's, though
-        ``split_run`` reads it as the fewest pieces, "northwestern" first.  The split, listed words first where
-        two are possible, is read as a name is (``named_words``: "jointstockcompany" is a legal form)."""
+        """Whether ``word`` is two or more of the words ``listed`` run together, each of RUN_MIN_PIECE letters or
+        more: a piece ``split_run`` cut as the fewest ("northwestern") that the listed name has as two words
+        ("North Western")."""
         n = len(word)
-        # before[i]: where the last piece of word[:i] starts, the split taking listed words where it can
-        before: list[int | None] = [None] * (n + 1)
-        before[0] = 0
-        for i in range(1, n + 1):
-            for j in range(max(0, i - self._longest_word), i):
-                if before[j] is None:
-                    continue
-                piece = word[j:i]
-                read = run_piece(piece)
-                if read in listed:
-                    before[i] = j
-                    break
-                if before[i] is None and (not read or piece in _LEGAL_WORDS):
-                    before[i] = j
-        if before[n] is None:
-            return False
-        pieces, i = [], n
-        while i:
-            pieces.append(word[before[i]:i])
-            i = before[i]
-        named = set(named_words(" ".join(reversed(pieces))))
-        return bool(named) and named <= listed
+        pieces: list[int] = [0] + [-1] * n  # the fewest pieces word[:i] splits into (-1: none)
+        for i in range(RUN_MIN_PIECE, n + 1):
+            for j in range(max(0, i - self._longest_word), i - RUN_MIN_PIECE + 1):
+                if pieces[j] >= 0 and (pieces[i] < 0 or pieces[j] + 1 < pieces[i]) and word[j:i] in listed:
+                    pieces[i] = pieces[j] + 1
+        return pieces[n] >= 2
 
     def _undoubled(self, word: str) -> str | None:
         """``word``, which no listed name has, as a listed word (or a legal form) with the same letters in the same
         order, each written as many times or fewer ("huuaawwei" -> "huawei", "husssseinn" -> "hussein",
-        "teechhnooloogiiess" -> "technology", "liiabbillitty" -> "liability"), two letters shorter at least (one
-        is an edit, which fuzzy look-up finds: "moog" is not "mog"); of several, the longest.  None when there
-        is none (most words)."""
+        "teechhnooloogiiess" -> "technology", "liiabbillitty" -> "liability"), UNDOUBLED_MIN_DROPPED letters
+        shorter at least and no shorter than UNDOUBLED_MIN_LEN; of several, the longest.  None when there is none
+        (most words)."""
         if word in self.postings or not word.isalpha() or not run_piece(word):  # listed, or a legal form ("ooo")
             return None
         runs = _runs(word)
         found = [(len(spelling), spelling) for spelling in self._by_letters.get(_once(word), ())
-                 if len(spelling) <= len(word) - 2 and all(n <= m for (_, n), (_, m) in zip(_runs(spelling), runs))]
+                 if UNDOUBLED_MIN_LEN <= len(spelling) <= len(word) - UNDOUBLED_MIN_DROPPED and all(n <= m for (_, n), (_, m) in zip(_runs(spelling), runs))]
         if not found:
             return None
         spelling = max(found)[1]

@@ -42,7 +42,7 @@ from controls.screening.logic import (  # noqa: F401  (the parameters, named whe
     SHORT_FORM_SCORE,
     STRONG,
 )
-from controls.screening.normalize import all_words, as_displayed, key_tokens, normalize, word_breaks
+from controls.screening.normalize import all_words, as_displayed, key_tokens, named_words, normalize, word_breaks
 
 __all__ = ["Match", "Screener", "STRONG", "POSSIBLE"]
 
@@ -80,6 +80,8 @@ class Match:
 
 INVISIBLE_REASON = "invisible characters read as spaces"
 RUN_TOGETHER_REASON = "words run together"
+# ... read around a stopword or legal form as an ordinary word may be ("Albright": al + BRIGHT): for a person to judge
+RUN_TOGETHER_UNSURE_REASON = "words run together, read around a stopword or legal form"
 DISPLAYED_REASON = "read in the order it is shown (a right-to-left override reverses it)"
 ON_BEHALF_REASON = "a party the name names as acting for or through another (c/o, on behalf of)"
 UNDOUBLED_REASON = "letters written twice or more read as written in a listed name"
@@ -91,11 +93,12 @@ _ON_BEHALF = re.compile(r"(?<!\w)(?:c/o|c\.o\.|care of|attn\.?|attention|on beha
 
 def _reread(m: Match, read: tuple[str, ...], why: str) -> Match:
     """A match of another reading of the name, with the reason it was read so: of words run together, never
-    above spacing ("Hi Silicon" / "HiSilicon"); of letters written twice or more, for a person to judge."""
+    above spacing ("Hi Silicon" / "HiSilicon"); of letters written twice or more, or of words run together around
+    a stopword or legal form as ordinary words are, for a person to judge."""
     score = m.score
     if why == RUN_TOGETHER_REASON:
         score = min(score, COMPACT_SCORE)
-    elif why == UNDOUBLED_REASON:
+    elif why in (UNDOUBLED_REASON, RUN_TOGETHER_UNSURE_REASON):
         score = min(score, REVIEW_CAP)
     strength: Literal["strong", "possible"] = "strong" if score >= STRONG else "possible"
     return replace(m, score=score, strength=strength, reasons=(*m.reasons, why), query_words=read)
@@ -242,9 +245,7 @@ class Screener:
             if not read or read == key:
                 continue
             for entry, m in self._best(text, read, cc, address).items():
-                # words run together count only as the listed name's words: a word is not cut into pieces to
-                # meet a name that has some of them
-                if runs and not all(self.index.splits_into(word, frozenset(m.listed_words)) for word in runs):
+                if runs and not self._pieces_listed(runs, frozenset(m.listed_words)):
                     continue
                 m = _reread(m, read, why)
                 old = best.get(entry)
@@ -253,7 +254,13 @@ class Screener:
         ranked = sorted(best.values(), key=lambda m: (-m.score, -m.uncapped, m.entry.list, m.entry.entry_id))
         return ranked[:limit]
 
-    def _readings(self, name: str, key: tuple[str, ...]) -> Iterable[tuple[str, str, tuple[frozenset[str], ...]]]:
+    def _pieces_listed(self, runs: tuple[str, ...], listed: frozenset[str]) -> bool:
+        """Whether the words run-together words were read as (``runs``: their pieces read as a name is, legal
+        forms and stopwords left out) are all the listed name's words, or its words run together ("northwestern"
+        for North Western): a word is not cut into pieces to meet a name that has some of them."""
+        return all(word in listed or self.index.splits_into(word, listed) for word in runs)
+
+    def _readings(self, name: str, key: tuple[str, ...]) -> Iterable[tuple[str, str, tuple[str, ...]]]:
         """Other ways a reader may read ``name``, each with the reason its matches give and the listed words each
         run-together word stands for: invisible characters as word breaks ("Huawei\u200bTechnologies"), and a
         word no listed name has as listed words run together ("HuaweiTechnologies"). Most names have neither:
@@ -271,8 +278,9 @@ class Screener:
         for text, words in readings:
             split = [self.index.split_run(w) for w in words]
             if any(split):
-                runs = tuple(w for w, p in zip(words, split) if p)
-                yield " ".join(" ".join(p) if p else w for w, p in zip(words, split)), RUN_TOGETHER_REASON, runs
+                runs = tuple(dict.fromkeys(w for p in split if p for w in named_words(" ".join(p[0]))))
+                why = RUN_TOGETHER_REASON if all(p[1] for p in split if p) else RUN_TOGETHER_UNSURE_REASON
+                yield " ".join(" ".join(p[0]) if p else w for w, p in zip(words, split)), why, runs
             if any(map(self.index.undoubled, words)):  # read in every word: a legal form's too ("Liiabbillitty")
                 every = all_words(text)
                 yield " ".join(self.index.undoubled(w) or w for w in every), UNDOUBLED_REASON, ()

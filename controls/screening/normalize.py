@@ -573,6 +573,13 @@ def named_words(name: str) -> tuple[str, ...]:
     return tuple(w for w in _drop_legal(_words(name)[1], keep=0) if w not in STOPWORDS)
 
 
+def edge_form(piece: str) -> bool:
+    """Whether ``piece`` is a legal form that is also a syllable of names ("sa", "ag", "sab"), which a name drops
+    only at its edge."""
+    word = _WORD_MAP.get(piece, piece)
+    return word in _LEGAL_SHORT and word not in _LEGAL_WORDS
+
+
 def run_piece(piece: str) -> str:
     """How ``tokens`` reads ``piece`` of a word, a listed word run together with others ("technologies" ->
     "technology"), or "" for a legal form ("ltd") or a stopword ("of")."""
