@@ -268,8 +268,10 @@ class Screener:
         if (shown := as_displayed(name)) is not None:
             yield shown, DISPLAYED_REASON, ()
         if len(parts := [p for p in _ON_BEHALF.split(name) if p.strip(" ,;:-()")]) > 1:
-            for part in parts:
+            for part in parts:  # each as a name of its own, read every way a name is
                 yield part, ON_BEHALF_REASON, ()
+                if part_key := key_tokens(part):
+                    yield from self._readings(part, part_key)
         spaced = word_breaks(name)
         readings = [(name, key)]
         if spaced is not None:

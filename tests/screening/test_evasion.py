@@ -373,3 +373,11 @@ def test_an_ordinary_word_read_as_a_short_listed_name_run_together_is_never_a_st
     as PATRIOT + AS.  A legal form that is also a syllable is never a piece; a split that starts or ends with a
     stopword, or whose one listed word is short or stands with a two-letter form, is for a person to judge."""
     assert engine.screen(word).decision in (Decision.NLR, Decision.HOLD)
+
+
+def test_the_party_an_intermediary_acts_for_is_read_every_way_a_name_is(engine):
+    """Each party of a care-of name is screened as a name of its own: with its words run together or its letters
+    doubled too (these were read only as written)."""
+    assert engine.screen("Acme Logistics c/o HuaweiTechnologies Co Ltd").decision == Decision.LICENSE_REQUIRED
+    doubled = engine.screen("Acme Logistics c/o Huuaawwei Technologies")
+    assert doubled.decision == Decision.HOLD and doubled.matches[0].entry == HUAWEI
