@@ -135,7 +135,7 @@ def name_variants(text: str) -> list[tuple[str, str]]:
             out.append((bare, "bare"))
         for inner in _PARENS.findall(text):
             inner = inner.strip()
-            if _ACRONYM.match(inner):
+            if _ACRONYM.match(inner) and not set(key_tokens(inner)) <= _LEGAL_ONLY:  # "(GROUP)" is no acronym
                 out.append((inner, "acronym"))
             elif _short_form(inner):
                 out.append((inner, "short"))
@@ -177,8 +177,9 @@ class NameIndex:
     # what a built index holds: a cached index of another format is built again (parties._indexed)
     # 6: entries, spellings behind each key and exact-spelling tables kept in parts (screening.chunks);
     # 7: the vocabulary (postings, fuzzy pools) in the order names first use a word, not in hash order
-    # 8: listed words by their letters each written once (``undoubled``); 9: the longest word's length
-    FORMAT = 9
+    # 8: listed words by their letters each written once (``undoubled``); 9: the longest word's length;
+    # 10: "(GROUP)" no acronym
+    FORMAT = 10
 
     def __init__(self, refs: Iterable[NameRef]):
         with gc_paused():

@@ -53,7 +53,12 @@ NAME = "chipgate-names"
 # legal form that is also a syllable is no piece, and a split that starts or ends with a stopword, or whose one
 # listed word is short (RUN_SOLE_MIN) or stands with a form of two letters, is read for a person to judge
 # (REVIEW_CAP).  Of 58,702 dictionary and place words that split, 694 were strong matches and 19 are; 2,263 were
-# any match and 1,868 are.
+# any match and 1,868 are.  What ERP master data and integrations leave in a name, which cleared listed names: an
+# account or vendor number before or after it ("0000100234 Huawei ..."), markup tags and escapes of escapes
+# ("<b>", "%2520", "&amp;nbsp;"), the name written twice, letters written apart ("H u a w e i"), abbreviations
+# (Ind., Inds, Bkg, Semicond., Manuf., Mfrs, Eqpt); and a name naming the party by another name ("X dba Y", t/a,
+# aka, formerly, "X / Y"): each read apart.  Digits drawn as letters ("Hu4wei", "SM1C") are read as the letters,
+# for a person to judge.  "(GROUP)" in a listed name is no acronym.
 VERSION = "7"
 
 # ---------------------------------------------------------------- scores and thresholds (matcher.py)

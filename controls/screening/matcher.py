@@ -42,7 +42,15 @@ from controls.screening.logic import (  # noqa: F401  (the parameters, named whe
     SHORT_FORM_SCORE,
     STRONG,
 )
-from controls.screening.normalize import all_words, as_displayed, key_tokens, named_words, normalize, word_breaks
+from controls.screening.normalize import (
+    all_words,
+    as_displayed,
+    key_tokens,
+    named_words,
+    normalize,
+    screenable,
+    word_breaks,
+)
 
 __all__ = ["Match", "Screener", "STRONG", "POSSIBLE"]
 
@@ -83,12 +91,25 @@ RUN_TOGETHER_REASON = "words run together"
 # ... read around a stopword or legal form as an ordinary word may be ("Albright": al + BRIGHT): for a person to judge
 RUN_TOGETHER_UNSURE_REASON = "words run together, read around a stopword or legal form"
 DISPLAYED_REASON = "read in the order it is shown (a right-to-left override reverses it)"
-ON_BEHALF_REASON = "a party the name names as acting for or through another (c/o, on behalf of)"
+ON_BEHALF_REASON = "one of the parties the name names (c/o, on behalf of, dba, aka, formerly)"
 UNDOUBLED_REASON = "letters written twice or more read as written in a listed name"
 # words that name two parties in one name, an intermediary and the party it acts for ("Acme Logistics c/o
-# Huawei Technologies"): each is screened as a name of its own, as words in front of a listed name are not
-_ON_BEHALF = re.compile(r"(?<!\w)(?:c/o|c\.o\.|care of|attn\.?|attention|on behalf of|o/b/o|for the account of"
-                        r"|f/a/o|acting for|agent for)(?!\w)[:,\s]*", re.IGNORECASE)
+# Huawei Technologies"), or one party and another name of it ("Global Parts Ltd dba Huawei Technologies",
+# "... formerly ...", "X / Y"): each is screened as a name of its own, as words in front of a listed name are not
+_ON_BEHALF = re.compile(r"(?:(?<!\w)(?:c/o|c\.o\.|care of|attn\.?|attention|on behalf of|o/b/o|for the account of"
+                        r"|f/a/o|acting for|agent for|agent of|dba|d/b/a|d\.b\.a\.|doing business as|t/a|trading as"
+                        r"|aka|a/k/a|a\.k\.a\.|also known as|fka|f/k/a|formerly(?: known as)?|nka|n/k/a|now known as)"
+                        r"(?!\w)|(?<=\s)/(?=\s))[:,\s]*", re.IGNORECASE)
+REPEATED_REASON = "the name, or a word of it, written twice read once"
+ACCOUNT_REASON = "a number beside the name (an account or vendor number) read apart"
+DIGITS_REASON = "digits in words read as the letters they are drawn as (0 as o, 1 as i, 3 as e, 4 as a, 5 as s)"
+LETTERS_APART_REASON = "letters written apart read as one word"
+# a number of four digits or more, with up to three letters or signs, before or after the name: "100234 Huawei",
+# "[V-100234] Huawei", "Huawei ... - Acct 100234"
+_ACCOUNT = re.compile(r"^[\W_]*(?:[A-Za-z]{0,3}[-#:]?\d{4,}[\W_]+)+|(?:[\W_]+(?:acct|account|no|id)?[\W_]*"
+                      r"[A-Za-z]{0,3}[-#:]?\d{4,})+[\W_]*$", re.IGNORECASE)
+_DRAWN_DIGITS = str.maketrans("0134578", "oieastb")
+_LETTERS_APART = re.compile(r"(?<![^\W\d_])[^\W\d_](?:[ ._-][^\W\d_]){2,}(?![^\W\d_])")  # "H u a w e i", "H.U.A"
 
 
 def _reread(m: Match, read: tuple[str, ...], why: str) -> Match:
@@ -98,13 +119,32 @@ def _reread(m: Match, read: tuple[str, ...], why: str) -> Match:
     score = m.score
     if why == RUN_TOGETHER_REASON:
         score = min(score, COMPACT_SCORE)
-    elif why in (UNDOUBLED_REASON, RUN_TOGETHER_UNSURE_REASON):
+    elif why in (UNDOUBLED_REASON, RUN_TOGETHER_UNSURE_REASON, DIGITS_REASON):
         score = min(score, REVIEW_CAP)
     strength: Literal["strong", "possible"] = "strong" if score >= STRONG else "possible"
     return replace(m, score=score, strength=strength, reasons=(*m.reasons, why), query_words=read)
 
 
 @lru_cache(maxsize=4096)
+def _once(key: tuple[str, ...]) -> tuple[str, ...]:
+    """``key`` written once where it is written twice over ("huawei technology huawei technology"), and each word
+    once where it is written twice in a row ("huawei huawei technology")."""
+    half = len(key) // 2
+    if len(key) % 2 == 0 and half and key[:half] == key[half:]:
+        key = key[:half]
+    return tuple(w for i, w in enumerate(key) if not i or w != key[i - 1])
+
+
+def _digits_read(name: str) -> str:
+    """``name`` with the digits of each word that has two letters or more read as the letters they are drawn as
+    ("Hu4wei", "HUAWE1", "5MIC"); numbers, and words of one letter and digits ("3M", "Q1"), as written."""
+    if not any(c.isdigit() for c in name):
+        return name
+    return re.sub(r"\w+", lambda m: m.group().translate(_DRAWN_DIGITS)
+                  if sum(c.isalpha() for c in m.group()) >= 2 and any(c.isdigit() for c in m.group()) else m.group(),
+                  name)
+
+
 def _country_of(place: str) -> str | None:
     """ISO alpha-2 of the last part of an address ("..., Beijing, China" / "..., Beijing, CN")."""
     return code_of(place.rsplit(",", 1)[-1].strip().rstrip("."), hints=True)
@@ -267,16 +307,25 @@ class Screener:
         they are screened once."""
         if (shown := as_displayed(name)) is not None:
             yield shown, DISPLAYED_REASON, ()
-        if len(parts := [p for p in _ON_BEHALF.split(name) if p.strip(" ,;:-()")]) > 1:
+        if len(parts := [p for p in _ON_BEHALF.split(name) if p.strip(" ,;:-()/")]) > 1:
             for part in parts:  # each as a name of its own, read every way a name is
                 yield part, ON_BEHALF_REASON, ()
                 if part_key := key_tokens(part):
                     yield from self._readings(part, part_key)
-        spaced = word_breaks(name)
+        if (apart := _ACCOUNT.sub("", name)) != name and screenable(apart):  # "7103 Group" is no name "Group"
+            yield apart, ACCOUNT_REASON, ()
+            yield from self._readings(apart, key_tokens(apart))
+        if (once := _once(key)) != key:
+            yield " ".join(once), REPEATED_REASON, ()
+        if (drawn := _digits_read(name)) != name:
+            yield drawn, DIGITS_REASON, ()
         readings = [(name, key)]
-        if spaced is not None:
+        if (spaced := word_breaks(name)) is not None:
             readings.append((spaced, key_tokens(spaced)))
             yield spaced, INVISIBLE_REASON, ()
+        if (joined := _LETTERS_APART.sub(lambda m: re.sub(r"[ ._-]", "", m.group()), name)) != name:
+            readings.append((joined, key_tokens(joined)))
+            yield joined, LETTERS_APART_REASON, ()
         for text, words in readings:
             split = [self.index.split_run(w) for w in words]
             if any(split):

@@ -55,6 +55,10 @@ _WORD_MAP = {
     "mgmt": "management", "bros": "brothers",
     "chinese": "china", "prc": "china", "defence": "defense",
     "semiconductors": "semiconductor", "conductors": "conductor",
+    # as ERP master data abbreviates them to fit a field
+    "ind": "industry", "inds": "industry", "indus": "industry", "bkg": "banking", "semicond": "semiconductor",
+    "manuf": "manufacturing", "mfrs": "manufacturing", "mfrg": "manufacturing", "eqpt": "equipment",
+    "corpn": "corporation",
 }
 
 # Word pairs that are also written as one word ("Micro Electronics" / "Microelectronics"),
@@ -489,16 +493,24 @@ def _read_part(part: str) -> tuple[str, ...]:
 
 
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\x([0-9A-Fa-f]{2})|((?:%[0-9A-Fa-f]{2})+)|&(#?\w{1,8});")
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]{0,15}(?:\s[^<>]{0,200})?/?>")  # a markup tag: <b>, </span>, <br/>
+_ESCAPED_TIMES = 3  # escapes of escapes read: "%2520" is "%20" is " "
 _IN_WORD_SIGN = re.compile(r"(?<=[^\W\d_])([@$])(?=[^\W\d_])")  # "Hu@wei", "Sam$ung": letters written as signs
 
 
 def _unescaped(name: str) -> str:
     """``name`` with what an integration's escaping left in it read as the characters it stands for
-    (``\\u0077``, ``\\x77``, ``%20``, ``&#32;``, ``&amp;``), and ``@`` and ``$`` between letters as a and s:
+    (``\\u0077``, ``\\x77``, ``%20``, ``&#32;``, ``&amp;``; escaped twice too: ``%2520``, ``&amp;nbsp;``), markup
+    tags as nothing (``<b>Huawei</b>``, ``Hua<span>wei</span>``), and ``@`` and ``$`` between letters as a and s:
     no company is named so, and each hid a listed name from the words screening compares
     ("Huawei%20Technologies" was one word).  A surrogate escape stands for nothing."""
-    if "\\" in name or "%" in name or "&" in name:
-        name = _ESCAPE.sub(_character, name)
+    for _ in range(_ESCAPED_TIMES):
+        read = _TAG.sub("", name) if "<" in name else name
+        if "\\" in read or "%" in read or "&" in read:
+            read = _ESCAPE.sub(_character, read)
+        if read == name:
+            break
+        name = read
     if "@" in name or "$" in name:
         name = _IN_WORD_SIGN.sub(lambda m: "a" if m.group(1) == "@" else "s", name)
     return name

@@ -381,3 +381,51 @@ def test_the_party_an_intermediary_acts_for_is_read_every_way_a_name_is(engine):
     assert engine.screen("Acme Logistics c/o HuaweiTechnologies Co Ltd").decision == Decision.LICENSE_REQUIRED
     doubled = engine.screen("Acme Logistics c/o Huuaawwei Technologies")
     assert doubled.decision == Decision.HOLD and doubled.matches[0].entry == HUAWEI
+
+
+@pytest.mark.parametrize("name", ["0000100234 Huawei Technologies Co., Ltd.", "100234-Huawei Technologies Co., Ltd.",
+                                  "[V-100234] Huawei Technologies Co., Ltd.", "Huawei Technologies Co., Ltd. #100234",
+                                  "Huawei Technologies Co., Ltd. - Acct 100234"])
+def test_an_account_number_beside_a_listed_name_is_read_apart(engine, name):
+    """An ERP's vendor or account number in front of the name cleared it (a word no listed name has, in front)."""
+    assert engine.screen(name).decision == Decision.LICENSE_REQUIRED
+
+
+@pytest.mark.parametrize("name", ["Global Parts Trading Ltd dba Huawei Technologies Co., Ltd.",
+                                  "Global Parts Trading Ltd t/a Huawei Technologies Co., Ltd.",
+                                  "Global Parts Trading Ltd aka Huawei Technologies Co., Ltd.",
+                                  "Global Parts Trading Ltd, formerly Huawei Technologies Co., Ltd.",
+                                  "Global Parts Trading Ltd / Huawei Technologies Co., Ltd."])
+def test_a_listed_name_given_as_another_name_of_the_party_is_matched(engine, name):
+    assert engine.screen(name).decision == Decision.LICENSE_REQUIRED
+
+
+@pytest.mark.parametrize("name", ["<b>Huawei Technologies Co., Ltd.</b>", "Hua<span>wei</span> Technologies Co., Ltd.",
+                                  "Huawei%2520Technologies%2520Co.,%2520Ltd.", "Huawei&amp;nbsp;Technologies Co., Ltd.",
+                                  "Huawei Technologies Co., Ltd. Huawei Technologies Co., Ltd.",
+                                  "Huawei Huawei Technologies Co., Ltd.", "H u a w e i Technologies Co., Ltd."])
+def test_markup_escapes_of_escapes_a_name_written_twice_and_letters_written_apart_are_read(engine, name):
+    assert engine.screen(name).decision == Decision.LICENSE_REQUIRED
+
+
+@pytest.mark.parametrize("name, listed", [("Hu4wei Technologies Co., Ltd.", "huawei"), ("SM1C", "semiconductor"),
+                                          ("R0S0B0R0NEXP0RT", "rosoboronexport"),
+                                          ("HUAWEI TECHN0L0GIES C0., LTD.", "huawei")])
+def test_digits_drawn_for_letters_are_read_as_the_letters_for_a_person_to_judge(engine, name, listed):
+    result = engine.screen(name)
+    assert result.decision == Decision.HOLD and listed in result.matches[0].entry.lower()
+
+
+@pytest.mark.parametrize("name", ["Iran Electronics Ind.", "IRAN ELECTRONICS INDS", "Korea Kwangson Bkg Corp",
+                                  "Semiconductor Manuf. International", "Semicond. Mfg. Int'l Corp."])
+def test_words_as_erp_master_data_abbreviates_them_are_read(engine, name):
+    assert engine.screen(name).decision in (Decision.LICENSE_REQUIRED, Decision.PROHIBITED)
+
+
+@pytest.mark.parametrize("name", ["3M Company", "7-Eleven Inc", "Q1 Technologies Ltd", "1-800 Flowers Inc",
+                                  "24 Hour Fitness", "AC/DC Power Systems", "Input/Output Solutions Ltd",
+                                  "Walla Walla Foods", "Bora Bora Trading Ltd", "Siemens AG dba Siemens Healthineers",
+                                  "Huanan Technologies", "Hawaii Technologies", "Smith Microelectronics",
+                                  "7103 Group"])
+def test_names_with_numbers_signs_or_repeated_words_of_their_own_stay_clear(engine, name):
+    assert engine.screen(name, country="US").decision == Decision.NLR
