@@ -127,11 +127,11 @@ def _reread(m: Match, read: tuple[str, ...], why: str) -> Match:
 
 @lru_cache(maxsize=4096)
 def _once(key: tuple[str, ...]) -> tuple[str, ...]:
-    """``key`` written once where it is written twice over ("huawei technology huawei technology"), and each word
-    once where it is written twice in a row ("huawei huawei technology")."""
-    half = len(key) // 2
-    if len(key) % 2 == 0 and half and key[:half] == key[half:]:
-        key = key[:half]
+    """``key`` written once where it is written over and over ("huawei technology huawei technology"), and each
+    word once where it is written twice or more in a row ("huawei huawei technology")."""
+    n = len(key)
+    period = next((p for p in range(1, n // 2 + 1) if n % p == 0 and key == key[:p] * (n // p)), n)
+    key = key[:period]
     return tuple(w for i, w in enumerate(key) if not i or w != key[i - 1])
 
 

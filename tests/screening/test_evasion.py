@@ -403,7 +403,8 @@ def test_a_listed_name_given_as_another_name_of_the_party_is_matched(engine, nam
 @pytest.mark.parametrize("name", ["<b>Huawei Technologies Co., Ltd.</b>", "Hua<span>wei</span> Technologies Co., Ltd.",
                                   "Huawei%2520Technologies%2520Co.,%2520Ltd.", "Huawei&amp;nbsp;Technologies Co., Ltd.",
                                   "Huawei Technologies Co., Ltd. Huawei Technologies Co., Ltd.",
-                                  "Huawei Huawei Technologies Co., Ltd.", "H u a w e i Technologies Co., Ltd."])
+                                  "Huawei Huawei Technologies Co., Ltd.", "H u a w e i Technologies Co., Ltd.",
+                                  "Huawei Technologies Co., Ltd. " * 3])
 def test_markup_escapes_of_escapes_a_name_written_twice_and_letters_written_apart_are_read(engine, name):
     assert engine.screen(name).decision == Decision.LICENSE_REQUIRED
 
