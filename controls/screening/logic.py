@@ -57,8 +57,9 @@ NAME = "chipgate-names"
 # account or vendor number before or after it ("0000100234 Huawei ..."), markup tags and escapes of escapes
 # ("<b>", "%2520", "&amp;nbsp;"), the name written twice, letters written apart ("H u a w e i"), abbreviations
 # (Ind., Inds, Bkg, Semicond., Manuf., Mfrs, Eqpt); and a name naming the party by another name ("X dba Y", t/a,
-# aka, formerly, "X / Y"): each read apart.  Digits drawn as letters ("Hu4wei", "SM1C") are read as the letters,
-# for a person to judge.  "(GROUP)" in a listed name is no acronym.
+# aka, formerly, "X / Y"): each read apart.  Digits and signs drawn as letters ("Hu4wei", "SM1C", "H!kvision",
+# "R()soboronexport", "Huavvei", "lran" for Iran) are read as the letters, for a person to judge.  "(GROUP)" in a
+# listed name is no acronym.
 VERSION = "7"
 
 # ---------------------------------------------------------------- scores and thresholds (matcher.py)

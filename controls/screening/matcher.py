@@ -102,13 +102,19 @@ _ON_BEHALF = re.compile(r"(?:(?<!\w)(?:c/o|c\.o\.|care of|attn\.?|attention|on b
                         r"(?!\w)|(?<=\s)/(?=\s))[:,\s]*", re.IGNORECASE)
 REPEATED_REASON = "the name, or a word of it, written twice read once"
 ACCOUNT_REASON = "a number beside the name (an account or vendor number) read apart"
-DIGITS_REASON = "digits in words read as the letters they are drawn as (0 as o, 1 as i, 3 as e, 4 as a, 5 as s)"
+DRAWN_REASON = "digits and signs in words read as the letters they are drawn as (4 as a, 0 as o, vv as w, ! as i)"
 LETTERS_APART_REASON = "letters written apart read as one word"
 # a number of four digits or more, with up to three letters or signs, before or after the name: "100234 Huawei",
 # "[V-100234] Huawei", "Huawei ... - Acct 100234"
 _ACCOUNT = re.compile(r"^[\W_]*(?:[A-Za-z]{0,3}[-#:]?\d{4,}[\W_]+)+|(?:[\W_]+(?:acct|account|no|id)?[\W_]*"
                       r"[A-Za-z]{0,3}[-#:]?\d{4,})+[\W_]*$", re.IGNORECASE)
 _DRAWN_DIGITS = str.maketrans("0134578", "oieastb")
+# signs between letters drawn as one ("H!kvision", "R()soboronexport", "Hu|awei", "T€chnologies"); vv as w
+_DRAWN_SIGNS = re.compile(r"(?<=[^\W\d_])(\(\)|[!|€£])(?=[^\W\d_])|(?<=[^\W\d_])vv|vv(?=[^\W\d_])", re.IGNORECASE)
+_SIGN_LETTERS = {"()": "o", "!": "i", "|": "l", "€": "e", "£": "l"}
+# a lower-case l drawn for a capital I: at the start of a word before a consonant ("lran", "lndustries"), or
+# among capitals ("lRAN", "ELECTRONlCS")
+_L_FOR_I = re.compile(r"(?<![^\W\d_])l(?=[bcdfgjkmnpqrstvxz]|[A-Z]{2})|(?<=[A-Z])l(?=[A-Z])")
 _LETTERS_APART = re.compile(r"(?<![^\W\d_])[^\W\d_](?:[ ._-][^\W\d_]){2,}(?![^\W\d_])")  # "H u a w e i", "H.U.A"
 
 
@@ -119,7 +125,7 @@ def _reread(m: Match, read: tuple[str, ...], why: str) -> Match:
     score = m.score
     if why == RUN_TOGETHER_REASON:
         score = min(score, COMPACT_SCORE)
-    elif why in (UNDOUBLED_REASON, RUN_TOGETHER_UNSURE_REASON, DIGITS_REASON):
+    elif why in (UNDOUBLED_REASON, RUN_TOGETHER_UNSURE_REASON, DRAWN_REASON):
         score = min(score, REVIEW_CAP)
     strength: Literal["strong", "possible"] = "strong" if score >= STRONG else "possible"
     return replace(m, score=score, strength=strength, reasons=(*m.reasons, why), query_words=read)
@@ -135,9 +141,12 @@ def _once(key: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(w for i, w in enumerate(key) if not i or w != key[i - 1])
 
 
-def _digits_read(name: str) -> str:
-    """``name`` with the digits of each word that has two letters or more read as the letters they are drawn as
-    ("Hu4wei", "HUAWE1", "5MIC"); numbers, and words of one letter and digits ("3M", "Q1"), as written."""
+def _drawn_read(name: str) -> str:
+    """``name`` with what is drawn for a letter read as the letter: the digits of each word that has two letters
+    or more ("Hu4wei", "HUAWE1", "5MIC"; numbers, and words of one letter and digits, "3M", "Q1", as written), a
+    sign between letters ("H!kvision"), vv ("Huavvei") and a lower-case l for a capital I ("lran")."""
+    name = _DRAWN_SIGNS.sub(lambda m: _SIGN_LETTERS.get(m.group(1), "o") if m.group(1) else "w", name)
+    name = _L_FOR_I.sub("i", name)
     if not any(c.isdigit() for c in name):
         return name
     return re.sub(r"\w+", lambda m: m.group().translate(_DRAWN_DIGITS)
@@ -317,8 +326,8 @@ class Screener:
             yield from self._readings(apart, key_tokens(apart))
         if (once := _once(key)) != key:
             yield " ".join(once), REPEATED_REASON, ()
-        if (drawn := _digits_read(name)) != name:
-            yield drawn, DIGITS_REASON, ()
+        if (drawn := _drawn_read(name)) != name:
+            yield drawn, DRAWN_REASON, ()
         readings = [(name, key)]
         if (spaced := word_breaks(name)) is not None:
             readings.append((spaced, key_tokens(spaced)))

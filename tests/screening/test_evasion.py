@@ -411,8 +411,11 @@ def test_markup_escapes_of_escapes_a_name_written_twice_and_letters_written_apar
 
 @pytest.mark.parametrize("name, listed", [("Hu4wei Technologies Co., Ltd.", "huawei"), ("SM1C", "semiconductor"),
                                           ("R0S0B0R0NEXP0RT", "rosoboronexport"),
-                                          ("HUAWEI TECHN0L0GIES C0., LTD.", "huawei")])
-def test_digits_drawn_for_letters_are_read_as_the_letters_for_a_person_to_judge(engine, name, listed):
+                                          ("HUAWEI TECHN0L0GIES C0., LTD.", "huawei"),
+                                          ("H!kvision Digital Technology", "hikvision"),
+                                          ("R()soboronexport", "rosoboronexport"), ("Huavvei Technologies", "huawei"),
+                                          ("lran Electronics lndustries", "iran electronics")])
+def test_digits_and_signs_drawn_for_letters_are_read_as_the_letters_for_a_person_to_judge(engine, name, listed):
     result = engine.screen(name)
     assert result.decision == Decision.HOLD and listed in result.matches[0].entry.lower()
 
@@ -427,6 +430,6 @@ def test_words_as_erp_master_data_abbreviates_them_are_read(engine, name):
                                   "24 Hour Fitness", "AC/DC Power Systems", "Input/Output Solutions Ltd",
                                   "Walla Walla Foods", "Bora Bora Trading Ltd", "Siemens AG dba Siemens Healthineers",
                                   "Huanan Technologies", "Hawaii Technologies", "Smith Microelectronics",
-                                  "7103 Group"])
+                                  "7103 Group", "Lloyd Bank", "Savvy Ltd", "Yahoo! Inc", "Alloy Inc"])
 def test_names_with_numbers_signs_or_repeated_words_of_their_own_stay_clear(engine, name):
     assert engine.screen(name, country="US").decision == Decision.NLR
