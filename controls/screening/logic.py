@@ -59,7 +59,9 @@ NAME = "chipgate-names"
 # (Ind., Inds, Bkg, Semicond., Manuf., Mfrs, Eqpt); and a name naming the party by another name ("X dba Y", t/a,
 # aka, formerly, "X / Y"): each read apart.  Digits and signs drawn as letters ("Hu4wei", "SM1C", "H!kvision",
 # "R()soboronexport", "Huavvei", "lran" for Iran) are read as the letters, for a person to judge.  "(GROUP)" in a
-# listed name is no acronym.
+# listed name is no acronym.  A part of a name in brackets, or after a legal form and "&" or "for" ("Global
+# Parts Ltd (Huawei Technologies Co., Ltd.)"), and a name of 28 to 40 characters without its last word when that
+# word may have been cut by an ERP's name field ("... Technology Develo"), are read for a person to judge.
 VERSION = "7"
 
 # ---------------------------------------------------------------- scores and thresholds (matcher.py)

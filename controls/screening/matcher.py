@@ -46,6 +46,7 @@ from controls.screening.normalize import (
     all_words,
     as_displayed,
     key_tokens,
+    legal_words,
     named_words,
     normalize,
     screenable,
@@ -104,6 +105,17 @@ REPEATED_REASON = "the name, or a word of it, written twice read once"
 ACCOUNT_REASON = "a number beside the name (an account or vendor number) read apart"
 DRAWN_REASON = "digits and signs in words read as the letters they are drawn as (4 as a, 0 as o, vv as w, ! as i)"
 LETTERS_APART_REASON = "letters written apart read as one word"
+PART_REASON = "a part of the name read as a name of its own (in brackets, or after a legal form and & or for)"
+CUT_OFF_REASON = "the last word read as cut off by the length of an ERP's name field"
+# a part that may name another party: in brackets ("Global Parts Ltd (Huawei Technologies Co., Ltd.)"), or after
+# a company's legal form and "&" or "for" ("Global Parts Ltd & Huawei ..."; "Procter & Gamble" is one name); one
+# of two words or more is read alone, for a person to judge (brackets also hold places and branches)
+_BRACKETED = re.compile(r"\(([^()]+)\)")
+_JOINED = re.compile(r"\s(?:&|for)\s", re.IGNORECASE)
+_LEGAL = legal_words()
+# a name of CUT_OFF_MIN to CUT_OFF_MAX characters ending in a word no listed name has, or one of three letters at
+# most, may have been cut off by a name field of some 30 to 40 (SAP's NAME1 holds 35): it is also read without it
+CUT_OFF_MIN, CUT_OFF_MAX = 28, 40
 # a number of four digits or more, with up to three letters or signs, before or after the name: "100234 Huawei",
 # "[V-100234] Huawei", "Huawei ... - Acct 100234"
 _ACCOUNT = re.compile(r"^[\W_]*(?:[A-Za-z]{0,3}[-#:]?\d{4,}[\W_]+)+|(?:[\W_]+(?:acct|account|no|id)?[\W_]*"
@@ -125,13 +137,28 @@ def _reread(m: Match, read: tuple[str, ...], why: str) -> Match:
     score = m.score
     if why == RUN_TOGETHER_REASON:
         score = min(score, COMPACT_SCORE)
-    elif why in (UNDOUBLED_REASON, RUN_TOGETHER_UNSURE_REASON, DRAWN_REASON):
+    elif why in (UNDOUBLED_REASON, RUN_TOGETHER_UNSURE_REASON, DRAWN_REASON, PART_REASON, CUT_OFF_REASON):
         score = min(score, REVIEW_CAP)
     strength: Literal["strong", "possible"] = "strong" if score >= STRONG else "possible"
     return replace(m, score=score, strength=strength, reasons=(*m.reasons, why), query_words=read)
 
 
 @lru_cache(maxsize=4096)
+def _parts(name: str) -> list[str]:
+    """The parts of ``name`` in brackets, the rest, and that cut where a legal form is followed by "&" or "for",
+    of two words or more each (one word alone, a place or a surname, would meet too many listed names)."""
+    inner = _BRACKETED.findall(name)
+    bare = _BRACKETED.sub(" ", name)
+    pieces, start = [], 0
+    for joint in _JOINED.finditer(bare):
+        if (words := all_words(bare[start:joint.start()])) and words[-1] in _LEGAL:
+            pieces.append(bare[start:joint.start()])
+            start = joint.end()
+    pieces.append(bare[start:])
+    parts = [*inner, *(pieces if len(pieces) > 1 else ()), *((bare,) if inner else ())]
+    return [p for p in dict.fromkeys(parts) if len(key_tokens(p)) >= 2]
+
+
 def _once(key: tuple[str, ...]) -> tuple[str, ...]:
     """``key`` written once where it is written over and over ("huawei technology huawei technology"), and each
     word once where it is written twice or more in a row ("huawei huawei technology")."""
@@ -324,6 +351,12 @@ class Screener:
         if (apart := _ACCOUNT.sub("", name)) != name and screenable(apart):  # "7103 Group" is no name "Group"
             yield apart, ACCOUNT_REASON, ()
             yield from self._readings(apart, key_tokens(apart))
+        if "(" in name or "&" in name or "for" in name.lower():
+            for part in _parts(name):
+                yield part, PART_REASON, ()
+        if CUT_OFF_MIN <= len(name) <= CUT_OFF_MAX and len(key) >= 3 and name[-1].isalnum() \
+                and (key[-1] not in self.index.postings or len(key[-1]) <= 3):  # "Develo", "Tec"
+            yield " ".join(key[:-1]), CUT_OFF_REASON, ()
         if (once := _once(key)) != key:
             yield " ".join(once), REPEATED_REASON, ()
         if (drawn := _drawn_read(name)) != name:

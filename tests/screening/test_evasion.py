@@ -433,3 +433,20 @@ def test_words_as_erp_master_data_abbreviates_them_are_read(engine, name):
                                   "7103 Group", "Lloyd Bank", "Savvy Ltd", "Yahoo! Inc", "Alloy Inc"])
 def test_names_with_numbers_signs_or_repeated_words_of_their_own_stay_clear(engine, name):
     assert engine.screen(name, country="US").decision == Decision.NLR
+
+
+@pytest.mark.parametrize("name", ["Global Parts Trading Ltd (Huawei Technologies Co., Ltd.)",
+                                  "Global Parts Trading Ltd & Huawei Technologies Co., Ltd.",
+                                  "Global Parts Trading Ltd for Huawei Technologies Co., Ltd.",
+                                  "Beijing Sensetime Technology Develo", "Hangzhou Hikvision Digital Tec"])
+def test_a_listed_name_in_brackets_after_another_company_or_cut_off_by_a_field_is_held(engine, name):
+    """A second company in brackets, or after a legal form and "&" or "for", and a name cut off by an ERP's name
+    field (SAP's NAME1 holds 35 characters) cleared; each part, and the name less its cut word, is read for a person
+    to judge."""
+    assert engine.screen(name).decision == Decision.HOLD
+
+
+@pytest.mark.parametrize("name", ["Procter & Gamble", "Johnson & Johnson Services Inc", "Center for Strategic Studies",
+                                  "Apple Computer Trading (Shanghai) Co., Ltd."])
+def test_names_with_ampersands_for_or_brackets_of_their_own_stay_clear(engine, name):
+    assert engine.screen(name, country="US").decision == Decision.NLR
