@@ -38,6 +38,7 @@ from controls.screening.logic import (  # noqa: F401
     RUN_SOLE_MIN,
     UNDOUBLED_MIN_DROPPED,
     UNDOUBLED_MIN_LEN,
+    UNDOUBLED_SELDOM,
 )
 from controls.screening.normalize import (
     PLACES,
@@ -75,6 +76,16 @@ _LEGAL_WORDS = legal_words()
 def _once(word: str) -> str:
     """``word`` with each letter written once where it is written more times in a row: "huuaawwei" -> "huawei"."""
     return _REPEATED.sub(r"\1", word)
+
+
+def _dropped_enough(word: str, spelling: str) -> bool:
+    """Whether ``word`` writes UNDOUBLED_MIN_DROPPED more letters than ``spelling``, or one fewer and one of the
+    letters doubled is one names seldom double (UNDOUBLED_SELDOM: "Huuaawei", "Hikkvision"; not Ammann, Colletta)."""
+    dropped = len(word) - len(spelling)
+    if dropped >= UNDOUBLED_MIN_DROPPED:
+        return True
+    return dropped == UNDOUBLED_MIN_DROPPED - 1 and any(
+        n > m and letter in UNDOUBLED_SELDOM for (letter, n), (_, m) in zip(_runs(word), _runs(spelling)))
 
 
 def _runs(word: str) -> list[tuple[str, int]]:
@@ -389,10 +400,12 @@ class NameIndex:
     def split_run(self, word: str) -> tuple[tuple[str, ...], bool] | None:
         """``word``, which no listed name has, as listed words run together ("huaweitechnologies" -> "huawei",
         "technologies"): the fewest pieces, each read (``run_piece``) as a listed word of RUN_MIN_PIECE letters
-        or more, or as a legal form or stopword, at least one a listed word, never as a legal form that is also a
-        syllable ("sa", "as", "ag": "Patriotas" is no "Patriot AS"); of two splits into as many, the one of
+        or more, or as a legal form or stopword, at least one a listed word, a legal form that is also a syllable
+        only at the word's start or end and of RUN_MIN_PIECE letters ("zao", "pao": "ZAOSparta"; "sa", "as" end
+        too many words: "Patriotas"); of two splits into as many, the one of
         commoner words ("enterprise state", not "enterprises tate", "optics and", not "optic sand").  With it,
-        whether the split is sure: not if it starts or ends with a stopword ("albright": al + bright), or if its
+        whether the split is sure: not if it starts or ends with a stopword ("albright": al + bright) or such a form
+        ("zaosparta": zao + sparta), or if its
         one listed word is shorter than RUN_SOLE_MIN letters or stands with a form shorter than RUN_MIN_PIECE
         ("laderas": la + de + ras, "bellaco": bella + co), which ordinary words are read as.  None when there is
         no such split (most words)."""
@@ -412,7 +425,7 @@ class NameIndex:
                     if (j and word[j - 1].isdigit()) or (i < n and word[i].isdigit()) or piece not in self.postings:
                         continue
                 elif not piece.isalpha() or (read and (len(piece) < RUN_MIN_PIECE or read not in self.postings)) \
-                        or (not read and edge_form(piece)):
+                        or (not read and edge_form(piece) and (0 < j and i < n or len(piece) < RUN_MIN_PIECE)):
                     continue
                 count, weight, listed, _ = best[j]
                 found = (count + 1, weight + (self.weight(read) if read else 0.0), listed + bool(read), j)
@@ -427,7 +440,7 @@ class NameIndex:
             i = j
         pieces.reverse()
         listed = [piece for piece in pieces if run_piece(piece)]
-        sure = pieces[0] not in STOPWORDS and pieces[-1] not in STOPWORDS and (
+        sure = not any(run_piece(p) == "" and (p in STOPWORDS or edge_form(p)) for p in (pieces[0], pieces[-1])) and (
             len(listed) > 1 or (len(listed[0]) >= RUN_SOLE_MIN and min(map(len, pieces)) >= RUN_MIN_PIECE))
         return tuple(pieces), sure
 
@@ -453,7 +466,7 @@ class NameIndex:
             return None
         runs = _runs(word)
         found = [(len(spelling), spelling) for spelling in self._by_letters.get(_once(word), ())
-                 if UNDOUBLED_MIN_LEN <= len(spelling) <= len(word) - UNDOUBLED_MIN_DROPPED and all(n <= m for (_, n), (_, m) in zip(_runs(spelling), runs))]
+                 if UNDOUBLED_MIN_LEN <= len(spelling) and _dropped_enough(word, spelling) and all(n <= m for (_, n), (_, m) in zip(_runs(spelling), runs))]
         if not found:
             return None
         spelling = max(found)[1]

@@ -61,7 +61,11 @@ NAME = "chipgate-names"
 # "R()soboronexport", "Huavvei", "lran" for Iran) are read as the letters, for a person to judge.  "(GROUP)" in a
 # listed name is no acronym.  A part of a name in brackets, or after a legal form and "&" or "for" ("Global
 # Parts Ltd (Huawei Technologies Co., Ltd.)"), and a name of 28 to 40 characters without its last word when that
-# word may have been cut by an ERP's name field ("... Technology Develo"), are read for a person to judge.
+# word may have been cut by an ERP's name field ("... Technology Develo"), are read for a person to judge.  A
+# reading that leaves one word of a name read apart (dba, written twice, an account number) is for a person to
+# judge too: "Abdullah Abdullah" and "John Smith dba Sunrise" met one-word listed names.  A year is no account
+# number ("Horizon 2020"); a legal form of three letters or more that is also a syllable may start or end a
+# run-together word ("ZAOSparta"), for a person to judge.
 VERSION = "7"
 
 # ---------------------------------------------------------------- scores and thresholds (matcher.py)
@@ -158,6 +162,9 @@ RUN_SOLE_MIN = 5
 # letters doubled are one or two edits, which fuzzy look-up weighs; "MMM" is no "M".
 UNDOUBLED_MIN_DROPPED = 3
 UNDOUBLED_MIN_LEN = 4
+# ... or one fewer when one of the letters doubled is one that names seldom double ("Huuaawei", "Hikkvission"):
+# 483 of 1,441 listed names with two letters doubled in a word cleared at three
+UNDOUBLED_SELDOM = "aiuhjkqvwxy"
 
 # ---------------------------------------------------------------- normalisation (normalize.py)
 

@@ -116,10 +116,13 @@ _LEGAL = legal_words()
 # a name of CUT_OFF_MIN to CUT_OFF_MAX characters ending in a word no listed name has, or one of three letters at
 # most, may have been cut off by a name field of some 30 to 40 (SAP's NAME1 holds 35): it is also read without it
 CUT_OFF_MIN, CUT_OFF_MAX = 28, 40
-# a number of four digits or more, with up to three letters or signs, before or after the name: "100234 Huawei",
-# "[V-100234] Huawei", "Huawei ... - Acct 100234"
-_ACCOUNT = re.compile(r"^[\W_]*(?:[A-Za-z]{0,3}[-#:]?\d{4,}[\W_]+)+|(?:[\W_]+(?:acct|account|no|id)?[\W_]*"
-                      r"[A-Za-z]{0,3}[-#:]?\d{4,})+[\W_]*$", re.IGNORECASE)
+# a word of an account or vendor number (five digits or more, or four after # or letters, not a year: "Horizon
+# 2020"), or a sign or word that goes with one ("-", "|", "acct"), as a name's first or last words ("100234 Huawei",
+# "[V-100234] Huawei", "Huawei ... - Acct 100234"); possessive, so that no run of signs is tried two ways
+_ACCOUNT_WORD = re.compile(r"[\W_]*+(?:acct|account|no|id|vendor|customer)?+[\W_]*+"
+                           r"(?P<number>\d{5,}+|(?:[A-Za-z]{1,3}[-#:]?+|#)\d{4,}+)?+[\W_]*+", re.IGNORECASE)
+# ... glued to the name's first word: "100234-Huawei"
+_ACCOUNT_GLUED = re.compile(r"[\W_]*+(?:\d{5,}+|(?:[A-Za-z]{1,3}[-#:]?+|#)\d{4,}+)[\W_]++(?=[^\W\d_])")
 _DRAWN_DIGITS = str.maketrans("0134578", "oieastb")
 # signs between letters drawn as one ("H!kvision", "R()soboronexport", "Hu|awei", "T€chnologies"); vv as w
 _DRAWN_SIGNS = re.compile(r"(?<=[^\W\d_])(\(\)|[!|€£])(?=[^\W\d_])|(?<=[^\W\d_])vv|vv(?=[^\W\d_])", re.IGNORECASE)
@@ -130,6 +133,11 @@ _L_FOR_I = re.compile(r"(?<![^\W\d_])l(?=[bcdfgjkmnpqrstvxz]|[A-Z]{2})|(?<=[A-Z]
 _LETTERS_APART = re.compile(r"(?<![^\W\d_])[^\W\d_](?:[ ._-][^\W\d_]){2,}(?![^\W\d_])")  # "H u a w e i", "H.U.A"
 
 
+# readings that take words away or cut a name into parts: one word left of it matches one-word names too easily to
+# decide alone ("Abdullah Abdullah", "John Smith dba Sunrise")
+_ONE_WORD_FOR_REVIEW = (ON_BEHALF_REASON, REPEATED_REASON, ACCOUNT_REASON)
+
+
 def _reread(m: Match, read: tuple[str, ...], why: str) -> Match:
     """A match of another reading of the name, with the reason it was read so: of words run together, never
     above spacing ("Hi Silicon" / "HiSilicon"); of letters written twice or more, or of words run together around
@@ -137,13 +145,40 @@ def _reread(m: Match, read: tuple[str, ...], why: str) -> Match:
     score = m.score
     if why == RUN_TOGETHER_REASON:
         score = min(score, COMPACT_SCORE)
-    elif why in (UNDOUBLED_REASON, RUN_TOGETHER_UNSURE_REASON, DRAWN_REASON, PART_REASON, CUT_OFF_REASON):
+    elif why in (UNDOUBLED_REASON, RUN_TOGETHER_UNSURE_REASON, DRAWN_REASON, PART_REASON, CUT_OFF_REASON) \
+            or (len(read) == 1 and why in _ONE_WORD_FOR_REVIEW):
         score = min(score, REVIEW_CAP)
     strength: Literal["strong", "possible"] = "strong" if score >= STRONG else "possible"
     return replace(m, score=score, strength=strength, reasons=(*m.reasons, why), query_words=read)
 
 
 @lru_cache(maxsize=4096)
+def _word_at(text: str, at: int) -> str:
+    """The word of ``text`` that holds position ``at``."""
+    start = at
+    while start and text[start - 1].isalnum():
+        start -= 1
+    end = at
+    while end < len(text) and text[end].isalnum():
+        end += 1
+    return text[start:end]
+
+
+def _without_account(name: str) -> str | None:
+    """``name`` without the account or vendor number before or after it (``_ACCOUNT_WORD``), None if it has none."""
+    words = name.split()
+    if words and (glued := _ACCOUNT_GLUED.match(words[0])):
+        words[0] = words[0][glued.end():]
+        found = True
+    else:
+        found = False
+    for end in (-1, 0):  # the last words, then the first
+        while words and (word := _ACCOUNT_WORD.fullmatch(words[end])):
+            found = found or word.group("number") is not None
+            words.pop(end)
+    return " ".join(words) if found and words else None
+
+
 def _parts(name: str) -> list[str]:
     """The parts of ``name`` in brackets, the rest, and that cut where a legal form is followed by "&" or "for",
     of two words or more each (one word alone, a place or a surname, would meet too many listed names)."""
@@ -173,7 +208,8 @@ def _drawn_read(name: str) -> str:
     or more ("Hu4wei", "HUAWE1", "5MIC"; numbers, and words of one letter and digits, "3M", "Q1", as written), a
     sign between letters ("H!kvision"), vv ("Huavvei") and a lower-case l for a capital I ("lran")."""
     name = _DRAWN_SIGNS.sub(lambda m: _SIGN_LETTERS.get(m.group(1), "o") if m.group(1) else "w", name)
-    name = _L_FOR_I.sub("i", name)
+    if not name.islower():  # a name typed in lower case writes "ltd", "lg" so
+        name = _L_FOR_I.sub(lambda m: m.group() if _word_at(name, m.start()).lower() in _LEGAL else "i", name)
     if not any(c.isdigit() for c in name):
         return name
     return re.sub(r"\w+", lambda m: m.group().translate(_DRAWN_DIGITS)
@@ -341,6 +377,7 @@ class Screener:
         run-together word stands for: invisible characters as word breaks ("Huawei\u200bTechnologies"), and a
         word no listed name has as listed words run together ("HuaweiTechnologies"). Most names have neither:
         they are screened once."""
+        name = name.strip()  # a field's padding: the readings below cut at the name's ends
         if (shown := as_displayed(name)) is not None:
             yield shown, DISPLAYED_REASON, ()
         if len(parts := [p for p in _ON_BEHALF.split(name) if p.strip(" ,;:-()/")]) > 1:
@@ -348,14 +385,16 @@ class Screener:
                 yield part, ON_BEHALF_REASON, ()
                 if part_key := key_tokens(part):
                     yield from self._readings(part, part_key)
-        if (apart := _ACCOUNT.sub("", name)) != name and screenable(apart):  # "7103 Group" is no name "Group"
+        if (apart := _without_account(name)) is not None and screenable(apart):  # "7103 Group" is no "Group"
             yield apart, ACCOUNT_REASON, ()
             yield from self._readings(apart, key_tokens(apart))
         if "(" in name or "&" in name or "for" in name.lower():
             for part in _parts(name):
                 yield part, PART_REASON, ()
+        last = name.split()[-1] if name.split() else ""
         if CUT_OFF_MIN <= len(name) <= CUT_OFF_MAX and len(key) >= 3 and name[-1].isalnum() \
-                and (key[-1] not in self.index.postings or len(key[-1]) <= 3):  # "Develo", "Tec"
+                and (key[-1] not in self.index.postings or len(key[-1]) <= 3) \
+                and not (last.isupper() and not name.isupper()):  # "Develo", "Tec"; not "... Limited NY"
             yield " ".join(key[:-1]), CUT_OFF_REASON, ()
         if (once := _once(key)) != key:
             yield " ".join(once), REPEATED_REASON, ()

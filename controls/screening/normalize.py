@@ -493,7 +493,10 @@ def _read_part(part: str) -> tuple[str, ...]:
 
 
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\x([0-9A-Fa-f]{2})|((?:%[0-9A-Fa-f]{2})+)|&(#?\w{1,8});")
-_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]{0,15}(?:\s[^<>]{0,200})?/?>")  # a markup tag: <b>, </span>, <br/>
+# a markup tag (<b>, </span>, <br/>, <font color=red>) or comment: a name in angle brackets ("<Huawei>") is no tag
+_TAG = re.compile(r"<!--.{0,200}?-->|</?(?:a|b|i|u|s|em|strong|span|div|p|br|hr|font|small|big|sub|sup|td|tr|th|"
+                  r"table|tbody|li|ul|ol|h[1-6]|html|body|head|title|mark|code|pre|center|nobr|wbr)"
+                  r"(?:\s[^<>]{0,200})?/?>", re.IGNORECASE | re.DOTALL)
 _ESCAPED_TIMES = 3  # escapes of escapes read: "%2520" is "%20" is " "
 _IN_WORD_SIGN = re.compile(r"(?<=[^\W\d_])([@$])(?=[^\W\d_])")  # "Hu@wei", "Sam$ung": letters written as signs
 

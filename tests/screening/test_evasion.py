@@ -450,3 +450,33 @@ def test_a_listed_name_in_brackets_after_another_company_or_cut_off_by_a_field_i
                                   "Apple Computer Trading (Shanghai) Co., Ltd."])
 def test_names_with_ampersands_for_or_brackets_of_their_own_stay_clear(engine, name):
     assert engine.screen(name, country="US").decision == Decision.NLR
+
+
+def test_a_name_padded_as_a_fixed_width_field_is_the_name(engine):
+    """Trailing spaces (an ERP's fixed-width field) once made the account-number reading backtrack for a minute."""
+    padded = engine.screen("Huawei Technologies Co., Ltd." + " " * 2000 + "\t")
+    assert padded.decision == Decision.LICENSE_REQUIRED
+    assert engine.screen("(" * 2000 + "Huawei Technologies Co., Ltd." + ")" * 2000).decision != Decision.NLR
+
+
+@pytest.mark.parametrize("name", ["Abdullah Abdullah", "Tom Tom", "John Smith dba Sunrise", "Acme Holdings aka Superior",
+                                  "Sunrise / Sunset Travel"])
+def test_a_reading_that_leaves_one_word_is_never_a_strong_match(engine, name):
+    """One word left of a name read apart meets one-word listed names (ABDULLAH, SUNRISE, TOM) too easily."""
+    assert engine.screen(name).decision in (Decision.NLR, Decision.HOLD)
+
+
+@pytest.mark.parametrize("name", ["Horizon 2020", "Rainbow 2000", "Inter 1908", "lg electronics inc",
+                                  "Agricultural Bank of China Limited NY"])
+def test_a_year_a_name_typed_in_lower_case_and_a_closing_abbreviation_are_read_as_written(engine, name):
+    assert engine.screen(name, country="US").decision == Decision.NLR
+
+
+@pytest.mark.parametrize("name", ["<Huawei Technologies Co Ltd>", "Hua<!-- x -->wei Technologies Co., Ltd."])
+def test_a_name_in_angle_brackets_is_no_tag_and_a_comment_is_read_as_nothing(engine, name):
+    assert engine.screen(name).decision == Decision.LICENSE_REQUIRED
+
+
+@pytest.mark.parametrize("name", ["ZAOSparta", "PAOZVEZDA", "Huuaawei Technologies", "Hikkvission Digital Technology"])
+def test_a_legal_form_glued_to_a_listed_name_and_two_seldom_doubled_letters_are_held(engine, name):
+    assert engine.screen(name).decision == Decision.HOLD
