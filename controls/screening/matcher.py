@@ -124,6 +124,10 @@ _ACCOUNT_WORD = re.compile(r"[\W_]*+(?:acct|account|no|id|vendor|customer)?+[\W_
 # ... glued to the name's first word: "100234-Huawei"
 _ACCOUNT_GLUED = re.compile(r"[\W_]*+(?:\d{5,}+|(?:[A-Za-z]{1,3}[-#:]?+|#)\d{4,}+)[\W_]++(?=[^\W\d_])")
 _DRAWN_DIGITS = str.maketrans("0134578", "oieastb")
+# a word's first digits, and the rest of it from its first letter on: a rest of two letters or more with digits
+# among them has its digits, and the first, read as letters ("Hu4w31", "HUAWE1", "SM1C", "3l3ctr0n1c5"); a word
+# whose only digits come first keeps them ("3Com", "7Up", "4Kids"), as does a word of one letter ("Q1", "A380")
+_WORD_WITH_DIGITS = re.compile(r"\b(\d*+)([^\W\d_]\w*+)")
 # signs between letters drawn as one ("H!kvision", "R()soboronexport", "Hu|awei", "T€chnologies"); vv as w
 _DRAWN_SIGNS = re.compile(r"(?<=[^\W\d_])(\(\)|[!|€£])(?=[^\W\d_])|(?<=[^\W\d_])vv|vv(?=[^\W\d_])", re.IGNORECASE)
 _SIGN_LETTERS = {"()": "o", "!": "i", "|": "l", "€": "e", "£": "l"}
@@ -204,17 +208,22 @@ def _once(key: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _drawn_read(name: str) -> str:
-    """``name`` with what is drawn for a letter read as the letter: the digits of each word that has two letters
-    or more ("Hu4wei", "HUAWE1", "5MIC"; numbers, and words of one letter and digits, "3M", "Q1", as written), a
-    sign between letters ("H!kvision"), vv ("Huavvei") and a lower-case l for a capital I ("lran")."""
+    """``name`` with what is drawn for a letter read as the letter: digits after a letter (``_WORD_WITH_DIGITS``:
+    "Hu4wei", "HUAWE1", "SM1C"), a sign between letters ("H!kvision"), vv ("Huavvei") and a lower-case l for a
+    capital I ("lran")."""
     name = _DRAWN_SIGNS.sub(lambda m: _SIGN_LETTERS.get(m.group(1), "o") if m.group(1) else "w", name)
     if not name.islower():  # a name typed in lower case writes "ltd", "lg" so
         name = _L_FOR_I.sub(lambda m: m.group() if _word_at(name, m.start()).lower() in _LEGAL else "i", name)
     if not any(c.isdigit() for c in name):
         return name
-    return re.sub(r"\w+", lambda m: m.group().translate(_DRAWN_DIGITS)
-                  if sum(c.isalpha() for c in m.group()) >= 2 and any(c.isdigit() for c in m.group()) else m.group(),
-                  name)
+    return _WORD_WITH_DIGITS.sub(_letters_drawn, name)
+
+
+def _letters_drawn(word: re.Match) -> str:
+    first, rest = word.groups()
+    if sum(c.isalpha() for c in rest) < 2 or not any(c.isdigit() for c in rest):
+        return word.group()
+    return (first + rest).translate(_DRAWN_DIGITS)
 
 
 def _country_of(place: str) -> str | None:

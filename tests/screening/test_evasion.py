@@ -430,7 +430,7 @@ def test_words_as_erp_master_data_abbreviates_them_are_read(engine, name):
                                   "24 Hour Fitness", "AC/DC Power Systems", "Input/Output Solutions Ltd",
                                   "Walla Walla Foods", "Bora Bora Trading Ltd", "Siemens AG dba Siemens Healthineers",
                                   "Huanan Technologies", "Hawaii Technologies", "Smith Microelectronics",
-                                  "7103 Group", "Lloyd Bank", "Savvy Ltd", "Yahoo! Inc", "Alloy Inc"])
+                                  "7103 Group", "Lloyd Bank", "Savvy Ltd", "Yahoo! Inc", "Alloy Inc", "3Com Corporation"])
 def test_names_with_numbers_signs_or_repeated_words_of_their_own_stay_clear(engine, name):
     assert engine.screen(name, country="US").decision == Decision.NLR
 
