@@ -375,6 +375,15 @@ class Screener:
         ranked = sorted(best.values(), key=lambda m: (-m.score, -m.uncapped, m.entry.list, m.entry.entry_id))
         return ranked[:limit]
 
+    def _cut_off(self, name: str, key: tuple[str, ...]) -> bool:
+        """Whether ``name`` may end in a word an ERP's name field cut: CUT_OFF_MIN to CUT_OFF_MAX characters, three
+        words or more, the last one no listed name has or of three letters at most ("Develo", "Tec"), and not an
+        abbreviation in capitals closing a name that is not all capitals ("... Limited NY")."""
+        if not CUT_OFF_MIN <= len(name) <= CUT_OFF_MAX or len(key) < 3 or not name[-1].isalnum():
+            return False
+        last = name.split()[-1]
+        return (key[-1] not in self.index.postings or len(key[-1]) <= 3) and not (last.isupper() and not name.isupper())
+
     def _pieces_listed(self, runs: tuple[str, ...], listed: frozenset[str]) -> bool:
         """Whether the words run-together words were read as (``runs``: their pieces read as a name is, legal
         forms and stopwords left out) are all the listed name's words, or its words run together ("northwestern"
@@ -382,10 +391,12 @@ class Screener:
         return all(word in listed or self.index.splits_into(word, listed) for word in runs)
 
     def _readings(self, name: str, key: tuple[str, ...]) -> Iterable[tuple[str, str, tuple[str, ...]]]:
-        """Other ways a reader may read ``name``, each with the reason its matches give and the listed words each
-        run-together word stands for: invisible characters as word breaks ("Huawei\u200bTechnologies"), and a
-        word no listed name has as listed words run together ("HuaweiTechnologies"). Most names have neither:
-        they are screened once."""
+        """Other ways a reader may read ``name``, each with the reason its matches give and, for words run
+        together, the words they were read as (``_pieces_listed`` checks them against each listed name): as a
+        screen shows it, each party it names (c/o, dba), without an account number, its parts (brackets, "Ltd &"),
+        without a last word a field cut, written once, with drawn letters read, with invisible characters as word
+        breaks, with letters written apart joined, words run together, letters doubled.  Most names have none of
+        these: they are screened once."""
         name = name.strip()  # a field's padding: the readings below cut at the name's ends
         if (shown := as_displayed(name)) is not None:
             yield shown, DISPLAYED_REASON, ()
@@ -400,10 +411,7 @@ class Screener:
         if "(" in name or "&" in name or "for" in name.lower():
             for part in _parts(name):
                 yield part, PART_REASON, ()
-        last = name.split()[-1] if name.split() else ""
-        if CUT_OFF_MIN <= len(name) <= CUT_OFF_MAX and len(key) >= 3 and name[-1].isalnum() \
-                and (key[-1] not in self.index.postings or len(key[-1]) <= 3) \
-                and not (last.isupper() and not name.isupper()):  # "Develo", "Tec"; not "... Limited NY"
+        if self._cut_off(name, key):
             yield " ".join(key[:-1]), CUT_OFF_REASON, ()
         if (once := _once(key)) != key:
             yield " ".join(once), REPEATED_REASON, ()
