@@ -59,7 +59,7 @@ NAME = "chipgate-names"
 # (Ind., Inds, Bkg, Semicond., Manuf., Mfrs, Eqpt); and a name naming the party by another name ("X dba Y", t/a,
 # aka, formerly, "X / Y"): each read apart.  Digits and signs drawn as letters ("Hu4wei", "SM1C", "H!kvision",
 # "R()soboronexport", "Huavvei", "lran" for Iran) are read as the letters, for a person to judge.  "(GROUP)" in a
-# listed name is no acronym.  A part of a name in brackets, or after a legal form and "&" or "for" ("Global
+# listed name is no acronym.  A part of a name in brackets, or after a legal form and "&", "and" or "for" ("Global
 # Parts Ltd (Huawei Technologies Co., Ltd.)"), and a name of 28 to 40 characters without its last word when that
 # word may have been cut by an ERP's name field ("... Technology Develo"), are read for a person to judge.  A
 # reading that leaves one word of a name read apart (dba, written twice, an account number) is for a person to

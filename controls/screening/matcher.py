@@ -105,13 +105,13 @@ REPEATED_REASON = "the name, or a word of it, written twice read once"
 ACCOUNT_REASON = "a number beside the name (an account or vendor number) read apart"
 DRAWN_REASON = "digits and signs in words read as the letters they are drawn as (4 as a, 0 as o, vv as w, ! as i)"
 LETTERS_APART_REASON = "letters written apart read as one word"
-PART_REASON = "a part of the name read as a name of its own (in brackets, or after a legal form and & or for)"
+PART_REASON = "a part of the name read as a name of its own (in brackets, or after a legal form and &, and or for)"
 CUT_OFF_REASON = "the last word read as cut off by the length of an ERP's name field"
 # a part that may name another party: in brackets ("Global Parts Ltd (Huawei Technologies Co., Ltd.)"), or after
-# a company's legal form and "&" or "for" ("Global Parts Ltd & Huawei ..."; "Procter & Gamble" is one name); one
+# a company's legal form and "&", "and" or "for" ("Global Parts Ltd & Huawei ..."; "Procter & Gamble" is one name); one
 # of two words or more is read alone, for a person to judge (brackets also hold places and branches)
 _BRACKETED = re.compile(r"\(([^()]+)\)")
-_JOINED = re.compile(r"\s(?:&|for)\s", re.IGNORECASE)
+_JOINED = re.compile(r"\s(?:&|and|for)\s", re.IGNORECASE)
 _LEGAL = legal_words()
 # a name of CUT_OFF_MIN to CUT_OFF_MAX characters ending in a word no listed name has, or one of three letters at
 # most, may have been cut off by a name field of some 30 to 40 (SAP's NAME1 holds 35): it is also read without it
@@ -184,7 +184,7 @@ def _without_account(name: str) -> str | None:
 
 
 def _parts(name: str) -> list[str]:
-    """The parts of ``name`` in brackets, the rest, and that cut where a legal form is followed by "&" or "for",
+    """The parts of ``name`` in brackets, the rest, and that cut where a legal form is followed by "&", "and" or "for",
     of two words or more each (one word alone, a place or a surname, would meet too many listed names)."""
     inner = _BRACKETED.findall(name)
     bare = _BRACKETED.sub(" ", name)
@@ -408,7 +408,7 @@ class Screener:
         if (apart := _without_account(name)) is not None and screenable(apart):  # "7103 Group" is no "Group"
             yield apart, ACCOUNT_REASON, ()
             yield from self._readings(apart, key_tokens(apart))
-        if "(" in name or "&" in name or "for" in name.lower():
+        if "(" in name or "&" in name or "for" in (lower := name.lower()) or "and" in lower:
             for part in _parts(name):
                 yield part, PART_REASON, ()
         if self._cut_off(name, key):

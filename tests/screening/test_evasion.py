@@ -438,6 +438,7 @@ def test_names_with_numbers_signs_or_repeated_words_of_their_own_stay_clear(engi
 @pytest.mark.parametrize("name", ["Global Parts Trading Ltd (Huawei Technologies Co., Ltd.)",
                                   "Global Parts Trading Ltd & Huawei Technologies Co., Ltd.",
                                   "Global Parts Trading Ltd for Huawei Technologies Co., Ltd.",
+                                  "Global Parts Trading Ltd and Huawei Technologies Co., Ltd.",
                                   "Beijing Sensetime Technology Develo", "Hangzhou Hikvision Digital Tec"])
 def test_a_listed_name_in_brackets_after_another_company_or_cut_off_by_a_field_is_held(engine, name):
     """A second company in brackets, or after a legal form and "&" or "for", and a name cut off by an ERP's name
@@ -447,7 +448,8 @@ def test_a_listed_name_in_brackets_after_another_company_or_cut_off_by_a_field_i
 
 
 @pytest.mark.parametrize("name", ["Procter & Gamble", "Johnson & Johnson Services Inc", "Center for Strategic Studies",
-                                  "Apple Computer Trading (Shanghai) Co., Ltd."])
+                                  "Apple Computer Trading (Shanghai) Co., Ltd.", "Procter and Gamble Co",
+                                  "Marks and Spencer Group plc", "Ernst and Young LLP", "Smith Ltd and Sons"])
 def test_names_with_ampersands_for_or_brackets_of_their_own_stay_clear(engine, name):
     assert engine.screen(name, country="US").decision == Decision.NLR
 
