@@ -78,14 +78,15 @@ def _once(word: str) -> str:
     return _REPEATED.sub(r"\1", word)
 
 
-def _dropped_enough(word: str, spelling: str) -> bool:
-    """Whether ``word`` writes UNDOUBLED_MIN_DROPPED more letters than ``spelling``, or one fewer and one of the
-    letters doubled is one names seldom double (UNDOUBLED_SELDOM: "Huuaawei", "Hikkvision"; not Ammann, Colletta)."""
-    dropped = len(word) - len(spelling)
+def _dropped_enough(written: list[tuple[str, int]], listed: list[tuple[str, int]]) -> bool:
+    """Whether a word (its ``_runs``: ``written``) writes UNDOUBLED_MIN_DROPPED more letters than a spelling of the
+    same letters (``listed``), or one fewer and one of the letters doubled is one names seldom double
+    (UNDOUBLED_SELDOM: "Huuaawei", "Hikkvision"; not Ammann, Colletta)."""
+    dropped = sum(n for _, n in written) - sum(m for _, m in listed)
     if dropped >= UNDOUBLED_MIN_DROPPED:
         return True
     return dropped == UNDOUBLED_MIN_DROPPED - 1 and any(
-        n > m and letter in UNDOUBLED_SELDOM for (letter, n), (_, m) in zip(_runs(word), _runs(spelling)))
+        n > m and letter in UNDOUBLED_SELDOM for (letter, n), (_, m) in zip(written, listed))
 
 
 def _runs(word: str) -> list[tuple[str, int]]:
@@ -290,11 +291,12 @@ class NameIndex:
         # listed words (and those normalisation reads: "technologies", "liability") by their letters each written
         # once: a word with letters written twice or more finds the words it may be (``undoubled``)
         by_letters: dict[str, list[str]] = defaultdict(list)
-        for word in (*self.postings, *sorted(known_words())):
+        known = sorted(known_words())
+        for word in (*self.postings, *known):
             read = run_piece(word)  # "" for a legal form
             if word.isalpha() and (read in self.postings or not read):
                 by_letters[_once(word)].append(word)
-        self._longest_word = max(map(len, (*self.postings, *known_words(), *STOPWORDS)), default=0)
+        self._longest_word = max(map(len, (*self.postings, *known, *STOPWORDS)), default=0)
         self._by_letters = ChunkedMap({letters: tuple(dict.fromkeys(words)) for letters, words in by_letters.items()})
 
     def __len__(self) -> int:
@@ -464,9 +466,13 @@ class NameIndex:
         (most words)."""
         if word in self.postings or not word.isalpha() or not run_piece(word):  # listed, or a legal form ("ooo")
             return None
-        runs = _runs(word)
-        found = [(len(spelling), spelling) for spelling in self._by_letters.get(_once(word), ())
-                 if UNDOUBLED_MIN_LEN <= len(spelling) and _dropped_enough(word, spelling) and all(n <= m for (_, n), (_, m) in zip(_runs(spelling), runs))]
+        written = _runs(word)
+        found = []
+        for spelling in self._by_letters.get(_once(word), ()):  # the same letters, each written as often or less
+            listed = _runs(spelling)
+            if len(spelling) >= UNDOUBLED_MIN_LEN and all(m <= n for (_, n), (_, m) in zip(written, listed)) \
+                    and _dropped_enough(written, listed):
+                found.append((len(spelling), spelling))
         if not found:
             return None
         spelling = max(found)[1]

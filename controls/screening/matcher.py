@@ -156,7 +156,6 @@ def _reread(m: Match, read: tuple[str, ...], why: str) -> Match:
     return replace(m, score=score, strength=strength, reasons=(*m.reasons, why), query_words=read)
 
 
-@lru_cache(maxsize=4096)
 def _word_at(text: str, at: int) -> str:
     """The word of ``text`` that holds position ``at``."""
     start = at
@@ -198,7 +197,7 @@ def _parts(name: str) -> list[str]:
     return [p for p in dict.fromkeys(parts) if len(key_tokens(p)) >= 2]
 
 
-def _once(key: tuple[str, ...]) -> tuple[str, ...]:
+def _words_once(key: tuple[str, ...]) -> tuple[str, ...]:
     """``key`` written once where it is written over and over ("huawei technology huawei technology"), and each
     word once where it is written twice or more in a row ("huawei huawei technology")."""
     n = len(key)
@@ -226,6 +225,7 @@ def _letters_drawn(word: re.Match) -> str:
     return (first + rest).translate(_DRAWN_DIGITS)
 
 
+@lru_cache(maxsize=4096)
 def _country_of(place: str) -> str | None:
     """ISO alpha-2 of the last part of an address ("..., Beijing, China" / "..., Beijing, CN")."""
     return code_of(place.rsplit(",", 1)[-1].strip().rstrip("."), hints=True)
@@ -413,7 +413,7 @@ class Screener:
                 yield part, PART_REASON, ()
         if self._cut_off(name, key):
             yield " ".join(key[:-1]), CUT_OFF_REASON, ()
-        if (once := _once(key)) != key:
+        if (once := _words_once(key)) != key:
             yield " ".join(once), REPEATED_REASON, ()
         if (drawn := _drawn_read(name)) != name:
             yield drawn, DRAWN_REASON, ()
